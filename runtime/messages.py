@@ -1,0 +1,318 @@
+"""Messages (what agents say to each other) and events (what observers see).
+
+Two families of frozen dataclasses, each class with a ``type`` literal. ``dump()`` gives
+plain JSON data; :func:`load_message` is the one factory that turns it back, losslessly.
+Agents only ever *receive* chat messages; events go to the run's stream and sink.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+from runtime.errors import ConfigurationError
+from runtime.llm import (
+    FunctionCall,
+    FunctionExecutionResult,
+    LLMMessage,
+    RequestUsage,
+    UserMessage,
+    load_llm_message,
+)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BaseMessage:
+    """Fields every message and event carries."""
+
+    type: ClassVar[str]
+    source: str
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utc_now)
+    models_usage: RequestUsage | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    def to_text(self) -> str:
+        """A human-readable rendering, used by conditions and consoles."""
+        return str(getattr(self, "content", ""))
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-ready data; :func:`load_message` restores an equal object."""
+        data: dict[str, Any] = {
+            "type": self.type,
+            "id": self.id,
+            "source": self.source,
+            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+            "models_usage": self.models_usage.to_dict() if self.models_usage else None,
+            "metadata": dict(self.metadata),
+        }
+        data.update(self._dump_fields())
+        return data
+
+    def _dump_fields(self) -> dict[str, Any]:
+        return {"content": getattr(self, "content", "")}
+
+    @classmethod
+    def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"content": data.get("content", "")}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BaseChatMessage(BaseMessage):
+    """A message one agent says to the others; the only thing agents receive."""
+
+    content: str
+
+    def to_model_text(self) -> str:
+        return self.content
+
+    def to_model_message(self) -> UserMessage:
+        return UserMessage(self.content, self.source)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BaseAgentEvent(BaseMessage):
+    """Something observers see; never delivered to other agents."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextMessage(BaseChatMessage):
+    type: ClassVar[Literal["TextMessage"]] = "TextMessage"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopMessage(BaseChatMessage):
+    type: ClassVar[Literal["StopMessage"]] = "StopMessage"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandoffMessage(BaseChatMessage):
+    """Hands the conversation to ``target``; ``context`` carries the sender's tool work."""
+
+    type: ClassVar[Literal["HandoffMessage"]] = "HandoffMessage"
+    target: str
+    context: Sequence[LLMMessage] = ()
+
+    def _dump_fields(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "target": self.target,
+            "context": [m.to_dict() for m in self.context],
+        }
+
+    @classmethod
+    def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "content": data.get("content", ""),
+            "target": data["target"],
+            "context": tuple(load_llm_message(m) for m in data.get("context") or ()),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolCallSummaryMessage(BaseChatMessage):
+    """The text an agent says after running tools without reflecting on them."""
+
+    type: ClassVar[Literal["ToolCallSummaryMessage"]] = "ToolCallSummaryMessage"
+    tool_calls: Sequence[FunctionCall] = ()
+    results: Sequence[FunctionExecutionResult] = ()
+
+    def _dump_fields(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "tool_calls": [c.to_dict() for c in self.tool_calls],
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    @classmethod
+    def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "content": data.get("content", ""),
+            "tool_calls": tuple(FunctionCall.from_dict(c) for c in data.get("tool_calls") or ()),
+            "results": tuple(
+                FunctionExecutionResult.from_dict(r) for r in data.get("results") or ()
+            ),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolCallRequestEvent(BaseAgentEvent):
+    type: ClassVar[Literal["ToolCallRequestEvent"]] = "ToolCallRequestEvent"
+    content: Sequence[FunctionCall]
+
+    def to_text(self) -> str:
+        return str([c.to_dict() for c in self.content])
+
+    def _dump_fields(self) -> dict[str, Any]:
+        return {"content": [c.to_dict() for c in self.content]}
+
+    @classmethod
+    def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"content": tuple(FunctionCall.from_dict(c) for c in data["content"])}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolCallExecutionEvent(BaseAgentEvent):
+    type: ClassVar[Literal["ToolCallExecutionEvent"]] = "ToolCallExecutionEvent"
+    content: Sequence[FunctionExecutionResult]
+
+    def to_text(self) -> str:
+        return str([r.to_dict() for r in self.content])
+
+    def _dump_fields(self) -> dict[str, Any]:
+        return {"content": [r.to_dict() for r in self.content]}
+
+    @classmethod
+    def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"content": tuple(FunctionExecutionResult.from_dict(r) for r in data["content"])}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelClientStreamingChunkEvent(BaseAgentEvent):
+    """A piece of a reply while it streams; ``full_message_id`` is the final message's id."""
+
+    type: ClassVar[Literal["ModelClientStreamingChunkEvent"]] = "ModelClientStreamingChunkEvent"
+    content: str
+    full_message_id: str | None = None
+
+    def _dump_fields(self) -> dict[str, Any]:
+        return {"content": self.content, "full_message_id": self.full_message_id}
+
+    @classmethod
+    def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"content": data.get("content", ""), "full_message_id": data.get("full_message_id")}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThoughtEvent(BaseAgentEvent):
+    """Reasoning text a model gave alongside its answer or tool calls."""
+
+    type: ClassVar[Literal["ThoughtEvent"]] = "ThoughtEvent"
+    content: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SelectSpeakerEvent(BaseAgentEvent):
+    type: ClassVar[Literal["SelectSpeakerEvent"]] = "SelectSpeakerEvent"
+    content: Sequence[str]
+
+    def to_text(self) -> str:
+        return ", ".join(self.content)
+
+    def _dump_fields(self) -> dict[str, Any]:
+        return {"content": list(self.content)}
+
+    @classmethod
+    def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"content": tuple(data["content"])}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserInputRequestedEvent(BaseAgentEvent):
+    """The human seat is about to wait for an answer to ``request_id``."""
+
+    type: ClassVar[Literal["UserInputRequestedEvent"]] = "UserInputRequestedEvent"
+    request_id: str
+    content: str = ""
+
+    def _dump_fields(self) -> dict[str, Any]:
+        return {"content": self.content, "request_id": self.request_id}
+
+    @classmethod
+    def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"content": data.get("content", ""), "request_id": data["request_id"]}
+
+
+ChatMessage = TextMessage | StopMessage | HandoffMessage | ToolCallSummaryMessage
+AgentEvent = (
+    ToolCallRequestEvent
+    | ToolCallExecutionEvent
+    | ModelClientStreamingChunkEvent
+    | ThoughtEvent
+    | SelectSpeakerEvent
+    | UserInputRequestedEvent
+)
+
+MESSAGE_TYPES: dict[str, type[BaseMessage]] = {
+    cls.type: cls
+    for cls in (
+        TextMessage,
+        StopMessage,
+        HandoffMessage,
+        ToolCallSummaryMessage,
+        ToolCallRequestEvent,
+        ToolCallExecutionEvent,
+        ModelClientStreamingChunkEvent,
+        ThoughtEvent,
+        SelectSpeakerEvent,
+        UserInputRequestedEvent,
+    )
+}
+
+
+def _parse_time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if not value:
+        return utc_now()
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def load_message(data: Mapping[str, Any]) -> BaseMessage:
+    """Rebuild any message or event from :meth:`BaseMessage.dump` data (or AutoGen's)."""
+    kind = data.get("type") if isinstance(data, Mapping) else None
+    cls = MESSAGE_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ConfigurationError(
+            f"unknown message type {kind!r}; expected one of {sorted(MESSAGE_TYPES)}"
+        )
+    usage = data.get("models_usage")
+    try:
+        return cls(
+            source=str(data["source"]),
+            id=str(data.get("id") or new_id()),
+            created_at=_parse_time(data.get("created_at")),
+            models_usage=RequestUsage.from_dict(usage) if usage else None,
+            metadata=dict(data.get("metadata") or {}),
+            **cls._load_fields(data),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigurationError(f"malformed {kind} message: {exc}") from exc
+
+
+def load_chat_message(data: Mapping[str, Any]) -> ChatMessage:
+    """Like :func:`load_message`, but only chat messages are accepted."""
+    message = load_message(data)
+    if not isinstance(message, BaseChatMessage):
+        raise ConfigurationError(f"{message.type} is an event, not a chat message")
+    return message  # type: ignore[return-value]  # every BaseChatMessage subclass is in ChatMessage
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResult:
+    """What a run returns: every message and event (chunks excluded) and why it stopped."""
+
+    messages: Sequence[BaseMessage]
+    stop_reason: str | None = None
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "type": "TaskResult",
+            "messages": [m.dump() for m in self.messages],
+            "stop_reason": self.stop_reason,
+        }
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> TaskResult:
+        return cls([load_message(m) for m in data["messages"]], data.get("stop_reason"))

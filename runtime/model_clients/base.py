@@ -1,0 +1,77 @@
+"""The one interface every model client implements."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any, Literal
+
+from runtime.cancellation import CancellationToken
+from runtime.llm import CreateResult, LLMMessage, ModelInfo, RequestUsage, ToolSchema
+
+ToolChoice = Literal["auto", "required", "none"]
+
+
+class ChatCompletionClient(abc.ABC):
+    """Talks to one model. ``create`` returns a whole answer, ``create_stream`` yields text
+    pieces and then exactly one :class:`CreateResult`."""
+
+    #: the provider string this class dumps under (see ``runtime.components``)
+    component_provider: str = ""
+
+    @abc.abstractmethod
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[ToolSchema] = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: bool | None = None,
+        extra_create_args: Mapping[str, Any] | None = None,
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult: ...
+
+    @abc.abstractmethod
+    def create_stream(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[ToolSchema] = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: bool | None = None,
+        extra_create_args: Mapping[str, Any] | None = None,
+        cancellation_token: CancellationToken | None = None,
+    ) -> AsyncGenerator[str | CreateResult, None]: ...
+
+    @property
+    @abc.abstractmethod
+    def model_info(self) -> ModelInfo: ...
+
+    @property
+    def model(self) -> str:
+        """The model name, used for price lookups and display."""
+        return ""
+
+    @abc.abstractmethod
+    def actual_usage(self) -> RequestUsage:
+        """Usage of the last call."""
+
+    @abc.abstractmethod
+    def total_usage(self) -> RequestUsage:
+        """Usage summed over every call of this client."""
+
+    def count_tokens(
+        self, messages: Sequence[LLMMessage], *, tools: Sequence[ToolSchema] = ()
+    ) -> int:
+        """A cheap estimate (about four characters a token); providers may do better."""
+        chars = 0
+        for message in messages:
+            content = message.content
+            chars += len(content) if isinstance(content, str) else len(str(content))
+        for tool in tools:
+            chars += len(str(tool))
+        return chars // 4 + 1
+
+    async def close(self) -> None:
+        """Release connections; the client is unusable afterwards."""
+        return None
