@@ -1,0 +1,31 @@
+"""Errors that services raise and the API turns into JSON responses.
+
+A `ServiceError` carries an HTTP status and a list of `(path, message)` problems, so a
+client can point at the exact field (`participants[2].model`).
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem with one field: `path` is like `participants[2].model` ("" = whole)."""
+
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON form used by the API."""
+        return {"path": self.path, "message": self.message}
+
+
+@dataclass
+class ServiceError(Exception):
+    """A request a service refuses, with the status the API should answer."""
+
+    message: str
+    status: int = 400
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,1 @@
+"""Runs: executing teams, their events and checkpoints."""

@@ -1,0 +1,11 @@
+"""App configuration for runs."""
+
+from django.apps import AppConfig
+
+
+class RunsConfig(AppConfig):
+    """Registers the runs app."""
+
+    name = "studio.runs"
+    label = "runs"
+    verbose_name = "Runs"

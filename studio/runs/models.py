@@ -1,0 +1,1 @@
+"""Run, RunEvent and Checkpoint models."""

@@ -1,0 +1,267 @@
+"""Roundtable settings: one module, in sections, every environment variable read once.
+
+Each variable goes through a small typed reader below that raises `ImproperlyConfigured`
+with the variable's name when its value cannot be used. Defaults give the embedded mode:
+SQLite in the data folder, no Redis, runs on the server's own event loop.
+"""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+# --- Environment readers ---
+
+
+def env_str(name: str, default: str = "") -> str:
+    """Return the variable as text, or `default` when unset."""
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Return the variable as a boolean (1/0, true/false, yes/no, on/off)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """Return the variable as an integer no smaller than `minimum`."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Return the variable as a comma-separated list with blanks dropped."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_path(name: str, default: Path) -> Path:
+    """Return the variable as an absolute path (relative paths start at the project)."""
+    raw = os.environ.get(name, "").strip()
+    path = Path(raw) if raw else default
+    return path if path.is_absolute() else (BASE_DIR / path).resolve()
+
+
+def database_from_url(url: str, data_dir: Path) -> dict[str, object]:
+    """Turn DATABASE_URL into a Django DATABASES entry (PostgreSQL or SQLite)."""
+    if not url:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": data_dir / "roundtable.sqlite3"}
+    parts = urlsplit(url)
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        options = dict(parse_qsl(parts.query))
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")) or "roundtable",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
+        }
+    if parts.scheme == "sqlite":
+        name = unquote(url[len("sqlite://") :]).lstrip("/")
+        path = Path("/" + name) if url.startswith("sqlite:////") else data_dir / name
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must start with postgresql:// or sqlite://, not {parts.scheme}://."
+    )
+
+
+def load_secret_key(data_dir: Path) -> str:
+    """Return SECRET_KEY, generating it once into a 0600 file in the data folder."""
+    configured = env_str("SECRET_KEY").strip()
+    if configured:
+        return configured
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+# --- Core ---
+
+DATA_DIR = env_path("DATA_DIR", BASE_DIR / "data")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+SECRET_KEY = load_secret_key(DATA_DIR)
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "ninja",
+    "studio.accounts",
+    "studio.teams",
+    "studio.runs",
+    "studio.web",
+]
+
+MIDDLEWARE = [
+    "studio.middleware.RequestSizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "studio.urls"
+ASGI_APPLICATION = "studio.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+
+# --- Database ---
+
+DATABASE_URL = env_str("DATABASE_URL").strip()
+DATABASES = {"default": database_from_url(DATABASE_URL, DATA_DIR)}
+
+
+# --- Accounts and security ---
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Encrypts provider API keys at rest; derived from SECRET_KEY unless set on its own, so
+# rotating SECRET_KEY without setting this makes stored keys unreadable.
+CREDENTIALS_SECRET = env_str("CREDENTIALS_SECRET").strip()
+# Largest accepted request body; larger API requests get 413.
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+
+
+# --- Static files ---
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+
+# --- Redis, Channels and Celery ---
+
+# Empty means embedded mode: no Redis, in-memory channel layer, runs on the server loop.
+REDIS_URL = env_str("REDIS_URL").strip()
+# The longest blocking Redis read (XREAD BLOCK / BLPOP) any component performs, in
+# seconds. redis-py 8 cuts socket reads at 5 s, so every client's socket timeout must
+# stay above this.
+REDIS_BLOCK_SECONDS = env_int("REDIS_BLOCK_SECONDS", 10, minimum=1)
+REDIS_SOCKET_TIMEOUT = REDIS_BLOCK_SECONDS + 20
+# The longest a run may take; the broker redelivers unacknowledged tasks after this.
+RUN_MAX_SECONDS = env_int("RUN_MAX_SECONDS", 6 * 3600, minimum=60)
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_SOCKET_TIMEOUT}],
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": RUN_MAX_SECONDS + 3600,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+CELERY_TIMEZONE = TIME_ZONE
+
+
+# --- Logging ---
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+
+# --- Teams ---
+
+# Built-in URL fetcher: private, loopback and link-local addresses are refused unless set.
+FETCH_ALLOW_PRIVATE_ADDRESSES = env_bool("FETCH_ALLOW_PRIVATE_ADDRESSES", False)
+
+
+# --- Runs ---
+
+
+# --- Web ---

@@ -1,0 +1,1 @@
+"""Teams as data: credentials, models, agents, teams and their versions."""

@@ -1,0 +1,1 @@
+"""Web: the server-rendered pages."""

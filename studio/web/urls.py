@@ -1,0 +1,5 @@
+"""Page URLs."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -1,0 +1,63 @@
+"""Personas for studio tests: an owner, a teammate (things get shared with them) and a
+stranger (who must see 404s), each with a logged-in test client."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+
+def make_user(username: str) -> User:
+    """Create an active user with an unusable password (tests log in directly)."""
+    user = User.objects.create_user(username=username, email=f"{username}@example.test")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return user
+
+
+def logged_in_client(user: User) -> Client:
+    """A test client with `user`'s session (CSRF checks off, as Django tests default)."""
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner(db) -> User:
+    """The user who creates the objects under test."""
+    return make_user("olivia")
+
+
+@pytest.fixture
+def teammate(db) -> User:
+    """A user the owner shares objects with."""
+    return make_user("tomas")
+
+
+@pytest.fixture
+def stranger(db) -> User:
+    """A user with no access to the owner's objects."""
+    return make_user("sam")
+
+
+@pytest.fixture
+def owner_client(owner: User) -> Client:
+    """The owner's logged-in client."""
+    return logged_in_client(owner)
+
+
+@pytest.fixture
+def teammate_client(teammate: User) -> Client:
+    """The teammate's logged-in client."""
+    return logged_in_client(teammate)
+
+
+@pytest.fixture
+def stranger_client(stranger: User) -> Client:
+    """The stranger's logged-in client."""
+    return logged_in_client(stranger)
+
+
+@pytest.fixture
+def anonymous_client() -> Client:
+    """A client with no session and no token."""
+    return Client()

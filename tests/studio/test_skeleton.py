@@ -1,0 +1,30 @@
+"""The project boots: settings, URLs, API schema, ASGI app and Celery app."""
+
+from django.test import Client
+
+
+def test_api_schema_is_served_to_logged_in_users(owner_client: Client) -> None:
+    response = owner_client.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.json()["info"]["title"] == "Roundtable API"
+
+
+def test_login_page_renders(anonymous_client: Client) -> None:
+    response = anonymous_client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert b"csrfmiddlewaretoken" in response.content
+
+
+def test_asgi_application_imports() -> None:
+    from studio.asgi import application
+
+    assert set(application.application_mapping) == {"http", "websocket"}
+
+
+def test_celery_app_reads_json_only_settings() -> None:
+    from studio.celery import app
+
+    assert app.conf.task_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+    assert app.conf.task_acks_late is True
+    assert app.conf.worker_prefetch_multiplier == 1
