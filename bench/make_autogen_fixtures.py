@@ -146,7 +146,8 @@ def components() -> dict[str, Any]:
     )
     swarm = Swarm(
         [swarm_alice, swarm_bob],
-        termination_condition=HandoffTermination(target="user") | TextMentionTermination("TERMINATE"),
+        termination_condition=HandoffTermination(target="user")
+        | TextMentionTermination("TERMINATE"),
     )
     selector = SelectorGroupChat(
         [
