@@ -3,7 +3,9 @@
 Everything a caller needs is importable from here; other modules are internal layout.
 """
 
+from runtime.agents.assistant import AssistantAgent
 from runtime.agents.base import BaseChatAgent, Response
+from runtime.agents.user_proxy import UserProxyAgent
 from runtime.cancellation import CancellationToken
 from runtime.errors import (
     ComponentError,
@@ -47,8 +49,10 @@ from runtime.messages import (
 )
 from runtime.model_clients.base import ChatCompletionClient
 from runtime.sink import EventSink
+from runtime.tools import FunctionTool, Handoff, ToolRegistry
 
 __all__ = [
+    "AssistantAgent",
     "AssistantMessage",
     "BaseAgentEvent",
     "BaseChatAgent",
@@ -63,6 +67,8 @@ __all__ = [
     "FunctionCall",
     "FunctionExecutionResult",
     "FunctionExecutionResultMessage",
+    "FunctionTool",
+    "Handoff",
     "HandoffMessage",
     "InputError",
     "ModelClientError",
@@ -84,8 +90,10 @@ __all__ = [
     "ToolCallRequestEvent",
     "ToolCallSummaryMessage",
     "ToolError",
+    "ToolRegistry",
     "ToolSchema",
     "UserInputRequestedEvent",
     "UserMessage",
+    "UserProxyAgent",
     "load_message",
 ]

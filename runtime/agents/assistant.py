@@ -1,0 +1,520 @@
+"""The model-backed agent: answers, calls tools, reflects on them, and hands off."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from runtime.agents.base import BaseChatAgent, Response
+from runtime.cancellation import CancellationToken
+from runtime.errors import ConfigurationError, ModelResponseError, StateError, ToolError
+from runtime.llm import (
+    AssistantMessage,
+    CreateResult,
+    FunctionCall,
+    FunctionExecutionResult,
+    FunctionExecutionResultMessage,
+    LLMMessage,
+    SystemMessage,
+    ToolSchema,
+    load_llm_message,
+)
+from runtime.messages import (
+    BaseAgentEvent,
+    BaseChatMessage,
+    BaseMessage,
+    HandoffMessage,
+    ModelClientStreamingChunkEvent,
+    TextMessage,
+    ThoughtEvent,
+    ToolCallExecutionEvent,
+    ToolCallRequestEvent,
+    ToolCallSummaryMessage,
+    new_id,
+)
+from runtime.model_clients.base import ChatCompletionClient, ToolChoice
+from runtime.tools import FunctionTool, Handoff, as_tool
+
+__all__ = ["AssistantAgent"]
+
+DEFAULT_DESCRIPTION = "An agent that provides assistance with ability to use tools."
+DEFAULT_SYSTEM_MESSAGE = (
+    "You are a helpful AI assistant. Solve tasks using your tools. "
+    "Reply with TERMINATE when the task has been completed."
+)
+STATE_TYPE = "AssistantAgentState"
+STATE_VERSION = "1.0.0"
+
+InnerItem = BaseAgentEvent | BaseChatMessage
+
+
+class AssistantAgent(BaseChatAgent):
+    """An agent that answers through a model client, with tools and handoffs.
+
+    One turn: the model sees ``[system_message, *history]``. A text answer ends the
+    turn as a :class:`~runtime.TextMessage`. Tool calls run concurrently (results keep
+    the call order); malformed arguments, unknown tools and tool exceptions become
+    error results the model sees on its next call. The model is called again while it
+    asks for tools, up to ``max_tool_iterations`` calls; then the turn ends with a
+    reflection answer (``reflect_on_tool_use``) or a :class:`~runtime.ToolCallSummaryMessage`
+    built from ``tool_call_summary_format`` (fields ``tool_name``, ``arguments``,
+    ``result``, ``is_error``). Calling a handoff ends the turn with a
+    :class:`~runtime.HandoffMessage` carrying the turn's other tool work as context.
+
+    Messages that carry model usage also carry ``metadata["model"]`` (the client's
+    model name) so costs can be priced.
+    """
+
+    component_provider = "autogen_agentchat.agents.AssistantAgent"
+    produced_message_types = (TextMessage, ToolCallSummaryMessage, HandoffMessage)
+
+    def __init__(
+        self,
+        name: str,
+        model_client: ChatCompletionClient,
+        *,
+        tools: Iterable[FunctionTool | Callable[..., Any]] | None = None,
+        handoffs: Iterable[Handoff | str] | None = None,
+        description: str = DEFAULT_DESCRIPTION,
+        system_message: str | None = DEFAULT_SYSTEM_MESSAGE,
+        model_client_stream: bool = False,
+        reflect_on_tool_use: bool | None = None,
+        max_tool_iterations: int = 1,
+        tool_call_summary_format: str = "{result}",
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(name, description)
+        if not isinstance(model_client, ChatCompletionClient):
+            raise ConfigurationError(
+                f"agent {name!r}: model_client must be a ChatCompletionClient, "
+                f"got {type(model_client).__name__}"
+            )
+        if isinstance(max_tool_iterations, bool) or not isinstance(max_tool_iterations, int):
+            raise ConfigurationError(f"agent {name!r}: max_tool_iterations must be an integer")
+        if max_tool_iterations < 1:
+            raise ConfigurationError(
+                f"agent {name!r}: max_tool_iterations must be at least 1, got {max_tool_iterations}"
+            )
+        self._model_client = model_client
+        self._system_message = system_message
+        self._system = SystemMessage(system_message) if system_message else None
+        self._model_client_stream = model_client_stream
+        self._reflect_on_tool_use = bool(reflect_on_tool_use)
+        self._max_tool_iterations = max_tool_iterations
+        self._tool_call_summary_format = _checked_format(name, tool_call_summary_format)
+        self._metadata: dict[str, str] = dict(metadata or {})
+        self._tools = _tools_by_name(name, tools)
+        self._handoffs = _handoffs_by_name(name, handoffs, self._tools)
+        if (self._tools or self._handoffs) and model_client.model_info.get(
+            "function_calling", True
+        ) is False:
+            raise ConfigurationError(
+                f"agent {name!r}: the model client's model does not support function calling "
+                "(model_info['function_calling'] is False), so it cannot use tools or handoffs"
+            )
+        self._tool_schemas: list[ToolSchema] = [t.schema for t in self._tools.values()] + [
+            h.schema for h in self._handoffs.values()
+        ]
+        model = model_client.model
+        self._usage_metadata: Mapping[str, str] = MappingProxyType(
+            {"model": model} if model else {}
+        )
+        self._context: list[LLMMessage] = []
+
+    # -- configuration, readable under the constructor's names ---------------------------
+
+    @property
+    def model_client(self) -> ChatCompletionClient:
+        """The client every model call goes through."""
+        return self._model_client
+
+    @property
+    def tools(self) -> list[FunctionTool]:
+        """The tools offered to the model, in the order given."""
+        return list(self._tools.values())
+
+    @property
+    def handoffs(self) -> list[Handoff]:
+        """The handoffs offered to the model, in the order given."""
+        return list(self._handoffs.values())
+
+    @property
+    def system_message(self) -> str | None:
+        """The system message put before the history on every call (``None``: none)."""
+        return self._system_message
+
+    @property
+    def model_client_stream(self) -> bool:
+        """Whether replies stream as chunk events."""
+        return self._model_client_stream
+
+    @property
+    def reflect_on_tool_use(self) -> bool:
+        """Whether the model is asked once more to answer in words after its tool calls."""
+        return self._reflect_on_tool_use
+
+    @property
+    def max_tool_iterations(self) -> int:
+        """The most model calls one turn makes while the model keeps asking for tools."""
+        return self._max_tool_iterations
+
+    @property
+    def tool_call_summary_format(self) -> str:
+        """The format of each line of a tool call summary."""
+        return self._tool_call_summary_format
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """Free-form labels of the agent (kept in its component config)."""
+        return dict(self._metadata)
+
+    @property
+    def model_context(self) -> list[LLMMessage]:
+        """A copy of the history the model sees after the system message."""
+        return list(self._context)
+
+    # -- one turn --------------------------------------------------------------------------
+
+    async def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseMessage | Response, None]:
+        """Take the new messages, call the model (and tools), then yield a Response last."""
+        context = self._context
+        for message in messages:
+            if isinstance(message, HandoffMessage) and message.context:
+                context.extend(message.context)
+            context.append(message.to_model_message())
+        inner: list[InnerItem] = []
+        stream_id = new_id() if self._model_client_stream else None
+        result: CreateResult | None = None
+        last_calls: list[FunctionCall] = []
+        last_results: list[FunctionExecutionResult] = []
+        for _ in range(self._max_tool_iterations):
+            if stream_id is None:
+                result = await self._create(self._tool_schemas, "auto", cancellation_token)
+            else:
+                async for item in self._create_stream(
+                    self._tool_schemas, "auto", stream_id, cancellation_token
+                ):
+                    if isinstance(item, CreateResult):
+                        result = item
+                    else:
+                        yield item
+            assert result is not None
+            if result.thought:
+                thought = self._thought(result.thought, stream_id)
+                inner.append(thought)
+                yield thought
+                if stream_id is not None:
+                    stream_id = new_id()
+            content = result.content
+            context.append(
+                AssistantMessage(content=content, source=self.name, thought=result.thought)
+            )
+            if isinstance(content, str):
+                yield Response(
+                    chat_message=self._text(content, result, stream_id), inner_messages=inner
+                )
+                return
+            request = ToolCallRequestEvent(
+                content=content,
+                source=self.name,
+                models_usage=result.usage,
+                metadata=self._usage_metadata,
+            )
+            inner.append(request)
+            yield request
+            results = await self._execute(content, cancellation_token)
+            execution = ToolCallExecutionEvent(content=results, source=self.name)
+            inner.append(execution)
+            yield execution
+            context.append(FunctionExecutionResultMessage(results))
+            if self._handoffs:
+                handoff = self._handoff_message(content, results, result.thought)
+                if handoff is not None:
+                    yield Response(chat_message=handoff, inner_messages=inner)
+                    return
+            last_calls, last_results = content, results
+        if self._reflect_on_tool_use:
+            reflection_id = new_id() if stream_id is not None else None
+            async for step in self._reflect(reflection_id, inner, cancellation_token):
+                yield step
+            return
+        summary = ToolCallSummaryMessage(
+            content=self._summary_text(last_calls, last_results),
+            source=self.name,
+            tool_calls=last_calls,
+            results=last_results,
+        )
+        yield Response(chat_message=summary, inner_messages=inner)
+
+    async def _reflect(
+        self, stream_id: str | None, inner: list[InnerItem], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseMessage | Response, None]:
+        """One more model call, tools shown but not allowed, for an answer in words."""
+        result: CreateResult | None = None
+        if stream_id is None:
+            result = await self._create(self._tool_schemas, "none", cancellation_token)
+        else:
+            async for piece in self._create_stream(
+                self._tool_schemas, "none", stream_id, cancellation_token
+            ):
+                if isinstance(piece, CreateResult):
+                    result = piece
+                else:
+                    yield piece
+        assert result is not None
+        if not isinstance(result.content, str):
+            raise ModelResponseError(
+                f"agent {self.name!r}: the model answered the reflection call with tool calls; "
+                "it was asked for text (tool_choice='none')"
+            )
+        if result.thought:
+            thought = self._thought(result.thought, stream_id)
+            inner.append(thought)
+            yield thought
+            if stream_id is not None:
+                stream_id = new_id()
+        self._context.append(
+            AssistantMessage(content=result.content, source=self.name, thought=result.thought)
+        )
+        yield Response(
+            chat_message=self._text(result.content, result, stream_id), inner_messages=inner
+        )
+
+    def _request(self) -> list[LLMMessage]:
+        if self._system is None:
+            return list(self._context)
+        return [self._system, *self._context]
+
+    async def _create(
+        self,
+        tools: Sequence[ToolSchema],
+        tool_choice: ToolChoice,
+        cancellation_token: CancellationToken,
+    ) -> CreateResult:
+        return await self._model_client.create(
+            self._request(),
+            tools=tools,
+            tool_choice=tool_choice,
+            cancellation_token=cancellation_token,
+        )
+
+    async def _create_stream(
+        self,
+        tools: Sequence[ToolSchema],
+        tool_choice: ToolChoice,
+        stream_id: str,
+        cancellation_token: CancellationToken,
+    ) -> AsyncGenerator[ModelClientStreamingChunkEvent | CreateResult, None]:
+        result: CreateResult | None = None
+        async for item in self._model_client.create_stream(
+            self._request(),
+            tools=tools,
+            tool_choice=tool_choice,
+            cancellation_token=cancellation_token,
+        ):
+            if isinstance(item, CreateResult):
+                result = item
+            elif item:
+                yield ModelClientStreamingChunkEvent(
+                    content=item, source=self.name, full_message_id=stream_id
+                )
+        if result is None:
+            raise ModelResponseError(
+                f"agent {self.name!r}: the model stream ended without a final result"
+            )
+        yield result
+
+    def _thought(self, text: str, stream_id: str | None) -> ThoughtEvent:
+        if stream_id is None:
+            return ThoughtEvent(content=text, source=self.name)
+        return ThoughtEvent(content=text, source=self.name, id=stream_id)
+
+    def _text(self, content: str, result: CreateResult, stream_id: str | None) -> TextMessage:
+        if stream_id is None:
+            return TextMessage(
+                content=content,
+                source=self.name,
+                models_usage=result.usage,
+                metadata=self._usage_metadata,
+            )
+        return TextMessage(
+            content=content,
+            source=self.name,
+            id=stream_id,
+            models_usage=result.usage,
+            metadata=self._usage_metadata,
+        )
+
+    # -- tools -----------------------------------------------------------------------------
+
+    async def _execute(
+        self, calls: list[FunctionCall], cancellation_token: CancellationToken
+    ) -> list[FunctionExecutionResult]:
+        if len(calls) == 1:
+            return [await self._execute_one(calls[0], cancellation_token)]
+        return list(
+            await asyncio.gather(*(self._execute_one(c, cancellation_token) for c in calls))
+        )
+
+    async def _execute_one(
+        self, call: FunctionCall, cancellation_token: CancellationToken
+    ) -> FunctionExecutionResult:
+        name = call.name
+        handoff = self._handoffs.get(name)
+        if handoff is not None:
+            return FunctionExecutionResult(content=handoff.message, name=name, call_id=call.id)
+        tool = self._tools.get(name)
+        if tool is None:
+            offered = ", ".join([*self._tools, *self._handoffs]) or "none"
+            return _error(call, f"Error: there is no tool named {name!r} (available: {offered})")
+        try:
+            args = json.loads(call.arguments) if call.arguments.strip() else {}
+        except ValueError as exc:
+            return _error(
+                call,
+                f"Error: the arguments for {name!r} are not valid JSON ({exc}); send an object",
+            )
+        if not isinstance(args, dict):
+            return _error(call, f"Error: the arguments for {name!r} must be a JSON object")
+        try:
+            content = await tool.run_json(args, cancellation_token, call_id=call.id)
+        except ToolError as exc:
+            return _error(call, f"Error: {exc}")
+        except Exception as exc:  # a tool's own failure is the model's to handle
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return _error(call, f"Error: {detail}")
+        return FunctionExecutionResult(content=content, name=name, call_id=call.id)
+
+    def _handoff_message(
+        self,
+        calls: list[FunctionCall],
+        results: list[FunctionExecutionResult],
+        thought: str | None,
+    ) -> HandoffMessage | None:
+        chosen: Handoff | None = None
+        chosen_result = ""
+        other_calls: list[FunctionCall] = []
+        other_results: list[FunctionExecutionResult] = []
+        for call, result in zip(calls, results, strict=True):
+            handoff = self._handoffs.get(call.name)
+            if handoff is None:
+                other_calls.append(call)
+                other_results.append(result)
+            elif chosen is None:
+                chosen, chosen_result = handoff, result.content
+        if chosen is None:
+            return None
+        context: list[LLMMessage] = []
+        if other_calls:
+            context.append(AssistantMessage(content=other_calls, source=self.name, thought=thought))
+            context.append(FunctionExecutionResultMessage(other_results))
+        elif thought:
+            context.append(AssistantMessage(content=thought, source=self.name))
+        return HandoffMessage(
+            content=chosen_result, target=chosen.target, source=self.name, context=context
+        )
+
+    def _summary_text(
+        self, calls: list[FunctionCall], results: list[FunctionExecutionResult]
+    ) -> str:
+        template = self._tool_call_summary_format
+        if template == "{result}":
+            return "\n".join(result.content for result in results)
+        return "\n".join(
+            template.format(
+                tool_name=call.name,
+                arguments=call.arguments,
+                result=result.content,
+                is_error=result.is_error,
+            )
+            for call, result in zip(calls, results, strict=True)
+        )
+
+    # -- lifecycle and state ---------------------------------------------------------------
+
+    async def on_reset(self, cancellation_token: CancellationToken) -> None:
+        """Forget the history."""
+        self._context.clear()
+
+    async def save_state(self) -> dict[str, Any]:
+        """The history as JSON data, in AutoGen's ``AssistantAgentState`` shape."""
+        return {
+            "type": STATE_TYPE,
+            "version": STATE_VERSION,
+            "llm_context": {"messages": [message.to_dict() for message in self._context]},
+        }
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Replace the history with one from :meth:`save_state` (or AutoGen's)."""
+        kind = state.get("type", STATE_TYPE)
+        if kind != STATE_TYPE:
+            raise StateError(f"agent {self.name!r}: expected {STATE_TYPE} state, got {kind!r}")
+        llm_context = state.get("llm_context")
+        if not isinstance(llm_context, Mapping) or not isinstance(
+            llm_context.get("messages"), list
+        ):
+            raise StateError(f"agent {self.name!r}: state has no llm_context.messages list")
+        try:
+            messages = [load_llm_message(data) for data in llm_context["messages"]]
+        except (ConfigurationError, KeyError, TypeError) as exc:
+            raise StateError(f"agent {self.name!r}: unreadable llm_context: {exc}") from exc
+        self._context = messages
+
+
+def _error(call: FunctionCall, content: str) -> FunctionExecutionResult:
+    return FunctionExecutionResult(content=content, name=call.name, call_id=call.id, is_error=True)
+
+
+def _checked_format(agent: str, template: str) -> str:
+    try:
+        template.format(tool_name="", arguments="", result="", is_error=False)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigurationError(
+            f"agent {agent!r}: tool_call_summary_format {template!r} is not a valid format "
+            f"string ({exc}); use the fields {{tool_name}}, {{arguments}}, {{result}}, {{is_error}}"
+        ) from exc
+    return template
+
+
+def _tools_by_name(
+    agent: str, tools: Iterable[FunctionTool | Callable[..., Any]] | None
+) -> dict[str, FunctionTool]:
+    by_name: dict[str, FunctionTool] = {}
+    for item in tools or ():
+        try:
+            tool = as_tool(item)
+        except ToolError as exc:
+            raise ConfigurationError(f"agent {agent!r}: {exc}") from exc
+        if tool.name in by_name:
+            raise ConfigurationError(f"agent {agent!r}: two tools are named {tool.name!r}")
+        by_name[tool.name] = tool
+    return by_name
+
+
+def _handoffs_by_name(
+    agent: str, handoffs: Iterable[Handoff | str] | None, tools: Mapping[str, FunctionTool]
+) -> dict[str, Handoff]:
+    by_name: dict[str, Handoff] = {}
+    for item in handoffs or ():
+        if isinstance(item, str):
+            handoff = Handoff(target=item)
+        elif isinstance(item, Handoff):
+            handoff = item
+        else:
+            raise ConfigurationError(
+                f"agent {agent!r}: handoffs must be Handoff objects or agent names, "
+                f"got {type(item).__name__}"
+            )
+        if handoff.name in by_name:
+            raise ConfigurationError(f"agent {agent!r}: two handoffs are named {handoff.name!r}")
+        if handoff.name in tools:
+            raise ConfigurationError(
+                f"agent {agent!r}: handoff {handoff.name!r} has the same name as a tool"
+            )
+        by_name[handoff.name] = handoff
+    return by_name
