@@ -1,0 +1,276 @@
+"""Turn a resolved team spec (see `studio.teams.specs`) into runtime objects.
+
+`build_team` is the one place where spec data becomes agents, model clients and
+termination conditions. API keys are read here, on the server, from the credential the
+model spec names; they never travel in the spec. Only classes named in the mappings
+below are ever constructed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import runtime
+from runtime import CreateResult, ToolRegistry
+from studio.teams.models import Credential, Provider
+from studio.teams.specs import iter_model_specs
+from studio.teams.tools import tool_registry
+
+InputFunc = Callable[..., Any]
+WrapModelClient = Callable[[Any, dict[str, Any]], Any]
+
+# Model parameters passed to the client constructors; anything else is refused.
+OPENAI_PARAMS = frozenset(
+    {
+        "temperature",
+        "max_tokens",
+        "top_p",
+        "frequency_penalty",
+        "presence_penalty",
+        "seed",
+        "stop",
+        "timeout",
+        "max_retries",
+    }
+)
+ANTHROPIC_PARAMS = frozenset(
+    {"temperature", "max_tokens", "top_p", "top_k", "stop_sequences", "timeout", "max_retries"}
+)
+PARAMS_BY_PROVIDER = {
+    Provider.OPENAI: OPENAI_PARAMS,
+    Provider.OPENAI_COMPATIBLE: OPENAI_PARAMS,
+    Provider.ANTHROPIC: ANTHROPIC_PARAMS,
+    Provider.SCRIPTED: frozenset({"delay"}),
+}
+# Ollama and friends ignore the key, but the SDK wants one.
+PLACEHOLDER_KEY = "not-needed"
+
+# Spec condition type -> runtime class name (an explicit allow-list).
+CONDITION_CLASSES = {
+    "max_messages": "MaxMessageTermination",
+    "text_mention": "TextMentionTermination",
+    "token_usage": "TokenUsageTermination",
+    "timeout": "TimeoutTermination",
+    "handoff": "HandoffTermination",
+    "source_match": "SourceMatchTermination",
+    "external": "ExternalTermination",
+    "stop_message": "StopMessageTermination",
+    "function_call": "FunctionCallTermination",
+    "text_message": "TextMessageTermination",
+    "cost": "CostTermination",
+}
+
+
+def runtime_class(name: str) -> Any:
+    """A class from the runtime's public API, by its exported name."""
+    if name not in runtime.__all__:
+        raise runtime.ConfigurationError(f"this runtime has no {name}")
+    return getattr(runtime, name)
+
+
+def scripted_reply(reply: Any) -> str | CreateResult:
+    """A stored scripted reply: text, or a CreateResult in its JSON form."""
+    if isinstance(reply, str):
+        return reply
+    return CreateResult.from_dict(reply)
+
+
+class TeamBuilder:
+    """Builds one team spec, with the run's input function and client wrapper."""
+
+    def __init__(
+        self,
+        *,
+        input_func: InputFunc | None,
+        wrap_model_client: WrapModelClient | None,
+        tools: ToolRegistry,
+    ) -> None:
+        self.input_func = input_func
+        self.wrap_model_client = wrap_model_client
+        self.tools = tools
+        self.credentials: dict[int, Credential] = {}
+        self.prices: dict[str, tuple[float, float]] = {}
+
+    def api_key(self, model: dict[str, Any]) -> str:
+        """The decrypted key of the model's credential ("" without one)."""
+        credential_id = model.get("credential")
+        if not credential_id:
+            return ""
+        if credential_id not in self.credentials:
+            credential = Credential.objects.filter(pk=credential_id).first()
+            if credential is None:
+                raise runtime.ConfigurationError(
+                    f'model "{model.get("name")}": its credential no longer exists'
+                )
+            self.credentials[credential_id] = credential
+        return self.credentials[credential_id].get_key()
+
+    def model_client(self, model: dict[str, Any]) -> Any:
+        """A chat completion client for a model spec, wrapped if the run asked to."""
+        provider = model["provider"]
+        params = dict(model.get("params") or {})
+        model_info = model.get("model_info") or None
+        if provider == Provider.SCRIPTED:
+            from runtime.testing import ScriptedModelClient
+
+            replies = [scripted_reply(reply) for reply in model.get("scripted_replies") or []]
+            client: Any = ScriptedModelClient(
+                replies,
+                model_info=model_info,
+                model=model.get("model") or "scripted",
+                delay=float(params.get("delay", 0.0)),
+            )
+        elif provider in (Provider.OPENAI, Provider.OPENAI_COMPATIBLE):
+            key = self.api_key(model) or (
+                PLACEHOLDER_KEY if provider == Provider.OPENAI_COMPATIBLE else ""
+            )
+            client = runtime_class("OpenAIChatCompletionClient")(
+                model["model"],
+                api_key=key or None,
+                base_url=model.get("base_url") or None,
+                model_info=model_info,
+                **params,
+            )
+        elif provider == Provider.ANTHROPIC:
+            client = runtime_class("AnthropicChatCompletionClient")(
+                model["model"],
+                api_key=self.api_key(model) or None,
+                base_url=model.get("base_url") or None,
+                **params,
+            )
+        else:
+            raise runtime.ConfigurationError(f"unknown model provider {provider!r}")
+        if self.wrap_model_client is not None:
+            client = self.wrap_model_client(client, model)
+        return client
+
+    def condition(self, spec: dict[str, Any]) -> Any:
+        """A termination condition (tree) from its spec."""
+        kind = spec["type"]
+        if kind in ("or", "and"):
+            parts = [self.condition(item) for item in spec["conditions"]]
+            if len(parts) == 1:
+                return parts[0]
+            name = "OrTerminationCondition" if kind == "or" else "AndTerminationCondition"
+            return runtime_class(name)(*parts)
+        args = {key: value for key, value in spec.items() if key != "type"}
+        if kind == "token_usage":
+            args = {key.removesuffix("s"): value for key, value in args.items()}
+        if kind == "cost":
+            args.setdefault("prices", self.prices)
+        return runtime_class(CONDITION_CLASSES[kind])(**args)
+
+    def agent(self, spec: dict[str, Any]) -> Any:
+        """One participant from its spec."""
+        kind = spec["kind"]
+        optional = {
+            key: spec[key]
+            for key in ("description", "instruction", "response_prompt")
+            if spec.get(key)
+        }
+        if kind == "user_proxy":
+            return runtime_class("UserProxyAgent")(
+                spec["name"], input_func=self.input_func, **_only(optional, "description")
+            )
+        if kind == "team":
+            inner = self.team(spec["team"])
+            client = self.model_client(spec["model"]) if spec.get("model") else None
+            return runtime_class("SocietyOfMindAgent")(spec["name"], inner, client, **optional)
+        return runtime_class("AssistantAgent")(
+            spec["name"],
+            self.model_client(spec["model"]),
+            tools=[self.tools.get(name) for name in spec.get("tools") or []],
+            handoffs=list(spec.get("handoffs") or []),
+            system_message=spec.get("system_message") or None,
+            model_client_stream=bool(spec.get("model_client_stream")),
+            reflect_on_tool_use=spec.get("reflect_on_tool_use"),
+            max_tool_iterations=int(spec.get("max_tool_iterations") or 1),
+            **_only(optional, "description"),
+        )
+
+    def team(self, spec: dict[str, Any]) -> Any:
+        """A runtime team from a team spec (nested teams included)."""
+        participants = [self.agent(agent) for agent in spec["participants"]]
+        options: dict[str, Any] = {}
+        if spec.get("termination"):
+            options["termination_condition"] = self.condition(spec["termination"])
+        if spec.get("max_turns"):
+            options["max_turns"] = spec["max_turns"]
+        kind = spec["kind"]
+        if kind == "selector":
+            selector = spec.get("selector") or {}
+            if selector.get("prompt"):
+                options["selector_prompt"] = selector["prompt"]
+            return runtime_class("SelectorGroupChat")(
+                participants,
+                model_client=self.model_client(selector["model"]),
+                allow_repeated_speaker=bool(selector.get("allow_repeated_speaker")),
+                **options,
+            )
+        if kind == "swarm":
+            return runtime_class("Swarm")(participants, **options)
+        if kind == "graph":
+            return runtime_class("GraphFlow")(
+                participants, graph=self.graph(spec, participants), **options
+            )
+        return runtime_class("RoundRobinGroupChat")(participants, **options)
+
+    def graph(self, spec: dict[str, Any], participants: list[Any]) -> Any:
+        """The directed graph of a graph team, its edges naming participants."""
+        by_name = {agent.name: agent for agent in participants}
+        builder = runtime_class("DiGraphBuilder")()
+        for agent in participants:
+            builder.add_node(agent)
+        for edge in (spec.get("graph") or {}).get("edges") or []:
+            builder.add_edge(
+                by_name[edge["source"]], by_name[edge["target"]], condition=edge.get("condition")
+            )
+        return builder.build()
+
+
+def _only(options: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {key: value for key, value in options.items() if key in keys}
+
+
+def build_team(
+    spec: dict[str, Any],
+    *,
+    input_func: InputFunc | None = None,
+    wrap_model_client: WrapModelClient | None = None,
+    tools: ToolRegistry | None = None,
+) -> Any:
+    """Build the runtime team a resolved spec describes.
+
+    `input_func` answers the human seats; `wrap_model_client(client, model_spec)` may wrap
+    every model client (budgets, usage); `tools` defaults to the studio's registry.
+    Reads credentials from the database, so call it from sync code (or `abuild_team`).
+    """
+    builder = TeamBuilder(
+        input_func=input_func,
+        wrap_model_client=wrap_model_client,
+        tools=tools if tools is not None else tool_registry(),
+    )
+    builder.prices = {
+        model["model"] or model["name"]: (
+            float(model.get("price_input_per_million") or 0.0),
+            float(model.get("price_output_per_million") or 0.0),
+        )
+        for model in iter_model_specs(spec)
+    }
+    return builder.team(spec)
+
+
+async def abuild_team(
+    spec: dict[str, Any],
+    *,
+    input_func: InputFunc | None = None,
+    wrap_model_client: WrapModelClient | None = None,
+    tools: ToolRegistry | None = None,
+) -> Any:
+    """`build_team` for async callers (credentials are read in a worker thread)."""
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(build_team, thread_sensitive=True)(
+        spec, input_func=input_func, wrap_model_client=wrap_model_client, tools=tools
+    )

@@ -1,0 +1,374 @@
+"""Teams as data: credentials, model configurations, agents, teams and team versions.
+
+Everything a user creates has an owner and may be shared with users or groups as viewer
+or editor (`Share`). Querysets expose `visible_to(user)` and `editable_by(user)`; views
+go through them for every lookup, so an id from a client is never trusted on its own.
+Objects marked `is_gallery` are visible (never editable) to every logged-in user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from studio.teams import encryption
+
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+identifier_validator = RegexValidator(
+    IDENTIFIER, "Use letters, digits and underscores, starting with a letter (max 64)."
+)
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class Role(models.TextChoices):
+    """What a share lets its user or group do."""
+
+    VIEWER = "viewer", "Viewer"
+    EDITOR = "editor", "Editor"
+
+
+class Provider(models.TextChoices):
+    """Model provider kinds."""
+
+    OPENAI = "openai", "OpenAI"
+    ANTHROPIC = "anthropic", "Anthropic"
+    OPENAI_COMPATIBLE = "openai_compatible", "OpenAI-compatible (Ollama, vLLM, LM Studio)"
+    SCRIPTED = "scripted", "Scripted (offline replies)"
+
+
+class Share(models.Model):
+    """Grants one user or one group a role on one owned object."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(group__isnull=True))
+                | (Q(user__isnull=True) & Q(group__isnull=False)),
+                name="share_user_xor_group",
+            ),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "user"], name="share_unique_user"
+            ),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "group"], name="share_unique_group"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.group} as {self.role} on {self.content_type} {self.object_id}"
+
+
+class SharedQuerySet(models.QuerySet):
+    """Scopes owned objects to what a user may see or change."""
+
+    def _shared_ids(self, user: AnyUser, roles: list[str]) -> models.QuerySet[Share]:
+        content_type = ContentType.objects.get_for_model(self.model)
+        return Share.objects.filter(
+            Q(user=user) | Q(group__in=user.groups.all()),
+            content_type=content_type,
+            role__in=roles,
+        ).values("object_id")
+
+    def visible_to(self, user: AnyUser) -> SharedQuerySet:
+        """Objects `user` owns, has been shared, or that are in the gallery."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        shared = self._shared_ids(user, [Role.VIEWER, Role.EDITOR])
+        return self.filter(Q(owner=user) | Q(pk__in=shared) | Q(is_gallery=True))
+
+    def editable_by(self, user: AnyUser) -> SharedQuerySet:
+        """Objects `user` owns or has been shared as editor."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        shared = self._shared_ids(user, [Role.EDITOR])
+        return self.filter(Q(owner=user) | Q(pk__in=shared))
+
+
+class Owned(models.Model):
+    """Fields and sharing common to everything a user creates."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    is_gallery = models.BooleanField(
+        default=False, help_text="Visible read-only to every logged-in user."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    shares = GenericRelation(Share)
+
+    objects = SharedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def share_with(
+        self,
+        *,
+        user: AbstractBaseUser | None = None,
+        group: Group | None = None,
+        role: str = Role.VIEWER,
+    ) -> Share:
+        """Grant (or change) a user's or group's role on this object."""
+        content_type = ContentType.objects.get_for_model(self)
+        share, _ = Share.objects.update_or_create(
+            content_type=content_type,
+            object_id=self.pk,
+            user=user,
+            group=group,
+            defaults={"role": role},
+        )
+        return share
+
+    def role_of(self, user: AnyUser) -> str | None:
+        """ "owner", "editor", "viewer" or None for `user` on this object."""
+        if not (user.is_authenticated and user.is_active):
+            return None
+        if self.owner_id == user.pk or user.is_superuser:
+            return "owner"
+        manager = type(self).objects
+        if manager.editable_by(user).filter(pk=self.pk).exists():
+            return Role.EDITOR
+        if manager.visible_to(user).filter(pk=self.pk).exists():
+            return Role.VIEWER
+        return None
+
+
+class Credential(Owned):
+    """How to reach a provider: base URL and an API key, encrypted at rest.
+
+    The key is either stored (encrypted with a key derived from the settings secret) or
+    named by an environment variable on the server. It is never returned, rendered,
+    exported or logged: only `has_key` is.
+    """
+
+    name = models.CharField(max_length=100)
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    base_url = models.URLField(blank=True, max_length=500)
+    encrypted_key = models.TextField(blank=True, editable=False)
+    key_env_var = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z_][A-Za-z0-9_]*$", "Not a variable name.")],
+        help_text="Read the key from this environment variable instead of storing it.",
+    )
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_provider_display()})"
+
+    def __repr__(self) -> str:
+        return f"<Credential {self.pk} {self.name!r} provider={self.provider}>"
+
+    @property
+    def has_key(self) -> bool:
+        """Whether a key is stored or named."""
+        return bool(self.encrypted_key or self.key_env_var)
+
+    def set_key(self, plain: str) -> None:
+        """Store `plain` encrypted (an empty string clears the stored key)."""
+        self.encrypted_key = encryption.encrypt(plain) if plain else ""
+
+    def get_key(self) -> str:
+        """The plain key, decrypted or read from the environment ("" when none)."""
+        if self.key_env_var:
+            return os.environ.get(self.key_env_var, "")
+        return encryption.decrypt(self.encrypted_key) if self.encrypted_key else ""
+
+    def key_problem(self) -> str | None:
+        """Why the key cannot be used, or None when it can."""
+        if self.key_env_var and not os.environ.get(self.key_env_var):
+            return f'environment variable "{self.key_env_var}" is not set on the server'
+        if self.encrypted_key:
+            try:
+                encryption.decrypt(self.encrypted_key)
+            except encryption.DecryptionError:
+                return "the stored key cannot be decrypted (was the secret changed?)"
+        return None
+
+
+class ModelConfig(Owned):
+    """A model to talk to: provider, model name, parameters and prices.
+
+    The scripted provider holds its replies here, so demos and tests run offline.
+    """
+
+    name = models.CharField(max_length=100)
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    model = models.CharField(max_length=200, blank=True)
+    credential = models.ForeignKey(
+        Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="models"
+    )
+    base_url = models.URLField(blank=True, max_length=500, help_text="Overrides the credential's.")
+    params = models.JSONField(default=dict, blank=True, help_text="temperature, max_tokens, …")
+    model_info = models.JSONField(default=dict, blank=True)
+    price_input_per_million = models.FloatField(default=0.0)
+    price_output_per_million = models.FloatField(default=0.0)
+    scripted_replies = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = "model"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.provider}: {self.model or 'scripted'})"
+
+
+class AgentKind(models.TextChoices):
+    """What sits in a seat of a team."""
+
+    ASSISTANT = "assistant", "Assistant (model + tools)"
+    USER_PROXY = "user_proxy", "Human seat"
+    TEAM = "team", "Nested team"
+
+
+class Agent(Owned):
+    """One participant: an assistant, a human seat or a nested team."""
+
+    name = models.CharField(max_length=64, validators=[identifier_validator])
+    kind = models.CharField(max_length=20, choices=AgentKind.choices, default=AgentKind.ASSISTANT)
+    description = models.TextField(blank=True)
+    system_message = models.TextField(blank=True)
+    model = models.ForeignKey(
+        ModelConfig, null=True, blank=True, on_delete=models.PROTECT, related_name="agents"
+    )
+    tools = models.JSONField(default=list, blank=True)
+    handoffs = models.JSONField(default=list, blank=True)
+    reflect_on_tool_use = models.BooleanField(default=False)
+    max_tool_iterations = models.PositiveIntegerField(default=1)
+    model_client_stream = models.BooleanField(default=False)
+    inner_team = models.ForeignKey(
+        "Team", null=True, blank=True, on_delete=models.PROTECT, related_name="nested_in"
+    )
+    instruction = models.TextField(blank=True)
+    response_prompt = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class TeamKind(models.TextChoices):
+    """How a team decides who speaks next."""
+
+    ROUND_ROBIN = "round_robin", "Round robin"
+    SELECTOR = "selector", "Selector (a model picks)"
+    SWARM = "swarm", "Swarm (handoffs)"
+    GRAPH = "graph", "Graph"
+
+
+class Team(Owned):
+    """A team: who takes part, how turns pass, when to stop."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=TeamKind.choices, default=TeamKind.ROUND_ROBIN)
+    participants = models.ManyToManyField(Agent, through="TeamMember", related_name="teams")
+    termination = models.JSONField(null=True, blank=True)
+    max_turns = models.PositiveIntegerField(null=True, blank=True)
+    selector_model = models.ForeignKey(
+        ModelConfig, null=True, blank=True, on_delete=models.PROTECT, related_name="selector_of"
+    )
+    selector_prompt = models.TextField(blank=True)
+    allow_repeated_speaker = models.BooleanField(default=False)
+    graph_edges = models.JSONField(default=list, blank=True)
+    layout = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ordered_members(self) -> list[Agent]:
+        """Participants in seat order."""
+        members = self.members.select_related("agent__model", "agent__inner_team")
+        return [member.agent for member in members.order_by("position")]
+
+    def latest_version(self) -> TeamVersion | None:
+        """The newest saved version, if any."""
+        return self.versions.order_by("-number").first()
+
+
+class TeamMember(models.Model):
+    """A seat: which agent sits at which position of a team."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="seats")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["team", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "position"], name="member_unique_position"),
+            models.UniqueConstraint(fields=["team", "agent"], name="member_unique_agent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} #{self.position}: {self.agent}"
+
+
+def spec_hash(spec: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a spec (sorted keys, no whitespace)."""
+    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class TeamVersion(models.Model):
+    """An immutable snapshot of a team's fully resolved spec; runs pin one."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    spec = models.JSONField()
+    content_hash = models.CharField(max_length=64, editable=False)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["team", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "number"], name="version_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert only: a version never changes once written."""
+        if self.pk is not None:
+            raise ValidationError("Team versions are immutable.")
+        self.content_hash = spec_hash(self.spec)
+        super().save(*args, **kwargs)

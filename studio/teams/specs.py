@@ -1,0 +1,147 @@
+"""A team's spec: the fully resolved JSON that versions store and the builder reads.
+
+Shape (the contract with `studio.teams.building` and the runs app)::
+
+    team  = {"name", "description", "kind": round_robin|selector|swarm|graph,
+             "participants": [agent], "termination": condition|None,
+             "max_turns": int|None,
+             "selector": {"model": model|None, "prompt", "allow_repeated_speaker"}|None,
+             "graph": {"edges": [{"source", "target", "condition"}]}|None}
+    agent = {"id", "name", "kind": assistant|user_proxy|team, "description",
+             "system_message", "model": model|None, "tools": [name], "handoffs": [name],
+             "reflect_on_tool_use", "max_tool_iterations", "model_client_stream",
+             "team": team|None, "instruction", "response_prompt"}
+    model = {"id", "name", "provider", "model", "base_url", "credential": id|None,
+             "params": {...}, "model_info": {...}, "price_input_per_million",
+             "price_output_per_million", "scripted_replies": [...]}
+    condition = {"type": "or"|"and", "conditions": [condition]}
+              | {"type": "max_messages", "max_messages": 10} | … (see CONDITION_FIELDS)
+
+A spec never holds an API key: models name their credential by id, and the key is
+resolved on the server when the team is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from studio.teams.models import Agent, AgentKind, ModelConfig, Team, TeamKind
+
+SPEC_FORMAT = "roundtable/team@1"
+
+# Termination condition types and their fields: name -> (type, required).
+CONDITION_FIELDS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
+    "max_messages": {"max_messages": (int, True), "include_agent_event": (bool, False)},
+    "text_mention": {"text": (str, True), "sources": (list, False)},
+    "token_usage": {
+        "max_total_tokens": (int, False),
+        "max_prompt_tokens": (int, False),
+        "max_completion_tokens": (int, False),
+    },
+    "timeout": {"timeout_seconds": ((int, float), True)},
+    "handoff": {"target": (str, True)},
+    "source_match": {"sources": (list, True)},
+    "external": {},
+    "stop_message": {},
+    "function_call": {"function_name": (str, True)},
+    "text_message": {"source": (str, False)},
+    "cost": {"max_cost_usd": ((int, float), True)},
+}
+COMBINATORS = ("or", "and")
+
+
+def model_spec(model: ModelConfig) -> dict[str, Any]:
+    """The resolved spec of one model configuration (no key, credential by id)."""
+    return {
+        "id": model.pk,
+        "name": model.name,
+        "provider": model.provider,
+        "model": model.model,
+        "base_url": model.base_url or (model.credential.base_url if model.credential else ""),
+        "credential": model.credential_id,
+        "params": dict(model.params or {}),
+        "model_info": dict(model.model_info or {}),
+        "price_input_per_million": float(model.price_input_per_million),
+        "price_output_per_million": float(model.price_output_per_million),
+        "scripted_replies": list(model.scripted_replies or []),
+    }
+
+
+def agent_spec(agent: Agent, *, seen: frozenset[int] = frozenset()) -> dict[str, Any]:
+    """The resolved spec of one agent; nested teams are resolved inline."""
+    inner = None
+    if agent.kind == AgentKind.TEAM and agent.inner_team_id is not None:
+        if agent.inner_team_id in seen:
+            inner = {"cycle": agent.inner_team_id}
+        else:
+            inner = team_spec(agent.inner_team, seen=seen)
+    return {
+        "id": agent.pk,
+        "name": agent.name,
+        "kind": agent.kind,
+        "description": agent.description,
+        "system_message": agent.system_message,
+        "model": model_spec(agent.model) if agent.model else None,
+        "tools": list(agent.tools or []),
+        "handoffs": list(agent.handoffs or []),
+        "reflect_on_tool_use": agent.reflect_on_tool_use,
+        "max_tool_iterations": agent.max_tool_iterations,
+        "model_client_stream": agent.model_client_stream,
+        "team": inner,
+        "instruction": agent.instruction,
+        "response_prompt": agent.response_prompt,
+    }
+
+
+def team_spec(team: Team, *, seen: frozenset[int] = frozenset()) -> dict[str, Any]:
+    """The fully resolved spec of a team as stored now (layout excluded)."""
+    seen = seen | {team.pk}
+    selector = None
+    if team.kind == TeamKind.SELECTOR:
+        selector = {
+            "model": model_spec(team.selector_model) if team.selector_model else None,
+            "prompt": team.selector_prompt,
+            "allow_repeated_speaker": team.allow_repeated_speaker,
+        }
+    graph = None
+    if team.kind == TeamKind.GRAPH:
+        graph = {"edges": [dict(edge) for edge in team.graph_edges or []]}
+    return {
+        "name": team.name,
+        "description": team.description,
+        "kind": team.kind,
+        "participants": [agent_spec(agent, seen=seen) for agent in team.ordered_members()],
+        "termination": team.termination,
+        "max_turns": team.max_turns,
+        "selector": selector,
+        "graph": graph,
+    }
+
+
+def iter_model_specs(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every model spec in a team spec, nested teams and the selector included."""
+    found: list[dict[str, Any]] = []
+    selector = spec.get("selector") or {}
+    if isinstance(selector, dict) and isinstance(selector.get("model"), dict):
+        found.append(selector["model"])
+    for agent in spec.get("participants") or []:
+        if not isinstance(agent, dict):
+            continue
+        if isinstance(agent.get("model"), dict):
+            found.append(agent["model"])
+        if isinstance(agent.get("team"), dict):
+            found.extend(iter_model_specs(agent["team"]))
+    return found
+
+
+def strip_ids(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a team spec for export: no database ids, no credential references."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if k not in {"id", "credential"}}
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        return value
+
+    return clean(spec)

@@ -1,0 +1,275 @@
+"""Built-in tools every team may use, and the registry the studio builds teams with.
+
+Tools are code registered here, never code from a team file. Teams refer to them by
+name. The calculator parses arithmetic itself (no `eval`); the URL fetcher refuses
+private, loopback and link-local addresses after DNS resolution and on every redirect.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import http.client
+import ipaddress
+import math
+import operator
+import socket
+import ssl
+from collections.abc import Callable
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Annotated, Any
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+
+from runtime import FunctionTool, ToolRegistry
+
+# --- Calculator ---
+
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.UAdd: operator.pos,
+    ast.USub: operator.neg,
+}
+_FUNCTIONS: dict[str, Callable[..., float]] = {
+    "sqrt": math.sqrt,
+    "abs": abs,
+    "round": round,
+    "min": min,
+    "max": max,
+    "log": math.log,
+    "exp": math.exp,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+}
+_CONSTANTS = {"pi": math.pi, "e": math.e}
+MAX_EXPRESSION_CHARS = 500
+MAX_EXPONENT = 1000
+
+
+def _evaluate(node: ast.AST) -> float:
+    """Evaluate an allowed arithmetic node; anything else is refused."""
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body)
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in _CONSTANTS:
+        return _CONSTANTS[node.id]
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _evaluate(node.left), _evaluate(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
+            raise ValueError(f"exponents above {MAX_EXPONENT} are not allowed")
+        return _BINARY[type(node.op)](left, right)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_evaluate(node.operand))
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _FUNCTIONS
+        and not node.keywords
+    ):
+        return _FUNCTIONS[node.func.id](*(_evaluate(arg) for arg in node.args))
+    raise ValueError(f"unsupported expression element: {ast.dump(node)[:60]}")
+
+
+def calculator(expression: Annotated[str, "Arithmetic such as (2 + 3) * sqrt(16)"]) -> str:
+    """Evaluate an arithmetic expression: + - * / // % **, parentheses, pi, e, and
+    sqrt, abs, round, min, max, log, exp, sin, cos, tan."""
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise ValueError(f"the expression is longer than {MAX_EXPRESSION_CHARS} characters")
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"not an arithmetic expression: {exc.msg}") from None
+    result = _evaluate(tree)
+    if isinstance(result, float) and result.is_integer() and abs(result) < 1e15:
+        result = int(result)
+    return str(result)
+
+
+# --- Current time ---
+
+
+def current_time(
+    timezone: Annotated[str, "An IANA time zone such as Europe/Paris"] = "UTC",
+) -> str:
+    """The current date and time in a time zone, in ISO 8601."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {timezone!r}") from None
+    return datetime.now(zone).isoformat(timespec="seconds")
+
+
+# --- URL fetcher ---
+
+MAX_REDIRECTS = 5
+MAX_FETCH_BYTES = 2_000_000
+FETCH_TIMEOUT_SECONDS = 15.0
+
+
+class FetchRefused(ValueError):
+    """The URL points somewhere the fetcher must not go."""
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for globally routable unicast addresses."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def resolve_allowed(
+    host: str, port: int, is_allowed: Callable[[Any], bool]
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """Resolve `host` and return an address to connect to; refuse if any is not allowed.
+
+    Checking every resolved address (not only the first) and then connecting to the
+    checked address defeats DNS answers that mix public and private addresses.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise FetchRefused(f"cannot resolve {host}: {exc.strerror}") from None
+    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    refused = [str(address) for address in addresses if not is_allowed(address)]
+    if refused or not addresses:
+        raise FetchRefused(
+            f"{host} resolves to a private, loopback or reserved address ({', '.join(refused)})"
+        )
+    return addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to an already checked address, whatever the Host header says."""
+
+    def __init__(self, host: str, address: str, **kwargs: Any) -> None:
+        super().__init__(host, **kwargs)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to an already checked address, verifying the certificate for the host name."""
+
+    def __init__(self, host: str, address: str, **kwargs: Any) -> None:
+        super().__init__(host, context=ssl.create_default_context(), **kwargs)
+        self._address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+class _TextExtractor(HTMLParser):
+    """Collects visible text from HTML, skipping scripts and styles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in {"script", "style", "noscript"}:
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style", "noscript"} and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and data.strip():
+            self.parts.append(data.strip())
+
+
+def fetch_text(
+    url: str,
+    *,
+    is_allowed: Callable[[Any], bool] = is_public_address,
+    timeout: float = FETCH_TIMEOUT_SECONDS,
+) -> tuple[int, str, str]:
+    """GET `url`, following redirects with every hop checked; return (status, type, body)."""
+    for _ in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise FetchRefused("only http and https URLs can be fetched")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        address = resolve_allowed(parts.hostname, port, is_allowed)
+        connection_class = (
+            _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+        )
+        connection = connection_class(parts.hostname, str(address), port=port, timeout=timeout)
+        try:
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            connection.request("GET", path, headers={"User-Agent": "Roundtable fetch_url"})
+            response = connection.getresponse()
+            if response.status in {301, 302, 303, 307, 308} and response.getheader("Location"):
+                url = urljoin(url, response.getheader("Location", ""))
+                continue
+            body = response.read(MAX_FETCH_BYTES + 1)[:MAX_FETCH_BYTES]
+            content_type = response.getheader("Content-Type", "")
+            charset = response.headers.get_content_charset() or "utf-8"
+            return response.status, content_type, body.decode(charset, errors="replace")
+        finally:
+            connection.close()
+    raise FetchRefused(f"more than {MAX_REDIRECTS} redirects")
+
+
+def fetch_url(
+    url: Annotated[str, "An http(s) URL on the public internet"],
+    max_chars: Annotated[int, "Truncate the text to this many characters"] = 5000,
+) -> str:
+    """Fetch a web page and return its status and text (HTML reduced to visible text)."""
+    allow_private = settings.FETCH_ALLOW_PRIVATE_ADDRESSES
+
+    def is_allowed(address: Any) -> bool:
+        return allow_private or is_public_address(address)
+
+    status, content_type, body = fetch_text(url, is_allowed=is_allowed)
+    if "html" in content_type:
+        extractor = _TextExtractor()
+        extractor.feed(body)
+        body = "\n".join(extractor.parts)
+    limit = max(100, min(max_chars, 50_000))
+    truncated = " [truncated]" if len(body) > limit else ""
+    return f"HTTP {status}\n{body[:limit]}{truncated}"
+
+
+# --- Registry ---
+
+BUILTIN_TOOLS: list[Callable[..., Any]] = [calculator, current_time, fetch_url]
+
+
+@functools.cache
+def tool_registry() -> ToolRegistry:
+    """The registry teams are built with: the built-ins (created once per process)."""
+    registry = ToolRegistry()
+    for func in BUILTIN_TOOLS:
+        registry.register(FunctionTool(func, timeout=30.0))
+    return registry
+
+
+def describe_tools(registry: ToolRegistry | None = None) -> list[dict[str, Any]]:
+    """Name, description and JSON schema of every registered tool, for the API."""
+    registry = registry or tool_registry()
+    return [
+        {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": dict(tool.schema.get("parameters", {})),
+        }
+        for tool in registry
+    ]
