@@ -47,11 +47,14 @@ from runtime.messages import (
     UserInputRequestedEvent,
     load_message,
 )
+from runtime.model_clients.anthropic import AnthropicChatCompletionClient
 from runtime.model_clients.base import ChatCompletionClient
+from runtime.model_clients.openai import OpenAIChatCompletionClient
 from runtime.sink import EventSink
 from runtime.tools import FunctionTool, Handoff, ToolRegistry
 
 __all__ = [
+    "AnthropicChatCompletionClient",
     "AssistantAgent",
     "AssistantMessage",
     "BaseAgentEvent",
@@ -75,6 +78,7 @@ __all__ = [
     "ModelClientStreamingChunkEvent",
     "ModelInfo",
     "ModelResponseError",
+    "OpenAIChatCompletionClient",
     "RequestUsage",
     "Response",
     "RoundtableError",

@@ -1,0 +1,556 @@
+"""Anthropic's Messages API through the official async SDK.
+
+Anthropic differs from chat completions in ways this module hides: system text is a
+separate parameter, roles must alternate (consecutive same-role messages are merged),
+tool calls are ``tool_use`` blocks answered by ``tool_result`` blocks in a user turn,
+and thinking arrives as its own blocks (it becomes ``CreateResult.thought``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import anthropic
+from anthropic.types import (
+    InputJSONDelta,
+    Message,
+    RawContentBlockDeltaEvent,
+    RawContentBlockStartEvent,
+    RawMessageDeltaEvent,
+    RawMessageStartEvent,
+    RawMessageStreamEvent,
+    TextBlock,
+    TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
+    ToolUseBlock,
+)
+
+from runtime.cancellation import CancellationToken
+from runtime.errors import ConfigurationError
+from runtime.llm import (
+    AssistantMessage,
+    CreateResult,
+    FinishReason,
+    FunctionCall,
+    FunctionExecutionResultMessage,
+    LLMMessage,
+    ModelInfo,
+    RequestUsage,
+    SystemMessage,
+    ToolSchema,
+    UserMessage,
+)
+from runtime.model_clients.base import ChatCompletionClient, ToolChoice
+from runtime.model_clients.retry import (
+    ProviderFailure,
+    RetryPolicy,
+    TokenScope,
+    call_with_retries,
+    is_retryable_status,
+    message_from_body,
+    parse_retry_after,
+    to_model_client_error,
+)
+
+PROVIDER = "anthropic"
+
+#: Anthropic rejects empty text blocks; an empty message is sent as this text instead.
+EMPTY_TEXT = "(empty)"
+#: Sent as the first user turn when a conversation would otherwise start with the model.
+OPENING_TEXT = "(the conversation so far follows)"
+
+_DATE_SUFFIX = re.compile(r"(-\d{8}|-latest)$")
+_STOP_REASONS: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "function_calls",
+    "refusal": "content_filter",
+}
+_TOOL_CHOICES = {"auto": "auto", "required": "any", "none": "none"}
+
+
+def default_model_info(model: str) -> ModelInfo:
+    """Capabilities of a Claude model; the family is its name without a date suffix."""
+    return ModelInfo(
+        vision=model.startswith("claude"),
+        function_calling=True,
+        json_output=False,
+        structured_output=False,
+        family=_DATE_SUFFIX.sub("", model) if model.startswith("claude") else "unknown",
+        multiple_system_messages=True,
+    )
+
+
+def classify_anthropic_error(error: BaseException) -> ProviderFailure | None:
+    """Describe an ``anthropic`` SDK exception for the retry policy (None: not the SDK's)."""
+    if isinstance(error, anthropic.APIStatusError):
+        return ProviderFailure(
+            message=message_from_body(error.body, error.message),
+            status_code=error.status_code,
+            retry_after=parse_retry_after(error.response.headers),
+            is_retryable=is_retryable_status(error.status_code),
+        )
+    if isinstance(error, anthropic.APITimeoutError):
+        return ProviderFailure(message="the request timed out", is_retryable=True)
+    if isinstance(error, anthropic.APIConnectionError):
+        return ProviderFailure(message=f"could not connect: {error.message}", is_retryable=True)
+    if isinstance(error, anthropic.APIResponseValidationError):
+        return ProviderFailure(message=error.message, is_response_error=True)
+    if isinstance(error, anthropic.APIError):
+        return ProviderFailure(message=message_from_body(error.body, error.message))
+    return None
+
+
+def _text_blocks(text: str) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": text}] if text.strip() else []
+
+
+def _tool_input(arguments: str) -> dict[str, Any]:
+    """Arguments as the object Anthropic wants; unreadable JSON is kept under a key."""
+    try:
+        value = json.loads(arguments) if arguments.strip() else {}
+    except ValueError:
+        return {"raw_arguments": arguments}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def _blocks_of(message: LLMMessage) -> tuple[str, list[dict[str, Any]]]:
+    """The role and content blocks of one non-system message."""
+    if isinstance(message, UserMessage):
+        return "user", _text_blocks(message.content)
+    if isinstance(message, FunctionExecutionResultMessage):
+        return "user", [
+            {
+                "type": "tool_result",
+                "tool_use_id": result.call_id,
+                "content": result.content,
+                "is_error": result.is_error,
+            }
+            for result in message.content
+        ]
+    assert isinstance(message, AssistantMessage)
+    if isinstance(message.content, str):
+        return "assistant", _text_blocks(message.content)
+    blocks = _text_blocks(message.thought or "")
+    for call in message.content:
+        block: dict[str, Any] = {"type": "tool_use", "id": call.id, "name": call.name}
+        block["input"] = _tool_input(call.arguments)
+        blocks.append(block)
+    return "assistant", blocks
+
+
+def to_anthropic_messages(
+    messages: Iterable[LLMMessage],
+) -> tuple[str, list[dict[str, Any]]]:
+    """System text and the alternating user/assistant turns Anthropic accepts."""
+    system: list[str] = []
+    turns: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, SystemMessage):
+            system.append(message.content)
+            continue
+        role, blocks = _blocks_of(message)
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+    if not turns or turns[0]["role"] != "user":
+        turns.insert(0, {"role": "user", "content": _text_blocks(OPENING_TEXT)})
+    for turn in turns:
+        if not turn["content"]:
+            turn["content"] = _text_blocks(EMPTY_TEXT)
+    last_block = turns[-1]["content"][-1]
+    if turns[-1]["role"] == "assistant" and last_block["type"] == "text":
+        # a final assistant turn is a prefill, and the API rejects trailing whitespace there
+        last_block["text"] = last_block["text"].rstrip()
+    return "\n\n".join(system), turns
+
+
+def to_anthropic_tools(tools: Iterable[ToolSchema]) -> list[dict[str, Any]]:
+    """Tool schemas in Anthropic's shape (``input_schema``)."""
+    converted: list[dict[str, Any]] = []
+    for tool in tools:
+        item: dict[str, Any] = {
+            "name": tool["name"],
+            "input_schema": tool.get("parameters") or {"type": "object", "properties": {}},
+        }
+        if tool.get("description"):
+            item["description"] = tool["description"]
+        converted.append(item)
+    return converted
+
+
+def _usage_of(input_tokens: int | None, *extra: int | None) -> int:
+    return (input_tokens or 0) + sum(value or 0 for value in extra)
+
+
+def _result_from_message(message: Message) -> CreateResult:
+    texts: list[str] = []
+    thoughts: list[str] = []
+    calls: list[FunctionCall] = []
+    for block in message.content:
+        if isinstance(block, TextBlock):
+            texts.append(block.text)
+        elif isinstance(block, ThinkingBlock):
+            thoughts.append(block.thinking)
+        elif isinstance(block, ToolUseBlock):
+            calls.append(
+                FunctionCall(id=block.id, arguments=json.dumps(block.input), name=block.name)
+            )
+    usage = message.usage
+    prompt = _usage_of(
+        usage.input_tokens, usage.cache_creation_input_tokens, usage.cache_read_input_tokens
+    )
+    return _build_result(
+        "".join(texts),
+        "".join(thoughts),
+        calls,
+        str(message.stop_reason),
+        RequestUsage(prompt, usage.output_tokens or 0),
+    )
+
+
+def _build_result(
+    text: str, thought: str, calls: list[FunctionCall], stop_reason: str, usage: RequestUsage
+) -> CreateResult:
+    if calls:
+        return CreateResult(
+            content=calls,
+            finish_reason="function_calls",
+            usage=usage,
+            thought=thought or text or None,
+        )
+    return CreateResult(
+        content=text,
+        finish_reason=_STOP_REASONS.get(stop_reason, "unknown"),
+        usage=usage,
+        thought=thought or None,
+    )
+
+
+@dataclass(slots=True)
+class _StreamBlock:
+    kind: str
+    id: str = ""
+    name: str = ""
+    parts: list[str] = field(default_factory=list)
+
+
+class _StreamAssembly:
+    """Collects the blocks, stop reason and usage of a Messages stream."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[int, _StreamBlock] = {}
+        self.stop_reason = ""
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+    def add(self, event: RawMessageStreamEvent) -> str:
+        """Take one event in; return the answer text it adds (possibly empty)."""
+        if isinstance(event, RawContentBlockDeltaEvent):
+            return self._add_delta(event)
+        if isinstance(event, RawContentBlockStartEvent):
+            block = event.content_block
+            if isinstance(block, ToolUseBlock):
+                self.blocks[event.index] = _StreamBlock("tool_use", block.id, block.name)
+            elif isinstance(block, TextBlock):
+                self.blocks[event.index] = _StreamBlock("text", parts=[block.text])
+            elif isinstance(block, ThinkingBlock):
+                self.blocks[event.index] = _StreamBlock("thinking", parts=[block.thinking])
+        elif isinstance(event, RawMessageStartEvent):
+            usage = event.message.usage
+            self.prompt_tokens = _usage_of(
+                usage.input_tokens,
+                usage.cache_creation_input_tokens,
+                usage.cache_read_input_tokens,
+            )
+            self.completion_tokens = usage.output_tokens or 0
+        elif isinstance(event, RawMessageDeltaEvent):
+            self.stop_reason = str(event.delta.stop_reason)
+            self.completion_tokens = event.usage.output_tokens or self.completion_tokens
+            if event.usage.input_tokens:
+                self.prompt_tokens = _usage_of(
+                    event.usage.input_tokens,
+                    event.usage.cache_creation_input_tokens,
+                    event.usage.cache_read_input_tokens,
+                )
+        return ""
+
+    def _add_delta(self, event: RawContentBlockDeltaEvent) -> str:
+        block = self.blocks.setdefault(event.index, _StreamBlock("text"))
+        delta = event.delta
+        if isinstance(delta, TextDelta):
+            block.parts.append(delta.text)
+            return delta.text
+        if isinstance(delta, InputJSONDelta):
+            block.parts.append(delta.partial_json)
+        elif isinstance(delta, ThinkingDelta):
+            block.parts.append(delta.thinking)
+        return ""
+
+    def result(self) -> CreateResult:
+        texts: list[str] = []
+        thoughts: list[str] = []
+        calls: list[FunctionCall] = []
+        for index in sorted(self.blocks):
+            block = self.blocks[index]
+            joined = "".join(block.parts)
+            if block.kind == "tool_use":
+                calls.append(FunctionCall(id=block.id, arguments=joined or "{}", name=block.name))
+            elif block.kind == "thinking":
+                thoughts.append(joined)
+            else:
+                texts.append(joined)
+        usage = RequestUsage(self.prompt_tokens, self.completion_tokens)
+        return _build_result("".join(texts), "".join(thoughts), calls, self.stop_reason, usage)
+
+
+class AnthropicChatCompletionClient(ChatCompletionClient):
+    """A Claude model behind Anthropic's Messages API.
+
+    Extra keyword arguments (``top_p``, ``thinking``, ``stop_sequences``, ...) go with
+    every request; ``parallel_tool_calls=False`` asks for one tool call at a time.
+    """
+
+    component_provider = "autogen_ext.models.anthropic.AnthropicChatCompletionClient"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        max_tokens: int = 4096,
+        model_info: ModelInfo | None = None,
+        temperature: float | None = None,
+        max_retries: int = 4,
+        timeout: float = 60.0,
+        retry_backoff: float = 0.5,
+        default_headers: Mapping[str, str] | None = None,
+        **create_args: Any,
+    ) -> None:
+        if not model:
+            raise ConfigurationError("AnthropicChatCompletionClient needs a model name")
+        if max_tokens < 1:
+            raise ConfigurationError(f"max_tokens must be at least 1, got {max_tokens}")
+        self._model = model
+        self._base_url = base_url
+        self._max_tokens = max_tokens
+        self._temperature = temperature
+        self._timeout = timeout
+        self._default_headers = dict(default_headers or {})
+        self._create_args = dict(create_args)
+        self._retry = RetryPolicy(max_retries=max_retries, backoff=retry_backoff)
+        self._model_info = ModelInfo(**{**default_model_info(model), **(model_info or {})})
+        self._client = anthropic.AsyncAnthropic(
+            api_key=_resolve_api_key(api_key, base_url),
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=0,
+            default_headers=self._default_headers or None,
+        )
+        self._last_usage = RequestUsage()
+        self._total_usage = RequestUsage()
+
+    @property
+    def model(self) -> str:
+        """The model name sent with each request."""
+        return self._model
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """Capabilities: defaults for Claude overridden by the ``model_info`` given."""
+        return self._model_info
+
+    @property
+    def base_url(self) -> str | None:
+        """The API root, or None for Anthropic's own."""
+        return self._base_url
+
+    @property
+    def max_tokens(self) -> int:
+        """Answer length limit (Anthropic requires one)."""
+        return self._max_tokens
+
+    @property
+    def temperature(self) -> float | None:
+        """Sampling temperature (None: the API's default)."""
+        return self._temperature
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt on 429, 5xx, timeouts and connection errors."""
+        return self._retry.max_retries
+
+    @property
+    def retry_backoff(self) -> float:
+        """Base of the exponential backoff between retries, in seconds."""
+        return self._retry.backoff
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one HTTP attempt may take."""
+        return self._timeout
+
+    @property
+    def default_headers(self) -> dict[str, str]:
+        """Extra HTTP headers sent with every request."""
+        return dict(self._default_headers)
+
+    @property
+    def create_args(self) -> dict[str, Any]:
+        """Extra request parameters given to the constructor."""
+        return dict(self._create_args)
+
+    def actual_usage(self) -> RequestUsage:
+        """Usage of the last call."""
+        return self._last_usage
+
+    def total_usage(self) -> RequestUsage:
+        """Usage summed over every call of this client."""
+        return self._total_usage
+
+    async def close(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._client.close()
+
+    def _record_usage(self, usage: RequestUsage) -> None:
+        self._last_usage = usage
+        self._total_usage = self._total_usage + usage
+
+    def _request_args(
+        self,
+        messages: Sequence[LLMMessage],
+        tools: Sequence[ToolSchema],
+        tool_choice: ToolChoice,
+        extra_create_args: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        system, turns = to_anthropic_messages(messages)
+        args: dict[str, Any] = {"model": self._model, "max_tokens": self._max_tokens}
+        args["messages"] = turns
+        if system:
+            args["system"] = system
+        if self._temperature is not None:
+            args["temperature"] = self._temperature
+        args.update(self._create_args)
+        if extra_create_args:
+            args.update(extra_create_args)
+        is_parallel = args.pop("parallel_tool_calls", None) is not False
+        if tools:
+            args["tools"] = to_anthropic_tools(tools)
+            choice: dict[str, Any] = {"type": _TOOL_CHOICES[tool_choice]}
+            if not is_parallel and tool_choice != "none":
+                choice["disable_parallel_tool_use"] = True
+            args["tool_choice"] = choice
+        return args
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[ToolSchema] = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: bool | None = None,
+        extra_create_args: Mapping[str, Any] | None = None,
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        """Ask the model once; retries as the policy allows; cancellable by the token.
+
+        ``json_output`` is accepted for interface parity; Anthropic has no JSON mode, so
+        ask for JSON in the prompt.
+        """
+        args = self._request_args(messages, tools, tool_choice, extra_create_args)
+        args["stream"] = False
+
+        async def attempt() -> Message:
+            response: Message = await self._client.messages.create(**args)
+            return response
+
+        response = await call_with_retries(
+            attempt,
+            policy=self._retry,
+            classify=classify_anthropic_error,
+            provider=PROVIDER,
+            scope=TokenScope(cancellation_token),
+        )
+        result = _result_from_message(response)
+        self._record_usage(result.usage)
+        return result
+
+    async def create_stream(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[ToolSchema] = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: bool | None = None,
+        extra_create_args: Mapping[str, Any] | None = None,
+        cancellation_token: CancellationToken | None = None,
+    ) -> AsyncGenerator[str | CreateResult, None]:
+        """Yield answer text as it arrives, then one CreateResult.
+
+        Tool calls are assembled from ``input_json`` deltas, their arguments kept exactly
+        as streamed. Opening the stream is retried like :meth:`create`; a failure after
+        text has been yielded is raised as ModelClientError without retrying.
+        """
+        args = self._request_args(messages, tools, tool_choice, extra_create_args)
+        args["stream"] = True
+        scope = TokenScope(cancellation_token)
+
+        async def attempt() -> anthropic.AsyncStream[RawMessageStreamEvent]:
+            stream: anthropic.AsyncStream[
+                RawMessageStreamEvent
+            ] = await self._client.messages.create(**args)
+            return stream
+
+        stream = await call_with_retries(
+            attempt,
+            policy=self._retry,
+            classify=classify_anthropic_error,
+            provider=PROVIDER,
+            scope=scope,
+        )
+        assembly = _StreamAssembly()
+        events = stream.__aiter__()
+        try:
+            while True:
+                try:
+                    event = await scope.run(anext(events))
+                except StopAsyncIteration:
+                    break
+                except Exception as error:
+                    failure = classify_anthropic_error(error)
+                    if failure is None:
+                        raise
+                    raise to_model_client_error(failure, provider=PROVIDER, attempts=1) from error
+                text = assembly.add(event)
+                if text:
+                    yield text
+        finally:
+            await asyncio.shield(stream.close())
+        result = assembly.result()
+        self._record_usage(result.usage)
+        yield result
+
+
+def _resolve_api_key(api_key: str | None, base_url: str | None) -> str:
+    """The key to use: given, from ANTHROPIC_API_KEY, or a placeholder for local servers."""
+    if api_key:
+        return api_key
+    from_env = os.environ.get("ANTHROPIC_API_KEY")
+    if from_env:
+        return from_env
+    if base_url:
+        return "not-needed"
+    raise ConfigurationError(
+        "AnthropicChatCompletionClient needs an API key: pass api_key or set ANTHROPIC_API_KEY"
+    )

@@ -1,0 +1,578 @@
+"""OpenAI chat completions, and every server that speaks the same API.
+
+Works with OpenAI itself and with OpenAI-compatible servers (Ollama, vLLM, LM Studio,
+Azure-style gateways) through ``base_url``. Built on the official async SDK with its own
+retries switched off: :mod:`runtime.model_clients.retry` decides when to try again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import uuid
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+from openai.types.chat import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionMessageParam,
+    ChatCompletionToolParam,
+)
+from openai.types.completion_usage import CompletionUsage
+
+from runtime.cancellation import CancellationToken
+from runtime.errors import ConfigurationError, ModelResponseError
+from runtime.llm import (
+    AssistantMessage,
+    CreateResult,
+    FinishReason,
+    FunctionCall,
+    FunctionExecutionResultMessage,
+    LLMMessage,
+    ModelInfo,
+    RequestUsage,
+    SystemMessage,
+    ToolSchema,
+    UserMessage,
+)
+from runtime.model_clients.base import ChatCompletionClient, ToolChoice
+from runtime.model_clients.retry import (
+    ProviderFailure,
+    RetryPolicy,
+    TokenScope,
+    call_with_retries,
+    is_retryable_status,
+    message_from_body,
+    parse_retry_after,
+    to_model_client_error,
+)
+
+PROVIDER = "openai"
+
+_FULL_FEATURES = ModelInfo(
+    vision=True, function_calling=True, json_output=True, structured_output=True
+)
+_TEXT_FEATURES = ModelInfo(
+    vision=False, function_calling=True, json_output=True, structured_output=False
+)
+#: (name prefix, family, capabilities); the first matching prefix wins.
+_KNOWN_MODELS: tuple[tuple[str, str, ModelInfo], ...] = (
+    ("gpt-5", "gpt-5", _FULL_FEATURES),
+    ("gpt-4.1", "gpt-41", _FULL_FEATURES),
+    ("gpt-4o", "gpt-4o", _FULL_FEATURES),
+    ("gpt-4-turbo", "gpt-4", _FULL_FEATURES),
+    ("gpt-4", "gpt-4", _TEXT_FEATURES),
+    ("gpt-3.5", "gpt-35", _TEXT_FEATURES),
+    ("o4", "o4", _FULL_FEATURES),
+    ("o3", "o3", _FULL_FEATURES),
+    ("o1", "o1", _FULL_FEATURES),
+)
+#: Models that take ``max_completion_tokens`` and reason before answering.
+_REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]")
+_FINISH_REASONS: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "function_calls",
+    "function_call": "function_calls",
+    "content_filter": "content_filter",
+}
+
+
+def default_model_info(model: str) -> ModelInfo:
+    """What ``model`` can do, guessed from its name.
+
+    Unknown names (typically local models behind Ollama or vLLM) are assumed to call
+    functions and to lack vision; pass ``model_info`` to say otherwise.
+    """
+    name = model.lower().rsplit("/", 1)[-1]
+    for prefix, family, features in _KNOWN_MODELS:
+        if name.startswith(prefix):
+            return ModelInfo(**features, family=family, multiple_system_messages=True)
+    return ModelInfo(**_TEXT_FEATURES, family="unknown", multiple_system_messages=True)
+
+
+def classify_openai_error(error: BaseException) -> ProviderFailure | None:
+    """Describe an ``openai`` SDK exception for the retry policy (None: not the SDK's)."""
+    if isinstance(error, openai.APIStatusError):
+        return ProviderFailure(
+            message=message_from_body(error.body, error.message),
+            status_code=error.status_code,
+            retry_after=parse_retry_after(error.response.headers),
+            is_retryable=is_retryable_status(error.status_code),
+        )
+    if isinstance(error, openai.APITimeoutError):
+        return ProviderFailure(message="the request timed out", is_retryable=True)
+    if isinstance(error, openai.APIConnectionError):
+        return ProviderFailure(message=f"could not connect: {error.message}", is_retryable=True)
+    if isinstance(error, openai.APIResponseValidationError):
+        return ProviderFailure(message=error.message, is_response_error=True)
+    if isinstance(error, openai.APIError):
+        return ProviderFailure(message=message_from_body(error.body, error.message))
+    return None
+
+
+def participant_name(source: str) -> str:
+    """``source`` as OpenAI accepts it in a message's ``name`` field."""
+    return _NAME_UNSAFE.sub("_", source)[:64]
+
+
+def to_openai_messages(
+    messages: Iterable[LLMMessage], *, include_names: bool = True
+) -> list[ChatCompletionMessageParam]:
+    """Our LLM messages in the chat completions shape (one ``tool`` message per result)."""
+    converted: list[ChatCompletionMessageParam] = []
+    for message in messages:
+        if isinstance(message, SystemMessage):
+            converted.append({"role": "system", "content": message.content})
+        elif isinstance(message, UserMessage):
+            if include_names:
+                converted.append(
+                    {
+                        "role": "user",
+                        "content": message.content,
+                        "name": participant_name(message.source),
+                    }
+                )
+            else:
+                converted.append({"role": "user", "content": message.content})
+        elif isinstance(message, AssistantMessage):
+            converted.append(_assistant_message(message, include_names=include_names))
+        elif isinstance(message, FunctionExecutionResultMessage):
+            for result in message.content:
+                converted.append(
+                    {"role": "tool", "tool_call_id": result.call_id, "content": result.content}
+                )
+    return converted
+
+
+def _assistant_message(
+    message: AssistantMessage, *, include_names: bool
+) -> ChatCompletionMessageParam:
+    data: dict[str, Any] = {"role": "assistant"}
+    if include_names:
+        data["name"] = participant_name(message.source)
+    if isinstance(message.content, str):
+        data["content"] = message.content
+    else:
+        data["content"] = message.thought
+        data["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+            for call in message.content
+        ]
+    return data  # type: ignore[return-value]  # an assistant message param built key by key
+
+
+def to_openai_tools(tools: Iterable[ToolSchema]) -> list[ChatCompletionToolParam]:
+    """Tool schemas as chat completions function tools."""
+    converted: list[ChatCompletionToolParam] = []
+    for tool in tools:
+        function: dict[str, Any] = {
+            "name": tool["name"],
+            "parameters": tool.get("parameters") or {"type": "object", "properties": {}},
+        }
+        if "description" in tool:
+            function["description"] = tool["description"]
+        if "strict" in tool:
+            function["strict"] = tool["strict"]
+        converted.append({"type": "function", "function": function})  # type: ignore[typeddict-item]
+    return converted
+
+
+def split_thought(text: str) -> tuple[str, str | None]:
+    """Separate a leading ``<think>…</think>`` block (DeepSeek-R1 style) from the answer."""
+    stripped = text.lstrip()
+    if not stripped.startswith("<think>"):
+        return text, None
+    end = stripped.find("</think>")
+    if end < 0:
+        return text, None
+    thought = stripped[len("<think>") : end].strip()
+    return stripped[end + len("</think>") :].lstrip(), thought or None
+
+
+def _reasoning_of(item: object) -> str | None:
+    """Reasoning text compatible servers attach as an extra field (vLLM, Ollama, ...)."""
+    for name in ("reasoning_content", "reasoning"):
+        value = getattr(item, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _usage_of(usage: CompletionUsage | None) -> RequestUsage:
+    if usage is None:
+        return RequestUsage()
+    return RequestUsage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+
+
+def _new_call_id() -> str:
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
+@dataclass(slots=True)
+class _PendingCall:
+    """A tool call being assembled from stream deltas."""
+
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+    def build(self) -> FunctionCall:
+        return FunctionCall(
+            id=self.id or _new_call_id(), arguments="".join(self.arguments), name=self.name
+        )
+
+
+class OpenAIChatCompletionClient(ChatCompletionClient):
+    """A model behind the OpenAI chat completions API (or a compatible server).
+
+    ``model_info`` entries override the defaults guessed from the model name. Extra
+    keyword arguments (``top_p``, ``seed``, ``parallel_tool_calls``, ``reasoning_effort``,
+    ...) are sent with every request; ``extra_create_args`` adds more per call.
+    ``include_name_in_message`` sends each message's source as ``name`` (turn it off for
+    servers that reject the field).
+    """
+
+    component_provider = "autogen_ext.models.openai.OpenAIChatCompletionClient"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        model_info: ModelInfo | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        max_retries: int = 4,
+        timeout: float = 60.0,
+        retry_backoff: float = 0.5,
+        organization: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        include_name_in_message: bool = True,
+        **create_args: Any,
+    ) -> None:
+        if not model:
+            raise ConfigurationError("OpenAIChatCompletionClient needs a model name")
+        self._model = model
+        self._base_url = base_url
+        self._temperature = temperature
+        self._max_tokens = max_tokens
+        self._timeout = timeout
+        self._organization = organization
+        self._default_headers = dict(default_headers or {})
+        self._include_names = include_name_in_message
+        self._create_args = dict(create_args)
+        self._retry = RetryPolicy(max_retries=max_retries, backoff=retry_backoff)
+        self._model_info = ModelInfo(**{**default_model_info(model), **(model_info or {})})
+        self._client = openai.AsyncOpenAI(
+            api_key=_resolve_api_key(api_key, base_url),
+            base_url=base_url,
+            organization=organization,
+            timeout=timeout,
+            max_retries=0,
+            default_headers=self._default_headers or None,
+        )
+        self._last_usage = RequestUsage()
+        self._total_usage = RequestUsage()
+
+    @property
+    def model(self) -> str:
+        """The model name sent with each request."""
+        return self._model
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """Capabilities: name-based defaults overridden by the ``model_info`` given."""
+        return self._model_info
+
+    @property
+    def base_url(self) -> str | None:
+        """The API root, or None for OpenAI's own."""
+        return self._base_url
+
+    @property
+    def temperature(self) -> float | None:
+        """Sampling temperature sent with each request (None: the server's default)."""
+        return self._temperature
+
+    @property
+    def max_tokens(self) -> int | None:
+        """Answer length limit sent with each request (None: the server's default)."""
+        return self._max_tokens
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt on 429, 5xx, timeouts and connection errors."""
+        return self._retry.max_retries
+
+    @property
+    def retry_backoff(self) -> float:
+        """Base of the exponential backoff between retries, in seconds."""
+        return self._retry.backoff
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one HTTP attempt may take."""
+        return self._timeout
+
+    @property
+    def organization(self) -> str | None:
+        """The OpenAI organization header, if any."""
+        return self._organization
+
+    @property
+    def default_headers(self) -> dict[str, str]:
+        """Extra HTTP headers sent with every request."""
+        return dict(self._default_headers)
+
+    @property
+    def include_name_in_message(self) -> bool:
+        """Whether message sources are sent as the ``name`` field."""
+        return self._include_names
+
+    @property
+    def create_args(self) -> dict[str, Any]:
+        """Extra request parameters given to the constructor."""
+        return dict(self._create_args)
+
+    def actual_usage(self) -> RequestUsage:
+        """Usage of the last call."""
+        return self._last_usage
+
+    def total_usage(self) -> RequestUsage:
+        """Usage summed over every call of this client."""
+        return self._total_usage
+
+    async def close(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._client.close()
+
+    def _record_usage(self, usage: RequestUsage) -> None:
+        self._last_usage = usage
+        self._total_usage = self._total_usage + usage
+
+    def _request_args(
+        self,
+        messages: Sequence[LLMMessage],
+        tools: Sequence[ToolSchema],
+        tool_choice: ToolChoice,
+        json_output: bool | None,
+        extra_create_args: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "model": self._model,
+            "messages": to_openai_messages(messages, include_names=self._include_names),
+        }
+        if self._temperature is not None:
+            args["temperature"] = self._temperature
+        if self._max_tokens is not None:
+            reasoning = self._model.lower().rsplit("/", 1)[-1].startswith(_REASONING_PREFIXES)
+            args["max_completion_tokens" if reasoning else "max_tokens"] = self._max_tokens
+        if tools:
+            args["tools"] = to_openai_tools(tools)
+            args["tool_choice"] = tool_choice
+        if json_output:
+            args["response_format"] = {"type": "json_object"}
+        args.update(self._create_args)
+        if extra_create_args:
+            args.update(extra_create_args)
+        if not tools:
+            args.pop("parallel_tool_calls", None)  # the API rejects it without tools
+        return args
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[ToolSchema] = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: bool | None = None,
+        extra_create_args: Mapping[str, Any] | None = None,
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        """Ask the model once; retries as the policy allows; cancellable by the token."""
+        args = self._request_args(messages, tools, tool_choice, json_output, extra_create_args)
+        args["stream"] = False
+
+        async def attempt() -> ChatCompletion:
+            response: ChatCompletion = await self._client.chat.completions.create(**args)
+            return response
+
+        response = await call_with_retries(
+            attempt,
+            policy=self._retry,
+            classify=classify_openai_error,
+            provider=PROVIDER,
+            scope=TokenScope(cancellation_token),
+        )
+        result = _result_from_completion(response)
+        self._record_usage(result.usage)
+        return result
+
+    async def create_stream(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[ToolSchema] = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: bool | None = None,
+        extra_create_args: Mapping[str, Any] | None = None,
+        cancellation_token: CancellationToken | None = None,
+    ) -> AsyncGenerator[str | CreateResult, None]:
+        """Yield text as it arrives, then one CreateResult (tool calls assembled from deltas).
+
+        Opening the stream is retried like :meth:`create`; a failure after text has
+        been yielded is raised as ModelClientError without retrying.
+        """
+        args = self._request_args(messages, tools, tool_choice, json_output, extra_create_args)
+        args["stream"] = True
+        args.setdefault("stream_options", {"include_usage": True})
+        scope = TokenScope(cancellation_token)
+
+        async def attempt() -> openai.AsyncStream[ChatCompletionChunk]:
+            stream: openai.AsyncStream[
+                ChatCompletionChunk
+            ] = await self._client.chat.completions.create(**args)
+            return stream
+
+        stream = await call_with_retries(
+            attempt,
+            policy=self._retry,
+            classify=classify_openai_error,
+            provider=PROVIDER,
+            scope=scope,
+        )
+        assembly = _StreamAssembly()
+        chunks = stream.__aiter__()
+        try:
+            while True:
+                try:
+                    chunk = await scope.run(anext(chunks))
+                except StopAsyncIteration:
+                    break
+                except Exception as error:
+                    failure = classify_openai_error(error)
+                    if failure is None:
+                        raise
+                    raise to_model_client_error(failure, provider=PROVIDER, attempts=1) from error
+                text = assembly.add(chunk)
+                if text:
+                    yield text
+        finally:
+            await asyncio.shield(stream.close())
+        result = assembly.result()
+        self._record_usage(result.usage)
+        yield result
+
+
+class _StreamAssembly:
+    """Collects text, reasoning, tool-call deltas, finish reason and usage of a stream."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.calls: dict[int, _PendingCall] = {}
+        self.finish_reason: str | None = None
+        self.usage = RequestUsage()
+
+    def add(self, chunk: ChatCompletionChunk) -> str:
+        """Take one chunk in; return the text it adds (possibly empty)."""
+        if chunk.usage is not None:
+            self.usage = _usage_of(chunk.usage)
+        if not chunk.choices:
+            return ""
+        choice = chunk.choices[0]
+        if choice.finish_reason is not None:
+            self.finish_reason = choice.finish_reason
+        delta = choice.delta
+        reasoning = _reasoning_of(delta)
+        if reasoning:
+            self.reasoning.append(reasoning)
+        for call_delta in delta.tool_calls or ():
+            pending = self.calls.setdefault(call_delta.index, _PendingCall())
+            if call_delta.id:
+                pending.id = call_delta.id
+            if call_delta.function is not None:
+                if call_delta.function.name:
+                    pending.name += call_delta.function.name
+                if call_delta.function.arguments:
+                    pending.arguments.append(call_delta.function.arguments)
+        text = delta.content or ""
+        if text:
+            self.text.append(text)
+        return text
+
+    def result(self) -> CreateResult:
+        text, thought = split_thought("".join(self.text))
+        if self.reasoning:
+            thought = "".join(self.reasoning)
+        finish = _FINISH_REASONS.get(self.finish_reason or "", "unknown")
+        if self.calls:
+            calls = [self.calls[index].build() for index in sorted(self.calls)]
+            return CreateResult(
+                content=calls,
+                finish_reason="function_calls",
+                usage=self.usage,
+                thought=thought or text or None,
+            )
+        return CreateResult(content=text, finish_reason=finish, usage=self.usage, thought=thought)
+
+
+def _result_from_completion(response: ChatCompletion) -> CreateResult:
+    if not response.choices:
+        raise ModelResponseError(
+            f"{PROVIDER} returned no choices for model {response.model!r}",
+            provider=PROVIDER,
+        )
+    choice = response.choices[0]
+    message = choice.message
+    usage = _usage_of(response.usage)
+    text, thought = split_thought(message.content or "")
+    thought = _reasoning_of(message) or thought
+    finish = _FINISH_REASONS.get(str(choice.finish_reason), "unknown")  # None from some servers
+    if message.tool_calls:
+        calls = [_function_call(call) for call in message.tool_calls]
+        return CreateResult(
+            content=calls,
+            finish_reason="function_calls",
+            usage=usage,
+            thought=thought or text or None,
+        )
+    return CreateResult(content=text, finish_reason=finish, usage=usage, thought=thought)
+
+
+def _function_call(call: object) -> FunctionCall:
+    """A FunctionCall from a function (or custom) tool call of the SDK."""
+    call_id = getattr(call, "id", None) or _new_call_id()
+    function = getattr(call, "function", None)
+    if function is not None:
+        return FunctionCall(id=call_id, arguments=function.arguments or "", name=function.name)
+    custom = getattr(call, "custom", None)
+    if custom is not None:
+        return FunctionCall(id=call_id, arguments=custom.input or "", name=custom.name)
+    raise ModelResponseError(f"{PROVIDER} returned a tool call of unknown shape", provider=PROVIDER)
+
+
+def _resolve_api_key(api_key: str | None, base_url: str | None) -> str:
+    """The key to use: given, from OPENAI_API_KEY, or a placeholder for keyless local servers."""
+    if api_key:
+        return api_key
+    from_env = os.environ.get("OPENAI_API_KEY")
+    if from_env:
+        return from_env
+    if base_url:
+        return "not-needed"
+    raise ConfigurationError(
+        "OpenAIChatCompletionClient needs an API key: pass api_key or set OPENAI_API_KEY "
+        "(or give base_url for a local server that needs none)"
+    )
