@@ -220,7 +220,7 @@ class AssistantAgent(BaseChatAgent):
                 )
                 return
             request = ToolCallRequestEvent(
-                content=content,
+                content=tuple(content),
                 source=self.name,
                 models_usage=result.usage,
                 metadata=self._usage_metadata,
@@ -228,7 +228,7 @@ class AssistantAgent(BaseChatAgent):
             inner.append(request)
             yield request
             results = await self._execute(content, cancellation_token)
-            execution = ToolCallExecutionEvent(content=results, source=self.name)
+            execution = ToolCallExecutionEvent(content=tuple(results), source=self.name)
             inner.append(execution)
             yield execution
             context.append(FunctionExecutionResultMessage(results))
@@ -246,8 +246,8 @@ class AssistantAgent(BaseChatAgent):
         summary = ToolCallSummaryMessage(
             content=self._summary_text(last_calls, last_results),
             source=self.name,
-            tool_calls=last_calls,
-            results=last_results,
+            tool_calls=tuple(last_calls),
+            results=tuple(last_results),
         )
         yield Response(chat_message=summary, inner_messages=inner)
 
@@ -416,7 +416,7 @@ class AssistantAgent(BaseChatAgent):
         elif thought:
             context.append(AssistantMessage(content=thought, source=self.name))
         return HandoffMessage(
-            content=chosen_result, target=chosen.target, source=self.name, context=context
+            content=chosen_result, target=chosen.target, source=self.name, context=tuple(context)
         )
 
     def _summary_text(
