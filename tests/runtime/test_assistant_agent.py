@@ -13,7 +13,6 @@ from runtime import (
     AssistantAgent,
     AssistantMessage,
     CancellationToken,
-    ChatCompletionClient,
     ConfigurationError,
     CreateResult,
     FunctionCall,
@@ -22,7 +21,6 @@ from runtime import (
     Handoff,
     HandoffMessage,
     ModelClientStreamingChunkEvent,
-    ModelInfo,
     ModelResponseError,
     RequestUsage,
     Response,
@@ -39,10 +37,11 @@ from runtime import (
 )
 from runtime.llm import LLMMessage
 from runtime.model_clients.base import ToolChoice
+from runtime.testing import ScriptedModelClient
 
 
-class FakeModel(ChatCompletionClient):
-    """Replies from a script and records each request in full."""
+class FakeModel(ScriptedModelClient):
+    """A scripted model that also records each request in full."""
 
     def __init__(
         self,
@@ -51,29 +50,17 @@ class FakeModel(ChatCompletionClient):
         function_calling: bool = True,
         delay: float = 0.0,
     ) -> None:
-        self._replies = list(replies)
-        self._info: ModelInfo = {
-            "function_calling": function_calling,
-            "vision": False,
-            "json_output": False,
-            "family": "unknown",
-        }
-        self._delay = delay
+        super().__init__(
+            replies, model="fake-1", delay=delay, model_info={"function_calling": function_calling}
+        )
         self.requests: list[dict[str, Any]] = []
 
-    @property
-    def model(self) -> str:
-        return "fake-1"
-
-    @property
-    def model_info(self) -> ModelInfo:
-        return self._info
-
-    def actual_usage(self) -> RequestUsage:
-        return RequestUsage()
-
-    def total_usage(self) -> RequestUsage:
-        return RequestUsage()
+    def _record(
+        self, messages: Sequence[LLMMessage], tools: Sequence[ToolSchema], choice: str
+    ) -> None:
+        self.requests.append(
+            {"messages": list(messages), "tools": [t["name"] for t in tools], "choice": choice}
+        )
 
     async def create(
         self,
@@ -85,18 +72,10 @@ class FakeModel(ChatCompletionClient):
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
-        self.requests.append(
-            {"messages": list(messages), "tools": [t["name"] for t in tools], "choice": tool_choice}
+        self._record(messages, tools, tool_choice)
+        return await super().create(
+            messages, tools=tools, tool_choice=tool_choice, cancellation_token=cancellation_token
         )
-        if self._delay:
-            sleep = asyncio.ensure_future(asyncio.sleep(self._delay))
-            if cancellation_token is not None:
-                cancellation_token.link_future(sleep)
-            await sleep
-        reply = self._replies.pop(0)
-        if isinstance(reply, str):
-            return CreateResult(content=reply, usage=RequestUsage(10, len(reply.split())))
-        return reply
 
     async def create_stream(
         self,
@@ -108,11 +87,11 @@ class FakeModel(ChatCompletionClient):
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:
-        result = await self.create(messages, tools=tools, tool_choice=tool_choice)
-        if isinstance(result.content, str):
-            for word in result.content.split(" "):
-                yield word + " "
-        yield result
+        self._record(messages, tools, tool_choice)
+        async for item in super().create_stream(
+            messages, tools=tools, tool_choice=tool_choice, cancellation_token=cancellation_token
+        ):
+            yield item
 
 
 def calls(*pairs: tuple[str, str], thought: str | None = None) -> CreateResult:
@@ -158,7 +137,7 @@ async def test_a_text_reply_becomes_a_text_message_with_usage_and_the_model_name
     assert isinstance(message, TextMessage)
     assert message.content == "It is 5."
     assert message.source == "math"
-    assert message.models_usage == RequestUsage(10, 3)
+    assert message.models_usage == model.actual_usage() == RequestUsage(4, 3)
     assert message.metadata == {"model": "fake-1"}
     assert model.requests[0]["messages"] == [
         SystemMessage("Be brief."),
@@ -188,7 +167,8 @@ async def test_tool_calls_run_and_end_in_a_summary_with_the_results() -> None:
 
     request, execution = items
     assert isinstance(request, ToolCallRequestEvent)
-    assert request.models_usage == RequestUsage(20, 5)
+    assert request.models_usage == model.actual_usage()
+    assert request.models_usage.completion_tokens == 5
     assert request.metadata == {"model": "fake-1"}
     assert isinstance(execution, ToolCallExecutionEvent)
     assert [(r.content, r.call_id, r.is_error) for r in execution.content] == [
@@ -436,7 +416,7 @@ async def test_streaming_yields_chunks_that_point_at_the_final_message() -> None
     items, response = await run_turn(agent)
 
     assert all(isinstance(i, ModelClientStreamingChunkEvent) for i in items)
-    assert "".join(i.content for i in items) == "Five it is. "
+    assert "".join(i.content for i in items) == "Five it is."
     assert {i.full_message_id for i in items} == {response.chat_message.id}
     assert response.inner_messages == []
 
@@ -464,7 +444,7 @@ async def test_streamed_reflection_uses_its_own_message_id() -> None:
     items, response = await run_turn(agent)
 
     chunks = [i for i in items if isinstance(i, ModelClientStreamingChunkEvent)]
-    assert "".join(c.content for c in chunks) == "The sum is 5. "
+    assert "".join(c.content for c in chunks) == "The sum is 5."
     assert {c.full_message_id for c in chunks} == {response.chat_message.id}
 
 
