@@ -3,9 +3,13 @@
 Everything a caller needs is importable from here; other modules are internal layout.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from runtime.agents.assistant import AssistantAgent
 from runtime.agents.base import BaseChatAgent, Response
-from runtime.agents.user_proxy import UserProxyAgent
+from runtime.agents.nested import SocietyOfMindAgent
+from runtime.agents.user_proxy import UserProxyAgent, current_request_id
 from runtime.cancellation import CancellationToken
 from runtime.conditions import (
     AndTerminationCondition,
@@ -64,12 +68,39 @@ from runtime.messages import (
     UserInputRequestedEvent,
     load_message,
 )
-from runtime.model_clients.anthropic import AnthropicChatCompletionClient
 from runtime.model_clients.base import ChatCompletionClient
-from runtime.model_clients.openai import OpenAIChatCompletionClient
 from runtime.sink import EventSink
-from runtime.teams import BaseGroupChat, RoundRobinGroupChat, TeamStatus
+from runtime.teams import (
+    BaseGroupChat,
+    DiGraph,
+    DiGraphBuilder,
+    DiGraphEdge,
+    DiGraphNode,
+    GraphFlow,
+    RoundRobinGroupChat,
+    SelectorGroupChat,
+    Swarm,
+    TeamStatus,
+)
 from runtime.tools import FunctionTool, Handoff, ToolRegistry
+
+if TYPE_CHECKING:
+    from runtime.model_clients.anthropic import AnthropicChatCompletionClient
+    from runtime.model_clients.openai import OpenAIChatCompletionClient
+
+# The provider SDKs weigh tens of megabytes: import them when a client is first asked for.
+_LAZY_IMPORTS = {
+    "AnthropicChatCompletionClient": "runtime.model_clients.anthropic",
+    "OpenAIChatCompletionClient": "runtime.model_clients.openai",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_IMPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runtime' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "AndTerminationCondition",
@@ -87,6 +118,10 @@ __all__ = [
     "ConfigurationError",
     "CostTermination",
     "CreateResult",
+    "DiGraph",
+    "DiGraphBuilder",
+    "DiGraphEdge",
+    "DiGraphNode",
     "EventSink",
     "ExternalTermination",
     "FunctionCall",
@@ -95,6 +130,7 @@ __all__ = [
     "FunctionExecutionResultMessage",
     "FunctionTool",
     "FunctionalTermination",
+    "GraphFlow",
     "Handoff",
     "HandoffMessage",
     "HandoffTermination",
@@ -111,10 +147,13 @@ __all__ = [
     "RoundRobinGroupChat",
     "RoundtableError",
     "SelectSpeakerEvent",
+    "SelectorGroupChat",
+    "SocietyOfMindAgent",
     "SourceMatchTermination",
     "StateError",
     "StopMessage",
     "StopMessageTermination",
+    "Swarm",
     "SystemMessage",
     "TaskResult",
     "TeamError",
@@ -135,5 +174,6 @@ __all__ = [
     "UserInputRequestedEvent",
     "UserMessage",
     "UserProxyAgent",
+    "current_request_id",
     "load_message",
 ]
