@@ -473,6 +473,9 @@ class BaseGroupChat(abc.ABC):
                     final = item
                 else:
                     yield item
+        except BaseException:
+            self._requeue([seat])
+            raise
         finally:
             if not is_exhausted:
                 await stream.aclose()
@@ -601,7 +604,7 @@ class BaseGroupChat(abc.ABC):
         return None
 
     def _requeue(self, seats: list[Seat]) -> None:
-        """Parallel speakers that were interrupted; they should speak again next run."""
+        """Speakers whose turn was interrupted; they should speak again next."""
         return None
 
     async def _reset_manager(self) -> None:
