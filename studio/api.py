@@ -87,3 +87,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 # --- Routers ---
+
+from studio.teams.api import router as teams_router  # noqa: E402
+
+api.add_router("/", teams_router)

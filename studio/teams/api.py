@@ -1,0 +1,471 @@
+"""JSON API for teams, agents, models, credentials and tools.
+
+Each view parses, authorizes (objects a user cannot see are 404; objects they can see
+but not change are 403), calls one service and responds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Router
+from ninja.errors import HttpError
+
+from studio.errors import ServiceError
+from studio.teams import importing, services
+from studio.teams.models import Agent, Credential, ModelConfig, Owned, Share, Team
+from studio.teams.schemas import (
+    AgentIn,
+    AgentOut,
+    AgentPatch,
+    CredentialIn,
+    CredentialOut,
+    CredentialPatch,
+    DiffOut,
+    ImportOut,
+    ModelIn,
+    ModelOut,
+    ModelPatch,
+    ShareIn,
+    ShareOut,
+    TeamIn,
+    TeamOut,
+    TeamPatch,
+    TeamSummary,
+    ToolOut,
+    ValidationOut,
+    VersionDetail,
+    VersionOut,
+)
+from studio.teams.specs import team_spec
+from studio.teams.tools import describe_tools
+
+router = Router(tags=["teams"])
+
+
+# --- Lookups and output ---
+
+
+def get_visible(model: type[Owned], request: HttpRequest, pk: int) -> Any:
+    """The object if the user may see it, else 404."""
+    found = model.objects.visible_to(request.user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def get_editable(model: type[Owned], request: HttpRequest, pk: int) -> Any:
+    """The object if the user may change it; 403 if only visible; 404 otherwise."""
+    found = get_visible(model, request, pk)
+    if not model.objects.editable_by(request.user).filter(pk=pk).exists():
+        raise HttpError(403, "You can view this but not change it.")
+    return found
+
+
+def get_owned(model: type[Owned], request: HttpRequest, pk: int) -> Any:
+    """The object if the user owns it (deleting and sharing); 403/404 otherwise."""
+    found = get_visible(model, request, pk)
+    if found.role_of(request.user) != "owner":
+        raise HttpError(403, "Only the owner can do this.")
+    return found
+
+
+def common_fields(instance: Owned, request: HttpRequest) -> dict[str, Any]:
+    """Fields every owned object shows."""
+    return {
+        "owner": instance.owner.get_username(),
+        "role": instance.role_of(request.user),
+        "is_gallery": instance.is_gallery,
+        "updated_at": instance.updated_at,
+    }
+
+
+def credential_out(credential: Credential, request: HttpRequest) -> dict[str, Any]:
+    """A credential without its key."""
+    return {
+        "id": credential.pk,
+        "name": credential.name,
+        "provider": credential.provider,
+        "base_url": credential.base_url,
+        "key_env_var": credential.key_env_var,
+        "has_key": credential.has_key,
+        **common_fields(credential, request),
+    }
+
+
+def model_out(model: ModelConfig, request: HttpRequest) -> dict[str, Any]:
+    """A model configuration."""
+    return {
+        "id": model.pk,
+        "credential": model.credential_id,
+        **{field: getattr(model, field) for field in services.MODEL_FIELDS},
+        **common_fields(model, request),
+    }
+
+
+def agent_out(agent: Agent, request: HttpRequest) -> dict[str, Any]:
+    """An agent."""
+    return {
+        "id": agent.pk,
+        "model": agent.model_id,
+        "team": agent.inner_team_id,
+        **{field: getattr(agent, field) for field in services.AGENT_FIELDS},
+        **common_fields(agent, request),
+    }
+
+
+def team_summary(team: Team, request: HttpRequest) -> dict[str, Any]:
+    """A team in a list."""
+    latest = team.latest_version()
+    return {
+        "id": team.pk,
+        "name": team.name,
+        "description": team.description,
+        "kind": team.kind,
+        "version": latest.number if latest else None,
+        **common_fields(team, request),
+    }
+
+
+def team_out(team: Team, request: HttpRequest) -> dict[str, Any]:
+    """A team with its fields and resolved spec."""
+    return {
+        **team_summary(team, request),
+        "participants": [agent.pk for agent in team.ordered_members()],
+        "termination": team.termination,
+        "max_turns": team.max_turns,
+        "selector_model": team.selector_model_id,
+        "selector_prompt": team.selector_prompt,
+        "allow_repeated_speaker": team.allow_repeated_speaker,
+        "graph_edges": team.graph_edges,
+        "layout": team.layout,
+        "spec": team_spec(team),
+    }
+
+
+def version_out(version: Any) -> dict[str, Any]:
+    """A version's metadata."""
+    return {
+        "number": version.number,
+        "content_hash": version.content_hash,
+        "note": version.note,
+        "created_by": version.created_by.get_username() if version.created_by else None,
+        "created_at": version.created_at,
+    }
+
+
+def payload_data(payload: Any) -> dict[str, Any]:
+    """The fields the client actually sent."""
+    return payload.model_dump(exclude_unset=True)
+
+
+# --- Teams ---
+
+
+@router.get("/teams", response=list[TeamSummary], url_name="teams-list")
+def list_teams(request: HttpRequest) -> list[dict[str, Any]]:
+    """Teams you own, that are shared with you, or in the gallery."""
+    teams = Team.objects.visible_to(request.user).select_related("owner")
+    return [team_summary(team, request) for team in teams]
+
+
+@router.post("/teams", response={201: TeamOut}, url_name="teams-create")
+def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, dict[str, Any]]:
+    """Create a team (version 1 is saved with it)."""
+    team = services.save_team(request.user, payload_data(payload))
+    return 201, team_out(team, request)
+
+
+@router.post("/teams/import", response=ImportOut, url_name="teams-import")
+def import_teams(request: HttpRequest) -> dict[str, Any]:
+    """Import AutoGen component JSON, an AutoGen Studio gallery, or our own export.
+
+    The body is the file's JSON. Each team is saved whole or not at all; the report says
+    what happened to every component.
+    """
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ServiceError("The body is not JSON.", 422) from None
+    items = [item.as_dict() for item in importing.import_document(request.user, data)]
+    return {
+        "imported": sum(item["status"] == "imported" for item in items),
+        "failed": sum(item["status"] == "failed" for item in items),
+        "items": items,
+    }
+
+
+@router.get("/teams/{team_id}", response=TeamOut, url_name="teams-detail")
+def get_team(request: HttpRequest, team_id: int) -> dict[str, Any]:
+    """One team with its resolved spec."""
+    return team_out(get_visible(Team, request, team_id), request)
+
+
+@router.put("/teams/{team_id}", response=TeamOut, url_name="teams-update")
+def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> dict[str, Any]:
+    """Change a team; a new version is saved when its spec changed."""
+    team = get_editable(Team, request, team_id)
+    return team_out(services.save_team(request.user, payload_data(payload), team), request)
+
+
+@router.delete("/teams/{team_id}", response={204: None}, url_name="teams-delete")
+def delete_team(request: HttpRequest, team_id: int) -> tuple[int, None]:
+    """Delete a team (owner only)."""
+    services.delete_owned(get_owned(Team, request, team_id))
+    return 204, None
+
+
+@router.post("/teams/{team_id}/validate", response=ValidationOut, url_name="teams-validate")
+def validate_team(request: HttpRequest, team_id: int) -> dict[str, Any]:
+    """Every problem that would stop the team from running, each with a path."""
+    problems = services.validate_team(get_visible(Team, request, team_id))
+    return {"is_valid": not problems, "problems": [problem.as_dict() for problem in problems]}
+
+
+@router.post("/teams/{team_id}/duplicate", response={201: TeamOut}, url_name="teams-duplicate")
+def duplicate_team(request: HttpRequest, team_id: int) -> tuple[int, dict[str, Any]]:
+    """Copy a team you can see (a gallery team, say) into one you own."""
+    team = get_visible(Team, request, team_id)
+    copy = services.duplicate_team(request.user, team)
+    return 201, team_out(copy, request)
+
+
+@router.get("/teams/{team_id}/export", url_name="teams-export")
+def export_team(request: HttpRequest, team_id: int, format: str = "roundtable") -> Any:
+    """The team as a file: `format=autogen` (AutoGen Studio) or `roundtable`."""
+    return importing.export_team(get_visible(Team, request, team_id), format)
+
+
+@router.get("/teams/{team_id}/versions", response=list[VersionOut], url_name="teams-versions")
+def list_versions(request: HttpRequest, team_id: int) -> list[dict[str, Any]]:
+    """Saved versions, newest first."""
+    team = get_visible(Team, request, team_id)
+    return [version_out(version) for version in team.versions.select_related("created_by")]
+
+
+@router.get("/teams/{team_id}/versions/{number}", response=VersionDetail, url_name="teams-version")
+def get_version(request: HttpRequest, team_id: int, number: int) -> dict[str, Any]:
+    """One version with its spec."""
+    version = get_visible(Team, request, team_id).versions.filter(number=number).first()
+    if version is None:
+        raise Http404
+    return {**version_out(version), "spec": version.spec}
+
+
+@router.get("/teams/{team_id}/versions/{number}/diff", response=DiffOut, url_name="teams-diff")
+def diff_version(
+    request: HttpRequest, team_id: int, number: int, against: int | None = None
+) -> dict[str, Any]:
+    """What changed from version `against` (default: the one before) to `number`."""
+    team = get_visible(Team, request, team_id)
+    old_number = against if against is not None else number - 1
+    versions = {v.number: v for v in team.versions.filter(number__in=[number, old_number])}
+    if number not in versions or old_number not in versions:
+        raise Http404
+    changes = services.diff_specs(versions[old_number].spec, versions[number].spec)
+    return {"old": old_number, "new": number, "changes": changes}
+
+
+@router.post(
+    "/teams/{team_id}/versions/{number}/restore", response=TeamOut, url_name="teams-restore"
+)
+def restore_version(request: HttpRequest, team_id: int, number: int) -> dict[str, Any]:
+    """Make the team match an older version (saved as a new version)."""
+    team = get_editable(Team, request, team_id)
+    version = team.versions.filter(number=number).first()
+    if version is None:
+        raise Http404
+    return team_out(services.restore_version(request.user, team, version), request)
+
+
+# --- Agents ---
+
+
+@router.get("/agents", response=list[AgentOut], url_name="agents-list")
+def list_agents(request: HttpRequest) -> list[dict[str, Any]]:
+    """Agents you can see."""
+    agents = Agent.objects.visible_to(request.user).select_related("owner")
+    return [agent_out(agent, request) for agent in agents]
+
+
+@router.post("/agents", response={201: AgentOut}, url_name="agents-create")
+def create_agent(request: HttpRequest, payload: AgentIn) -> tuple[int, dict[str, Any]]:
+    """Create an agent."""
+    return 201, agent_out(services.save_agent(request.user, payload_data(payload)), request)
+
+
+@router.get("/agents/{agent_id}", response=AgentOut, url_name="agents-detail")
+def get_agent(request: HttpRequest, agent_id: int) -> dict[str, Any]:
+    """One agent."""
+    return agent_out(get_visible(Agent, request, agent_id), request)
+
+
+@router.put("/agents/{agent_id}", response=AgentOut, url_name="agents-update")
+def update_agent(request: HttpRequest, agent_id: int, payload: AgentPatch) -> dict[str, Any]:
+    """Change an agent (teams using it get a new version when next saved or run)."""
+    agent = get_editable(Agent, request, agent_id)
+    return agent_out(services.save_agent(request.user, payload_data(payload), agent), request)
+
+
+@router.delete("/agents/{agent_id}", response={204: None}, url_name="agents-delete")
+def delete_agent(request: HttpRequest, agent_id: int) -> tuple[int, None]:
+    """Delete an agent no team uses (owner only)."""
+    services.delete_owned(get_owned(Agent, request, agent_id))
+    return 204, None
+
+
+# --- Models ---
+
+
+@router.get("/models", response=list[ModelOut], url_name="models-list")
+def list_models(request: HttpRequest) -> list[dict[str, Any]]:
+    """Model configurations you can see."""
+    models = ModelConfig.objects.visible_to(request.user).select_related("owner")
+    return [model_out(model, request) for model in models]
+
+
+@router.post("/models", response={201: ModelOut}, url_name="models-create")
+def create_model(request: HttpRequest, payload: ModelIn) -> tuple[int, dict[str, Any]]:
+    """Create a model configuration."""
+    return 201, model_out(services.save_model(request.user, payload_data(payload)), request)
+
+
+@router.get("/models/{model_id}", response=ModelOut, url_name="models-detail")
+def get_model(request: HttpRequest, model_id: int) -> dict[str, Any]:
+    """One model configuration."""
+    return model_out(get_visible(ModelConfig, request, model_id), request)
+
+
+@router.put("/models/{model_id}", response=ModelOut, url_name="models-update")
+def update_model(request: HttpRequest, model_id: int, payload: ModelPatch) -> dict[str, Any]:
+    """Change a model configuration."""
+    model = get_editable(ModelConfig, request, model_id)
+    return model_out(services.save_model(request.user, payload_data(payload), model), request)
+
+
+@router.delete("/models/{model_id}", response={204: None}, url_name="models-delete")
+def delete_model(request: HttpRequest, model_id: int) -> tuple[int, None]:
+    """Delete a model configuration no agent uses (owner only)."""
+    services.delete_owned(get_owned(ModelConfig, request, model_id))
+    return 204, None
+
+
+# --- Credentials ---
+
+
+@router.get("/credentials", response=list[CredentialOut], url_name="credentials-list")
+def list_credentials(request: HttpRequest) -> list[dict[str, Any]]:
+    """Credentials you can use (keys are never shown)."""
+    credentials = Credential.objects.visible_to(request.user).select_related("owner")
+    return [credential_out(credential, request) for credential in credentials]
+
+
+@router.post("/credentials", response={201: CredentialOut}, url_name="credentials-create")
+def create_credential(request: HttpRequest, payload: CredentialIn) -> tuple[int, dict[str, Any]]:
+    """Create a credential; the key is stored encrypted."""
+    credential = services.save_credential(request.user, payload_data(payload))
+    return 201, credential_out(credential, request)
+
+
+@router.get("/credentials/{credential_id}", response=CredentialOut, url_name="credentials-detail")
+def get_credential(request: HttpRequest, credential_id: int) -> dict[str, Any]:
+    """One credential (without its key)."""
+    return credential_out(get_visible(Credential, request, credential_id), request)
+
+
+@router.put("/credentials/{credential_id}", response=CredentialOut, url_name="credentials-update")
+def update_credential(
+    request: HttpRequest, credential_id: int, payload: CredentialPatch
+) -> dict[str, Any]:
+    """Change a credential; omit `api_key` to keep the stored one."""
+    credential = get_editable(Credential, request, credential_id)
+    saved = services.save_credential(request.user, payload_data(payload), credential)
+    return credential_out(saved, request)
+
+
+@router.delete("/credentials/{credential_id}", response={204: None}, url_name="credentials-delete")
+def delete_credential(request: HttpRequest, credential_id: int) -> tuple[int, None]:
+    """Delete a credential (owner only); models using it lose it."""
+    services.delete_owned(get_owned(Credential, request, credential_id))
+    return 204, None
+
+
+# --- Tools ---
+
+
+@router.get("/tools", response=list[ToolOut], url_name="tools-list")
+def list_tools(request: HttpRequest) -> list[dict[str, Any]]:
+    """Tools registered on the server, with their JSON schemas."""
+    return describe_tools()
+
+
+# --- Sharing ---
+
+SHAREABLE: dict[str, type[Owned]] = {
+    "teams": Team,
+    "agents": Agent,
+    "models": ModelConfig,
+    "credentials": Credential,
+}
+
+
+def share_out(share: Share) -> dict[str, Any]:
+    """A share."""
+    return {
+        "id": share.pk,
+        "user": share.user.get_username() if share.user else None,
+        "group": share.group.name if share.group else None,
+        "role": share.role,
+    }
+
+
+def add_share_routes(collection: str, model: type[Owned]) -> None:
+    """List, add and remove shares of one kind of object (owner only)."""
+
+    @router.get(
+        f"/{collection}/{{object_id}}/shares",
+        response=list[ShareOut],
+        url_name=f"{collection}-shares",
+        operation_id=f"list_{collection}_shares",
+    )
+    def list_shares(request: HttpRequest, object_id: int) -> list[dict[str, Any]]:
+        instance = get_owned(model, request, object_id)
+        return [share_out(share) for share in instance.shares.select_related("user", "group")]
+
+    @router.post(
+        f"/{collection}/{{object_id}}/shares",
+        response={201: ShareOut},
+        url_name=f"{collection}-share",
+        operation_id=f"add_{collection}_share",
+    )
+    def add_share(
+        request: HttpRequest, object_id: int, payload: ShareIn
+    ) -> tuple[int, dict[str, Any]]:
+        instance = get_owned(model, request, object_id)
+        share = services.share_object(
+            instance, username=payload.user, group_name=payload.group, role=payload.role
+        )
+        return 201, share_out(share)
+
+    @router.delete(
+        f"/{collection}/{{object_id}}/shares/{{share_id}}",
+        response={204: None},
+        url_name=f"{collection}-unshare",
+        operation_id=f"remove_{collection}_share",
+    )
+    def remove_share(request: HttpRequest, object_id: int, share_id: int) -> tuple[int, None]:
+        instance = get_owned(model, request, object_id)
+        deleted, _ = instance.shares.filter(pk=share_id).delete()
+        if not deleted:
+            raise Http404
+        return 204, None
+
+    list_shares.__doc__ = f"Who {collection} of yours are shared with."
+    add_share.__doc__ = "Share with a user or a group as viewer or editor."
+    remove_share.__doc__ = "Stop sharing."
+
+
+for _collection, _model in SHAREABLE.items():
+    add_share_routes(_collection, _model)

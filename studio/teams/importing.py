@@ -1,0 +1,276 @@
+"""Import and export teams: AutoGen component JSON, AutoGen Studio gallery files and our
+own export format.
+
+Each team is imported in its own savepoint: it is saved whole or not at all. The
+report lists every component with `imported`, `failed` (and why, with a path) or
+`skipped`. Export never includes keys or credential references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from studio.errors import Problem, ServiceError
+from studio.teams.autogen import AutoGenReader, AutoGenWriter, ComponentProblem
+from studio.teams.models import Agent, AgentKind, Credential, ModelConfig, Team, TeamMember
+from studio.teams.services import snapshot_team
+from studio.teams.specs import SPEC_FORMAT, strip_ids, team_spec
+from studio.teams.tools import tool_registry
+from studio.teams.validation import validate_spec
+
+GALLERY_SECTIONS = ("teams", "agents", "models", "tools", "terminations")
+
+
+@dataclass
+class ReportItem:
+    """What happened to one component of an imported file."""
+
+    kind: str
+    label: str
+    status: str
+    id: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form for the API."""
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "status": self.status,
+            "id": self.id,
+            "problems": [problem.as_dict() for problem in self.problems],
+            "warnings": [warning.as_dict() for warning in self.warnings],
+        }
+
+
+# --- Writing specs into the database ---
+
+
+class SpecWriter:
+    """Creates (or, when restoring, updates) the rows a team spec describes."""
+
+    def __init__(self, user: AbstractBaseUser, *, reuse_ids: bool) -> None:
+        self.user = user
+        self.reuse_ids = reuse_ids
+        self.models: dict[str, ModelConfig] = {}
+
+    def model(self, spec: dict[str, Any]) -> ModelConfig:
+        """A model config for a spec: reused when restoring, deduplicated per import."""
+        if self.reuse_ids and spec.get("id"):
+            found = ModelConfig.objects.visible_to(self.user).filter(pk=spec["id"]).first()
+            if found is not None:
+                return found
+        key = repr(sorted((k, repr(v)) for k, v in spec.items() if k != "id"))
+        if key not in self.models:
+            credential = None
+            if spec.get("credential"):
+                visible = Credential.objects.visible_to(self.user)
+                credential = visible.filter(pk=spec["credential"]).first()
+            self.models[key] = ModelConfig.objects.create(
+                owner=self.user,
+                name=spec.get("name") or spec.get("model") or "Imported model",
+                provider=spec["provider"],
+                model=spec.get("model") or "",
+                credential=credential,
+                base_url=spec.get("base_url") or "",
+                params=spec.get("params") or {},
+                model_info=spec.get("model_info") or {},
+                price_input_per_million=float(spec.get("price_input_per_million") or 0),
+                price_output_per_million=float(spec.get("price_output_per_million") or 0),
+                scripted_replies=spec.get("scripted_replies") or [],
+            )
+        return self.models[key]
+
+    def agent(self, spec: dict[str, Any]) -> Agent:
+        """An agent for a spec (its model and nested team created as needed)."""
+        agent = None
+        if self.reuse_ids and spec.get("id"):
+            agent = Agent.objects.editable_by(self.user).filter(pk=spec["id"]).first()
+        agent = agent or Agent(owner=self.user)
+        for name in (
+            "name",
+            "kind",
+            "description",
+            "system_message",
+            "tools",
+            "handoffs",
+            "reflect_on_tool_use",
+            "max_tool_iterations",
+            "model_client_stream",
+            "instruction",
+            "response_prompt",
+        ):
+            if name in spec and spec[name] is not None:
+                setattr(agent, name, spec[name])
+        agent.model = self.model(spec["model"]) if spec.get("model") else None
+        if spec.get("kind") == AgentKind.TEAM and isinstance(spec.get("team"), dict):
+            agent.inner_team = self.team(spec["team"])
+        agent.full_clean(exclude=["owner", "model", "inner_team"])
+        agent.save()
+        return agent
+
+    def team(self, spec: dict[str, Any], team: Team | None = None) -> Team:
+        """A team (created, or updated in place) matching the spec."""
+        team = team or Team(owner=self.user)
+        team.name = spec.get("name") or "Imported team"
+        team.description = spec.get("description") or ""
+        team.kind = spec["kind"]
+        team.termination = spec.get("termination")
+        team.max_turns = spec.get("max_turns")
+        selector = spec.get("selector") or {}
+        team.selector_model = self.model(selector["model"]) if selector.get("model") else None
+        team.selector_prompt = selector.get("prompt") or ""
+        team.allow_repeated_speaker = bool(selector.get("allow_repeated_speaker"))
+        team.graph_edges = list((spec.get("graph") or {}).get("edges") or [])
+        team.save()
+        agents = [self.agent(agent) for agent in spec["participants"]]
+        team.members.all().delete()
+        TeamMember.objects.bulk_create(
+            TeamMember(team=team, agent=agent, position=index) for index, agent in enumerate(agents)
+        )
+        return team
+
+
+def apply_team_spec(
+    user: AbstractBaseUser, spec: dict[str, Any], *, team: Team | None = None, reuse_ids: bool
+) -> Team:
+    """Write a spec to the database (the caller holds the transaction)."""
+    return SpecWriter(user, reuse_ids=reuse_ids).team(spec, team=team)
+
+
+# --- Import ---
+
+
+def structural_problems(spec: dict[str, Any]) -> list[Problem]:
+    """Problems that make a spec unsafe to store (not the ones a credential fixes)."""
+    fixable = ("has no credential", "credential", "needs a base URL", "is not set")
+    return [
+        problem
+        for problem in validate_spec(spec)
+        if not any(text in problem.message for text in fixable)
+        and not problem.message.startswith("the runtime refused")
+    ]
+
+
+def import_team_spec(
+    user: AbstractBaseUser, spec: dict[str, Any], label: str, layout: dict[str, Any] | None = None
+) -> ReportItem:
+    """Save one team spec in its own savepoint; report what happened."""
+    blocking = structural_problems(spec)
+    if blocking:
+        return ReportItem("team", label, "failed", problems=blocking)
+    try:
+        with transaction.atomic():
+            team = apply_team_spec(user, spec, reuse_ids=False)
+            if layout:
+                team.layout = layout
+                team.save(update_fields=["layout"])
+            snapshot_team(team, user, note="Imported")
+    except Exception as exc:  # any failure must leave nothing behind
+        return ReportItem("team", label, "failed", problems=[Problem("", str(exc))])
+    return ReportItem(
+        "team", label, "imported", id=team.pk, warnings=validate_spec(team_spec(team))
+    )
+
+
+def import_autogen_team(user: AbstractBaseUser, data: Any, path: str) -> ReportItem:
+    """Import one AutoGen team component."""
+    label = str((data or {}).get("label") or (data or {}).get("config", {}).get("name") or path)
+    try:
+        spec = AutoGenReader(tool_registry()).team(data, path)
+    except ComponentProblem as problem:
+        return ReportItem(
+            "team", label, "failed", problems=[Problem(problem.path, problem.message)]
+        )
+    return import_team_spec(user, spec, label)
+
+
+def import_component(user: AbstractBaseUser, data: Any, path: str, kind: str) -> ReportItem:
+    """Import one non-team component of a gallery (agent, model, tool, termination)."""
+    reader = AutoGenReader(tool_registry())
+    label = str((data or {}).get("label") or path) if isinstance(data, dict) else path
+    try:
+        if kind == "team":
+            return import_autogen_team(user, data, path)
+        if kind == "tool":
+            name = reader.tool(data, path)
+            return ReportItem(
+                kind,
+                label,
+                "imported",
+                problems=[],
+                warnings=[
+                    Problem(path, f'mapped onto the registered tool "{name}"; its code was not run')
+                ],
+            )
+        if kind == "termination":
+            reader.condition(data, path)
+            return ReportItem(
+                kind,
+                label,
+                "skipped",
+                warnings=[Problem(path, "understood; conditions are stored inside teams")],
+            )
+        with transaction.atomic():
+            writer = SpecWriter(user, reuse_ids=False)
+            if kind == "model":
+                row: Any = writer.model(reader.model(data, path))
+            else:
+                row = writer.agent(reader.participant(data, path))
+        return ReportItem(kind, label, "imported", id=row.pk)
+    except ComponentProblem as problem:
+        return ReportItem(kind, label, "failed", problems=[Problem(problem.path, problem.message)])
+    except Exception as exc:  # report, never half-import
+        return ReportItem(kind, label, "failed", problems=[Problem(path, str(exc))])
+
+
+def import_document(user: AbstractBaseUser, data: Any) -> list[ReportItem]:
+    """Import a file: our export, an AutoGen Studio gallery, a component or a list of them."""
+    if isinstance(data, list):
+        items: list[ReportItem] = []
+        for index, entry in enumerate(data):
+            items += import_document_at(user, entry, f"[{index}]")
+        return items
+    return import_document_at(user, data, "")
+
+
+def import_document_at(user: AbstractBaseUser, data: Any, path: str) -> list[ReportItem]:
+    """Import one document found at `path` of the uploaded file."""
+    if not isinstance(data, dict):
+        raise ServiceError("The file is not a team, a gallery or a component.", 422)
+    if str(data.get("format", "")).startswith("roundtable/"):
+        if data["format"] != SPEC_FORMAT or not isinstance(data.get("team"), dict):
+            raise ServiceError(f"Unknown export format {data['format']!r}.", 422)
+        spec = data["team"]
+        return [import_team_spec(user, spec, str(spec.get("name")), data.get("layout"))]
+    if isinstance(data.get("components"), dict):
+        items = []
+        for section in GALLERY_SECTIONS:
+            for index, entry in enumerate(data["components"].get(section) or []):
+                where = f"{path}components.{section}[{index}]"
+                items.append(import_component(user, entry, where, section.removesuffix("s")))
+        return items
+    kind = data.get("component_type")
+    if kind in {"team", "agent", "model", "tool", "termination"}:
+        return [import_component(user, data, path, kind)]
+    if "provider" in data and kind in {None, "replay_chat_completion_client"}:
+        return [import_component(user, data, path, "model")]
+    raise ServiceError("The file is not a team, a gallery or a component.", 422)
+
+
+# --- Export ---
+
+
+def export_team(team: Team, export_format: str) -> dict[str, Any]:
+    """The team as a file: `autogen` (component JSON) or `roundtable` (our format)."""
+    spec = strip_ids(team_spec(team))
+    if export_format == "autogen":
+        return AutoGenWriter(tool_registry()).team(spec)
+    if export_format == "roundtable":
+        return {"format": SPEC_FORMAT, "team": spec, "layout": team.layout or {}}
+    raise ServiceError('format must be "autogen" or "roundtable".', 422)
