@@ -9,6 +9,7 @@ and thinking arrives as its own blocks (it becomes ``CreateResult.thought``).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
+from anthropic.resources.messages import AsyncMessages
 from anthropic.types import (
     InputJSONDelta,
     Message,
@@ -55,6 +57,7 @@ from runtime.model_clients.retry import (
     call_with_retries,
     is_retryable_status,
     message_from_body,
+    move_unknown_to_extra_body,
     parse_retry_after,
     to_model_client_error,
 )
@@ -76,6 +79,9 @@ _STOP_REASONS: dict[str, FinishReason] = {
     "refusal": "content_filter",
 }
 _TOOL_CHOICES = {"auto": "auto", "required": "any", "none": "none"}
+#: Parameters the SDK's ``messages.create`` takes by name; others (``temperature``,
+#: ``top_p``, ``top_k``, ...) travel in ``extra_body``.
+_SDK_PARAMETERS = frozenset(inspect.signature(AsyncMessages.create).parameters) - {"self"}
 
 
 def default_model_info(model: str) -> ModelInfo:
@@ -451,7 +457,7 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
             if not is_parallel and tool_choice != "none":
                 choice["disable_parallel_tool_use"] = True
             args["tool_choice"] = choice
-        return args
+        return move_unknown_to_extra_body(args, _SDK_PARAMETERS)
 
     async def create(
         self,

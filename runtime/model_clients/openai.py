@@ -8,6 +8,7 @@ retries switched off: :mod:`runtime.model_clients.retry` decides when to try aga
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import re
 import uuid
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import openai
+from openai.resources.chat.completions import AsyncCompletions
 from openai.types.chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -47,6 +49,7 @@ from runtime.model_clients.retry import (
     call_with_retries,
     is_retryable_status,
     message_from_body,
+    move_unknown_to_extra_body,
     parse_retry_after,
     to_model_client_error,
 )
@@ -73,6 +76,9 @@ _KNOWN_MODELS: tuple[tuple[str, str, ModelInfo], ...] = (
 )
 #: Models that take ``max_completion_tokens`` and reason before answering.
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+#: Parameters the SDK's ``chat.completions.create`` takes by name; others (vendor
+#: extensions such as vLLM's ``top_k``) travel in ``extra_body``.
+_SDK_PARAMETERS = frozenset(inspect.signature(AsyncCompletions.create).parameters) - {"self"}
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]")
 _FINISH_REASONS: dict[str, FinishReason] = {
     "stop": "stop",
@@ -388,7 +394,7 @@ class OpenAIChatCompletionClient(ChatCompletionClient):
             args.update(extra_create_args)
         if not tools:
             args.pop("parallel_tool_calls", None)  # the API rejects it without tools
-        return args
+        return move_unknown_to_extra_body(args, _SDK_PARAMETERS)
 
     async def create(
         self,

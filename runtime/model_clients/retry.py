@@ -8,7 +8,8 @@ wrong key), :class:`~runtime.errors.ModelClientError` is raised with the provide
 message and HTTP status.
 
 Each client module turns its SDK's exceptions into a :class:`ProviderFailure`; this
-module knows nothing about any SDK.
+module knows nothing about any SDK. It also holds the other plumbing both SDK clients
+share: cancelling in-flight requests through a token and passing extra parameters.
 """
 
 from __future__ import annotations
@@ -125,6 +126,17 @@ def message_from_body(body: object, fallback: str) -> str:
     elif isinstance(body, str) and body.strip():
         return body.strip()
     return fallback
+
+
+def move_unknown_to_extra_body(args: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """Pass request parameters the SDK does not name (newer or vendor ones) in ``extra_body``."""
+    unknown = [name for name in args if name not in known]
+    if unknown:
+        extra_body = dict(args.pop("extra_body", None) or {})
+        for name in unknown:
+            extra_body[name] = args.pop(name)
+        args["extra_body"] = extra_body
+    return args
 
 
 class TokenScope:

@@ -487,8 +487,8 @@ def _anthropic_events(reply: Reply) -> Iterator[tuple[str | None, Any]]:
 def _anthropic_block(
     index: int, block: dict[str, Any], delta_type: str, key: str, content: str
 ) -> Iterator[tuple[str | None, Any]]:
-    yield "content_block_start", {"type": "content_block_start", "index": index,
-                                  "content_block": block}  # fmt: skip
+    start = {"type": "content_block_start", "index": index, "content_block": block}
+    yield "content_block_start", start
     pieces = _halves(content) if delta_type == "input_json_delta" else _words(content)
     for piece in pieces:
         delta = {"type": delta_type, key: piece}
