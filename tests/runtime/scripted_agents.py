@@ -70,10 +70,12 @@ class ScriptedAgent(BaseChatAgent):
         self.heard: list[list[str]] = []
         self.context: list[dict[str, Any]] = []
         self.resets = 0
+        self.turn_started = asyncio.Event()
 
     async def on_messages_stream(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[BaseMessage | Response, None]:
+        self.turn_started.set()
         self.heard.append([m.content for m in messages])
         for message in messages:
             self.context.append(
