@@ -123,7 +123,7 @@ class RuntimeKit(Kit):
 
         self.AssistantAgent = runtime.AssistantAgent
         self.RoundRobinGroupChat = runtime.RoundRobinGroupChat
-        self.Swarm = runtime.Swarm
+        self.Swarm = getattr(runtime, "Swarm", None)
         self.MaxMessageTermination = runtime.MaxMessageTermination
         self._scripted = ScriptedModelClient
         self._call = runtime.FunctionCall

@@ -11,6 +11,14 @@ from runtime.agents.base import BaseChatAgent, Response
 from runtime.agents.nested import SocietyOfMindAgent
 from runtime.agents.user_proxy import UserProxyAgent, current_request_id
 from runtime.cancellation import CancellationToken
+from runtime.components import (
+    ComponentKind,
+    ComponentRegistry,
+    ConfigReader,
+    ConfigWriter,
+    dump_component,
+    load_component,
+)
 from runtime.conditions import (
     AndTerminationCondition,
     CostTermination,
@@ -115,6 +123,10 @@ __all__ = [
     "CancellationToken",
     "ChatCompletionClient",
     "ComponentError",
+    "ComponentKind",
+    "ComponentRegistry",
+    "ConfigReader",
+    "ConfigWriter",
     "ConfigurationError",
     "CostTermination",
     "CreateResult",
@@ -175,5 +187,7 @@ __all__ = [
     "UserMessage",
     "UserProxyAgent",
     "current_request_id",
+    "dump_component",
+    "load_component",
     "load_message",
 ]
