@@ -559,15 +559,15 @@ class FunctionTool:
             kwargs[self._cancellation_param] = cancellation_token
         if cancellation_token.is_cancelled():
             raise asyncio.CancelledError()
+        if self._timeout is None:
+            return _result_text(await self._call(kwargs, cancellation_token))
+        deadline = asyncio.timeout(self._timeout)
         try:
-            if self._timeout is None:
+            async with deadline:
                 result = await self._call(kwargs, cancellation_token)
-            else:
-                async with asyncio.timeout(self._timeout):
-                    result = await self._call(kwargs, cancellation_token)
         except TimeoutError:
-            if self._timeout is None:
-                raise
+            if not deadline.expired():
+                raise  # the function's own TimeoutError
             raise TimeoutError(
                 f"tool {self._name!r} did not finish within {self._timeout:g} seconds"
             ) from None

@@ -568,3 +568,71 @@ def test_plain_functions_given_as_tools_are_wrapped() -> None:
     assert [t.name for t in agent.tools] == ["shout"]
     assert agent.tools[0].description == "Upper-case the text."
     assert agent.reflect_on_tool_use is False
+
+
+def test_bad_constructor_arguments_are_configuration_errors() -> None:
+    with pytest.raises(ConfigurationError, match="must be a ChatCompletionClient"):
+        AssistantAgent("a", "gpt-4o")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="must be an integer"):
+        AssistantAgent("a", FakeModel([]), max_tool_iterations=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="expected a FunctionTool or a function"):
+        AssistantAgent("a", FakeModel([]), tools=[42])  # type: ignore[list-item]
+    with pytest.raises(ConfigurationError, match="Handoff objects or agent names"):
+        AssistantAgent("a", FakeModel([]), handoffs=[42])  # type: ignore[list-item]
+    with pytest.raises(ConfigurationError, match="Python identifier"):
+        AssistantAgent("not a name", FakeModel([]))
+
+
+async def test_tools_without_a_handoff_call_keep_looping_when_handoffs_are_offered() -> None:
+    model = FakeModel([calls(("add", '{"a": 1, "b": 2}')), "Three."])
+    agent = AssistantAgent("a", model, tools=[add], handoffs=["b"], max_tool_iterations=2)
+
+    _, response = await run_turn(agent)
+
+    assert response.chat_message.content == "Three."
+
+
+async def test_only_the_first_of_several_handoffs_is_followed_though_all_are_answered() -> None:
+    model = FakeModel([calls(("transfer_to_b", "{}"), ("transfer_to_c", "{}"))])
+    agent = AssistantAgent("a", model, handoffs=["b", "c"])
+
+    items, response = await run_turn(agent)
+
+    assert [r.content for r in items[1].content] == [
+        "Transferred to b, adopting the role of b immediately.",
+        "Transferred to c, adopting the role of c immediately.",
+    ]
+    assert isinstance(response.chat_message, HandoffMessage)
+    assert response.chat_message.target == "b"
+    assert list(response.chat_message.context) == []
+
+
+async def test_a_reflection_thought_is_an_event_before_the_reflected_answer() -> None:
+    reflection = CreateResult(content="It is 5.", thought="Summing up.", usage=RequestUsage(1, 1))
+    model = FakeModel([calls(("add", '{"a": 2, "b": 3}')), reflection])
+    agent = AssistantAgent(
+        "a", model, tools=[add], reflect_on_tool_use=True, model_client_stream=True
+    )
+
+    items, response = await run_turn(agent)
+
+    thought = items[-1]
+    assert isinstance(thought, ThoughtEvent)
+    assert thought.content == "Summing up."
+    assert response.chat_message.content == "It is 5."
+    assert response.chat_message.id != thought.id
+    assert list(response.inner_messages)[-1] == thought
+
+
+async def test_empty_stream_pieces_are_not_chunk_events() -> None:
+    class Gappy(FakeModel):
+        async def create_stream(
+            self, messages: Sequence[LLMMessage], **kwargs: Any
+        ) -> AsyncGenerator[str | CreateResult, None]:
+            for piece in ("", "Hi", ""):
+                yield piece
+            yield CreateResult(content="Hi")
+
+    items, _ = await run_turn(AssistantAgent("a", Gappy([]), model_client_stream=True))
+
+    assert [i.content for i in items] == ["Hi"]

@@ -22,6 +22,7 @@ from runtime import (
     StateError,
     SystemMessage,
     TaskResult,
+    TeamError,
     TeamStatus,
     TextMentionTermination,
     TextMessage,
@@ -236,3 +237,78 @@ async def test_run_yields_the_final_answer_in_a_task_result() -> None:
 
     assert isinstance(result, TaskResult)
     assert result.messages[-1].content == "Final."  # type: ignore[attr-defined]
+
+
+async def test_inner_events_stream_out_but_only_chat_messages_are_summarised() -> None:
+    async def add(a: int, b: int) -> int:
+        return a + b
+
+    from runtime import CreateResult, FunctionCall
+
+    tool_call = CreateResult(content=[FunctionCall(id="1", name="add", arguments='{"a":1,"b":2}')])
+    solver = AssistantAgent("solver", ScriptedModelClient([tool_call]), tools=[add])
+    model = RecordingModel(["Three."])
+    agent = SocietyOfMindAgent("society", RoundRobinGroupChat([solver], max_turns=1), model)
+
+    items, response = await collect(agent, "1 + 2?")
+
+    assert [i.type for i in items] == [
+        "ToolCallRequestEvent",
+        "ToolCallExecutionEvent",
+        "ToolCallSummaryMessage",
+    ]
+    assert model.requests[0][-2] == UserMessage("3", "solver")
+    assert response.chat_message.content == "Three."
+
+
+async def test_a_summary_model_that_calls_tools_is_a_model_response_error() -> None:
+    from runtime import CreateResult, FunctionCall, ModelResponseError
+
+    tool_call = CreateResult(content=[FunctionCall(id="1", name="x", arguments="{}")])
+    agent = SocietyOfMindAgent("society", inner_team("a", "b"), ScriptedModelClient([tool_call]))
+
+    with pytest.raises(ModelResponseError, match="asked for text"):
+        await collect(agent, "Go.")
+
+
+async def test_a_busy_inner_team_is_not_reset_by_a_turn_that_could_not_start() -> None:
+    slow = AssistantAgent("slow", ScriptedModelClient(["done"], delay=0.2), system_message=None)
+    team = RoundRobinGroupChat([slow], max_turns=1)
+    agent = SocietyOfMindAgent("society", team)
+    running = asyncio.ensure_future(team.run(task="first"))
+    await asyncio.sleep(0.01)
+
+    with pytest.raises(TeamError, match="already running"):
+        await collect(agent, "second")
+    result = await running
+    assert result.messages[-1].to_text() == "done"
+
+
+async def test_autogen_state_without_a_context_loads_and_tool_work_is_not_rendered() -> None:
+    from runtime import AssistantMessage, FunctionCall
+
+    agent = SocietyOfMindAgent("society", inner_team("a", "b"))
+    await agent.load_state(
+        {
+            "type": "SocietyOfMindAgentState",
+            "version": "1.0.0",
+            "inner_team_state": {"type": "TeamState", "version": "1.0.0", "agent_states": {}},
+        }
+    )
+    assert agent.model_context == []
+
+    call = FunctionCall(id="1", name="x", arguments="{}")
+    await agent.load_state(
+        {"llm_context": {"messages": [AssistantMessage(content=[call], source="s").to_dict()]}}
+    )
+    assert len(agent.model_context) == 1
+    with pytest.raises(StateError, match="unreadable"):
+        await agent.load_state({"llm_context": {"messages": [{"type": "Bogus"}]}})
+
+
+async def test_a_model_client_must_be_a_chat_completion_client_and_close_closes_the_team() -> None:
+    with pytest.raises(ConfigurationError, match="ChatCompletionClient or None"):
+        SocietyOfMindAgent("society", inner_team("a", "b"), "gpt-4o")  # type: ignore[arg-type]
+    team = inner_team("a", "b")
+    await SocietyOfMindAgent("society", team).close()
+    assert team.status is TeamStatus.CLOSED

@@ -401,3 +401,148 @@ def test_a_handoff_gets_autogen_defaults() -> None:
 def test_a_handoff_name_must_be_an_identifier() -> None:
     with pytest.raises(ValueError, match="must be a Python identifier"):
         Handoff("writer", name="hand off")
+
+
+def make_tool(annotation: Any, default: Any = None, *, has_default: bool = False) -> FunctionTool:
+    """A tool with one parameter ``value`` of the given annotation (echoing it back)."""
+
+    def echo(value: Any = None) -> str:
+        return repr(value)
+
+    echo.__annotations__ = {"value": annotation, "return": str}
+    if not has_default:
+        echo.__defaults__ = None
+    else:
+        echo.__defaults__ = (default,)
+    return FunctionTool(echo)
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value", "problem"),
+    [
+        (str, 1, "expected a string, got 1"),
+        (bool, "yes", 'expected true or false, got "yes"'),
+        (float, "1.5", 'expected a number, got "1.5"'),
+        (Optional[int], "x", 'expected an integer, got "x" or expected null'),  # noqa: UP045
+        (list[int], "x", 'expected an array, got "x"'),
+        (dict[str, int], [1], r"expected an object, got \[1\]"),
+        (dict[str, int], {"k": "v"}, r"\['k'\]: expected an integer"),
+        (tuple[int, str], [1], "expected an array of 2 items"),
+        (Point, "p", 'expected an object, got "p"'),
+        (Point, {"x": "1"}, "argument 'x': expected an integer"),
+        (Unit, "k", r'expected one of \["c", "f"\]'),
+        (Literal[1, "one"], 2, r'expected one of \[1, "one"\]'),
+        (list[str], ["x" * 60], None),
+    ],
+)
+async def test_each_json_type_rejects_values_of_another_type(
+    annotation: Any, value: Any, problem: str | None
+) -> None:
+    tool = make_tool(annotation)
+
+    if problem is None:
+        await tool.run_json({"value": value}, CancellationToken())
+        return
+    with pytest.raises(ToolError, match=problem):
+        await tool.run_json({"value": value}, CancellationToken())
+
+
+async def test_any_bare_containers_and_variable_tuples_accept_json_values() -> None:
+    assert make_tool(Any).schema["parameters"]["properties"]["value"] == {"description": "value"}
+    assert await make_tool(Any).run_json({"value": {"a": [1]}}, CancellationToken()) == (
+        "{'a': [1]}"
+    )
+    assert await make_tool(list).run_json({"value": [1, "a"]}, CancellationToken()) == "[1, 'a']"
+    assert await make_tool(dict).run_json({"value": {"a": 1}}, CancellationToken()) == "{'a': 1}"
+    assert await make_tool(tuple[int, ...]).run_json({"value": [1, 2]}, CancellationToken()) == (
+        "(1, 2)"
+    )
+    mixed = make_tool(Literal[1, "one"]).schema["parameters"]["properties"]["value"]
+    assert "type" not in mixed
+
+
+def test_defaults_that_are_not_json_are_left_out_of_the_schema() -> None:
+    sentinel = object()
+    schema = make_tool(Any, sentinel, has_default=True).schema["parameters"]["properties"]
+    tags = make_tool(set[str], {"a"}, has_default=True).schema["parameters"]["properties"]
+
+    assert "default" not in schema["value"]
+    assert tags["value"]["default"] == ["a"]
+
+
+def test_unsupported_annotations_are_refused_when_the_tool_is_made() -> None:
+    with pytest.raises(ToolError, match="keys are strings"):
+        make_tool(dict[int, str])
+    with pytest.raises(ToolError, match="cannot be described as JSON"):
+        make_tool(type[int])
+
+    def dangling(x: Undefined) -> str:  # type: ignore[name-defined]  # noqa: F821
+        return ""
+
+    with pytest.raises(ToolError, match="cannot read the signature"):
+        FunctionTool(dangling)
+
+
+def test_fields_excluded_from_init_are_not_part_of_an_object_schema() -> None:
+    @dataclasses.dataclass
+    class Tagged:
+        label: str
+        count: int = dataclasses.field(default=0, init=False)
+
+    schema = make_tool(Tagged).schema["parameters"]["properties"]["value"]
+
+    assert list(schema["properties"]) == ["label"]
+
+
+async def test_partials_and_callable_objects_become_tools() -> None:
+    import functools
+
+    class Multiplier:
+        async def __call__(self, x: int) -> int:
+            return x * 3
+
+    triple = FunctionTool(Multiplier(), name="triple")
+    plus_ten = FunctionTool(functools.partial(add, b=10), name="plus_ten")
+
+    assert await triple.run_json({"x": 2}, CancellationToken()) == "6"
+    assert await plus_ten.run_json({"a": 1}, CancellationToken()) == "11"
+    assert repr(triple) == "FunctionTool(name='triple')"
+
+
+def test_bad_tool_arguments_are_refused() -> None:
+    with pytest.raises(ToolError, match="needs a callable"):
+        FunctionTool(42)  # type: ignore[arg-type]
+    with pytest.raises(ToolError, match="timeout must be positive"):
+        FunctionTool(add, timeout=0)
+    with pytest.raises(ToolError, match="expected a FunctionTool or a function"):
+        ToolRegistry().register(42)
+    assert repr(ToolRegistry([add])) == "ToolRegistry(['add'])"
+
+
+async def test_a_functions_own_timeout_error_is_not_mistaken_for_the_tool_timeout() -> None:
+    async def flaky() -> str:
+        raise TimeoutError("upstream timed out")
+
+    with pytest.raises(TimeoutError, match="upstream timed out"):
+        await FunctionTool(flaky, timeout=5).run_json({}, CancellationToken())
+
+
+async def test_enum_and_unserialisable_results_become_plain_text() -> None:
+    async def unit() -> Unit:
+        return Unit.FAHRENHEIT
+
+    async def loop() -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        data["self"] = data
+        return data
+
+    assert await FunctionTool(unit).run_json({}, CancellationToken()) == "f"
+    assert await FunctionTool(loop).run_json({}, CancellationToken()) == "{'self': {...}}"
+
+
+def test_handoffs_need_a_target_and_compare_by_value() -> None:
+    with pytest.raises(ValueError, match="needs a target"):
+        Handoff("")
+    assert Handoff("a") != "a"
+    assert len({Handoff("a"), Handoff("a"), Handoff("b")}) == 2
+    assert repr(Handoff("a")) == "Handoff(target='a', name='transfer_to_a')"

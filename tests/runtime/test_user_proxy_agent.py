@@ -186,3 +186,26 @@ async def test_the_human_seat_has_nothing_to_reset_and_keeps_its_configuration()
     assert agent.description == "The reviewer"
     assert agent.input_func is human
     assert await agent.save_state() == {"type": "BaseState", "version": "1.0.0"}
+
+
+def test_a_non_callable_input_function_is_refused() -> None:
+    from runtime import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="must be callable"):
+        UserProxyAgent("human", input_func="stdin")  # type: ignore[arg-type]
+
+
+async def test_callables_without_a_readable_signature_get_only_the_prompt() -> None:
+    class Opaque:
+        """A callable whose signature inspect cannot read."""
+
+        __signature__ = "not a signature"
+
+        def __call__(self, *args: Any) -> str:
+            return f"{len(args)} argument(s)"
+
+    response = await UserProxyAgent("human", input_func=Opaque()).on_messages(
+        task(), CancellationToken()
+    )
+
+    assert response.chat_message.content == "1 argument(s)"
