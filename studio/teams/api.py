@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 
 from studio.errors import ServiceError
@@ -172,10 +172,10 @@ def list_teams(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/teams", response={201: TeamOut}, url_name="teams-create")
-def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, dict[str, Any]]:
+def create_team(request: HttpRequest, payload: TeamIn) -> Status[dict[str, Any]]:
     """Create a team (version 1 is saved with it)."""
     team = services.save_team(request.user, payload_data(payload))
-    return 201, team_out(team, request)
+    return Status(201, team_out(team, request))
 
 
 @router.post("/teams/import", response=ImportOut, url_name="teams-import")
@@ -211,10 +211,10 @@ def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> dict[
 
 
 @router.delete("/teams/{team_id}", response={204: None}, url_name="teams-delete")
-def delete_team(request: HttpRequest, team_id: int) -> tuple[int, None]:
+def delete_team(request: HttpRequest, team_id: int) -> Status[None]:
     """Delete a team (owner only)."""
     services.delete_owned(get_owned(Team, request, team_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/teams/{team_id}/validate", response=ValidationOut, url_name="teams-validate")
@@ -225,11 +225,11 @@ def validate_team(request: HttpRequest, team_id: int) -> dict[str, Any]:
 
 
 @router.post("/teams/{team_id}/duplicate", response={201: TeamOut}, url_name="teams-duplicate")
-def duplicate_team(request: HttpRequest, team_id: int) -> tuple[int, dict[str, Any]]:
+def duplicate_team(request: HttpRequest, team_id: int) -> Status[dict[str, Any]]:
     """Copy a team you can see (a gallery team, say) into one you own."""
     team = get_visible(Team, request, team_id)
     copy = services.duplicate_team(request.user, team)
-    return 201, team_out(copy, request)
+    return Status(201, team_out(copy, request))
 
 
 @router.get("/teams/{team_id}/export", url_name="teams-export")
@@ -291,9 +291,9 @@ def list_agents(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/agents", response={201: AgentOut}, url_name="agents-create")
-def create_agent(request: HttpRequest, payload: AgentIn) -> tuple[int, dict[str, Any]]:
+def create_agent(request: HttpRequest, payload: AgentIn) -> Status[dict[str, Any]]:
     """Create an agent."""
-    return 201, agent_out(services.save_agent(request.user, payload_data(payload)), request)
+    return Status(201, agent_out(services.save_agent(request.user, payload_data(payload)), request))
 
 
 @router.get("/agents/{agent_id}", response=AgentOut, url_name="agents-detail")
@@ -310,10 +310,10 @@ def update_agent(request: HttpRequest, agent_id: int, payload: AgentPatch) -> di
 
 
 @router.delete("/agents/{agent_id}", response={204: None}, url_name="agents-delete")
-def delete_agent(request: HttpRequest, agent_id: int) -> tuple[int, None]:
+def delete_agent(request: HttpRequest, agent_id: int) -> Status[None]:
     """Delete an agent no team uses (owner only)."""
     services.delete_owned(get_owned(Agent, request, agent_id))
-    return 204, None
+    return Status(204, None)
 
 
 # --- Models ---
@@ -327,9 +327,9 @@ def list_models(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/models", response={201: ModelOut}, url_name="models-create")
-def create_model(request: HttpRequest, payload: ModelIn) -> tuple[int, dict[str, Any]]:
+def create_model(request: HttpRequest, payload: ModelIn) -> Status[dict[str, Any]]:
     """Create a model configuration."""
-    return 201, model_out(services.save_model(request.user, payload_data(payload)), request)
+    return Status(201, model_out(services.save_model(request.user, payload_data(payload)), request))
 
 
 @router.get("/models/{model_id}", response=ModelOut, url_name="models-detail")
@@ -346,10 +346,10 @@ def update_model(request: HttpRequest, model_id: int, payload: ModelPatch) -> di
 
 
 @router.delete("/models/{model_id}", response={204: None}, url_name="models-delete")
-def delete_model(request: HttpRequest, model_id: int) -> tuple[int, None]:
+def delete_model(request: HttpRequest, model_id: int) -> Status[None]:
     """Delete a model configuration no agent uses (owner only)."""
     services.delete_owned(get_owned(ModelConfig, request, model_id))
-    return 204, None
+    return Status(204, None)
 
 
 # --- Credentials ---
@@ -363,10 +363,10 @@ def list_credentials(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/credentials", response={201: CredentialOut}, url_name="credentials-create")
-def create_credential(request: HttpRequest, payload: CredentialIn) -> tuple[int, dict[str, Any]]:
+def create_credential(request: HttpRequest, payload: CredentialIn) -> Status[dict[str, Any]]:
     """Create a credential; the key is stored encrypted."""
     credential = services.save_credential(request.user, payload_data(payload))
-    return 201, credential_out(credential, request)
+    return Status(201, credential_out(credential, request))
 
 
 @router.get("/credentials/{credential_id}", response=CredentialOut, url_name="credentials-detail")
@@ -386,10 +386,10 @@ def update_credential(
 
 
 @router.delete("/credentials/{credential_id}", response={204: None}, url_name="credentials-delete")
-def delete_credential(request: HttpRequest, credential_id: int) -> tuple[int, None]:
+def delete_credential(request: HttpRequest, credential_id: int) -> Status[None]:
     """Delete a credential (owner only); models using it lose it."""
     services.delete_owned(get_owned(Credential, request, credential_id))
-    return 204, None
+    return Status(204, None)
 
 
 # --- Tools ---
@@ -440,14 +440,12 @@ def add_share_routes(collection: str, model: type[Owned]) -> None:
         url_name=f"{collection}-share",
         operation_id=f"add_{collection}_share",
     )
-    def add_share(
-        request: HttpRequest, object_id: int, payload: ShareIn
-    ) -> tuple[int, dict[str, Any]]:
+    def add_share(request: HttpRequest, object_id: int, payload: ShareIn) -> Status[dict[str, Any]]:
         instance = get_owned(model, request, object_id)
         share = services.share_object(
             instance, username=payload.user, group_name=payload.group, role=payload.role
         )
-        return 201, share_out(share)
+        return Status(201, share_out(share))
 
     @router.delete(
         f"/{collection}/{{object_id}}/shares/{{share_id}}",
@@ -455,12 +453,12 @@ def add_share_routes(collection: str, model: type[Owned]) -> None:
         url_name=f"{collection}-unshare",
         operation_id=f"remove_{collection}_share",
     )
-    def remove_share(request: HttpRequest, object_id: int, share_id: int) -> tuple[int, None]:
+    def remove_share(request: HttpRequest, object_id: int, share_id: int) -> Status[None]:
         instance = get_owned(model, request, object_id)
         deleted, _ = instance.shares.filter(pk=share_id).delete()
         if not deleted:
             raise Http404
-        return 204, None
+        return Status(204, None)
 
     list_shares.__doc__ = f"Who {collection} of yours are shared with."
     add_share.__doc__ = "Share with a user or a group as viewer or editor."

@@ -1,0 +1,116 @@
+"""Admin pages for reviewing teams, agents, models, credentials, versions and shares."""
+
+from django.contrib import admin
+from django.contrib.contenttypes.admin import GenericTabularInline
+
+from studio.teams.models import (
+    Agent,
+    Credential,
+    ModelConfig,
+    Share,
+    Team,
+    TeamMember,
+    TeamVersion,
+)
+
+
+class ShareInline(GenericTabularInline):
+    """Shares of one object."""
+
+    model = Share
+    extra = 0
+    autocomplete_fields = ["user", "group"]
+
+
+class TeamMemberInline(admin.TabularInline):
+    """Seats of a team."""
+
+    model = TeamMember
+    extra = 0
+    autocomplete_fields = ["agent"]
+
+
+@admin.register(Credential)
+class CredentialAdmin(admin.ModelAdmin):
+    """Credentials; the key is never shown, only whether one is set."""
+
+    list_display = ["name", "provider", "owner", "base_url", "has_key", "key_env_var", "updated_at"]
+    list_filter = ["provider"]
+    search_fields = ["name", "base_url", "owner__username"]
+    exclude = ["encrypted_key"]
+    inlines = [ShareInline]
+
+    @admin.display(boolean=True, description="key set")
+    def has_key(self, credential: Credential) -> bool:
+        """Whether a key is stored or named."""
+        return credential.has_key
+
+
+@admin.register(ModelConfig)
+class ModelConfigAdmin(admin.ModelAdmin):
+    """Model configurations."""
+
+    list_display = [
+        "name",
+        "provider",
+        "model",
+        "credential",
+        "price_input_per_million",
+        "price_output_per_million",
+        "owner",
+        "is_gallery",
+    ]
+    list_filter = ["provider", "is_gallery"]
+    search_fields = ["name", "model", "owner__username"]
+    autocomplete_fields = ["credential"]
+    inlines = [ShareInline]
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    """Agents."""
+
+    list_display = ["name", "kind", "model", "owner", "is_gallery", "updated_at"]
+    list_filter = ["kind", "is_gallery", "model_client_stream", "reflect_on_tool_use"]
+    search_fields = ["name", "description", "system_message", "owner__username"]
+    autocomplete_fields = ["model", "inner_team"]
+    inlines = [ShareInline]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    """Teams with their seats and shares."""
+
+    list_display = ["name", "kind", "owner", "is_gallery", "max_turns", "updated_at"]
+    list_filter = ["kind", "is_gallery"]
+    search_fields = ["name", "description", "owner__username"]
+    autocomplete_fields = ["selector_model"]
+    inlines = [TeamMemberInline, ShareInline]
+
+
+@admin.register(TeamVersion)
+class TeamVersionAdmin(admin.ModelAdmin):
+    """Team versions: read-only, they are immutable."""
+
+    list_display = ["team", "number", "note", "created_by", "created_at", "short_hash"]
+    list_filter = ["created_at"]
+    search_fields = ["team__name", "note", "content_hash"]
+    readonly_fields = ["team", "number", "spec", "content_hash", "note", "created_by", "created_at"]
+
+    @admin.display(description="hash")
+    def short_hash(self, version: TeamVersion) -> str:
+        """The first characters of the content hash."""
+        return version.content_hash[:12]
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        """Versions never change."""
+        return False
+
+
+@admin.register(Share)
+class ShareAdmin(admin.ModelAdmin):
+    """All shares."""
+
+    list_display = ["content_type", "object_id", "user", "group", "role", "created_at"]
+    list_filter = ["role", "content_type"]
+    search_fields = ["user__username", "group__name"]
