@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from runtime.agents.assistant import AssistantAgent
 from runtime.agents.base import BaseChatAgent, Response
 from runtime.agents.nested import SocietyOfMindAgent
-from runtime.agents.user_proxy import UserProxyAgent, current_request_id
+from runtime.agents.user_proxy import InputFunc, UserProxyAgent, current_request_id
 from runtime.cancellation import CancellationToken
 from runtime.components import (
     ComponentKind,
@@ -90,6 +90,7 @@ from runtime.teams import (
     Swarm,
     TeamStatus,
 )
+from runtime.teams.selector import DEFAULT_SELECTOR_PROMPT
 from runtime.tools import FunctionTool, Handoff, ToolRegistry
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DEFAULT_SELECTOR_PROMPT",
     "AndTerminationCondition",
     "AnthropicChatCompletionClient",
     "AssistantAgent",
@@ -147,6 +149,7 @@ __all__ = [
     "HandoffMessage",
     "HandoffTermination",
     "InputError",
+    "InputFunc",
     "MaxMessageTermination",
     "ModelClientError",
     "ModelClientStreamingChunkEvent",
