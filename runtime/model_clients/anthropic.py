@@ -9,6 +9,7 @@ and thinking arrives as its own blocks (it becomes ``CreateResult.thought``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import os
@@ -59,7 +60,7 @@ from runtime.model_clients.retry import (
     message_from_body,
     move_unknown_to_extra_body,
     parse_retry_after,
-    to_model_client_error,
+    stream_items,
 )
 
 PROVIDER = "anthropic"
@@ -526,21 +527,15 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
             scope=scope,
         )
         assembly = _StreamAssembly()
-        events = stream.__aiter__()
+        events = stream_items(
+            stream.__aiter__(), classify=classify_anthropic_error, provider=PROVIDER, scope=scope
+        )
         try:
-            while True:
-                try:
-                    event = await scope.run(anext(events))
-                except StopAsyncIteration:
-                    break
-                except Exception as error:
-                    failure = classify_anthropic_error(error)
-                    if failure is None:
-                        raise
-                    raise to_model_client_error(failure, provider=PROVIDER, attempts=1) from error
-                text = assembly.add(event)
-                if text:
-                    yield text
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    text = assembly.add(event)
+                    if text:
+                        yield text
         finally:
             await asyncio.shield(stream.close())
         result = assembly.result()

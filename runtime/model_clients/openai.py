@@ -8,6 +8,7 @@ retries switched off: :mod:`runtime.model_clients.retry` decides when to try aga
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import os
 import re
@@ -51,7 +52,7 @@ from runtime.model_clients.retry import (
     message_from_body,
     move_unknown_to_extra_body,
     parse_retry_after,
-    to_model_client_error,
+    stream_items,
 )
 
 PROVIDER = "openai"
@@ -459,21 +460,15 @@ class OpenAIChatCompletionClient(ChatCompletionClient):
             scope=scope,
         )
         assembly = _StreamAssembly()
-        chunks = stream.__aiter__()
+        chunks = stream_items(
+            stream.__aiter__(), classify=classify_openai_error, provider=PROVIDER, scope=scope
+        )
         try:
-            while True:
-                try:
-                    chunk = await scope.run(anext(chunks))
-                except StopAsyncIteration:
-                    break
-                except Exception as error:
-                    failure = classify_openai_error(error)
-                    if failure is None:
-                        raise
-                    raise to_model_client_error(failure, provider=PROVIDER, attempts=1) from error
-                text = assembly.add(chunk)
-                if text:
-                    yield text
+            async with contextlib.aclosing(chunks):
+                async for chunk in chunks:
+                    text = assembly.add(chunk)
+                    if text:
+                        yield text
         finally:
             await asyncio.shield(stream.close())
         result = assembly.result()
@@ -558,15 +553,14 @@ def _result_from_completion(response: ChatCompletion) -> CreateResult:
 
 
 def _function_call(call: object) -> FunctionCall:
-    """A FunctionCall from a function (or custom) tool call of the SDK."""
-    call_id = getattr(call, "id", None) or _new_call_id()
+    """A FunctionCall from a function tool call of the SDK (ids are made up when missing)."""
     function = getattr(call, "function", None)
-    if function is not None:
-        return FunctionCall(id=call_id, arguments=function.arguments or "", name=function.name)
-    custom = getattr(call, "custom", None)
-    if custom is not None:
-        return FunctionCall(id=call_id, arguments=custom.input or "", name=custom.name)
-    raise ModelResponseError(f"{PROVIDER} returned a tool call of unknown shape", provider=PROVIDER)
+    if function is None:
+        raise ModelResponseError(
+            f"{PROVIDER} returned a tool call that is not a function call", provider=PROVIDER
+        )
+    call_id = getattr(call, "id", None) or _new_call_id()
+    return FunctionCall(id=call_id, arguments=function.arguments or "", name=function.name)
 
 
 def _resolve_api_key(api_key: str | None, base_url: str | None) -> str:

@@ -18,7 +18,7 @@ import asyncio
 import email.utils
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -220,3 +220,28 @@ async def call_with_retries(
                 ) from error
         await scope.sleep(policy.delay(retry_number, failure.retry_after))
         retry_number += 1
+
+
+async def stream_items(
+    items: AsyncIterator[T],
+    *,
+    classify: FailureClassifier,
+    provider: str,
+    scope: TokenScope,
+) -> AsyncGenerator[T, None]:
+    """The items of an open provider stream, each awaited inside ``scope``.
+
+    A provider error part way through is raised as ModelClientError at once: what was
+    already yielded cannot be taken back, so it is not retried.
+    """
+    while True:
+        try:
+            item = await scope.run(anext(items))
+        except StopAsyncIteration:
+            return
+        except Exception as error:
+            failure = classify(error)
+            if failure is None:
+                raise
+            raise to_model_client_error(failure, provider=provider, attempts=1) from error
+        yield item

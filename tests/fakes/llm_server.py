@@ -63,6 +63,8 @@ class Reply:
     chunk_delay: float = 0.0
     usage: tuple[int, int] = (11, 7)
     finish_reason: str | None = None
+    body: Any = None
+    events: tuple[Any, ...] = ()
 
 
 def text(
@@ -107,6 +109,15 @@ def error(
     if retry_after is not None:
         all_headers["retry-after"] = retry_after
     return Reply(status=status, error=message, headers=all_headers)
+
+
+def raw(body: Any = None, *, events: Iterable[Any] = ()) -> Reply:
+    """A reply sent verbatim: ``body`` as the JSON answer, ``events`` as the stream.
+
+    Each event is its JSON data, or a ``(event_name, data)`` pair; a string is sent as is
+    (``"[DONE]"``). For shapes the helpers above do not make: odd servers, broken streams.
+    """
+    return Reply(body=body, events=tuple(events))
 
 
 def slow(seconds: float, content: str = "too late") -> Reply:
@@ -284,6 +295,10 @@ class FakeLLMServer:
             return
         if reply.status != 200:
             await _send_json(writer, reply.status, _error_body(api, reply), reply.headers)
+        elif record.is_stream and reply.events:
+            await _send_events(writer, map(_as_named_event, reply.events), reply.chunk_delay)
+        elif reply.body is not None:
+            await _send_json(writer, 200, reply.body, reply.headers)
         elif record.is_stream:
             events = _openai_events(reply, body) if api == "openai" else _anthropic_events(reply)
             await _send_events(writer, events, reply.chunk_delay)
@@ -328,6 +343,10 @@ async def _send_events(
         await writer.drain()
         if chunk_delay:
             await asyncio.sleep(chunk_delay)
+
+
+def _as_named_event(event: Any) -> tuple[str | None, Any]:
+    return event if isinstance(event, tuple) else (None, event)
 
 
 def _error_body(api: str, reply: Reply) -> dict[str, Any]:
@@ -479,7 +498,7 @@ def _anthropic_events(reply: Reply) -> Iterator[tuple[str | None, Any]]:
         )
         index += 1
     delta = {"stop_reason": _anthropic_stop_reason(reply), "stop_sequence": None}
-    usage = {"output_tokens": completion}
+    usage = {"input_tokens": prompt, "output_tokens": completion}
     yield "message_delta", {"type": "message_delta", "delta": delta, "usage": usage}
     yield "message_stop", {"type": "message_stop"}
 
@@ -490,7 +509,9 @@ def _anthropic_block(
     start = {"type": "content_block_start", "index": index, "content_block": block}
     yield "content_block_start", start
     pieces = _halves(content) if delta_type == "input_json_delta" else _words(content)
-    for piece in pieces:
-        delta = {"type": delta_type, key: piece}
+    deltas = [{"type": delta_type, key: piece} for piece in pieces]
+    if delta_type == "thinking_delta":
+        deltas.append({"type": "signature_delta", "signature": "sig"})
+    for delta in deltas:
         yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
     yield "content_block_stop", {"type": "content_block_stop", "index": index}

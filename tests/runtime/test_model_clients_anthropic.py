@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from typing import Any
 
+import anthropic
+import httpx2
 import pytest
 
 from runtime import (
@@ -26,10 +29,11 @@ from runtime import (
 from runtime.model_clients.anthropic import (
     EMPTY_TEXT,
     OPENING_TEXT,
+    classify_anthropic_error,
     default_model_info,
     to_anthropic_messages,
 )
-from tests.fakes.llm_server import FakeLLMServer, call, error, slow, text, tool_calls
+from tests.fakes.llm_server import FakeLLMServer, call, error, raw, slow, text, tool_calls
 
 ADD_TOOL: ToolSchema = {
     "name": "add",
@@ -430,3 +434,116 @@ async def test_the_api_key_is_read_from_the_environment(monkeypatch, llm_server)
     await client.create(HELLO)
 
     assert llm_server.requests[0].headers["authorization"] == "Bearer sk-ant-env"
+
+
+async def test_usage_adds_up_and_the_last_call_is_remembered(llm_server):
+    llm_server.script([text("a", usage=(5, 1)), text("b", usage=(6, 2))])
+    client = make_client(llm_server)
+
+    await client.create(HELLO)
+    await collect(client.create_stream(HELLO))
+
+    assert client.actual_usage() == RequestUsage(6, 2)
+    assert client.total_usage() == RequestUsage(11, 3)
+
+
+async def test_a_timeout_is_retried_and_then_reported(llm_server):
+    llm_server.script([slow(2.0), text("in time"), slow(2.0), slow(2.0)])
+    client = make_client(llm_server, timeout=0.2, max_retries=1)
+
+    assert (await client.create(HELLO)).content == "in time"
+    with pytest.raises(ModelClientError, match="timed out") as caught:
+        await client.create(HELLO)
+    assert caught.value.status_code is None
+
+
+async def test_an_unreachable_server_is_reported_after_retries():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = AnthropicChatCompletionClient(
+        "claude-opus-4-1", base_url=f"http://127.0.0.1:{port}", max_retries=1, retry_backoff=0.001
+    )
+
+    with pytest.raises(ModelClientError, match="could not connect"):
+        await client.create(HELLO)
+
+
+async def test_an_error_event_in_the_middle_of_a_stream_is_raised_without_retrying(llm_server):
+    start = {
+        "type": "message_start",
+        "message": {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "m",
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 3, "output_tokens": 1},
+        },
+    }
+    block = {
+        "type": "content_block_start",
+        "index": 0,
+        "content_block": {"type": "text", "text": ""},
+    }
+    delta = {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "text_delta", "text": "Hal"},
+    }
+    failure = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded now"}}
+    events = [
+        ("message_start", start),
+        ("content_block_start", block),
+        ("content_block_delta", delta),
+        ("error", failure),
+    ]
+    llm_server.script([raw(events=events), text("not used")])
+    client = make_client(llm_server)
+    pieces: list[str] = []
+
+    with pytest.raises(ModelClientError, match="Overloaded now"):
+        async for item in client.create_stream(HELLO):
+            pieces.append(item)  # type: ignore[arg-type]
+
+    assert pieces == ["Hal"]
+    assert len(llm_server.requests) == 1
+
+
+def test_an_unreadable_answer_is_classified_as_a_response_error():
+    request = httpx2.Request("POST", "http://127.0.0.1/v1/messages")
+    response = httpx2.Response(200, request=request)
+
+    failure = classify_anthropic_error(anthropic.APIResponseValidationError(response, body=None))
+    other = classify_anthropic_error(anthropic.APIError("odd", request, body={"message": "m"}))
+
+    assert failure is not None
+    assert failure.is_response_error
+    assert other is not None
+    assert (other.message, other.is_retryable) == ("m", False)
+    assert classify_anthropic_error(ValueError("ours")) is None
+
+
+async def test_redacted_thinking_is_left_out_of_the_result(llm_server):
+    body = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "m",
+        "content": [
+            {"type": "redacted_thinking", "data": "opaque"},
+            {"type": "text", "text": "Visible"},
+        ],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 4, "output_tokens": 2, "cache_read_input_tokens": 10},
+    }
+    llm_server.script([raw(body)])
+    client = make_client(llm_server)
+
+    result = await client.create(HELLO)
+
+    assert (result.content, result.thought) == ("Visible", None)
+    assert result.usage == RequestUsage(14, 2)

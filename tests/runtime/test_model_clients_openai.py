@@ -7,6 +7,8 @@ import socket
 import time
 from typing import Any
 
+import httpx2
+import openai
 import pytest
 
 from runtime import (
@@ -18,14 +20,19 @@ from runtime import (
     FunctionExecutionResult,
     FunctionExecutionResultMessage,
     ModelClientError,
+    ModelResponseError,
     OpenAIChatCompletionClient,
     RequestUsage,
     SystemMessage,
     ToolSchema,
     UserMessage,
 )
-from runtime.model_clients.openai import default_model_info, split_thought
-from tests.fakes.llm_server import FakeLLMServer, call, error, slow, text, tool_calls
+from runtime.model_clients.openai import (
+    classify_openai_error,
+    default_model_info,
+    split_thought,
+)
+from tests.fakes.llm_server import FakeLLMServer, call, error, raw, slow, text, tool_calls
 
 ADD_TOOL: ToolSchema = {
     "name": "add",
@@ -512,3 +519,115 @@ async def test_the_api_key_is_read_from_the_environment(monkeypatch, llm_server)
     await client.create(HELLO)
 
     assert llm_server.requests[0].headers["authorization"] == "Bearer sk-from-env"
+
+
+def completion(message: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-raw",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "raw",
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        **extra,
+    }
+
+
+def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-raw",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "raw",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+async def test_tool_calls_without_ids_get_ids_and_missing_usage_counts_as_zero(llm_server):
+    message = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"type": "function", "function": {"name": "add", "arguments": "{}"}}],
+    }
+    llm_server.script([raw(completion(message))])
+    client = make_client(llm_server)
+
+    result = await client.create(HELLO, tools=[ADD_TOOL])
+
+    assert isinstance(result.content, list)
+    assert result.content[0].id.startswith("call_")
+    assert (result.content[0].name, result.content[0].arguments) == ("add", "{}")
+    assert result.usage == RequestUsage()
+
+
+async def test_an_answer_without_choices_is_a_model_response_error(llm_server):
+    body = completion({"role": "assistant", "content": "x"})
+    body["choices"] = []
+    llm_server.script([raw(body)])
+    client = make_client(llm_server)
+
+    with pytest.raises(ModelResponseError, match="no choices"):
+        await client.create(HELLO)
+
+
+async def test_a_tool_call_that_is_not_a_function_call_is_a_model_response_error(llm_server):
+    custom = {"type": "custom", "id": "c1", "custom": {"name": "grep", "input": "x"}}
+    llm_server.script([raw(completion({"role": "assistant", "tool_calls": [custom]}))])
+    client = make_client(llm_server)
+
+    with pytest.raises(ModelResponseError, match="not a function call"):
+        await client.create(HELLO)
+
+
+async def test_stream_deltas_may_split_names_and_omit_ids(llm_server):
+    events = [
+        chunk({"tool_calls": [{"index": 0, "function": {"name": "ad", "arguments": ""}}]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"name": "d"}}]}),
+        chunk({"tool_calls": [{"index": 0}]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"a": 1}'}}]}),
+        chunk({}, "stop"),
+        "[DONE]",
+    ]
+    llm_server.script([raw(events=events)])
+    client = make_client(llm_server)
+
+    _, result = await collect(client.create_stream(HELLO, tools=[ADD_TOOL]))
+
+    assert isinstance(result.content, list)
+    assert (result.content[0].name, result.content[0].arguments) == ("add", '{"a": 1}')
+    assert result.finish_reason == "function_calls"
+    assert result.usage == RequestUsage()
+
+
+async def test_an_error_in_the_middle_of_a_stream_is_raised_without_retrying(llm_server):
+    events = [chunk({"content": "Half"}), {"error": {"message": "The stream broke"}}]
+    llm_server.script([raw(events=events), text("not used")])
+    client = make_client(llm_server)
+    pieces: list[str] = []
+
+    with pytest.raises(ModelClientError, match="The stream broke"):
+        async for item in client.create_stream(HELLO):
+            pieces.append(item)  # type: ignore[arg-type]
+
+    assert pieces == ["Half"]
+    assert len(llm_server.requests) == 1
+
+
+async def test_strict_tools_keep_their_strict_flag(llm_server):
+    llm_server.script([text("ok")])
+    client = make_client(llm_server)
+
+    await client.create(HELLO, tools=[{**ADD_TOOL, "strict": True}])
+
+    assert llm_server.requests[0].body["tools"][0]["function"]["strict"] is True
+
+
+def test_an_unreadable_answer_is_classified_as_a_response_error():
+    request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
+    response = httpx2.Response(200, request=request)
+
+    failure = classify_openai_error(openai.APIResponseValidationError(response, body=None))
+
+    assert failure is not None
+    assert failure.is_response_error
+    assert not failure.is_retryable
+    assert classify_openai_error(ValueError("ours")) is None

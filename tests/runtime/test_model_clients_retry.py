@@ -20,6 +20,7 @@ from runtime.model_clients.retry import (
     message_from_body,
     move_unknown_to_extra_body,
     parse_retry_after,
+    stream_items,
 )
 
 
@@ -189,6 +190,7 @@ def test_the_providers_message_is_found_in_its_error_body():
     assert message_from_body("  plain body ", "x") == "plain body"
     assert message_from_body({"error": {"code": 1}}, "fallback") == "fallback"
     assert message_from_body(None, "fallback") == "fallback"
+    assert message_from_body({"error": ""}, "fallback") == "fallback"
 
 
 def test_parameters_the_sdk_does_not_know_move_into_the_extra_body():
@@ -217,6 +219,8 @@ async def test_a_scope_whose_token_is_already_cancelled_runs_nothing():
         await scope.run(coroutine)
     with pytest.raises(asyncio.CancelledError):
         await scope.sleep(0)
+    with pytest.raises(asyncio.CancelledError):
+        await scope.run(asyncio.get_running_loop().create_future())
 
     assert coroutine.cr_frame is None, "the coroutine should be closed, not left pending"
 
@@ -229,3 +233,35 @@ async def test_one_scope_registers_one_callback_however_many_calls_it_runs():
         await scope.run(asyncio.sleep(0))
 
     assert len(token._callbacks) == 1
+
+
+async def items_then(error: Exception):
+    yield "a"
+    yield "b"
+    raise error
+
+
+async def read_stream(error: Exception) -> tuple[list[str], BaseException]:
+    received: list[str] = []
+    stream = stream_items(
+        items_then(error), classify=classify, provider="fake", scope=TokenScope(None)
+    )
+    with pytest.raises(Exception) as caught:
+        async for item in stream:
+            received.append(item)
+    return received, caught.value
+
+
+async def test_a_provider_error_part_way_through_a_stream_is_a_model_client_error():
+    received, raised = await read_stream(ProviderTrouble(BUSY))
+
+    assert received == ["a", "b"]
+    assert isinstance(raised, ModelClientError)
+    assert str(raised) == "fake request failed (HTTP 503): busy"
+
+
+async def test_other_errors_part_way_through_a_stream_propagate_unchanged():
+    received, raised = await read_stream(KeyError("ours"))
+
+    assert received == ["a", "b"]
+    assert isinstance(raised, KeyError)
