@@ -510,8 +510,7 @@ class BaseGroupChat(abc.ABC):
             while tasks:
                 seat, item = await control.step(queue.get())
                 if isinstance(item, BaseException):
-                    tasks.pop(seat.index)
-                    raise item
+                    raise item  # its seat stays in ``tasks``, so it is requeued below
                 if isinstance(item, _TurnEnd):
                     tasks.pop(seat.index)
                     chat = self._finish_turn(seat, item.final, delta)
