@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from runtime.agents.user_proxy import current_request_id
 from runtime.cancellation import CancellationToken
@@ -28,9 +27,8 @@ if TYPE_CHECKING:
 CALL_HISTORY = 100
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptedCall:
-    """What one call to a scripted model looked like."""
+class ScriptedCall(NamedTuple):
+    """What one call to a scripted model looked like: context size and tool names."""
 
     messages: int
     tools: tuple[str, ...]
@@ -82,7 +80,8 @@ class ScriptedModelClient(ChatCompletionClient):
         self._model_info.update(model_info or {})
         self._index = 0
         self._last_usage = RequestUsage()
-        self._total_usage = RequestUsage()
+        self._prompt_total = 0
+        self._completion_total = 0
         self.calls: deque[ScriptedCall] = deque(maxlen=CALL_HISTORY)
 
     @property
@@ -116,28 +115,28 @@ class ScriptedModelClient(ChatCompletionClient):
 
     def total_usage(self) -> RequestUsage:
         """Usage summed over every call since construction or :meth:`reset`."""
-        return self._total_usage
+        return RequestUsage(self._prompt_total, self._completion_total)
 
     def reset(self) -> None:
         """Rewind to the first reply and forget usage and calls."""
         self._index = 0
         self._last_usage = RequestUsage()
-        self._total_usage = RequestUsage()
+        self._prompt_total = 0
+        self._completion_total = 0
         self.calls.clear()
 
-    async def _next(
-        self,
-        messages: Sequence[LLMMessage],
-        tools: Sequence[ToolSchema],
-        cancellation_token: CancellationToken | None,
-    ) -> CreateResult:
+    async def _wait(self, cancellation_token: CancellationToken | None) -> None:
+        """Honour the token and the configured delay before a reply is taken."""
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise asyncio.CancelledError("the cancellation token was cancelled")
-        if self._delay:
+        if self._delay:  # a linked sleep: the token cuts it short
             sleep: asyncio.Future[None] = asyncio.ensure_future(asyncio.sleep(self._delay))
             if cancellation_token is not None:
                 cancellation_token.link_future(sleep)
             await sleep
+
+    def _take(self, messages: Sequence[LLMMessage], tools: Sequence[ToolSchema]) -> CreateResult:
+        """Use up the next reply; constant work whatever the size of ``messages``."""
         index = self._index
         if index >= len(self._replies):
             raise ModelClientError(
@@ -145,17 +144,20 @@ class ScriptedModelClient(ChatCompletionClient):
                 provider="scripted",
             )
         self._index = index + 1
-        self.calls.append(ScriptedCall(len(messages), tuple(tool["name"] for tool in tools)))
+        names = tuple([tool["name"] for tool in tools]) if tools else ()
+        self.calls.append(ScriptedCall(len(messages), names))
         prompt_tokens = 0
         if messages:
             content = messages[-1].content
             prompt_tokens = len(content) // 4 + 1 if isinstance(content, str) else len(content)
         reply = self._replies[index]
         if isinstance(reply, str):
-            usage = RequestUsage(prompt_tokens, self._completion_tokens[index])
+            completion_tokens = self._completion_tokens[index]
+            usage = RequestUsage(prompt_tokens, completion_tokens)
             result = CreateResult(content=reply, usage=usage)
         else:
-            usage = RequestUsage(prompt_tokens, reply.usage.completion_tokens)
+            completion_tokens = reply.usage.completion_tokens
+            usage = RequestUsage(prompt_tokens, completion_tokens)
             result = CreateResult(
                 content=reply.content,
                 finish_reason=reply.finish_reason,
@@ -164,7 +166,8 @@ class ScriptedModelClient(ChatCompletionClient):
                 thought=reply.thought,
             )
         self._last_usage = usage
-        self._total_usage = self._total_usage + usage
+        self._prompt_total += prompt_tokens
+        self._completion_total += completion_tokens
         return result
 
     async def create(
@@ -178,7 +181,9 @@ class ScriptedModelClient(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         """The next scripted reply; ModelClientError once the script is used up."""
-        return await self._next(messages, tools, cancellation_token)
+        if self._delay or (cancellation_token is not None and cancellation_token.is_cancelled()):
+            await self._wait(cancellation_token)
+        return self._take(messages, tools)
 
     async def create_stream(
         self,
@@ -191,7 +196,8 @@ class ScriptedModelClient(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:
         """The next reply's text word by word (nothing for tool calls), then the reply."""
-        result = await self._next(messages, tools, cancellation_token)
+        await self._wait(cancellation_token)
+        result = self._take(messages, tools)
         if isinstance(result.content, str):
             for piece in _split_words(result.content):
                 yield piece
