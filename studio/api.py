@@ -91,3 +91,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 from studio.teams.api import router as teams_router  # noqa: E402
 
 api.add_router("/", teams_router)
+
+from studio.runs.api import router as runs_router  # noqa: E402
+
+api.add_router("/", runs_router)

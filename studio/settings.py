@@ -263,5 +263,37 @@ FETCH_ALLOW_PRIVATE_ADDRESSES = env_bool("FETCH_ALLOW_PRIVATE_ADDRESSES", False)
 
 # --- Runs ---
 
+# Where runs execute: "embedded" (the server's loop) or "distributed" (Celery + Redis).
+RUNS_BACKEND = env_str("RUNS_BACKEND", "distributed" if REDIS_URL else "embedded").strip()
+if RUNS_BACKEND not in {"embedded", "distributed"}:
+    raise ImproperlyConfigured(
+        f"RUNS_BACKEND must be embedded or distributed, not {RUNS_BACKEND!r}."
+    )
+# An executor renews its lease this often; a lease older than RUNS_LEASE_SECONDS is dead.
+RUNS_HEARTBEAT_SECONDS = env_int("RUNS_HEARTBEAT_SECONDS", 5, minimum=1)
+RUNS_LEASE_SECONDS = env_int("RUNS_LEASE_SECONDS", 30, minimum=2)
+# A run that lost its executor this many times fails instead of resuming again.
+RUNS_MAX_ATTEMPTS = env_int("RUNS_MAX_ATTEMPTS", 5, minimum=1)
+# The human seat: park (release the worker) after the grace, time out after the limit.
+RUNS_INPUT_GRACE_SECONDS = env_int("RUNS_INPUT_GRACE_SECONDS", 60, minimum=0)
+RUNS_INPUT_TIMEOUT_SECONDS = env_int("RUNS_INPUT_TIMEOUT_SECONDS", 24 * 3600, minimum=1)
+# Checkpoint after a completed turn at most this often (teams with a human seat: always).
+RUNS_CHECKPOINT_INTERVAL_MS = env_int("RUNS_CHECKPOINT_INTERVAL_MS", 250, minimum=0)
+# A run that ignores stop for this long is terminated.
+RUNS_STOP_GRACE_SECONDS = env_int("RUNS_STOP_GRACE_SECONDS", 10, minimum=1)
+# Live logs: entries kept per run, and how long a finished run's log stays.
+RUNS_LOG_MAXLEN = env_int("RUNS_LOG_MAXLEN", 10_000, minimum=100)
+RUNS_LOG_TTL_SECONDS = env_int("RUNS_LOG_TTL_SECONDS", 3600, minimum=1)
+# Upkeep: how often to look for lost runs, and when a queued run counts as forgotten.
+RUNS_SWEEP_SECONDS = env_int("RUNS_SWEEP_SECONDS", 30, minimum=1)
+RUNS_QUEUED_RELAUNCH_SECONDS = env_int("RUNS_QUEUED_RELAUNCH_SECONDS", 600, minimum=10)
+# An embedded server resumes the runs it was executing when it stopped (off in tests).
+RUNS_RECOVER_ON_START = env_bool("RUNS_RECOVER_ON_START", True)
+# Largest websocket frame a client may send.
+RUNS_WS_MAX_FRAME_BYTES = env_int("RUNS_WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
+CELERY_BEAT_SCHEDULE = {
+    "runs-sweep": {"task": "runs.sweep", "schedule": float(RUNS_SWEEP_SECONDS)},
+}
+
 
 # --- Web ---

@@ -1,11 +1,26 @@
 """App configuration for runs."""
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.signals import request_started
+
+
+def start_backend(**kwargs: Any) -> None:
+    """On the first request a server handles, let the backend do its start-up duties."""
+    from studio.runs.backends import get_backend
+
+    get_backend().ensure_started()
+    request_started.disconnect(start_backend)
 
 
 class RunsConfig(AppConfig):
-    """Registers the runs app."""
+    """Registers the runs app and its start-up hook."""
 
     name = "studio.runs"
     label = "runs"
     verbose_name = "Runs"
+
+    def ready(self) -> None:
+        """Hook the backend's start-up onto the first request."""
+        request_started.connect(start_backend, dispatch_uid="runs-start-backend")

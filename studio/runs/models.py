@@ -1,1 +1,204 @@
-"""Run, RunEvent and Checkpoint models."""
+"""Run, RunEvent and Checkpoint: what ran, everything that happened, and where to resume.
+
+A run's status is a state machine (``Status``); every transition is a conditional
+update that checks the row count (:meth:`RunQuerySet.transition`), so two processes can
+never both believe they moved a run.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from studio.teams.models import Team, TeamVersion
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class Status(models.TextChoices):
+    """Where a run is in its life."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    AWAITING_INPUT = "awaiting_input", "Awaiting input"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    TIMED_OUT = "timed_out", "Timed out"
+    BUDGET_EXHAUSTED = "budget_exhausted", "Budget exhausted"
+
+
+#: a run in one of these has an executor (or is about to get one)
+ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.AWAITING_INPUT)
+#: a run in one of these is over, and may be continued or forked
+FINISHED_STATUSES = (
+    Status.COMPLETED,
+    Status.FAILED,
+    Status.CANCELLED,
+    Status.TIMED_OUT,
+    Status.BUDGET_EXHAUSTED,
+)
+
+
+class RunQuerySet(models.QuerySet["Run"]):
+    """Scopes runs to what a user may see or steer, and moves them between states."""
+
+    def visible_to(self, user: AnyUser) -> RunQuerySet:
+        """Runs of teams the user may see, and runs the user started."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        teams = Team.objects.visible_to(user).values("pk")
+        return self.filter(Q(team__in=teams) | Q(started_by=user))
+
+    def steerable_by(self, user: AnyUser) -> RunQuerySet:
+        """Runs the user may answer, stop, interject, continue or fork.
+
+        Editors of the team steer its runs; whoever started a run steers it too.
+        """
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        teams = Team.objects.editable_by(user).values("pk")
+        return self.filter(Q(team__in=teams) | Q(started_by=user))
+
+    def transition(self, pk: int, sources: tuple[str, ...], **changes: Any) -> bool:
+        """Move run ``pk`` from one of ``sources`` applying ``changes``; True if it moved."""
+        changes.setdefault("updated_at", timezone.now())
+        return self.filter(pk=pk, status__in=sources).update(**changes) == 1
+
+
+class Run(models.Model):
+    """One execution of a pinned team version on a task."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="runs")
+    team_version = models.ForeignKey(TeamVersion, on_delete=models.PROTECT, related_name="runs")
+    task = models.TextField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    stop_reason = models.TextField(blank=True)
+    backend = models.CharField(max_length=20, blank=True, help_text="Where it executes.")
+
+    # What the next launch feeds the team: a task given after seq `next_task_after_seq`
+    # is still to be sent unless a checkpoint written after it already holds it.
+    next_task = models.TextField(blank=True)
+    next_task_after_seq = models.PositiveIntegerField(default=0)
+
+    # The executor holding the run: a lease renewed by heartbeats.
+    lease = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    task_id = models.CharField(max_length=100, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    # The human seat: the request waiting for an answer, and the answer once given.
+    pending_request_id = models.CharField(max_length=64, blank=True)
+    pending_answer = models.JSONField(null=True, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    parked_at = models.DateTimeField(null=True, blank=True)
+
+    budget_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    budget_usd = models.FloatField(null=True, blank=True)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    cost_usd = models.FloatField(default=0.0)
+    usage = models.JSONField(default=dict, blank=True, help_text="by_model and by_agent")
+
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
+    )
+    parent_seq = models.PositiveIntegerField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["team", "-created_at"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+            models.Index(fields=["started_by", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.team_id} ({self.status})"
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens used so far."""
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the run has ended (it may still be continued)."""
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def is_parked(self) -> bool:
+        """Whether the run waits for a human with no worker held."""
+        return self.status == Status.AWAITING_INPUT and self.parked_at is not None
+
+
+class RunEvent(models.Model):
+    """One event of a run, in gap-free ``seq`` order: the durable transcript."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=30)
+    source = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict)
+    text = models.TextField(blank=True, help_text="Searchable text (message content).")
+    discarded = models.BooleanField(
+        default=False, help_text="Produced by an attempt that did not finish; replaced."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["run", "seq"]
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="runevent_unique_seq")]
+        indexes = [models.Index(fields=["run", "type"])]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} #{self.seq} {self.type}"
+
+    def envelope(self) -> dict[str, Any]:
+        """The event as clients receive it."""
+        from studio.runs.events import make_envelope
+
+        envelope = make_envelope(
+            self.run_id, self.seq, self.type, self.source, self.created_at, self.data
+        )
+        if self.discarded:
+            envelope["discarded"] = True
+        return envelope
+
+
+class Checkpoint(models.Model):
+    """The team's state after a completed turn; covers every event up to ``seq``."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="checkpoints")
+    seq = models.PositiveIntegerField()
+    state_json = models.TextField(help_text="team.save_state() as JSON text.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["run", "-seq"]
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="checkpoint_unique_seq")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} checkpoint at {self.seq}"
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The decoded team state."""
+        return json.loads(self.state_json)  # type: ignore[no-any-return]

@@ -1,0 +1,121 @@
+"""Execution backends: where a run executes, its live event log and its inbox.
+
+One interface, two implementations (see DESIGN §4):
+
+- ``embedded`` (default): the run is an asyncio task on the server's own event loop; the
+  live log is in memory; the inbox is in memory.
+- ``distributed`` (``REDIS_URL`` set): the run is a Celery task; the live log is a Redis
+  Stream per run; the inbox is a Redis list plus a cancel flag key.
+
+The database is the record; the live log only tells watchers what is new and lets them
+tail from a position. Services, the sink and the consumer use only :class:`Backend`.
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+
+Envelope = dict[str, Any]
+Position = tuple[int, int]
+
+
+class LiveLog(abc.ABC):
+    """A run's recent events in order, readable from a position, waiting for more."""
+
+    @abc.abstractmethod
+    async def append(self, envelopes: Sequence[Envelope]) -> None:
+        """Publish envelopes (already persisted, except chunks) in order."""
+
+    @abc.abstractmethod
+    async def read(self, position: Position, block: float) -> list[Envelope]:
+        """Envelopes after ``position`` (``(seq, chunk index)``), waiting up to ``block`` s.
+
+        May start later than ``position`` when older entries were trimmed: callers fill
+        gaps in seq from the database.
+        """
+
+    @abc.abstractmethod
+    async def finish(self) -> None:
+        """The run ended: keep the log a while for late readers, then drop it."""
+
+
+class Inbox(abc.ABC):
+    """Messages to a running run: ``input``, ``stop``, ``interject``."""
+
+    @abc.abstractmethod
+    async def get(self, wait: float) -> dict[str, Any] | None:
+        """The next message, or None after ``wait`` seconds."""
+
+
+class Backend(abc.ABC):
+    """Launches runs and carries their events and messages."""
+
+    name: str = ""
+
+    @abc.abstractmethod
+    def launch(self, run_id: int) -> str:
+        """Start executing run ``run_id`` (called once the transaction commits).
+
+        Returns an id for the execution (a Celery task id, or "" in process).
+        """
+
+    @abc.abstractmethod
+    def log(self, run_id: int) -> LiveLog:
+        """The live log of a run (usable from async code on any loop)."""
+
+    @abc.abstractmethod
+    def inbox(self, run_id: int) -> Inbox:
+        """The inbox the executor of a run reads."""
+
+    @abc.abstractmethod
+    def post(self, run_id: int, message: dict[str, Any]) -> None:
+        """Put a message into a run's inbox, from synchronous code."""
+
+    @abc.abstractmethod
+    def publish(self, run_id: int, envelopes: Sequence[Envelope]) -> None:
+        """Append persisted envelopes to a run's live log, from synchronous code."""
+
+    @abc.abstractmethod
+    def request_cancel(self, run_id: int) -> None:
+        """Ask a run to stop: a stop message, and a flag a not-yet-started run honours."""
+
+    @abc.abstractmethod
+    async def is_cancel_requested(self, run_id: int) -> bool:
+        """Whether a stop was requested before the executor started listening."""
+
+    @abc.abstractmethod
+    def reset_inbox(self, run_id: int) -> None:
+        """Forget earlier messages and stop requests (a relaunched run starts afresh)."""
+
+    @abc.abstractmethod
+    def check_stop_later(self, run_id: int, delay: float) -> None:
+        """After ``delay`` seconds, force-stop the run if it is still active."""
+
+    def terminate(self, run_id: int, task_id: str) -> None:
+        """Last resort for a run that does not react to stop: kill its execution."""
+        return None
+
+    async def release(self) -> None:
+        """Free per-loop resources of the calling event loop (end of a worker task)."""
+        return None
+
+    def ensure_started(self) -> None:
+        """Process start-up duties (recovering interrupted runs); idempotent."""
+        return None
+
+
+@functools.cache
+def get_backend() -> Backend:
+    """The configured backend (``RUNS_BACKEND``), one instance per process."""
+    if settings.RUNS_BACKEND == "distributed":
+        from studio.runs.backends.distributed import DistributedBackend
+
+        return DistributedBackend(settings.REDIS_URL)
+    from studio.runs.backends.embedded import EmbeddedBackend
+
+    return EmbeddedBackend()

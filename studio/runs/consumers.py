@@ -1,0 +1,148 @@
+"""The websocket a browser (or a script) watches and steers a run through.
+
+``/ws/runs/<id>/?after=SEQ``: authenticate (session cookie, or ``Authorization: Bearer``),
+authorise (watch; steering needs edit rights on the team or having started the run),
+then relay every event with seq > after. The Origin is checked by the ASGI stack
+(``AllowedHostsOriginValidator``). Frames in: ``input``, ``stop``, ``interject``,
+``ping``. A bad frame gets an error frame; the socket stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from studio.accounts.auth import auser_from_bearer
+from studio.errors import ServiceError
+from studio.runs import backends, services
+from studio.runs.streaming import follow_run
+
+ERROR_CODES = {400: "invalid", 403: "forbidden", 404: "not_found", 409: "conflict"}
+
+
+class RunConsumer(AsyncWebsocketConsumer):
+    """Relays a run's events; passes steering frames to the run services."""
+
+    run_id: int
+    user: Any
+    can_steer: bool
+    relay: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        """Authenticate, authorise, accept, and start relaying."""
+        self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
+        self.user = await self.authenticate()
+        if self.user is None or not await self.may_watch():
+            await self.close(code=4403)
+            return
+        self.can_steer = await database_sync_to_async(services.can_steer)(self.user, self.run_id)
+        backend = backends.get_backend()
+        backend.ensure_started()
+        await self.accept()
+        self.relay = asyncio.create_task(self.relay_events(backend, self.after_seq()))
+
+    async def authenticate(self) -> Any:
+        """The session's user, or the bearer token's."""
+        for name, value in self.scope.get("headers", []):
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer":
+                    return await auser_from_bearer(token.strip())
+        user = self.scope.get("user")
+        return user if user is not None and user.is_authenticated else None
+
+    async def may_watch(self) -> bool:
+        try:
+            await database_sync_to_async(services.get_run)(self.user, self.run_id)
+        except ServiceError:
+            return False
+        return True
+
+    def after_seq(self) -> int:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        try:
+            return max(int(query.get("after", ["0"])[0]), 0)
+        except ValueError:
+            return 0
+
+    async def relay_events(self, backend: backends.Backend, after: int) -> None:
+        async for batch in follow_run(self.run_id, after, backend):
+            for envelope in batch:
+                await self.send(text_data=json.dumps(envelope, separators=(",", ":")))
+
+    async def disconnect(self, code: int) -> None:
+        """Stop relaying; the run itself goes on."""
+        if self.relay is not None:
+            self.relay.cancel()
+            await asyncio.gather(self.relay, return_exceptions=True)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Handle one client frame; every problem becomes an error frame."""
+        if text_data is None:
+            await self.send_error("bad_frame", "Send JSON text frames.")
+            return
+        if len(text_data.encode()) > settings.RUNS_WS_MAX_FRAME_BYTES:
+            limit = settings.RUNS_WS_MAX_FRAME_BYTES
+            await self.send_error("too_large", f"Frames are limited to {limit} bytes.")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.send_error("bad_frame", "The frame is not JSON.")
+            return
+        if not isinstance(frame, dict):
+            await self.send_error("bad_frame", "A frame is a JSON object with a type.")
+            return
+        await self.handle(frame)
+
+    async def handle(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        if kind not in ("input", "stop", "interject"):
+            await self.send_error("bad_frame", f"Unknown frame type {kind!r}.")
+            return
+        if not self.can_steer:
+            await self.send_error("forbidden", "You may watch this run but not steer it.")
+            return
+        call, problem = self.command(kind, frame)
+        if call is None:
+            await self.send_error("bad_frame", problem)
+            return
+        try:
+            await database_sync_to_async(call)()
+        except ServiceError as exc:
+            await self.send_error(ERROR_CODES.get(exc.status, "invalid"), exc.message)
+            return
+        await self.send_json({"type": "ack", "command": kind})
+
+    def command(self, kind: str, frame: dict[str, Any]) -> tuple[Callable[[], Any] | None, str]:
+        """The service call a steering frame asks for, or None and what is wrong."""
+        user, run_id = self.user, self.run_id
+        if kind == "stop":
+            return (lambda: services.stop_run(user, run_id)), ""
+        content = frame.get("content")
+        if not isinstance(content, str):
+            return None, "content must be a string."
+        if kind == "interject":
+            return (lambda: services.interject(user, run_id, content)), ""
+        request_id = frame.get("request_id")
+        if not isinstance(request_id, str) or not request_id:
+            return None, "request_id must be a non-empty string."
+        return (lambda: services.provide_input(user, run_id, request_id, content)), ""
+
+    async def send_json(self, data: dict[str, Any]) -> None:
+        """Send one JSON frame."""
+        await self.send(text_data=json.dumps(data, separators=(",", ":")))
+
+    async def send_error(self, code: str, message: str) -> None:
+        """An error frame; the socket stays open."""
+        await self.send_json({"type": "error", "code": code, "message": message})

@@ -1,0 +1,354 @@
+"""The event envelope a run reports through, and one schema per event type.
+
+Every event travels as::
+
+    {"run": 12, "seq": 41, "type": "tool.call", "source": "coder",
+     "at": "2026-01-01T12:00:00.000000Z", "data": {...}}
+
+``seq`` is gap-free per run and assigned by the sink; streaming chunks
+(``message.chunk``) are live only: they carry ``"seq": null``, the seq they follow in
+``after`` and their position in ``index``. :func:`describe_item` maps what the runtime
+emits onto these types; :data:`DATA_SCHEMAS` validates each type's ``data``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from runtime import (
+    BaseChatMessage,
+    BaseMessage,
+    HandoffMessage,
+    ModelClientStreamingChunkEvent,
+    SelectSpeakerEvent,
+    ThoughtEvent,
+    ToolCallExecutionEvent,
+    ToolCallRequestEvent,
+    ToolCallSummaryMessage,
+    UserInputRequestedEvent,
+)
+
+
+class EventType(enum.StrEnum):
+    """Every event type a run can report."""
+
+    RUN_STATUS = "run.status"
+    MESSAGE = "message"
+    MESSAGE_CHUNK = "message.chunk"
+    THOUGHT = "thought"
+    TOOL_CALL = "tool.call"
+    TOOL_RESULT = "tool.result"
+    HANDOFF = "handoff"
+    SPEAKER_SELECTED = "speaker.selected"
+    INPUT_REQUESTED = "input.requested"
+    INPUT_PROVIDED = "input.provided"
+    INTERJECTION = "interjection"
+    USAGE = "usage"
+    ERROR = "error"
+    RUN_RESUMED = "run.resumed"
+    RUN_FINISHED = "run.finished"
+
+
+#: event types whose text is worth searching
+SEARCHABLE_TYPES = frozenset(
+    {EventType.MESSAGE, EventType.HANDOFF, EventType.INPUT_PROVIDED, EventType.INTERJECTION}
+)
+
+
+class EventData(BaseModel):
+    """Base of every ``data`` schema: unknown keys are a defect, so they are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Usage(EventData):
+    """Tokens of one model call."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class RunStatusData(EventData):
+    """The run moved to ``status``; ``reason`` says why when it is not obvious."""
+
+    status: str
+    reason: str = ""
+
+
+class MessageData(EventData):
+    """A chat message an agent (or the task, or a person) said."""
+
+    id: str
+    kind: str
+    content: str
+    models_usage: Usage | None = None
+    metadata: dict[str, str] = {}
+    tool_calls: list[dict[str, Any]] | None = None
+    results: list[dict[str, Any]] | None = None
+    edited: bool = False
+
+
+class MessageChunkData(EventData):
+    """A piece of a reply while it streams; the final ``message`` has ``full_message_id``."""
+
+    content: str
+    full_message_id: str | None = None
+
+
+class ThoughtData(EventData):
+    """Reasoning a model gave alongside its answer."""
+
+    id: str
+    content: str
+
+
+class ToolCallData(EventData):
+    """Tool calls a model asked for."""
+
+    id: str
+    calls: list[dict[str, Any]]
+    models_usage: Usage | None = None
+
+
+class ToolResultData(EventData):
+    """Results of executed tool calls, matched by ``call_id``."""
+
+    id: str
+    results: list[dict[str, Any]]
+
+
+class HandoffData(EventData):
+    """The conversation passes to ``target``."""
+
+    id: str
+    target: str
+    content: str
+    models_usage: Usage | None = None
+    metadata: dict[str, str] = {}
+    context: list[dict[str, Any]] = []
+    edited: bool = False
+
+
+class SpeakerSelectedData(EventData):
+    """Who speaks next."""
+
+    speakers: list[str]
+
+
+class InputRequestedData(EventData):
+    """The human seat waits for an answer to ``request_id``."""
+
+    request_id: str
+    prompt: str
+
+
+class InputProvidedData(EventData):
+    """A person answered ``request_id``."""
+
+    request_id: str
+    content: str
+    user: str
+
+
+class InterjectionData(EventData):
+    """A person's message queued for the next turn boundary."""
+
+    content: str
+    user: str
+
+
+class UsageData(EventData):
+    """One model call's usage and cost, and the run's totals after it."""
+
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    total_tokens: int
+    total_cost_usd: float
+
+
+class ErrorData(EventData):
+    """Something failed; ``code`` is stable, ``message`` is for people."""
+
+    code: str
+    message: str
+
+
+class RunResumedData(EventData):
+    """The run resumed from the checkpoint at ``checkpoint_seq``.
+
+    Events ``discarded_from`` … ``discarded_to`` (inclusive; empty when from > to) were
+    produced after that checkpoint by an attempt that did not finish: viewers drop them.
+    """
+
+    checkpoint_seq: int
+    discarded_from: int
+    discarded_to: int
+    reason: str
+
+
+class RunFinishedData(EventData):
+    """The run ended (it may still be continued later)."""
+
+    status: str
+    stop_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+DATA_SCHEMAS: dict[EventType, type[EventData]] = {
+    EventType.RUN_STATUS: RunStatusData,
+    EventType.MESSAGE: MessageData,
+    EventType.MESSAGE_CHUNK: MessageChunkData,
+    EventType.THOUGHT: ThoughtData,
+    EventType.TOOL_CALL: ToolCallData,
+    EventType.TOOL_RESULT: ToolResultData,
+    EventType.HANDOFF: HandoffData,
+    EventType.SPEAKER_SELECTED: SpeakerSelectedData,
+    EventType.INPUT_REQUESTED: InputRequestedData,
+    EventType.INPUT_PROVIDED: InputProvidedData,
+    EventType.INTERJECTION: InterjectionData,
+    EventType.USAGE: UsageData,
+    EventType.ERROR: ErrorData,
+    EventType.RUN_RESUMED: RunResumedData,
+    EventType.RUN_FINISHED: RunFinishedData,
+}
+
+
+class Envelope(BaseModel):
+    """The JSON every event travels in (the API's and the websocket's shape)."""
+
+    run: int
+    seq: int | None
+    type: str
+    source: str
+    at: str
+    data: dict[str, Any]
+    discarded: bool = False
+    after: int | None = None
+    index: int | None = None
+
+
+def validate_data(event_type: str, data: dict[str, Any]) -> EventData:
+    """Check ``data`` against its type's schema; raises ``pydantic.ValidationError``."""
+    return DATA_SCHEMAS[EventType(event_type)].model_validate(data)
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, as every envelope carries it."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def make_envelope(
+    run_id: int, seq: int, event_type: str, source: str, at: datetime, data: dict[str, Any]
+) -> dict[str, Any]:
+    """A persisted event's envelope."""
+    return {
+        "run": run_id,
+        "seq": seq,
+        "type": event_type,
+        "source": source,
+        "at": format_time(at),
+        "data": data,
+    }
+
+
+def make_chunk_envelope(
+    run_id: int, after: int, index: int, source: str, at: datetime, data: dict[str, Any]
+) -> dict[str, Any]:
+    """A streaming chunk's envelope: no seq of its own, placed after seq ``after``."""
+    return {
+        "run": run_id,
+        "seq": None,
+        "after": after,
+        "index": index,
+        "type": EventType.MESSAGE_CHUNK.value,
+        "source": source,
+        "at": format_time(at),
+        "data": data,
+    }
+
+
+def envelope_position(envelope: dict[str, Any]) -> tuple[int, int]:
+    """Where an envelope sits in a live log: ``(seq, 0)`` or ``(after, index)`` for chunks."""
+    if envelope["seq"] is None:
+        return (envelope["after"], envelope["index"])
+    return (envelope["seq"], 0)
+
+
+def _usage(message: BaseMessage) -> dict[str, int] | None:
+    return message.models_usage.to_dict() if message.models_usage else None
+
+
+def _chat_data(message: BaseChatMessage) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": message.id,
+        "kind": message.type,
+        "content": message.content,
+        "models_usage": _usage(message),
+        "metadata": dict(message.metadata),
+    }
+    if isinstance(message, ToolCallSummaryMessage):
+        data["tool_calls"] = [call.to_dict() for call in message.tool_calls]
+        data["results"] = [result.to_dict() for result in message.results]
+    return data
+
+
+Described = tuple[EventType, dict[str, Any]]
+
+
+def describe_item(item: BaseMessage) -> Described | None:
+    """Map one runtime message or event onto an event type and its ``data``.
+
+    Returns None for runtime items the studio does not report.
+    """
+    if isinstance(item, HandoffMessage):
+        return EventType.HANDOFF, {
+            "id": item.id,
+            "target": item.target,
+            "content": item.content,
+            "models_usage": _usage(item),
+            "metadata": dict(item.metadata),
+            "context": [message.to_dict() for message in item.context],
+        }
+    if isinstance(item, BaseChatMessage):
+        return EventType.MESSAGE, _chat_data(item)
+    if isinstance(item, ModelClientStreamingChunkEvent):
+        return EventType.MESSAGE_CHUNK, {
+            "content": item.content,
+            "full_message_id": item.full_message_id,
+        }
+    if isinstance(item, ToolCallRequestEvent):
+        return EventType.TOOL_CALL, {
+            "id": item.id,
+            "calls": [call.to_dict() for call in item.content],
+            "models_usage": _usage(item),
+        }
+    if isinstance(item, ToolCallExecutionEvent):
+        return EventType.TOOL_RESULT, {
+            "id": item.id,
+            "results": [result.to_dict() for result in item.content],
+        }
+    if isinstance(item, SelectSpeakerEvent):
+        return EventType.SPEAKER_SELECTED, {"speakers": list(item.content)}
+    if isinstance(item, UserInputRequestedEvent):
+        return EventType.INPUT_REQUESTED, {"request_id": item.request_id, "prompt": item.content}
+    if isinstance(item, ThoughtEvent):
+        return EventType.THOUGHT, {"id": item.id, "content": item.content}
+    return None
+
+
+def searchable_text(event_type: str, data: dict[str, Any]) -> str:
+    """The text of an event that history search looks at ("" for most types)."""
+    if event_type in SEARCHABLE_TYPES:
+        return str(data.get("content", ""))
+    return ""
+
+
+ClientFrameType = Literal["input", "stop", "interject", "ping"]

@@ -1,0 +1,205 @@
+"""Which executor holds a run: claiming, heartbeats, and the transitions an executor makes.
+
+An executor holds a run through ``Run.lease`` (a random token) and keeps it alive by
+writing ``heartbeat_at``. A run whose heartbeat is older than ``RUNS_LEASE_SECONDS``
+has lost its executor (a killed worker, a restarted server) and may be claimed again;
+every write an executor makes is conditional on its token, so a stale executor can
+never overwrite a newer one. Everything here is synchronous database code.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from studio.runs.models import Checkpoint, Run, RunEvent, Status
+
+
+class ClaimResult(enum.Enum):
+    """What an attempt to claim a run found."""
+
+    CLAIMED = "claimed"
+    BUSY = "busy"  # a live executor holds it: wait and retry, or give up
+    GONE = "gone"  # nothing to run (finished, cancelled, parked, deleted)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A held run: the lease token and everything needed to start executing."""
+
+    run_id: int
+    lease: str
+    spec: dict[str, Any]
+    next_seq: int
+    checkpoint_seq: int
+    checkpoint_state: str | None
+    task: str | None
+    pending_answer: dict[str, Any] | None
+    budget_tokens: int | None
+    budget_usd: float | None
+    usage: dict[str, Any]
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    is_recovery: bool
+
+
+def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Claim | None]:
+    """Take run ``run_id`` if it is queued, or if its executor's lease has expired."""
+    run = Run.objects.filter(pk=run_id).first()
+    if run is None:
+        return ClaimResult.GONE, None
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    changes: dict[str, Any] = {
+        "status": Status.RUNNING,
+        "lease": token,
+        "worker": worker,
+        "heartbeat_at": now,
+        "attempts": F("attempts") + 1,
+        "started_at": Coalesce(F("started_at"), now),
+        "parked_at": None,
+        "updated_at": now,
+    }
+    if task_id:
+        changes["task_id"] = task_id
+    is_recovery = False
+    if run.status == Status.QUEUED:
+        moved = Run.objects.filter(pk=run_id, status=Status.QUEUED).update(**changes)
+    elif run.status in (Status.RUNNING, Status.AWAITING_INPUT) and run.parked_at is None:
+        stale = now - timedelta(seconds=settings.RUNS_LEASE_SECONDS)
+        if run.heartbeat_at is not None and run.heartbeat_at >= stale:
+            return ClaimResult.BUSY, None
+        is_recovery = True
+        moved = Run.objects.filter(
+            pk=run_id, status=run.status, lease=run.lease, heartbeat_at=run.heartbeat_at
+        ).update(**changes)
+    else:
+        return ClaimResult.GONE, None
+    if not moved:
+        return ClaimResult.BUSY, None
+    return ClaimResult.CLAIMED, load_claim(run_id, token, is_recovery)
+
+
+def load_claim(run_id: int, lease: str, is_recovery: bool) -> Claim:
+    """Everything the executor needs, read once after claiming."""
+    run = Run.objects.select_related("team_version").get(pk=run_id)
+    checkpoint = Checkpoint.objects.filter(run_id=run_id).order_by("-seq").first()
+    last = RunEvent.objects.filter(run_id=run_id).order_by("-seq").values("seq").first()
+    checkpoint_seq = checkpoint.seq if checkpoint else 0
+    task = None
+    if run.next_task and (checkpoint is None or checkpoint_seq <= run.next_task_after_seq):
+        task = run.next_task
+    return Claim(
+        run_id=run_id,
+        lease=lease,
+        spec=run.team_version.spec,
+        next_seq=(last["seq"] if last else 0) + 1,
+        checkpoint_seq=checkpoint_seq,
+        checkpoint_state=checkpoint.state_json if checkpoint else None,
+        task=task,
+        pending_answer=run.pending_answer,
+        budget_tokens=run.budget_tokens,
+        budget_usd=run.budget_usd,
+        usage=run.usage or {},
+        prompt_tokens=run.prompt_tokens,
+        completion_tokens=run.completion_tokens,
+        cost_usd=run.cost_usd,
+        is_recovery=is_recovery,
+    )
+
+
+def discard_after(run_id: int, seq: int) -> tuple[int, int]:
+    """Mark events after ``seq`` discarded; returns the (from, to) seq range marked."""
+    with transaction.atomic():
+        rows = RunEvent.objects.filter(run_id=run_id, seq__gt=seq, discarded=False)
+        last = rows.order_by("-seq").values("seq").first()
+        rows.update(discarded=True)
+    return seq + 1, (last["seq"] if last else seq)
+
+
+def beat(run_id: int, lease: str) -> bool:
+    """Renew the lease; False when another executor took the run."""
+    return Run.objects.filter(pk=run_id, lease=lease).update(heartbeat_at=timezone.now()) == 1
+
+
+def mark_waiting(run_id: int, lease: str, request_id: str) -> bool:
+    """The human seat waits for ``request_id``."""
+    now = timezone.now()
+    return (
+        Run.objects.filter(
+            pk=run_id, lease=lease, status__in=(Status.RUNNING, Status.AWAITING_INPUT)
+        ).update(
+            status=Status.AWAITING_INPUT,
+            pending_request_id=request_id,
+            pending_answer=None,
+            waiting_since=now,
+            updated_at=now,
+        )
+        == 1
+    )
+
+
+def mark_answered(run_id: int, lease: str) -> bool:
+    """The human answered; the run works again."""
+    return (
+        Run.objects.filter(pk=run_id, lease=lease).update(
+            status=Status.RUNNING,
+            pending_request_id="",
+            pending_answer=None,
+            waiting_since=None,
+            updated_at=timezone.now(),
+        )
+        == 1
+    )
+
+
+def park(run_id: int, lease: str) -> bool:
+    """Release the worker of a run that waits for a human; False if an answer came first."""
+    now = timezone.now()
+    return (
+        Run.objects.filter(
+            pk=run_id, lease=lease, status=Status.AWAITING_INPUT, pending_answer__isnull=True
+        ).update(parked_at=now, lease="", worker="", heartbeat_at=None, updated_at=now)
+        == 1
+    )
+
+
+def requeue(run_id: int, lease: str) -> bool:
+    """Give the run back to the queue (an answer raced with parking)."""
+    return (
+        Run.objects.filter(pk=run_id, lease=lease).update(
+            status=Status.QUEUED, lease="", worker="", parked_at=None, updated_at=timezone.now()
+        )
+        == 1
+    )
+
+
+def finish(run_id: int, lease: str, status: str, stop_reason: str) -> bool:
+    """End the run held with ``lease``."""
+    now = timezone.now()
+    return (
+        Run.objects.filter(pk=run_id, lease=lease).update(
+            status=status,
+            stop_reason=stop_reason,
+            finished_at=now,
+            lease="",
+            worker="",
+            heartbeat_at=None,
+            pending_request_id="",
+            pending_answer=None,
+            waiting_since=None,
+            parked_at=None,
+            updated_at=now,
+        )
+        == 1
+    )

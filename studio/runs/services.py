@@ -1,0 +1,421 @@
+"""What people do with runs: start, stop, answer, interject, continue, fork.
+
+Every function takes the acting user and a run or team id from the client, scopes the
+lookup to what that user may see (404 otherwise) or steer (403 for a viewer), and
+launches executions only once the transaction commits.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from studio.errors import Problem, ServiceError
+from studio.runs import backends
+from studio.runs.events import EventType
+from studio.runs.models import FINISHED_STATUSES, Checkpoint, Run, RunEvent, Status
+from studio.runs.sink import write_events
+from studio.teams.models import Team
+from studio.teams.services import snapshot_team, validate_team
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+#: chat events a fork can start from
+CONVERSATION_TYPES = (EventType.MESSAGE.value, EventType.HANDOFF.value)
+
+
+def not_found() -> ServiceError:
+    """The one answer for runs a user may not see."""
+    return ServiceError("Not found.", status=404)
+
+
+def get_run(user: AnyUser, run_id: int) -> Run:
+    """A run the user may watch (404 otherwise)."""
+    run = Run.objects.visible_to(user).filter(pk=run_id).first()
+    if run is None:
+        raise not_found()
+    return run
+
+
+def get_steerable_run(user: AnyUser, run_id: int) -> Run:
+    """A run the user may steer: 404 if unseen, 403 if only watchable."""
+    run = get_run(user, run_id)
+    if not Run.objects.steerable_by(user).filter(pk=run_id).exists():
+        raise ServiceError("You may watch this run but not steer it.", status=403)
+    return run
+
+
+def can_steer(user: AnyUser, run_id: int) -> bool:
+    """Whether the user may answer, stop or interject in the run."""
+    return Run.objects.steerable_by(user).filter(pk=run_id).exists()
+
+
+def launch_on_commit(run_id: int) -> None:
+    """Hand the run to the backend once the surrounding transaction commits."""
+    backend = backends.get_backend()
+
+    def launch() -> None:
+        task_id = backend.launch(run_id)
+        if task_id:
+            Run.objects.filter(pk=run_id).update(task_id=task_id)
+
+    transaction.on_commit(launch)
+
+
+def check_budget(budget_tokens: int | None, budget_usd: float | None) -> None:
+    """Budgets are positive when given."""
+    if budget_tokens is not None and budget_tokens <= 0:
+        raise ServiceError(
+            "The budget is not valid.",
+            problems=[Problem("budget.tokens", "must be a positive number of tokens")],
+        )
+    if budget_usd is not None and budget_usd <= 0:
+        raise ServiceError(
+            "The budget is not valid.",
+            problems=[Problem("budget.usd", "must be a positive amount of dollars")],
+        )
+
+
+@transaction.atomic
+def start_run(
+    user: AnyUser,
+    team_id: int,
+    task: str,
+    *,
+    budget_tokens: int | None = None,
+    budget_usd: float | None = None,
+) -> Run:
+    """Start a run of the team's current version on ``task``."""
+    team = Team.objects.visible_to(user).filter(pk=team_id).first()
+    if team is None:
+        raise not_found()
+    if not task.strip():
+        raise ServiceError("Give the team a task.", problems=[Problem("task", "is empty")])
+    check_budget(budget_tokens, budget_usd)
+    problems = validate_team(team)
+    if problems:
+        raise ServiceError("This team cannot run yet.", problems=problems)
+    version = snapshot_team(team, user)
+    run = Run.objects.create(
+        team=team,
+        team_version=version,
+        task=task,
+        next_task=task,
+        started_by=user,
+        budget_tokens=budget_tokens,
+        budget_usd=budget_usd,
+        backend=backends.get_backend().name,
+    )
+    launch_on_commit(run.pk)
+    return run
+
+
+def end_without_executor(run_id: int, status: str, reason: str, code: str = "") -> None:
+    """Write the final events of a run no executor holds (status already moved)."""
+    run = Run.objects.get(pk=run_id)
+    described: list[tuple[str, str, dict[str, Any]]] = []
+    if code:
+        described.append((EventType.ERROR.value, "", {"code": code, "message": reason}))
+    described.append(
+        (
+            EventType.RUN_FINISHED.value,
+            "",
+            {
+                "status": status,
+                "stop_reason": reason,
+                "prompt_tokens": run.prompt_tokens,
+                "completion_tokens": run.completion_tokens,
+                "cost_usd": run.cost_usd,
+            },
+        )
+    )
+    write_events(run_id, described, backends.get_backend())
+
+
+def finish_fields(status: str, reason: str) -> dict[str, Any]:
+    """Column values of a run ended from the server side."""
+    return {
+        "status": status,
+        "stop_reason": reason,
+        "finished_at": timezone.now(),
+        "lease": "",
+        "worker": "",
+        "heartbeat_at": None,
+        "pending_request_id": "",
+        "pending_answer": None,
+        "waiting_since": None,
+        "parked_at": None,
+    }
+
+
+@transaction.atomic
+def stop_run(user: AnyUser, run_id: int) -> Run:
+    """Stop a run: at once if nothing executes it, else through its inbox.
+
+    A run that does not react within ``RUNS_STOP_GRACE_SECONDS`` is terminated and its
+    end written by the server.
+    """
+    from django.conf import settings
+
+    run = get_steerable_run(user, run_id)
+    backend = backends.get_backend()
+    reason = f"Stopped by {user.get_username()}."
+    if run.status == Status.QUEUED or run.is_parked:
+        source = (Status.QUEUED,) if run.status == Status.QUEUED else (Status.AWAITING_INPUT,)
+        query = Run.objects.filter(pk=run_id, status__in=source, lease="")
+        if query.update(**finish_fields(Status.CANCELLED, reason)):
+            end_without_executor(run_id, Status.CANCELLED, reason)
+            transaction.on_commit(lambda: backend.request_cancel(run_id))
+            return Run.objects.get(pk=run_id)
+        run.refresh_from_db()
+    if run.status in (Status.RUNNING, Status.AWAITING_INPUT, Status.QUEUED):
+        message = {"type": "stop", "user": user.get_username()}
+
+        def ask() -> None:
+            backend.request_cancel(run_id)
+            backend.post(run_id, message)
+            backend.check_stop_later(run_id, settings.RUNS_STOP_GRACE_SECONDS)
+
+        transaction.on_commit(ask)
+        return run
+    raise ServiceError(f"The run has already ended ({run.get_status_display()}).", status=409)
+
+
+@transaction.atomic
+def provide_input(user: AnyUser, run_id: int, request_id: str, content: str) -> Run:
+    """Answer the human seat's pending request ``request_id``."""
+    run = get_steerable_run(user, run_id)
+    answer = {
+        "type": "input",
+        "request_id": request_id,
+        "content": content,
+        "user": user.get_username(),
+    }
+    moved = Run.objects.filter(
+        pk=run_id,
+        status=Status.AWAITING_INPUT,
+        pending_request_id=request_id,
+        pending_answer__isnull=True,
+    ).update(pending_answer=answer, updated_at=timezone.now())
+    if not moved:
+        raise not_pending(run, request_id)
+    backend = backends.get_backend()
+    relaunched = Run.objects.filter(
+        pk=run_id, status=Status.AWAITING_INPUT, parked_at__isnull=False, lease=""
+    ).update(status=Status.QUEUED, updated_at=timezone.now())
+    if relaunched:
+        transaction.on_commit(lambda: backend.reset_inbox(run_id))
+        launch_on_commit(run_id)
+    else:
+        transaction.on_commit(lambda: backend.post(run_id, answer))
+    return Run.objects.get(pk=run_id)
+
+
+def not_pending(run: Run, request_id: str) -> ServiceError:
+    """Explain why an answer to ``request_id`` is not accepted."""
+    run.refresh_from_db()
+    if run.status != Status.AWAITING_INPUT:
+        detail = f"the run is not waiting for input (it is {run.get_status_display().lower()})"
+    elif run.pending_answer is not None:
+        detail = "that request was already answered"
+    else:
+        detail = f"the run waits for request {run.pending_request_id}"
+    return ServiceError(
+        f"Request {request_id} is not pending: {detail}.",
+        status=409,
+        problems=[Problem("request_id", "is not pending")],
+    )
+
+
+@transaction.atomic
+def interject(user: AnyUser, run_id: int, content: str) -> Run:
+    """Queue a message from the user for the run's next turn boundary."""
+    run = get_steerable_run(user, run_id)
+    if not content.strip():
+        raise ServiceError("Say something.", problems=[Problem("content", "is empty")])
+    if run.status not in (Status.RUNNING, Status.AWAITING_INPUT, Status.QUEUED) or run.is_parked:
+        raise ServiceError(
+            f"Only a working run takes interjections (this one is "
+            f"{run.get_status_display().lower()}).",
+            status=409,
+        )
+    message = {"type": "interject", "content": content, "user": user.get_username()}
+    backend = backends.get_backend()
+    transaction.on_commit(lambda: backend.post(run_id, message))
+    return run
+
+
+def last_seq(run_id: int) -> int:
+    """The run's latest seq (0 when it has none)."""
+    last = RunEvent.objects.filter(run_id=run_id).order_by("-seq").values("seq").first()
+    return last["seq"] if last else 0
+
+
+@transaction.atomic
+def continue_run(
+    user: AnyUser,
+    run_id: int,
+    task: str = "",
+    *,
+    budget_tokens: int | None = None,
+    budget_usd: float | None = None,
+) -> Run:
+    """Continue a finished run, with a new task or none, keeping its conversation.
+
+    New budgets replace the old ones (raise a budget to continue past it).
+    """
+    run = get_steerable_run(user, run_id)
+    if run.status not in FINISHED_STATUSES:
+        raise ServiceError("Only a finished run can be continued.", status=409)
+    check_budget(budget_tokens, budget_usd)
+    changes: dict[str, Any] = {
+        "status": Status.QUEUED,
+        "stop_reason": "",
+        "finished_at": None,
+        "next_task": task,
+        "next_task_after_seq": last_seq(run_id),
+        "updated_at": timezone.now(),
+    }
+    if budget_tokens is not None:
+        changes["budget_tokens"] = budget_tokens
+    if budget_usd is not None:
+        changes["budget_usd"] = budget_usd
+    if not Run.objects.transition(run_id, FINISHED_STATUSES, **changes):
+        raise ServiceError("The run changed meanwhile; try again.", status=409)
+    run.refresh_from_db()
+    if run.budget_tokens is not None and run.total_tokens >= run.budget_tokens:
+        raise ServiceError(
+            f"The run already used {run.total_tokens} tokens of its {run.budget_tokens} "
+            "token budget: raise it to continue.",
+            problems=[Problem("budget.tokens", "is already used up")],
+        )
+    if run.budget_usd is not None and run.cost_usd >= run.budget_usd:
+        raise ServiceError(
+            f"The run already cost ${run.cost_usd:.4f} of its ${run.budget_usd:.4f} budget: "
+            "raise it to continue.",
+            problems=[Problem("budget.usd", "is already used up")],
+        )
+    backend = backends.get_backend()
+    transaction.on_commit(lambda: backend.reset_inbox(run_id))
+    launch_on_commit(run_id)
+    return run
+
+
+@transaction.atomic
+def fork_run(
+    user: AnyUser,
+    run_id: int,
+    from_seq: int,
+    edited_content: str | None = None,
+    task: str = "",
+) -> Run:
+    """A new run that continues the conversation from the message at ``from_seq``.
+
+    With ``edited_content`` that message is replaced (everywhere the team state holds
+    it) before the new run goes on. The new run starts with a copy of the transcript up
+    to that message.
+    """
+    parent = get_run(user, run_id)
+    if not Run.objects.filter(pk=run_id).filter(team__in=Team.objects.visible_to(user)).exists():
+        raise ServiceError("You cannot run this team.", status=403)
+    event = RunEvent.objects.filter(run_id=run_id, seq=from_seq, discarded=False).first()
+    if event is None or event.type not in CONVERSATION_TYPES:
+        raise ServiceError(
+            f"Seq {from_seq} is not a message of this run.",
+            problems=[Problem("from_seq", "must be the seq of a message")],
+        )
+    checkpoint = checkpoint_after_message(run_id, from_seq)
+    state = checkpoint.state
+    data = dict(event.data)
+    if edited_content is not None:
+        state = replace_message(state, data, event.source, edited_content)
+        data.update(content=edited_content, edited=True)
+    fork = Run.objects.create(
+        team=parent.team,
+        team_version=parent.team_version,
+        task=parent.task,
+        next_task=task,
+        next_task_after_seq=from_seq,
+        started_by=user,
+        budget_tokens=parent.budget_tokens,
+        budget_usd=parent.budget_usd,
+        parent=parent,
+        parent_seq=from_seq,
+        backend=backends.get_backend().name,
+    )
+    copied = copy_transcript(run_id, fork.pk, from_seq, edited=(from_seq, data))
+    Run.objects.filter(pk=fork.pk).update(next_task_after_seq=copied)
+    Checkpoint.objects.create(run=fork, seq=copied, state_json=json.dumps(state))
+    launch_on_commit(fork.pk)
+    return fork
+
+
+def checkpoint_after_message(run_id: int, seq: int) -> Checkpoint:
+    """The checkpoint that ends the turn whose message is at ``seq``."""
+    checkpoint = Checkpoint.objects.filter(run_id=run_id, seq__gte=seq).order_by("seq").first()
+    if checkpoint is not None:
+        later_message = RunEvent.objects.filter(
+            run_id=run_id,
+            seq__gt=seq,
+            seq__lte=checkpoint.seq,
+            discarded=False,
+            type__in=CONVERSATION_TYPES,
+        ).exists()
+        if not later_message:
+            return checkpoint
+    raise ServiceError(
+        "There is no checkpoint right after this message; fork from another message.",
+        status=409,
+        problems=[Problem("from_seq", "has no checkpoint")],
+    )
+
+
+def replace_message(state: Any, data: dict[str, Any], speaker: str, content: str) -> Any:
+    """A copy of ``state`` where the message ``data`` describes says ``content``."""
+    original = data.get("content")
+    message_id = data.get("id")
+
+    def rewrite(value: Any) -> Any:
+        if isinstance(value, list):
+            return [rewrite(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        copy = {key: rewrite(item) for key, item in value.items()}
+        if copy.get("content") == original and isinstance(original, str):
+            same_id = message_id is not None and copy.get("id") == message_id
+            same_speaker = "id" not in copy and copy.get("source") == speaker
+            if same_id or same_speaker:
+                copy["content"] = content
+        return copy
+
+    return rewrite(state)
+
+
+def copy_transcript(
+    source_id: int, target_id: int, up_to: int, *, edited: tuple[int, dict[str, Any]]
+) -> int:
+    """Copy the surviving events up to seq ``up_to`` into another run, renumbered 1…n.
+
+    Returns n, the seq the copy ends at.
+    """
+    rows = []
+    events = RunEvent.objects.filter(run_id=source_id, seq__lte=up_to, discarded=False)
+    for number, event in enumerate(events.order_by("seq"), start=1):
+        data = edited[1] if event.seq == edited[0] else event.data
+        rows.append(
+            RunEvent(
+                run_id=target_id,
+                seq=number,
+                type=event.type,
+                source=event.source,
+                data=data,
+                text=str(data.get("content", "")) if event.text else "",
+                created_at=event.created_at,
+            )
+        )
+    RunEvent.objects.bulk_create(rows)
+    return len(rows)

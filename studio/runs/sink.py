@@ -1,0 +1,306 @@
+"""The one choke point every event of a run passes: assign seq, persist, then publish.
+
+:class:`RunSink` is the runtime's ``EventSink`` for a run's executor. ``emit`` gives
+each event the next seq and queues it; a single flusher task writes queued events (and
+checkpoints, and the run's usage) to the database in one transaction per batch, then
+appends them to the live log. Batches grow only while the database is busy, so a quiet
+run publishes each event on its own and a burst is written in a few round trips.
+Streaming chunks skip the database and travel in order with the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.utils import timezone
+
+from runtime import BaseAgentEvent, BaseChatMessage, BaseMessage, EventSink
+from studio.runs.accounting import Accountant
+from studio.runs.backends import Backend, LiveLog
+from studio.runs.events import (
+    EventType,
+    describe_item,
+    make_chunk_envelope,
+    make_envelope,
+    searchable_text,
+)
+from studio.runs.models import Checkpoint, Run, RunEvent
+
+logger = logging.getLogger(__name__)
+
+#: queued items beyond which ``emit`` waits for the flusher (backpressure)
+MAX_PENDING = 5000
+
+
+class StatefulTeam(Protocol):
+    """What the sink needs from a team: its state."""
+
+    async def save_state(self) -> Any:
+        """The team's state as JSON-ready data."""
+
+
+@dataclass(slots=True)
+class PendingEvent:
+    """A persisted event waiting to be written."""
+
+    seq: int
+    type: str
+    source: str
+    data: dict[str, Any]
+    at: datetime
+    envelope: dict[str, Any]
+
+
+@dataclass(slots=True)
+class PendingChunk:
+    """A live-only streaming chunk waiting to be published."""
+
+    envelope: dict[str, Any]
+
+
+@dataclass(slots=True)
+class PendingCheckpoint:
+    """A snapshot of the team state covering events up to ``seq``."""
+
+    seq: int
+    state_json: str
+
+
+Pending = PendingEvent | PendingChunk | PendingCheckpoint
+InputHook = Callable[[str], Awaitable[None]]
+
+
+class SinkClosed(Exception):
+    """The sink's flusher failed (database down, or another executor took the run)."""
+
+
+class RunSink(EventSink):
+    """Sequences, persists and publishes a run's events, and writes its checkpoints."""
+
+    def __init__(
+        self,
+        run_id: int,
+        *,
+        lease: str,
+        next_seq: int,
+        log: LiveLog,
+        accountant: Accountant,
+        checkpoint_interval: float = 0.0,
+        on_input_requested: InputHook | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self._lease = lease
+        self._seq = next_seq - 1
+        self._chunk_index = 0
+        self._log = log
+        self._accountant = accountant
+        self._checkpoint_interval = checkpoint_interval
+        self._last_checkpoint_at = 0.0
+        self._on_input_requested = on_input_requested
+        self._team: StatefulTeam | None = None
+        self._pending: list[Pending] = []
+        self._wake = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._failure: BaseException | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self.published_seq = self._seq
+        self.always_checkpoint = False
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the latest event given out."""
+        return self._seq
+
+    def bind_team(self, team: StatefulTeam) -> None:
+        """The team whose state checkpoints hold."""
+        self._team = team
+
+    def start(self) -> None:
+        """Start the flusher on the running loop."""
+        self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
+
+    # --- EventSink ---
+
+    async def emit(self, item: BaseMessage) -> None:
+        """Sequence one runtime item (chunks go out live only)."""
+        described = describe_item(item)
+        if described is None:
+            return
+        event_type, data = described
+        if event_type is EventType.MESSAGE_CHUNK:
+            self._chunk_index += 1
+            envelope = make_chunk_envelope(
+                self.run_id, self._seq, self._chunk_index, item.source, timezone.now(), data
+            )
+            self._queue(PendingChunk(envelope))
+            return
+        if item.models_usage is not None and isinstance(item, BaseChatMessage | BaseAgentEvent):
+            self._accountant.record_message(
+                agent=item.source, usage=item.models_usage, model=item.metadata.get("model")
+            )
+        if event_type is EventType.INPUT_REQUESTED and self._on_input_requested is not None:
+            await self._on_input_requested(data["request_id"])
+        await self.record(event_type, item.source, data)
+
+    async def turn_completed(self, speaker: str) -> None:
+        """Checkpoint after a turn (at most once per ``checkpoint_interval`` seconds)."""
+        now = time.monotonic()
+        if self.always_checkpoint or now - self._last_checkpoint_at >= self._checkpoint_interval:
+            await self.checkpoint()
+
+    # --- the studio's own events ---
+
+    async def record(self, event_type: str, source: str, data: dict[str, Any]) -> int:
+        """Give an event the next seq and queue it for persisting; returns the seq."""
+        self._raise_if_failed()
+        self._seq += 1
+        self._chunk_index = 0
+        at = timezone.now()
+        envelope = make_envelope(self.run_id, self._seq, str(event_type), source, at, data)
+        self._queue(PendingEvent(self._seq, str(event_type), source, data, at, envelope))
+        if len(self._pending) > MAX_PENDING:
+            await self.flush()
+        return self._seq
+
+    async def checkpoint(self) -> None:
+        """Snapshot the team state now, covering every event given out so far."""
+        if self._team is None:
+            return
+        state = await self._team.save_state()
+        self._last_checkpoint_at = time.monotonic()
+        self._queue(PendingCheckpoint(self._seq, json.dumps(state, separators=(",", ":"))))
+
+    async def flush(self) -> None:
+        """Wait until everything queued is persisted and published."""
+        while self._pending or not self._drained.is_set():
+            self._raise_if_failed()
+            await self._drained.wait()
+        self._raise_if_failed()
+
+    async def close(self, *, discard: bool = False) -> None:
+        """Flush (unless ``discard``) and stop the flusher."""
+        try:
+            if not discard:
+                await self.flush()
+        finally:
+            if self._flusher is not None:
+                self._flusher.cancel()
+                await asyncio.gather(self._flusher, return_exceptions=True)
+
+    # --- flushing ---
+
+    def _queue(self, item: Pending) -> None:
+        self._pending.append(item)
+        self._drained.clear()
+        self._wake.set()
+
+    def _raise_if_failed(self) -> None:
+        if self._failure is not None:
+            raise SinkClosed(f"events of run {self.run_id} cannot be saved") from self._failure
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    await self._write(batch)
+                except Exception as exc:
+                    logger.exception("saving events of run %s failed", self.run_id)
+                    self._failure = exc
+                    self._drained.set()
+                    return
+            self._drained.set()
+
+    async def _write(self, batch: list[Pending]) -> None:
+        events = [item for item in batch if isinstance(item, PendingEvent)]
+        checkpoints = [item for item in batch if isinstance(item, PendingCheckpoint)]
+        usage = None
+        if self._accountant.is_dirty:
+            usage = self._accountant.snapshot()
+            self._accountant.is_dirty = False
+        if events or checkpoints or usage:
+            await sync_to_async(persist_batch)(self.run_id, self._lease, events, checkpoints, usage)
+        envelopes = [item.envelope for item in batch if not isinstance(item, PendingCheckpoint)]
+        if envelopes:
+            try:
+                await self._log.append(envelopes)
+            except Exception:
+                # The database has them; watchers catch up from it.
+                logger.exception("publishing events of run %s failed", self.run_id)
+        if events:
+            self.published_seq = events[-1].seq
+
+
+def persist_batch(
+    run_id: int,
+    lease: str,
+    events: list[PendingEvent],
+    checkpoints: list[PendingCheckpoint],
+    usage: dict[str, Any] | None,
+) -> None:
+    """Write one batch in one transaction; a lost lease aborts it."""
+    with transaction.atomic():
+        if usage is not None:
+            moved = Run.objects.filter(pk=run_id, lease=lease).update(**usage)
+            if not moved:
+                raise SinkClosed(f"run {run_id} is no longer held by this executor")
+        RunEvent.objects.bulk_create(
+            RunEvent(
+                run_id=run_id,
+                seq=event.seq,
+                type=event.type,
+                source=event.source,
+                data=event.data,
+                text=searchable_text(event.type, event.data),
+                created_at=event.at,
+            )
+            for event in events
+        )
+        Checkpoint.objects.bulk_create(
+            Checkpoint(run_id=run_id, seq=checkpoint.seq, state_json=checkpoint.state_json)
+            for checkpoint in checkpoints
+        )
+
+
+def write_events(
+    run_id: int, described: list[tuple[str, str, dict[str, Any]]], backend: Backend
+) -> list[dict[str, Any]]:
+    """Persist and publish events from the server side, when no executor holds the run.
+
+    Used for a run that ends without an executor (stopped while queued or parked,
+    timed out while parked, its worker gone). Locks the run row to number them safely.
+    """
+    with transaction.atomic():
+        Run.objects.select_for_update().filter(pk=run_id).first()
+        last = RunEvent.objects.filter(run_id=run_id).order_by("-seq").values("seq").first()
+        seq = last["seq"] if last else 0
+        rows = []
+        for event_type, source, data in described:
+            seq += 1
+            rows.append(
+                RunEvent(
+                    run_id=run_id,
+                    seq=seq,
+                    type=event_type,
+                    source=source,
+                    data=data,
+                    text=searchable_text(event_type, data),
+                    created_at=timezone.now(),
+                )
+            )
+        RunEvent.objects.bulk_create(rows)
+    envelopes = [row.envelope() for row in rows]
+    transaction.on_commit(lambda: backend.publish(run_id, envelopes))
+    return envelopes

@@ -1,0 +1,64 @@
+"""Following a run: replay from the database, then tail the live log.
+
+The database is the record and the live log a notification with replay. A follower
+sends every persisted event with seq > ``after`` exactly once and in order, then
+whatever the live log brings, going back to the database whenever the log skipped
+seqs (trimmed, or a publish failed). Discarded events are sent too, flagged, so a
+reconnecting client sees the same gap-free sequence a live one saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from studio.runs.backends import Backend
+from studio.runs.events import envelope_position
+from studio.runs.models import RunEvent
+
+REPLAY_BATCH = 500
+TAIL_BLOCK_SECONDS = 5.0
+
+
+def persisted_after(run_id: int, after: int, limit: int = REPLAY_BATCH) -> list[dict[str, Any]]:
+    """Persisted events with seq > ``after``, oldest first."""
+    events = RunEvent.objects.filter(run_id=run_id, seq__gt=after).order_by("seq")[:limit]
+    return [event.envelope() for event in events]
+
+
+async def follow_run(
+    run_id: int, after: int, backend: Backend, *, block: float = TAIL_BLOCK_SECONDS
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Yield batches of envelopes after seq ``after``, forever (cancel to stop)."""
+    log = backend.log(run_id)
+    last_seq = after
+    while True:
+        while True:
+            batch = await sync_to_async(persisted_after)(run_id, last_seq)
+            if not batch:
+                break
+            last_seq = batch[-1]["seq"]
+            yield batch
+        position = (last_seq, 0)
+        while True:
+            entries = await log.read(position, block)
+            fresh: list[dict[str, Any]] = []
+            has_gap = False
+            for envelope in entries:
+                seq = envelope["seq"]
+                if seq is None:
+                    if envelope["after"] >= last_seq:
+                        fresh.append(envelope)
+                elif seq == last_seq + 1:
+                    fresh.append(envelope)
+                    last_seq = seq
+                elif seq > last_seq + 1:
+                    has_gap = True
+                    break
+                position = envelope_position(envelope)
+            if fresh:
+                yield fresh
+            if has_gap:
+                break

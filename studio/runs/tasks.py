@@ -1,0 +1,56 @@
+"""Celery tasks of the distributed backend: one task per run, plus upkeep.
+
+Arguments are ids only, serialised as JSON. ``acks_late`` with
+``reject_on_worker_lost`` makes the broker hand a run to another worker when its worker
+dies mid-run; the execution then resumes from the run's last checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from studio.runs import backends
+from studio.runs.recovery import force_stop_if_active, sweep_runs
+
+
+@shared_task(
+    name="runs.execute",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def execute_run_task(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Execute one run on a fresh event loop (the one sync-to-async bridge)."""
+    from studio.runs.execution import execute_run
+
+    backend = backends.get_backend()
+
+    async def main() -> None:
+        try:
+            await execute_run(run_id, backend, task_id=self.request.id or "")
+        finally:
+            await backend.release()
+
+    asyncio.run(main())
+
+
+@shared_task(name="runs.enforce_stop", ignore_result=True)
+def enforce_stop_task(run_id: int) -> None:
+    """Force-stop a run that ignored its stop request."""
+    force_stop_if_active(run_id)
+
+
+@shared_task(name="runs.sweep", ignore_result=True)
+def sweep_runs_task() -> None:
+    """Resume runs whose worker vanished; time out abandoned human seats."""
+    sweep_runs()
+
+
+@worker_ready.connect
+def sweep_when_worker_starts(**kwargs: object) -> None:
+    """A worker that starts may be replacing one that died: look for its runs."""
+    sweep_runs_task.delay()

@@ -1,0 +1,139 @@
+"""Teams on scripted models, settings for quick runs, and a clean backend per test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import User
+
+from studio.runs import backends
+from studio.runs.models import FINISHED_STATUSES, Run, RunEvent
+from studio.teams.models import Agent, AgentKind, ModelConfig, Provider, Role, Team, TeamMember
+from studio.teams.services import snapshot_team
+
+
+@pytest.fixture(autouse=True)
+def quick_runs(settings: Any) -> Iterator[None]:
+    """Short leases and heartbeats, a checkpoint every turn, a fresh embedded backend."""
+    settings.RUNS_BACKEND = "embedded"
+    settings.RUNS_CHECKPOINT_INTERVAL_MS = 0
+    settings.RUNS_HEARTBEAT_SECONDS = 1
+    settings.RUNS_LEASE_SECONDS = 3
+    settings.RUNS_RECOVER_ON_START = False
+    settings.RUNS_STOP_GRACE_SECONDS = 5
+    backends.get_backend.cache_clear()
+    yield
+    backends.get_backend.cache_clear()
+
+
+@pytest.fixture
+async def settle() -> AsyncIterator[None]:
+    """After an async test, cancel run tasks it left on its loop."""
+    yield
+    loop = asyncio.get_running_loop()
+    leftovers = [
+        task
+        for task in asyncio.all_tasks(loop)
+        if task is not asyncio.current_task() and not task.done()
+    ]
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
+
+
+def scripted_model(
+    owner: User,
+    replies: list[Any],
+    *,
+    delay: float = 0.0,
+    price_input: float = 0.0,
+    price_output: float = 0.0,
+    name: str = "scripted",
+) -> ModelConfig:
+    """A model that answers from a script."""
+    return ModelConfig.objects.create(
+        owner=owner,
+        name=name,
+        provider=Provider.SCRIPTED,
+        model=name,
+        params={"delay": delay} if delay else {},
+        scripted_replies=replies,
+        price_input_per_million=price_input,
+        price_output_per_million=price_output,
+    )
+
+
+def assistant(owner: User, name: str, model: ModelConfig, **fields: Any) -> Agent:
+    """An assistant agent."""
+    return Agent.objects.create(
+        owner=owner, name=name, kind=AgentKind.ASSISTANT, model=model, **fields
+    )
+
+
+def human(owner: User, name: str = "person") -> Agent:
+    """A human seat."""
+    return Agent.objects.create(owner=owner, name=name, kind=AgentKind.USER_PROXY)
+
+
+def make_team(
+    owner: User,
+    agents: list[Agent],
+    *,
+    max_messages: int | None = None,
+    max_turns: int | None = None,
+    termination: dict[str, Any] | None = None,
+    shared_with: dict[User, str] | None = None,
+) -> Team:
+    """A round-robin team of ``agents``, versioned."""
+    if termination is None and max_messages is not None:
+        termination = {"type": "max_messages", "max_messages": max_messages}
+    team = Team.objects.create(
+        owner=owner, name="crew", termination=termination, max_turns=max_turns
+    )
+    TeamMember.objects.bulk_create(
+        TeamMember(team=team, agent=agent, position=index) for index, agent in enumerate(agents)
+    )
+    snapshot_team(team, owner)
+    for user, role in (shared_with or {}).items():
+        team.share_with(user=user, role=role)
+    return team
+
+
+def chatty_team(owner: User, *, turns: int = 4, delay: float = 0.0, **options: Any) -> Team:
+    """Two assistants that talk for ``turns`` agent messages (plus the task)."""
+    model = scripted_model(owner, ["I agree, and here is more."] * (turns + 4), delay=delay)
+    agents = [assistant(owner, "writer", model), assistant(owner, "critic", model)]
+    return make_team(owner, agents, max_messages=turns + 1, **options)
+
+
+VIEWER = Role.VIEWER
+EDITOR = Role.EDITOR
+
+
+def finished(run_id: int) -> bool:
+    """Whether the run has ended."""
+    return Run.objects.get(pk=run_id).status in FINISHED_STATUSES
+
+
+async def wait_until(check: Any, *args: Any, limit: float = 10.0) -> None:
+    """Poll a synchronous ``check(*args)`` until it holds."""
+    deadline = asyncio.get_running_loop().time() + limit
+    while not await sync_to_async(check)(*args):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{check.__name__}{args} did not hold within {limit} s")
+        await asyncio.sleep(0.02)
+
+
+async def wait_finished(run_id: int, limit: float = 10.0) -> Run:
+    """Wait for the run to end; return it."""
+    await wait_until(finished, run_id, limit=limit)
+    return await Run.objects.aget(pk=run_id)
+
+
+def transcript(run_id: int) -> list[RunEvent]:
+    """Every persisted event in seq order."""
+    return list(RunEvent.objects.filter(run_id=run_id).order_by("seq"))
