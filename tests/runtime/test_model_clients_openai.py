@@ -631,3 +631,23 @@ def test_an_unreadable_answer_is_classified_as_a_response_error():
     assert failure.is_response_error
     assert not failure.is_retryable
     assert classify_openai_error(ValueError("ours")) is None
+
+
+def test_the_fake_server_also_serves_sync_callers(llm_server):
+    llm_server.script([text("first")])
+    llm_server.add(text("second"))
+    llm_server.default_reply = text("again")
+    sdk = openai.OpenAI(api_key="k", base_url=llm_server.openai_url, max_retries=0)
+
+    answers = [
+        sdk.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+        .choices[0]
+        .message.content
+        for _ in range(3)
+    ]
+
+    assert answers == ["first", "second", "again"]
+    assert llm_server.remaining == 0
+    assert len(llm_server.wait_for_requests(3, timeout=1.0)) == 3
+    with pytest.raises(TimeoutError):
+        llm_server.wait_for_requests(4, timeout=0.05)
