@@ -1,5 +1,14 @@
-"""Page URLs."""
+"""Page URLs, and the static files (the studio serves its own; it has no front proxy)."""
 
-from django.urls import URLPattern, URLResolver
+from django.contrib.staticfiles.views import serve
+from django.urls import URLPattern, URLResolver, path, re_path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from studio.web import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.team_list, name="web-team-list"),
+    path("teams/<int:pk>/", views.team_builder, name="web-team-builder"),
+    path("runs/", views.run_list, name="web-run-list"),
+    path("runs/<int:pk>/", views.run_detail, name="web-run-detail"),
+    re_path(r"^static/(?P<path>.+)$", serve, {"insecure": True}, name="web-static"),
+]

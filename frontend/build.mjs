@@ -1,0 +1,41 @@
+// Bundles the browser islands from src/ into ../static/dist/ (one file per page, shared chunks).
+import * as esbuild from "esbuild";
+import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const isWatch = process.argv.includes("--watch");
+const outdir = path.join(here, "..", "static", "dist");
+
+const options = {
+  absWorkingDir: here,
+  entryPoints: {
+    builder: "src/builder/main.jsx",
+    run: "src/run/main.jsx",
+    history: "src/history/main.jsx",
+    teams: "src/teams/main.js",
+  },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  target: ["es2020"],
+  jsx: "automatic",
+  loader: { ".js": "jsx" },
+  minify: !isWatch,
+  sourcemap: true,
+  legalComments: "linked",
+  define: { "process.env.NODE_ENV": JSON.stringify(isWatch ? "development" : "production") },
+  logLevel: "warning",
+};
+
+if (isWatch) {
+  const context = await esbuild.context(options);
+  await context.watch();
+  console.log("esbuild: watching frontend/src");
+} else {
+  // Chunk names carry content hashes: start clean so stale chunks do not pile up.
+  rmSync(outdir, { recursive: true, force: true });
+  await esbuild.build(options);
+}

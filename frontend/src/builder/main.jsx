@@ -1,0 +1,23 @@
+import "@xyflow/react/dist/style.css";
+import { createRoot } from "react-dom/client";
+import { Builder } from "./Builder.jsx";
+
+const root = document.getElementById("builder-root");
+if (root) {
+  const data = root.dataset;
+  const urls = {
+    team: data.teamUrl,
+    validate: data.validateUrl,
+    duplicate: data.duplicateUrl,
+    exportRoundtable: data.exportUrl,
+    exportAutogen: data.exportAutogenUrl,
+    agents: data.agentsUrl,
+    models: data.modelsUrl,
+    tools: data.toolsUrl,
+    teams: data.teamsUrl,
+    runs: data.runsUrl,
+    runPageBase: data.runPageBase,
+    builderBase: data.builderBase,
+  };
+  createRoot(root).render(<Builder urls={urls} />);
+}

@@ -1,0 +1,416 @@
+import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from "react";
+import { requestJson } from "../api.js";
+import { Markdown } from "../markdown.jsx";
+import { RunStream } from "./stream.js";
+import { applyEvent, FINAL_STATUSES, initialTranscript } from "./transcript.js";
+
+const STATUS_LABELS = {
+  queued: "Queued",
+  running: "Running",
+  awaiting_input: "Waiting for you",
+  completed: "Completed",
+  failed: "Failed",
+  cancelled: "Cancelled",
+  timed_out: "Timed out",
+  budget_exhausted: "Budget exhausted",
+};
+
+const CONNECTION_LABELS = {
+  connecting: "Connecting…",
+  open: "Live",
+  reconnecting: "Connection lost, reconnecting…",
+  closed: "Not connected",
+  refused: "The server refused the connection: reload the page or log in again.",
+};
+
+/** A status pill; `status` is one of the run's status values. */
+export function StatusBadge({ status }) {
+  return (
+    <span className={`badge badge-${status}`} data-testid="run-status">
+      {STATUS_LABELS[status] || status}
+    </span>
+  );
+}
+
+function reducer(state, action) {
+  if (action.type === "event") return applyEvent(state, action.event);
+  if (action.type === "local-error") {
+    return { ...state, items: [...state.items, { kind: "error", content: action.message }] };
+  }
+  return state;
+}
+
+function formatTime(value) {
+  if (!value) return "";
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString();
+}
+
+function formatArguments(raw) {
+  if (raw === null || raw === undefined) return "";
+  if (typeof raw !== "string") return JSON.stringify(raw, null, 2);
+  try {
+    return JSON.stringify(JSON.parse(raw), null, 2);
+  } catch {
+    return raw;
+  }
+}
+
+function ToolCard({ call }) {
+  const result = call.result;
+  const isError = Boolean(result && result.is_error);
+  let status = "running…";
+  if (result) status = isError ? "error" : "done";
+  return (
+    <details className={`tool-card${isError ? " has-error" : ""}`} open={isError}>
+      <summary>
+        <span aria-hidden="true">🔧</span>
+        <span className="tool-name">{call.name || "tool"}</span>
+        <span className="tool-status">{status}</span>
+      </summary>
+      <div className="tool-body">
+        {call.arguments !== null && (
+          <>
+            <h4>Arguments</h4>
+            <pre>{formatArguments(call.arguments)}</pre>
+          </>
+        )}
+        {result && (
+          <>
+            <h4>Result</h4>
+            <pre>{String(result.content ?? "")}</pre>
+          </>
+        )}
+      </div>
+    </details>
+  );
+}
+
+function MessageItem({ item, humanNames }) {
+  const isUser = item.isFromPerson || item.source === "user" || humanNames.has(item.source);
+  const kinds = {
+    StopMessage: "stop",
+    ToolCallSummaryMessage: "tool results",
+    Interjection: "interjection",
+  };
+  return (
+    <article
+      className={`message${isUser ? " from-user" : ""}`}
+      aria-label={`Message from ${item.source}`}
+      data-seq={item.seq}
+    >
+      <header className="message-head">
+        <span className="source">{item.source}</span>
+        {kinds[item.messageType] && <span className="kind">{kinds[item.messageType]}</span>}
+        {item.isEdited && <span className="kind">edited</span>}
+        <time className="time">{formatTime(item.at)}</time>
+        {item.seq !== undefined && <span className="seq">#{item.seq}</span>}
+      </header>
+      <Markdown text={item.content} />
+    </article>
+  );
+}
+
+function TranscriptItem({ item, humanNames }) {
+  switch (item.kind) {
+    case "message":
+      return <MessageItem item={item} humanNames={humanNames} />;
+    case "tools":
+      return (
+        <div className="tool-group" data-seq={item.seq}>
+          {item.calls.map((call, index) => (
+            <ToolCard key={call.id || index} call={call} />
+          ))}
+        </div>
+      );
+    case "handoff":
+      return (
+        <div className="handoff" data-seq={item.seq}>
+          <p className="event-line">
+            <strong>{item.source}</strong> <span className="arrow">→</span> handed off to{" "}
+            <strong>{item.target}</strong>
+          </p>
+          {item.content && <p className="event-line small">{item.content}</p>}
+        </div>
+      );
+    case "speaker":
+      return (
+        <p className="event-line">
+          Next speaker: <strong>{item.speakers.join(", ")}</strong>
+        </p>
+      );
+    case "thought":
+      return (
+        <details className="event-line">
+          <summary>{item.source} is thinking</summary>
+          <Markdown text={item.content} />
+        </details>
+      );
+    case "error":
+      return (
+        <p className="event-line error" role="alert">
+          {item.content}
+        </p>
+      );
+    default:
+      return <p className="event-line">{item.content}</p>;
+  }
+}
+
+function InputBox({ pending, onSend }) {
+  const [text, setText] = useState("");
+  const [isSending, setSending] = useState(false);
+  const areaRef = useRef(null);
+  useEffect(() => {
+    setSending(false);
+    if (areaRef.current) areaRef.current.focus();
+  }, [pending.requestId]);
+  const submit = async (event) => {
+    event.preventDefault();
+    setSending(true);
+    const isSent = await onSend(pending.requestId, text);
+    if (isSent) setText("");
+    else setSending(false);
+  };
+  return (
+    <section className="input-box" aria-label="Your input is needed">
+      <form onSubmit={submit}>
+        <div className="field grow">
+          <label htmlFor="human-input">
+            {pending.source ? `${pending.source} asks you` : "The team asks you"}
+            {pending.prompt ? `: ${pending.prompt}` : ""}
+          </label>
+          <textarea
+            id="human-input"
+            ref={areaRef}
+            value={text}
+            rows={2}
+            onChange={(event) => setText(event.target.value)}
+            onKeyDown={(event) => {
+              if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) submit(event);
+            }}
+          />
+        </div>
+        <button type="submit" className="primary" disabled={isSending}>
+          {isSending ? "Sending…" : "Send answer"}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function Composer({ onInterject }) {
+  const [text, setText] = useState("");
+  const submit = async (event) => {
+    event.preventDefault();
+    if (!text.trim()) return;
+    if (await onInterject(text)) setText("");
+  };
+  return (
+    <section className="composer" aria-label="Interject">
+      <form onSubmit={submit}>
+        <div className="field grow">
+          <label htmlFor="interject-text" className="visually-hidden">
+            Interject a message
+          </label>
+          <textarea
+            id="interject-text"
+            value={text}
+            rows={1}
+            placeholder="Interject: a message the team sees at the next turn"
+            onChange={(event) => setText(event.target.value)}
+          />
+        </div>
+        <button type="submit" disabled={!text.trim()}>
+          Interject
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function formatCost(value) {
+  if (!value) return "$0.00";
+  return value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
+}
+
+/** The live run page: transcript, human input, stop/interject and the meters. */
+export function RunView({ config }) {
+  const [state, dispatch] = useReducer(reducer, config.run, initialTranscript);
+  const [connection, setConnection] = useState("connecting");
+  const streamRef = useRef(null);
+  const listRef = useRef(null);
+  const stickRef = useRef(true);
+  const humanNames = new Set(config.humanNames || []);
+  const isFinal = FINAL_STATUSES.has(state.status);
+
+  useEffect(() => {
+    const stream = new RunStream(config.socketPath, {
+      onEvent: (event) => dispatch({ type: "event", event }),
+      onFrame: (frame) => {
+        if (frame.type === "error") {
+          dispatch({ type: "local-error", message: frame.message || "The server refused that." });
+        }
+      },
+      onState: setConnection,
+    });
+    streamRef.current = stream;
+    stream.connect();
+    return () => stream.close();
+  }, [config.socketPath]);
+
+  useLayoutEffect(() => {
+    const list = listRef.current;
+    if (list && stickRef.current) list.scrollTop = list.scrollHeight;
+  });
+
+  const onScroll = () => {
+    const list = listRef.current;
+    stickRef.current = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  };
+
+  // The socket carries steering frames; the HTTP API is the fallback while it reconnects.
+  const steer = useCallback(
+    async (frame, url, body) => {
+      if (streamRef.current && streamRef.current.send(frame)) return true;
+      try {
+        await requestJson(url, { method: "POST", body });
+        return true;
+      } catch (error) {
+        dispatch({ type: "local-error", message: error.message });
+        return false;
+      }
+    },
+    [],
+  );
+
+  const sendInput = (requestId, content) =>
+    steer({ type: "input", request_id: requestId, content }, config.inputUrl, {
+      request_id: requestId,
+      content,
+    });
+  const stop = () => steer({ type: "stop" }, config.stopUrl, {});
+  const interject = (content) =>
+    steer({ type: "interject", content }, config.interjectUrl, { content });
+
+  const streams = Object.values(state.streams);
+  const speakers = Object.entries(state.turns);
+
+  return (
+    <div className="run-layout">
+      <div className="run-main">
+        <div className="run-head">
+          <h1>
+            Run #{config.runId}
+            {config.teamName ? ` · ${config.teamName}` : ""}
+          </h1>
+          <StatusBadge status={state.status} />
+          <span
+            className={`connection ${connection}`}
+            role="status"
+            data-testid="connection-state"
+          >
+            {isFinal && connection === "closed" ? "" : CONNECTION_LABELS[connection]}
+          </span>
+          <span className="spacer" />
+          {config.canSteer && (
+            <button type="button" className="danger" onClick={stop} disabled={isFinal}>
+              Stop
+            </button>
+          )}
+          {config.task && (
+            <p className="task">
+              <strong>Task:</strong> {config.task}
+            </p>
+          )}
+        </div>
+        <ol
+          className="transcript"
+          ref={listRef}
+          onScroll={onScroll}
+          aria-label="Transcript"
+          aria-live="polite"
+        >
+          {state.items.map((item, index) => (
+            <li key={item.seq !== undefined ? `s${item.seq}` : `l${index}`}>
+              <TranscriptItem item={item} humanNames={humanNames} />
+            </li>
+          ))}
+          {streams.map((entry) => (
+            <li key={`stream-${entry.key}`}>
+              <article className="message streaming" aria-label={`${entry.source} is writing`}>
+                <header className="message-head">
+                  <span className="source">{entry.source}</span>
+                  <span className="kind">writing…</span>
+                </header>
+                <div className="typing">
+                  <Markdown text={entry.text} />
+                </div>
+              </article>
+            </li>
+          ))}
+          {!state.items.length && !streams.length && (
+            <li className="muted">Waiting for the first message…</li>
+          )}
+        </ol>
+        {config.canSteer && state.pendingInput && !isFinal && (
+          <InputBox pending={state.pendingInput} onSend={sendInput} />
+        )}
+        {config.canSteer && !isFinal && !state.pendingInput && (
+          <Composer onInterject={interject} />
+        )}
+      </div>
+      <aside className="run-side" aria-label="Run details">
+        <section>
+          <h2>Usage</h2>
+          <dl className="meter" data-testid="usage-meter">
+            <dt>Prompt tokens</dt>
+            <dd>{state.usage.promptTokens.toLocaleString()}</dd>
+            <dt>Completion tokens</dt>
+            <dd>{state.usage.completionTokens.toLocaleString()}</dd>
+            <dt>Total tokens</dt>
+            <dd>{state.usage.totalTokens.toLocaleString()}</dd>
+            <dt>Cost</dt>
+            <dd>{formatCost(state.usage.costUsd)}</dd>
+          </dl>
+        </section>
+        <section>
+          <h2>Speakers</h2>
+          {speakers.length ? (
+            <ul className="speakers">
+              {speakers.map(([name, count]) => (
+                <li key={name} className={name === state.speaker ? "current" : ""}>
+                  <span>{name}</span>
+                  <span>{count}</span>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="muted small">Nobody has spoken yet.</p>
+          )}
+        </section>
+        {state.stopReason && (
+          <section>
+            <h2>Stop reason</h2>
+            <p className="stop-reason" data-testid="stop-reason">
+              {state.stopReason}
+            </p>
+          </section>
+        )}
+        <section>
+          <h2>Links</h2>
+          <ul className="small">
+            {config.teamUrl && (
+              <li>
+                <a href={config.teamUrl}>Open the team</a>
+              </li>
+            )}
+            <li>
+              <a href={config.historyUrl}>All runs</a>
+            </li>
+          </ul>
+        </section>
+      </aside>
+    </div>
+  );
+}

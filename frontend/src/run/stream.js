@@ -1,0 +1,109 @@
+// The run's websocket: resumes from the last seq it saw, reconnects with backoff,
+// and hands each event to the view once.
+
+const FIRST_DELAY_MS = 500;
+const MAX_DELAY_MS = 10000;
+const PING_EVERY_MS = 25000;
+
+/** Builds the absolute ws:// or wss:// URL for a same-origin path. */
+export function socketUrl(path, after) {
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  const url = new URL(path, window.location.href);
+  url.protocol = scheme;
+  url.searchParams.set("after", String(after));
+  return url.toString();
+}
+
+/**
+ * A self-healing connection to `/ws/runs/<id>/`.
+ *
+ * `onEvent(event)` gets every event with a seq exactly once, in arrival order, plus
+ * live-only events that carry no seq (streaming chunks). `onFrame(frame)` gets server
+ * frames that are not events (error, pong). `onState(state)` reports
+ * "connecting" | "open" | "reconnecting" | "closed" | "refused".
+ */
+export class RunStream {
+  constructor(path, { onEvent, onFrame = () => {}, onState = () => {} }) {
+    this.path = path;
+    this.onEvent = onEvent;
+    this.onFrame = onFrame;
+    this.onState = onState;
+    this.lastSeq = 0;
+    this.seen = new Set();
+    this.socket = null;
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.pingTimer = null;
+    this.isFinished = false;
+    this.isStopped = false;
+  }
+
+  /** Opens the socket; later calls after a close resume from the last seq. */
+  connect() {
+    if (this.isStopped) return;
+    this.onState(this.attempt === 0 ? "connecting" : "reconnecting");
+    const socket = new WebSocket(socketUrl(this.path, this.lastSeq));
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.attempt = 0;
+      this.onState("open");
+      this.pingTimer = window.setInterval(() => this.send({ type: "ping" }), PING_EVERY_MS);
+    });
+    socket.addEventListener("message", (message) => this.receive(message.data));
+    socket.addEventListener("close", (event) => this.handleClose(socket, event.code));
+  }
+
+  receive(raw) {
+    let frame;
+    try {
+      frame = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (typeof frame.seq !== "number") {
+      if (frame.type === "message.chunk") this.onEvent(frame);
+      else this.onFrame(frame);
+      return;
+    }
+    if (this.seen.has(frame.seq)) return;
+    this.seen.add(frame.seq);
+    if (frame.seq > this.lastSeq) this.lastSeq = frame.seq;
+    if (frame.type === "run.finished") this.isFinished = true;
+    this.onEvent(frame);
+  }
+
+  handleClose(socket, code) {
+    window.clearInterval(this.pingTimer);
+    if (socket !== this.socket) return;
+    this.socket = null;
+    if (code >= 4400 && code < 4500) {
+      // The server refused us (not logged in any more, or no right to watch): retrying won't help.
+      this.isStopped = true;
+      this.onState("refused");
+      return;
+    }
+    if (this.isStopped || this.isFinished) {
+      this.onState("closed");
+      return;
+    }
+    const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** this.attempt);
+    this.attempt += 1;
+    this.onState("reconnecting");
+    this.retryTimer = window.setTimeout(() => this.connect(), delay * (0.75 + Math.random() / 2));
+  }
+
+  /** Sends a client frame; false when the socket is not open right now. */
+  send(frame) {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Closes for good (the page is going away). */
+  close() {
+    this.isStopped = true;
+    window.clearTimeout(this.retryTimer);
+    window.clearInterval(this.pingTimer);
+    if (this.socket) this.socket.close();
+  }
+}

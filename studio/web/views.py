@@ -1,0 +1,117 @@
+"""The pages. Each view authorizes through the models' scoped querysets and renders a
+template; the interactive parts are React islands that talk to the JSON API, whose URLs
+reach them through data-* attributes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from studio.runs import services as run_services
+from studio.runs.models import Run, Status
+from studio.teams.models import AgentKind, Team, TeamKind
+
+
+def api_url(name: str, **kwargs: Any) -> str:
+    """The path of a named API route."""
+    return reverse(f"api:{name}", kwargs=kwargs or None)
+
+
+@login_required
+def team_list(request: HttpRequest) -> HttpResponse:
+    """Every team the user may see: their own and shared ones first, then the gallery."""
+    teams = (
+        Team.objects.visible_to(request.user)
+        .select_related("owner")
+        .annotate(seat_count=Count("members", distinct=True))
+        .order_by("is_gallery", "name", "pk")
+    )
+    context = {
+        "nav": "teams",
+        "own_teams": [team for team in teams if not team.is_gallery],
+        "gallery_teams": [team for team in teams if team.is_gallery],
+        "team_kinds": TeamKind.choices,
+        "teams_url": api_url("teams-list"),
+        "import_url": api_url("teams-import"),
+    }
+    return render(request, "web/team_list.html", context)
+
+
+@login_required
+def team_builder(request: HttpRequest, pk: int) -> HttpResponse:
+    """The canvas editor of one team (read-only for teams the user may only see)."""
+    team = get_object_or_404(Team.objects.visible_to(request.user), pk=pk)
+    export_url = api_url("teams-export", team_id=team.pk)
+    urls = {
+        "team_url": api_url("teams-detail", team_id=team.pk),
+        "validate_url": api_url("teams-validate", team_id=team.pk),
+        "duplicate_url": api_url("teams-duplicate", team_id=team.pk),
+        "export_url": f"{export_url}?format=roundtable",
+        "export_autogen_url": f"{export_url}?format=autogen",
+        "agents_url": api_url("agents-list"),
+        "models_url": api_url("models-list"),
+        "tools_url": api_url("tools-list"),
+        "teams_url": api_url("teams-list"),
+        "runs_url": api_url("runs-create"),
+        "run_page_base": reverse("web-run-list"),
+        "builder_base": reverse("web-team-list") + "teams/",
+    }
+    context = {"nav": "teams", "team": team, "urls": urls}
+    return render(request, "web/team_builder.html", context)
+
+
+def human_names(spec: dict[str, Any]) -> list[str]:
+    """Names of the human seats in a team spec (nested teams included)."""
+    names = []
+    for agent in spec.get("participants") or []:
+        if agent.get("kind") == AgentKind.USER_PROXY:
+            names.append(agent.get("name", ""))
+        if isinstance(agent.get("team"), dict):
+            names.extend(human_names(agent["team"]))
+    return names
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live view of one run."""
+    run = get_object_or_404(
+        Run.objects.visible_to(request.user).select_related("team", "team_version"), pk=pk
+    )
+    context = {
+        "nav": "runs",
+        "run": run,
+        "can_steer": run_services.can_steer(request.user, run.pk),
+        "human_names": human_names(run.team_version.spec),
+        "socket_path": f"/ws/runs/{run.pk}/",
+        "urls": {
+            "input_url": api_url("runs-input", run_id=run.pk),
+            "stop_url": api_url("runs-stop", run_id=run.pk),
+            "interject_url": api_url("runs-interject", run_id=run.pk),
+            "team_url": reverse("web-team-builder", args=[run.team_id]),
+            "history_url": reverse("web-run-list"),
+        },
+    }
+    return render(request, "web/run_detail.html", context)
+
+
+@login_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    """Past and current runs with filters; the list itself loads from the API."""
+    teams = Team.objects.visible_to(request.user).order_by("name", "pk").values("pk", "name")
+    context = {
+        "nav": "runs",
+        "teams": list(teams),
+        "statuses": Status.choices,
+        "filters": {
+            "team": request.GET.get("team", ""),
+            "status": request.GET.get("status", ""),
+            "q": request.GET.get("q", ""),
+        },
+        "runs_url": api_url("runs-list"),
+    }
+    return render(request, "web/run_list.html", context)
