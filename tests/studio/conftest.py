@@ -61,3 +61,9 @@ def stranger_client(stranger: User) -> Client:
 def anonymous_client() -> Client:
     """A client with no session and no token."""
     return Client()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Tests that set passwords should not spend a second hashing each one."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

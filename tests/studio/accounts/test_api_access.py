@@ -1,0 +1,125 @@
+"""API access: bearer tokens, session CSRF, and the request size limit."""
+
+import os
+import stat
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from studio.accounts.auth import auser_from_bearer, user_from_bearer
+from studio.accounts.models import ApiToken
+
+
+def create_token(username: str) -> str:
+    output = StringIO()
+    call_command("create_api_token", username, stdout=output)
+    return output.getvalue().strip()
+
+
+def test_a_bearer_token_authenticates_scripts(owner, anonymous_client: Client) -> None:
+    token = create_token("olivia")
+    assert token.startswith("rt_")
+    assert token not in ApiToken.objects.values_list("digest", flat=True).get()
+    response = anonymous_client.get("/api/teams", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    response = anonymous_client.post(
+        "/api/agents",
+        {"name": "scripted_agent"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 201
+
+
+def test_a_wrong_or_deactivated_token_is_refused(owner, anonymous_client: Client) -> None:
+    token = create_token("olivia")
+    bad = anonymous_client.get("/api/teams", HTTP_AUTHORIZATION="Bearer rt_nope")
+    assert bad.status_code == 401
+    owner.is_active = False
+    owner.save()
+    assert user_from_bearer(token) is None
+
+
+async def test_the_async_lookup_finds_the_tokens_user(transactional_db, owner) -> None:
+    from asgiref.sync import sync_to_async
+
+    token = await sync_to_async(create_token)("olivia")
+    user = await auser_from_bearer(token)
+    assert user is not None and user.pk == owner.pk
+
+
+def test_session_requests_need_a_csrf_token_for_unsafe_methods(owner) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    assert client.get("/api/teams").status_code == 200
+    response = client.post("/api/agents", {"name": "a"}, content_type="application/json")
+    assert response.status_code == 403
+    client.get("/admin/login/")
+    csrf = client.cookies["csrftoken"].value
+    response = client.post(
+        "/api/agents", {"name": "a"}, content_type="application/json", HTTP_X_CSRFTOKEN=csrf
+    )
+    assert response.status_code == 201
+
+
+def test_oversized_bodies_get_413(owner_client: Client, settings) -> None:
+    settings.MAX_REQUEST_BYTES = 2048
+    response = owner_client.post(
+        "/api/teams/import", {"blob": "x" * 5000}, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert "2048 byte limit" in response.json()["message"]
+
+
+def test_ensure_admin_prints_the_password_once_and_stores_it_privately(
+    db, settings, tmp_path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    first, second = StringIO(), StringIO()
+    call_command("ensure_admin", stdout=first)
+    call_command("ensure_admin", stdout=second)
+    password_file = tmp_path / "admin_password"
+    password = password_file.read_text().split()[1]
+    assert password in first.getvalue()
+    assert password not in second.getvalue()
+    assert stat.S_IMODE(os.stat(password_file).st_mode) == 0o600
+    assert Client().login(username="admin", password=password)
+
+
+def test_login_and_logout_pages_work(owner, anonymous_client: Client) -> None:
+    owner.set_password("correct horse")
+    owner.save()
+    response = anonymous_client.post(
+        "/accounts/login/", {"username": "olivia", "password": "correct horse"}
+    )
+    assert response.status_code == 302
+    assert anonymous_client.get("/api/teams").status_code == 200
+    assert anonymous_client.post("/accounts/logout/").status_code == 302
+    assert anonymous_client.get("/api/teams").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("url", "engine"),
+    [
+        ("", "django.db.backends.sqlite3"),
+        ("postgresql://me:p%40ss@db.example:5433/rt", "django.db.backends.postgresql"),
+    ],
+)
+def test_database_url_is_parsed(url: str, engine: str, tmp_path) -> None:
+    from studio.settings import database_from_url
+
+    config = database_from_url(url, tmp_path)
+    assert config["ENGINE"] == engine
+    if url:
+        assert (config["PASSWORD"], config["PORT"], config["NAME"]) == ("p@ss", "5433", "rt")
+
+
+def test_a_bad_database_url_is_a_configuration_error(tmp_path) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from studio.settings import database_from_url
+
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        database_from_url("mysql://x/y", tmp_path)
