@@ -65,6 +65,8 @@ from runtime.model_clients.retry import (
 
 PROVIDER = "anthropic"
 
+_EventStream = anthropic.AsyncStream[RawMessageStreamEvent]
+
 #: Anthropic rejects empty text blocks; an empty message is sent as this text instead.
 EMPTY_TEXT = "(empty)"
 #: Sent as the first user turn when a conversation would otherwise start with the model.
@@ -513,10 +515,8 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         args["stream"] = True
         scope = TokenScope(cancellation_token)
 
-        async def attempt() -> anthropic.AsyncStream[RawMessageStreamEvent]:
-            stream: anthropic.AsyncStream[
-                RawMessageStreamEvent
-            ] = await self._client.messages.create(**args)
+        async def attempt() -> _EventStream:
+            stream: _EventStream = await self._client.messages.create(**args)
             return stream
 
         stream = await call_with_retries(

@@ -57,6 +57,8 @@ from runtime.model_clients.retry import (
 
 PROVIDER = "openai"
 
+_ChunkStream = openai.AsyncStream[ChatCompletionChunk]
+
 _FULL_FEATURES = ModelInfo(
     vision=True, function_calling=True, json_output=True, structured_output=True
 )
@@ -446,10 +448,8 @@ class OpenAIChatCompletionClient(ChatCompletionClient):
         args.setdefault("stream_options", {"include_usage": True})
         scope = TokenScope(cancellation_token)
 
-        async def attempt() -> openai.AsyncStream[ChatCompletionChunk]:
-            stream: openai.AsyncStream[
-                ChatCompletionChunk
-            ] = await self._client.chat.completions.create(**args)
+        async def attempt() -> _ChunkStream:
+            stream: _ChunkStream = await self._client.chat.completions.create(**args)
             return stream
 
         stream = await call_with_retries(
