@@ -15,6 +15,9 @@ from typing import Any
 from runtime.errors import StateError
 from runtime.messages import BaseChatMessage, load_message
 
+# Internal to the teams package: nothing here is public API.
+__all__: list[str] = []
+
 _COMMON_KEYS = ("type", "id", "source", "created_at", "content", "models_usage", "metadata")
 
 
