@@ -48,6 +48,9 @@ async def test_the_async_lookup_finds_the_tokens_user(transactional_db, owner) -
     token = await sync_to_async(create_token)("olivia")
     user = await auser_from_bearer(token)
     assert user is not None and user.pk == owner.pk
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()
 
 
 def test_session_requests_need_a_csrf_token_for_unsafe_methods(owner) -> None:
