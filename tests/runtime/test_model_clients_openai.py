@@ -12,6 +12,7 @@ import openai
 import pytest
 
 from runtime import (
+    AssistantAgent,
     AssistantMessage,
     CancellationToken,
     ConfigurationError,
@@ -651,3 +652,36 @@ def test_the_fake_server_also_serves_sync_callers(llm_server):
     assert len(llm_server.wait_for_requests(3, timeout=1.0)) == 3
     with pytest.raises(TimeoutError):
         llm_server.wait_for_requests(4, timeout=0.05)
+
+
+async def test_an_assistant_agent_runs_parallel_tools_through_the_real_sdk(llm_server):
+    llm_server.script(
+        [
+            tool_calls(
+                call("add", {"a": 1, "b": 2}, id="call_x"),
+                call("add", '{"a": 3', id="call_y"),
+            ),
+            text("1 + 2 is 3; the second call was malformed."),
+        ]
+    )
+
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    agent = AssistantAgent(
+        "calculator",
+        make_client(llm_server),
+        tools=[add],
+        model_client_stream=True,
+        reflect_on_tool_use=True,
+    )
+
+    result = await agent.run(task="Add things")
+
+    assert result.messages[-1].to_text() == "1 + 2 is 3; the second call was malformed."
+    tool_messages = llm_server.requests[1].messages[-2:]
+    assert tool_messages[0] == {"role": "tool", "tool_call_id": "call_x", "content": "3"}
+    assert tool_messages[1]["tool_call_id"] == "call_y"
+    assert tool_messages[1]["content"].startswith("Error")
+    assert llm_server.requests[0].body["tools"][0]["function"]["name"] == "add"
