@@ -410,3 +410,19 @@ async def test_thought_events_count_only_when_asked() -> None:
     )
     result = await team.run(task="go")
     assert [type(m) for m in result.messages] == [TextMessage, ThoughtEvent, TextMessage]
+
+
+async def test_cancelling_reaches_into_a_nested_team_and_leaves_both_usable() -> None:
+    blocker = BlockingAgent("deep")
+    inner = RoundRobinGroupChat([blocker], max_turns=1, name="inner")
+    team = RoundRobinGroupChat([ScriptedAgent("a"), inner], max_turns=2)
+    token = CancellationToken()
+    runner = asyncio.ensure_future(team.run(task="go", cancellation_token=token))
+    await blocker.started.wait()
+    token.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    assert blocker.was_cancelled
+    assert inner.status is TeamStatus.IDLE and team.status is TeamStatus.IDLE
+    current = asyncio.current_task()
+    assert current is not None and current.cancelling() == 0
