@@ -117,9 +117,8 @@ class RuntimeKit(Kit):
 
     def __init__(self) -> None:
         sys.path.insert(0, str(ROOT))
-        from runtime.testing import ScriptedModelClient
-
         import runtime
+        from runtime.testing import ScriptedModelClient
 
         self.AssistantAgent = runtime.AssistantAgent
         self.RoundRobinGroupChat = runtime.RoundRobinGroupChat
@@ -392,7 +391,7 @@ def render(rows: dict[str, Row]) -> str:
             growth = ours_ms / rows["a"].per_item_ms("runtime")
             target = f"x{growth:.2f} of (a), <= 1.3: {verdict(growth <= 1.3)}"
         lines.append(
-            f"| {label:<38} | {ours_ms:>8.4f} {unit:<9} | {theirs_ms:>8.4f} {unit:<9} "
+            f"| {label:<38} | {ours_ms:>7.4f} {unit:<10} | {theirs_ms:>7.4f} {unit:<10} "
             f"| {ratio:>6.1f}x | {target} |"
         )
         if workload == "f":
@@ -404,9 +403,11 @@ def render(rows: dict[str, Row]) -> str:
             )
     for workload, row in rows.items():
         ours_rss, theirs_rss = row.median("runtime", "rss_mb"), row.median("autogen", "rss_mb")
+        # The target is set on (a); smaller workloads mostly measure interpreter imports.
+        target = f"<= half: {verdict(ours_rss * 2 <= theirs_rss)}" if workload == "a" else ""
         lines.append(
             f"| {'peak RSS ' + workload:<38} | {ours_rss:>15.1f} MB | {theirs_rss:>15.1f} MB "
-            f"| {theirs_rss / ours_rss:>6.1f}x | <= half: {verdict(ours_rss * 2 <= theirs_rss)} |"
+            f"| {theirs_rss / ours_rss:>6.1f}x | {target} |"
         )
     return "\n".join(lines)
 
