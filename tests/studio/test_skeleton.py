@@ -9,7 +9,7 @@ def test_api_schema_is_served_to_logged_in_users(owner_client: Client) -> None:
     assert response.json()["info"]["title"] == "Roundtable API"
 
 
-def test_login_page_renders(anonymous_client: Client) -> None:
+def test_login_page_renders(db, anonymous_client: Client) -> None:
     response = anonymous_client.get("/accounts/login/")
     assert response.status_code == 200
     assert b"csrfmiddlewaretoken" in response.content
