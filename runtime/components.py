@@ -25,7 +25,7 @@ import json
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from runtime.agents.assistant import AssistantAgent
 from runtime.agents.nested import SocietyOfMindAgent
@@ -464,7 +464,22 @@ def _model_info(reader: ConfigReader) -> ModelInfo | None:
             return None
         info.setdefault("family", "unknown")
     known = ModelInfo.__annotations__
-    return ModelInfo(**{k: v for k, v in info.items() if k in known})  # type: ignore[typeddict-item]
+    # Only ModelInfo's own keys are kept; their values are passed on as the file has them.
+    return cast(ModelInfo, {key: value for key, value in info.items() if key in known})
+
+
+#: The model_info keys AutoGen's configs require, with the values it assumes.
+_MODEL_INFO_DEFAULTS: Final[ModelInfo] = {
+    "vision": False,
+    "function_calling": False,
+    "json_output": False,
+    "family": "unknown",
+    "structured_output": False,
+}
+
+
+def _model_info_config(info: ModelInfo) -> dict[str, Any]:
+    return {**_MODEL_INFO_DEFAULTS, **info}
 
 
 def _api_key(reader: ConfigReader) -> str | None:
@@ -546,7 +561,7 @@ def _dump_openai(client: OpenAIChatCompletionClient, writer: ConfigWriter) -> di
         "model": client.model,
         "api_key": _secret(client, writer),
         "base_url": client.base_url,
-        "model_info": dict(client.model_info),
+        "model_info": _model_info_config(client.model_info),
         "temperature": client.temperature,
         "max_tokens": client.max_tokens,
         "max_retries": client.max_retries,
@@ -591,7 +606,7 @@ def _dump_anthropic(client: AnthropicChatCompletionClient, writer: ConfigWriter)
         "model": client.model,
         "api_key": _secret(client, writer),
         "base_url": client.base_url,
-        "model_info": dict(client.model_info),
+        "model_info": _model_info_config(client.model_info),
         "temperature": client.temperature,
         "max_tokens": client.max_tokens,
         "max_retries": client.max_retries,
@@ -604,16 +619,6 @@ def _dump_anthropic(client: AnthropicChatCompletionClient, writer: ConfigWriter)
         if key in _ANTHROPIC_CREATE_ARGS:
             config[key] = value
     return _compact(config)
-
-
-#: AutoGen's replay client offers no function calling unless told otherwise.
-_REPLAY_MODEL_INFO: Final[ModelInfo] = {
-    "vision": False,
-    "function_calling": False,
-    "json_output": False,
-    "family": "unknown",
-    "structured_output": False,
-}
 
 
 def _load_scripted(reader: ConfigReader) -> ScriptedModelClient:
@@ -630,7 +635,8 @@ def _load_scripted(reader: ConfigReader) -> ScriptedModelClient:
             )
     return ScriptedModelClient(
         replies,
-        model_info=_model_info(reader) or ModelInfo(**_REPLAY_MODEL_INFO),
+        # AutoGen's replay client offers no function calling unless told otherwise.
+        model_info=_model_info(reader) or ModelInfo(**_MODEL_INFO_DEFAULTS),
         model=reader.text("model", "scripted"),
         delay=reader.number("delay", 0.0),
     )
@@ -638,7 +644,10 @@ def _load_scripted(reader: ConfigReader) -> ScriptedModelClient:
 
 def _dump_scripted(client: ScriptedModelClient, writer: ConfigWriter) -> dict[str, Any]:
     replies = [r if isinstance(r, str) else r.to_dict() for r in client.replies]
-    config: dict[str, Any] = {"chat_completions": replies, "model_info": dict(client.model_info)}
+    config: dict[str, Any] = {
+        "chat_completions": replies,
+        "model_info": _model_info_config(client.model_info),
+    }
     # Ours only; AutoGen ignores them.
     if client.model != "scripted":
         config["model"] = client.model
@@ -798,13 +807,12 @@ def _load_token_usage(reader: ConfigReader) -> TokenUsageTermination:
 
 
 def _dump_token_usage(condition: TokenUsageTermination, writer: ConfigWriter) -> dict[str, Any]:
-    return _compact(
-        {
-            "max_total_token": condition.max_total_token,
-            "max_prompt_token": condition.max_prompt_token,
-            "max_completion_token": condition.max_completion_token,
-        }
-    )
+    # AutoGen requires all three keys (null for "no limit").
+    return {
+        "max_total_token": condition.max_total_token,
+        "max_prompt_token": condition.max_prompt_token,
+        "max_completion_token": condition.max_completion_token,
+    }
 
 
 def _price_pair(value: Any, reader: ConfigReader, key: str) -> tuple[float, float]:
