@@ -183,11 +183,11 @@ class Execution:
     async def prepare(self) -> None:
         """Report a resumption, build the team and restore its checkpoint."""
         claim = self.claim
-        if claim.next_seq - 1 > claim.checkpoint_seq:
+        if claim.next_seq - 1 > claim.checkpoint_seq or claim.resume_reason:
             first, last = await sync_to_async(leases.discard_after)(
                 self.run_id, claim.checkpoint_seq
             )
-            reason = "recovered after its executor stopped" if claim.is_recovery else "resumed"
+            reason = claim.resume_reason or "resumed from its last checkpoint"
             await self.sink.record(
                 EventType.RUN_RESUMED,
                 "",

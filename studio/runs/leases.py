@@ -50,7 +50,7 @@ class Claim:
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
-    is_recovery: bool
+    resume_reason: str
 
 
 def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Claim | None]:
@@ -68,18 +68,19 @@ def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Clai
         "attempts": F("attempts") + 1,
         "started_at": Coalesce(F("started_at"), now),
         "parked_at": None,
+        "resume_reason": "",
         "updated_at": now,
     }
     if task_id:
         changes["task_id"] = task_id
-    is_recovery = False
+    resume_reason = run.resume_reason
     if run.status == Status.QUEUED:
         moved = Run.objects.filter(pk=run_id, status=Status.QUEUED).update(**changes)
     elif run.status in (Status.RUNNING, Status.AWAITING_INPUT) and run.parked_at is None:
         stale = now - timedelta(seconds=settings.RUNS_LEASE_SECONDS)
         if run.heartbeat_at is not None and run.heartbeat_at >= stale:
             return ClaimResult.BUSY, None
-        is_recovery = True
+        resume_reason = "its executor stopped sending heartbeats"
         moved = Run.objects.filter(
             pk=run_id, status=run.status, lease=run.lease, heartbeat_at=run.heartbeat_at
         ).update(**changes)
@@ -87,10 +88,10 @@ def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Clai
         return ClaimResult.GONE, None
     if not moved:
         return ClaimResult.BUSY, None
-    return ClaimResult.CLAIMED, load_claim(run_id, token, is_recovery)
+    return ClaimResult.CLAIMED, load_claim(run_id, token, resume_reason)
 
 
-def load_claim(run_id: int, lease: str, is_recovery: bool) -> Claim:
+def load_claim(run_id: int, lease: str, resume_reason: str) -> Claim:
     """Everything the executor needs, read once after claiming."""
     run = Run.objects.select_related("team_version").get(pk=run_id)
     checkpoint = Checkpoint.objects.filter(run_id=run_id).order_by("-seq").first()
@@ -114,7 +115,7 @@ def load_claim(run_id: int, lease: str, is_recovery: bool) -> Claim:
         prompt_tokens=run.prompt_tokens,
         completion_tokens=run.completion_tokens,
         cost_usd=run.cost_usd,
-        is_recovery=is_recovery,
+        resume_reason=resume_reason,
     )
 
 
@@ -178,7 +179,12 @@ def requeue(run_id: int, lease: str) -> bool:
     """Give the run back to the queue (an answer raced with parking)."""
     return (
         Run.objects.filter(pk=run_id, lease=lease).update(
-            status=Status.QUEUED, lease="", worker="", parked_at=None, updated_at=timezone.now()
+            status=Status.QUEUED,
+            lease="",
+            worker="",
+            parked_at=None,
+            resume_reason="answered while parking",
+            updated_at=timezone.now(),
         )
         == 1
     )

@@ -96,6 +96,9 @@ class Run(models.Model):
     task_id = models.CharField(max_length=100, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    resume_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why the next launch resumes an interrupted run."
+    )
 
     # The human seat: the request waiting for an answer, and the answer once given.
     pending_request_id = models.CharField(max_length=64, blank=True)

@@ -36,7 +36,12 @@ def requeue_or_fail(run: Run, why: str) -> None:
                 end_without_executor(run.pk, Status.FAILED, reason, "executor_lost")
             return
         if query.update(
-            status=Status.QUEUED, lease="", worker="", heartbeat_at=None, updated_at=timezone.now()
+            status=Status.QUEUED,
+            lease="",
+            worker="",
+            heartbeat_at=None,
+            resume_reason=why,
+            updated_at=timezone.now(),
         ):
             logger.warning("run %s: %s; resuming it", run.pk, why)
             launch_on_commit(run.pk)

@@ -206,7 +206,9 @@ def provide_input(user: AnyUser, run_id: int, request_id: str, content: str) -> 
     backend = backends.get_backend()
     relaunched = Run.objects.filter(
         pk=run_id, status=Status.AWAITING_INPUT, parked_at__isnull=False, lease=""
-    ).update(status=Status.QUEUED, updated_at=timezone.now())
+    ).update(
+        status=Status.QUEUED, resume_reason="answered after parking", updated_at=timezone.now()
+    )
     if relaunched:
         transaction.on_commit(lambda: backend.reset_inbox(run_id))
         launch_on_commit(run_id)
@@ -286,23 +288,27 @@ def continue_run(
         changes["budget_usd"] = budget_usd
     if not Run.objects.transition(run_id, FINISHED_STATUSES, **changes):
         raise ServiceError("The run changed meanwhile; try again.", status=409)
+    if run.status == Status.BUDGET_EXHAUSTED and not raises_budget(run, budget_tokens, budget_usd):
+        raise ServiceError(
+            f"The run stopped at its budget ({run.stop_reason}) Raise it to continue.",
+            problems=[Problem("budget", "must be raised to continue this run")],
+        )
     run.refresh_from_db()
-    if run.budget_tokens is not None and run.total_tokens >= run.budget_tokens:
-        raise ServiceError(
-            f"The run already used {run.total_tokens} tokens of its {run.budget_tokens} "
-            "token budget: raise it to continue.",
-            problems=[Problem("budget.tokens", "is already used up")],
-        )
-    if run.budget_usd is not None and run.cost_usd >= run.budget_usd:
-        raise ServiceError(
-            f"The run already cost ${run.cost_usd:.4f} of its ${run.budget_usd:.4f} budget: "
-            "raise it to continue.",
-            problems=[Problem("budget.usd", "is already used up")],
-        )
     backend = backends.get_backend()
     transaction.on_commit(lambda: backend.reset_inbox(run_id))
     launch_on_commit(run_id)
     return run
+
+
+def raises_budget(run: Run, budget_tokens: int | None, budget_usd: float | None) -> bool:
+    """Whether the new budget gives the run room it did not have."""
+    more_tokens = budget_tokens is not None and (
+        run.budget_tokens is None or budget_tokens > run.budget_tokens
+    )
+    more_dollars = budget_usd is not None and (
+        run.budget_usd is None or budget_usd > run.budget_usd
+    )
+    return more_tokens or more_dollars
 
 
 @transaction.atomic
@@ -381,7 +387,11 @@ def replace_message(state: Any, data: dict[str, Any], speaker: str, content: str
 
     def rewrite(value: Any) -> Any:
         if isinstance(value, list):
-            return [rewrite(item) for item in value]
+            items = [rewrite(item) for item in value]
+            # The compact thread row: [type, id, source, created_at, content, ...].
+            if len(items) >= 5 and items[1] == message_id and items[4] == original:
+                items[4] = content
+            return items
         if not isinstance(value, dict):
             return value
         copy = {key: rewrite(item) for key, item in value.items()}

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connections
+from django.test import Client
 
 from studio.runs import backends
 from studio.runs.models import FINISHED_STATUSES, Run, RunEvent
@@ -43,6 +48,8 @@ async def settle() -> AsyncIterator[None]:
     for task in leftovers:
         task.cancel()
     await asyncio.gather(*leftovers, return_exceptions=True)
+    # Connections opened by sync_to_async's worker thread would keep the test database busy.
+    await sync_to_async(connections.close_all)()
 
 
 def scripted_model(
@@ -137,3 +144,56 @@ async def wait_finished(run_id: int, limit: float = 10.0) -> Run:
 def transcript(run_id: int) -> list[RunEvent]:
     """Every persisted event in seq order."""
     return list(RunEvent.objects.filter(run_id=run_id).order_by("seq"))
+
+
+# --- websockets ---
+
+
+def session_cookie(user: User) -> bytes:
+    """A Cookie header for a fresh session of ``user``."""
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
+
+
+async def open_socket(
+    run_id: int,
+    user: User | None = None,
+    *,
+    after: int = 0,
+    origin: bytes = b"http://testserver",
+    token: str = "",
+) -> tuple[bool, WebsocketCommunicator]:
+    """Connect to a run's websocket through the whole ASGI stack."""
+    from studio.asgi import application
+
+    headers = [(b"origin", origin), (b"host", b"testserver")]
+    if user is not None:
+        headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
+    if token:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    communicator = WebsocketCommunicator(application, f"/ws/runs/{run_id}/?after={after}", headers)
+    connected, _ = await communicator.connect(timeout=5)
+    return connected, communicator
+
+
+async def receive_until(
+    communicator: WebsocketCommunicator, stop: Any, *, limit: float = 10.0
+) -> list[dict[str, Any]]:
+    """Frames until one for which ``stop(frame)`` holds (included)."""
+    frames: list[dict[str, Any]] = []
+    deadline = asyncio.get_running_loop().time() + limit
+    while True:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise AssertionError(f"no matching frame within {limit} s; got {frames[-5:]}")
+        frame = json.loads(await communicator.receive_from(timeout=remaining))
+        frames.append(frame)
+        if stop(frame):
+            return frames
+
+
+def is_type(kind: str) -> Any:
+    """A ``receive_until`` stop for frames of one type."""
+    return lambda frame: frame.get("type") == kind
