@@ -40,7 +40,21 @@ class CancellationToken:
         else:
             self._callbacks.append(callback)
 
+    def remove_callback(self, callback: Callable[[], Any]) -> None:
+        """Forget ``callback`` (no error if it is not registered or already ran)."""
+        try:
+            self._callbacks.remove(callback)
+        except ValueError:
+            pass
+
     def link_future(self, future: asyncio.Future[Any]) -> asyncio.Future[Any]:
-        """Cancel ``future`` (a task or future) when this token is cancelled."""
-        self.add_callback(future.cancel)
+        """Cancel ``future`` (a task or future) when this token is cancelled.
+
+        The link is dropped once the future is done, so a long-lived token does not
+        collect callbacks of finished work.
+        """
+        cancel = future.cancel
+        self.add_callback(cancel)
+        if not self._is_cancelled:
+            future.add_done_callback(lambda _: self.remove_callback(cancel))
         return future

@@ -142,43 +142,42 @@ def move_unknown_to_extra_body(args: dict[str, Any], known: frozenset[str]) -> d
 class TokenScope:
     """Runs awaitables as tasks that a :class:`CancellationToken` cancels.
 
-    One scope registers a single callback on the token however many awaitables it runs,
-    so a long stream does not grow the token's callback list chunk by chunk. Without a
-    token, awaitables are simply awaited.
+    The scope is linked to the token only while an awaitable runs, so neither a long
+    stream nor a long-lived token collects callbacks. Without a token, awaitables are
+    simply awaited.
     """
 
-    __slots__ = ("_current", "_is_cancelled", "_token")
+    __slots__ = ("_current", "_token")
 
     def __init__(self, token: CancellationToken | None) -> None:
         self._token = token
         self._current: asyncio.Future[Any] | None = None
-        self._is_cancelled = False
-        if token is not None:
-            token.add_callback(self._cancel)
 
     def _cancel(self) -> None:
-        self._is_cancelled = True
         if self._current is not None:
             self._current.cancel()
 
     async def run(self, awaitable: Awaitable[T]) -> T:
         """Await ``awaitable``; raise ``CancelledError`` if the token is (or gets) cancelled."""
-        if self._token is None:
+        token = self._token
+        if token is None:
             return await awaitable
-        if self._is_cancelled:
+        if token.is_cancelled():
             if asyncio.iscoroutine(awaitable):
                 awaitable.close()
             raise asyncio.CancelledError("the cancellation token was cancelled")
         task: asyncio.Future[T] = asyncio.ensure_future(awaitable)
         self._current = task
+        token.add_callback(self._cancel)
         try:
             return await task
         finally:
             self._current = None
+            token.remove_callback(self._cancel)
 
     async def sleep(self, seconds: float) -> None:
         """Sleep, waking up early (with ``CancelledError``) when the token is cancelled."""
-        if seconds > 0 or self._is_cancelled:
+        if seconds > 0 or (self._token is not None and self._token.is_cancelled()):
             await self.run(asyncio.sleep(seconds))
 
 

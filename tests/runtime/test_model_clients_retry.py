@@ -225,14 +225,25 @@ async def test_a_scope_whose_token_is_already_cancelled_runs_nothing():
     assert coroutine.cr_frame is None, "the coroutine should be closed, not left pending"
 
 
-async def test_one_scope_registers_one_callback_however_many_calls_it_runs():
+async def test_a_scope_leaves_no_callbacks_on_the_token_after_its_calls_finish():
     token = CancellationToken()
     scope = TokenScope(token)
 
     for _ in range(50):
         await scope.run(asyncio.sleep(0))
 
+    assert token._callbacks == []
+
+
+async def test_a_linked_future_is_unlinked_from_the_token_once_done():
+    token = CancellationToken()
+    future = token.link_future(asyncio.ensure_future(asyncio.sleep(0)))
     assert len(token._callbacks) == 1
+
+    await future
+    await asyncio.sleep(0)
+
+    assert token._callbacks == []
 
 
 async def items_then(error: Exception):
