@@ -12,7 +12,6 @@ import {
 import { defaultPosition } from "./draft.js";
 
 const KIND_LABELS = { assistant: "Assistant", user_proxy: "Human seat", team: "Nested team" };
-const KIND_ICONS = { assistant: "🤖", user_proxy: "🧑", team: "👥" };
 
 function AgentNode({ data, selected }) {
   return (
@@ -27,7 +26,9 @@ function AgentNode({ data, selected }) {
         {data.seat !== null && <span className="node-order"> · seat {data.seat + 1}</span>}
       </div>
       <div className="node-name">
-        <span aria-hidden="true">{KIND_ICONS[data.kind] || "•"}</span>
+        <span className="node-avatar" aria-hidden="true">
+          {data.name.slice(0, 1).toUpperCase()}
+        </span>
         <span>{data.name}</span>
       </div>
       {data.detail && <div className="node-model">{data.detail}</div>}

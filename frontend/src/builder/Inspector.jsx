@@ -47,7 +47,8 @@ export function Inspector({
   };
   const isAssistant = agent.kind === "assistant";
   const isNested = agent.kind === "team";
-  const isSharedAgent = agent.role && agent.role !== "owner" && agent.role !== "editor";
+  const isSharedAgent =
+    !isReadOnly && agent.role && agent.role !== "owner" && agent.role !== "editor";
 
   return (
     <fieldset disabled={isReadOnly} className="inspector">

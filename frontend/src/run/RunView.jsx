@@ -64,7 +64,7 @@ function ToolCard({ call }) {
   return (
     <details className={`tool-card${isError ? " has-error" : ""}`} open={isError}>
       <summary>
-        <span aria-hidden="true">🔧</span>
+        <span className="tool-label">Tool</span>
         <span className="tool-name">{call.name || "tool"}</span>
         <span className="tool-status">{status}</span>
       </summary>
@@ -177,8 +177,7 @@ function InputBox({ pending, onSend }) {
       <form onSubmit={submit}>
         <div className="field grow">
           <label htmlFor="human-input">
-            {pending.source ? `${pending.source} asks you` : "The team asks you"}
-            {pending.prompt ? `: ${pending.prompt}` : ""}
+            {pending.prompt || "The team is waiting for your answer"}
           </label>
           <textarea
             id="human-input"
@@ -190,6 +189,11 @@ function InputBox({ pending, onSend }) {
               if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) submit(event);
             }}
           />
+          {pending.source && (
+            <div className="hint">
+              You answer in the seat “{pending.source}”. Ctrl+Enter sends.
+            </div>
+          )}
         </div>
         <button type="submit" className="primary" disabled={isSending}>
           {isSending ? "Sending…" : "Send answer"}
@@ -310,7 +314,7 @@ export function RunView({ config }) {
             role="status"
             data-testid="connection-state"
           >
-            {isFinal && connection === "closed" ? "" : CONNECTION_LABELS[connection]}
+            {isFinal && connection !== "refused" ? "" : CONNECTION_LABELS[connection]}
           </span>
           <span className="spacer" />
           {config.canSteer && (

@@ -1,0 +1,162 @@
+"""End to end in Chromium: login, the team list, the builder, live runs and the human seat."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+RUN_URL = re.compile(r".*/runs/\d+/$")
+
+
+def start_run(page: Page, team: str, task: str) -> None:
+    """Open a team from the list and start a run of it; ends on the run page."""
+    page.goto("/")
+    page.get_by_role("link", name=team, exact=True).click()
+    expect(page.get_by_test_id("agent-node").first).to_be_visible()
+    page.get_by_role("button", name="Run…").click()
+    page.get_by_label("Task").fill(task)
+    page.get_by_role("button", name="Start run").click()
+    page.wait_for_url(RUN_URL)
+
+
+def transcript_seqs(page: Page) -> list[str]:
+    """The seq of every message shown in the transcript, in order."""
+    return page.locator(".transcript article[data-seq]").evaluate_all(
+        "nodes => nodes.map(node => node.dataset.seq)"
+    )
+
+
+def test_login_refuses_a_wrong_password_then_lets_the_user_in(
+    page: Page, credentials: tuple[str, str]
+) -> None:
+    username, password = credentials
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Teams", exact=True)).to_be_visible()
+    expect(page.get_by_text(username, exact=True)).to_be_visible()
+
+
+def test_team_list_shows_the_demo_gallery(logged_in_page: Page) -> None:
+    gallery = logged_in_page.get_by_role("list", name="Gallery teams")
+    for name in ["Writer and critic", "Support triage", "Plan, code, test", "Ask the human"]:
+        expect(gallery.get_by_role("link", name=name, exact=True)).to_be_visible()
+
+
+def test_builder_edits_saves_and_validates_a_copy_of_a_demo_team(logged_in_page: Page) -> None:
+    page = logged_in_page
+    page.get_by_role("link", name="Writer and critic", exact=True).click()
+    nodes = page.get_by_test_id("agent-node")
+    expect(nodes).to_have_count(2)
+    expect(page.get_by_label("Agent writer")).to_be_visible()
+    expect(page.get_by_label("Agent critic")).to_be_visible()
+    expect(page.get_by_test_id("save-state")).to_have_text("Read only")
+
+    page.get_by_role("button", name="Make an editable copy").click()
+    expect(page.get_by_test_id("save-state")).to_have_text("All changes saved")
+    expect(nodes).to_have_count(2)
+
+    page.get_by_label("Agent critic").click()
+    system_message = page.get_by_label("System message", exact=True)
+    expect(system_message).to_have_value("Review the draft. Say APPROVE when good.")
+    system_message.fill("Be strict. Say APPROVE only for one clear sentence.")
+    expect(page.get_by_test_id("save-state")).to_have_text("Unsaved changes")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+
+    page.reload()
+    page.get_by_label("Agent critic").click()
+    expect(page.get_by_label("System message", exact=True)).to_have_value(
+        "Be strict. Say APPROVE only for one clear sentence."
+    )
+
+    page.get_by_role("button", name="Validate").click()
+    expect(page.get_by_text("No problems: the team can run.")).to_be_visible()
+
+    # A problem comes back with the path of the field, and the path leads to the agent.
+    page.get_by_role("tab", name="Agent").click()
+    page.get_by_label("Agent writer").click()
+    page.get_by_label("Model", exact=True).select_option("")
+    page.get_by_role("button", name="Validate").click()
+    problems = page.get_by_role("list", name="Problems")
+    expect(problems).to_contain_text("participants[0]")
+    problems.get_by_role("button").first.click()
+    expect(page.get_by_label("Name", exact=True)).to_have_value("writer")
+
+
+def test_a_writer_and_critic_run_streams_to_completion(logged_in_page: Page) -> None:
+    page = logged_in_page
+    start_run(page, "Writer and critic", "Write a tagline for Roundtable")
+    transcript = page.get_by_role("list", name="Transcript")
+    expect(transcript).to_contain_text("Clear and short. APPROVE")
+    expect(page.get_by_test_id("run-status")).to_have_text("Completed")
+    expect(page.get_by_test_id("stop-reason")).to_contain_text("APPROVE")
+    expect(page.get_by_label("Message from writer")).to_have_count(2)
+    expect(page.get_by_label("Message from critic")).to_have_count(2)
+    expect(transcript).to_contain_text("Write a tagline for Roundtable")
+    expect(page.get_by_test_id("usage-meter")).to_contain_text(re.compile(r"Total tokens\s*[1-9]"))
+    expect(page.get_by_role("button", name="Stop")).to_be_disabled()
+
+
+def test_the_human_seat_asks_and_the_answer_finishes_the_run(logged_in_page: Page) -> None:
+    page = logged_in_page
+    start_run(page, "Ask the human", "Book me a flight to Oslo")
+    expect(page.get_by_test_id("run-status")).to_have_text("Waiting for you")
+    answer = page.get_by_role("textbox", name="The team is waiting for your answer")
+    answer.fill("From Lisbon, please.")
+    page.get_by_role("button", name="Send answer").click()
+
+    expect(page.get_by_test_id("run-status")).to_have_text("Completed")
+    expect(page.get_by_label("Message from you")).to_contain_text("From Lisbon, please.")
+    expect(page.get_by_label("Message from helper").last).to_contain_text("Thanks!")
+    expect(answer).to_have_count(0)
+
+
+def test_reloading_mid_run_resumes_without_duplicates(logged_in_page: Page) -> None:
+    page = logged_in_page
+    start_run(page, "Ask the human", "Plan a weekend trip")
+    expect(page.get_by_test_id("run-status")).to_have_text("Waiting for you")
+    before = transcript_seqs(page)
+    assert len(before) == 2  # the task and the helper's question
+
+    page.reload()
+    expect(page.get_by_test_id("run-status")).to_have_text("Waiting for you")
+    expect(page.get_by_label("Message from helper")).to_have_count(1)
+    assert transcript_seqs(page) == before
+
+    page.get_by_role("textbox", name="The team is waiting for your answer").fill("Porto")
+    page.get_by_role("button", name="Send answer").click()
+    expect(page.get_by_test_id("run-status")).to_have_text("Completed")
+    after = transcript_seqs(page)
+    assert after[:2] == before
+    assert len(after) == len(set(after)) == 4
+
+
+def test_run_history_filters_by_status_and_text(logged_in_page: Page) -> None:
+    page = logged_in_page
+    start_run(page, "Writer and critic", "A tagline about zebras")
+    expect(page.get_by_test_id("run-status")).to_have_text("Completed")
+    run_path = page.url.removeprefix(page.url.split("/runs/")[0])
+
+    page.get_by_role("link", name="Runs", exact=True).click()
+    rows = page.get_by_test_id("run-row")
+    expect(rows.first).to_be_visible()
+    page.get_by_label("Search").fill("zebras")
+    expect(rows).to_have_count(1)
+    expect(rows.first.get_by_role("link")).to_have_attribute("href", run_path)
+    expect(page).to_have_url(re.compile(r"q=zebras"))
+
+    page.get_by_label("Status", exact=True).select_option("cancelled")
+    expect(page.get_by_text("No runs match.")).to_be_visible()
+    page.get_by_label("Status", exact=True).select_option("completed")
+    expect(rows).to_have_count(1)
