@@ -1,0 +1,239 @@
+"""Component kinds of the model clients: OpenAI, Anthropic, and the scripted client that
+AutoGen's replay client loads as.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from runtime.components.registry import (
+    MASKED_SECRET,
+    ComponentKind,
+    ConfigReader,
+    ConfigWriter,
+    compact,
+)
+from runtime.llm import CreateResult, ModelInfo
+from runtime.testing import ScriptedModelClient
+
+if TYPE_CHECKING:
+    from runtime.model_clients.anthropic import AnthropicChatCompletionClient
+    from runtime.model_clients.openai import OpenAIChatCompletionClient
+
+# Internal: these kinds reach users through ComponentRegistry.default().
+__all__: list[str] = []
+
+
+def _model_info(reader: ConfigReader) -> ModelInfo | None:
+    """``model_info``, or the older ``model_capabilities`` of AutoGen 0.4.x files."""
+    info = reader.mapping("model_info", None)
+    if info is None:
+        info = reader.mapping("model_capabilities", None)
+        if info is None:
+            return None
+        info.setdefault("family", "unknown")
+    known = ModelInfo.__annotations__
+    # Only ModelInfo's own keys are kept; their values are passed on as the file has them.
+    return cast(ModelInfo, {key: value for key, value in info.items() if key in known})
+
+
+#: The model_info keys AutoGen's configs require, with the values it assumes.
+_MODEL_INFO_DEFAULTS: Final[ModelInfo] = {
+    "vision": False,
+    "function_calling": False,
+    "json_output": False,
+    "family": "unknown",
+    "structured_output": False,
+}
+
+
+def _model_info_config(info: ModelInfo) -> dict[str, Any]:
+    return {**_MODEL_INFO_DEFAULTS, **info}
+
+
+def _api_key(reader: ConfigReader) -> str | None:
+    key = reader.text("api_key", None)
+    return None if key in (None, "", MASKED_SECRET) else key
+
+
+def _secret(client: object, writer: ConfigWriter) -> str | None:
+    if not writer.include_secrets:
+        return None
+    key = getattr(client, "api_key", None)
+    return key if isinstance(key, str) and key else None
+
+
+#: OpenAI request arguments a file may carry; anything else is ignored, never forwarded.
+_OPENAI_CREATE_ARGS: Final = frozenset(
+    {
+        "frequency_penalty",
+        "logit_bias",
+        "n",
+        "presence_penalty",
+        "seed",
+        "stop",
+        "top_p",
+        "user",
+        "parallel_tool_calls",
+        "reasoning_effort",
+        "response_format",
+        "stream_options",
+        "max_completion_tokens",
+    }
+)
+
+
+def _load_openai(reader: ConfigReader) -> OpenAIChatCompletionClient:
+    from runtime.model_clients.openai import OpenAIChatCompletionClient
+
+    create_args = {key: reader.raw(key) for key in _OPENAI_CREATE_ARGS if key in reader}
+    return OpenAIChatCompletionClient(
+        reader.text("model"),
+        api_key=_api_key(reader),
+        base_url=reader.text("base_url", None),
+        model_info=_model_info(reader),
+        temperature=reader.number("temperature", None),
+        max_tokens=reader.integer("max_tokens", None),
+        max_retries=reader.integer("max_retries", 4),
+        timeout=reader.number("timeout", 60.0),
+        retry_backoff=reader.number("retry_backoff", 0.5),
+        organization=reader.text("organization", None),
+        default_headers=reader.mapping("default_headers", None),
+        include_name_in_message=reader.flag("include_name_in_message", True),
+        **create_args,
+    )
+
+
+def _dump_openai(client: OpenAIChatCompletionClient, writer: ConfigWriter) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "model": client.model,
+        "api_key": _secret(client, writer),
+        "base_url": client.base_url,
+        "model_info": _model_info_config(client.model_info),
+        "temperature": client.temperature,
+        "max_tokens": client.max_tokens,
+        "max_retries": client.max_retries,
+        "timeout": client.timeout,
+        "organization": client.organization,
+        "default_headers": client.default_headers or None,
+    }
+    if client.retry_backoff != 0.5:
+        config["retry_backoff"] = client.retry_backoff
+    if not client.include_name_in_message:
+        config["include_name_in_message"] = False
+    for key, value in client.create_args.items():
+        if key in _OPENAI_CREATE_ARGS:
+            config[key] = value
+    return compact(config)
+
+
+_ANTHROPIC_CREATE_ARGS: Final = frozenset({"top_p", "top_k", "stop_sequences", "metadata"})
+
+
+def _load_anthropic(reader: ConfigReader) -> AnthropicChatCompletionClient:
+    from runtime.model_clients.anthropic import AnthropicChatCompletionClient
+
+    create_args = {key: reader.raw(key) for key in _ANTHROPIC_CREATE_ARGS if key in reader}
+    return AnthropicChatCompletionClient(
+        reader.text("model"),
+        api_key=_api_key(reader),
+        base_url=reader.text("base_url", None),
+        model_info=_model_info(reader),
+        temperature=reader.number("temperature", None),
+        max_tokens=reader.integer("max_tokens", 4096),
+        max_retries=reader.integer("max_retries", 4),
+        timeout=reader.number("timeout", 60.0),
+        retry_backoff=reader.number("retry_backoff", 0.5),
+        default_headers=reader.mapping("default_headers", None),
+        **create_args,
+    )
+
+
+def _dump_anthropic(client: AnthropicChatCompletionClient, writer: ConfigWriter) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "model": client.model,
+        "api_key": _secret(client, writer),
+        "base_url": client.base_url,
+        "model_info": _model_info_config(client.model_info),
+        "temperature": client.temperature,
+        "max_tokens": client.max_tokens,
+        "max_retries": client.max_retries,
+        "timeout": client.timeout,
+        "default_headers": client.default_headers or None,
+    }
+    if client.retry_backoff != 0.5:
+        config["retry_backoff"] = client.retry_backoff
+    for key, value in client.create_args.items():
+        if key in _ANTHROPIC_CREATE_ARGS:
+            config[key] = value
+    return compact(config)
+
+
+def _load_scripted(reader: ConfigReader) -> ScriptedModelClient:
+    replies: list[str | CreateResult] = []
+    for index, item in enumerate(reader.items("chat_completions")):
+        if isinstance(item, str):
+            replies.append(item)
+        elif isinstance(item, Mapping) and "content" in item:
+            replies.append(CreateResult.from_dict(item))
+        else:
+            raise reader.error(
+                "each scripted reply must be a string or a CreateResult object",
+                f"chat_completions[{index}]",
+            )
+    return ScriptedModelClient(
+        replies,
+        # AutoGen's replay client offers no function calling unless told otherwise.
+        model_info=_model_info(reader) or ModelInfo(**_MODEL_INFO_DEFAULTS),
+        model=reader.text("model", "scripted"),
+        delay=reader.number("delay", 0.0),
+    )
+
+
+def _dump_scripted(client: ScriptedModelClient, writer: ConfigWriter) -> dict[str, Any]:
+    replies = [r if isinstance(r, str) else r.to_dict() for r in client.replies]
+    config: dict[str, Any] = {
+        "chat_completions": replies,
+        "model_info": _model_info_config(client.model_info),
+    }
+    # Ours only; AutoGen ignores them.
+    if client.model != "scripted":
+        config["model"] = client.model
+    if client.delay:
+        config["delay"] = client.delay
+    return config
+
+
+def kinds() -> list[ComponentKind]:
+    """The built-in kinds of this module."""
+    return [
+        ComponentKind(
+            "autogen_ext.models.openai.OpenAIChatCompletionClient",
+            "runtime.model_clients.openai.OpenAIChatCompletionClient",
+            "model",
+            _load_openai,
+            _dump_openai,
+            aliases=("OpenAIChatCompletionClient", "openai_chat_completion_client"),
+            description="Chat completion client for OpenAI and OpenAI-compatible servers.",
+        ),
+        ComponentKind(
+            "autogen_ext.models.anthropic.AnthropicChatCompletionClient",
+            "runtime.model_clients.anthropic.AnthropicChatCompletionClient",
+            "model",
+            _load_anthropic,
+            _dump_anthropic,
+            aliases=("AnthropicChatCompletionClient", "anthropic_chat_completion_client"),
+            description="Chat completion client for Anthropic's Claude models.",
+        ),
+        ComponentKind(
+            "autogen_ext.models.replay.ReplayChatCompletionClient",
+            ScriptedModelClient,
+            "model",
+            _load_scripted,
+            _dump_scripted,
+            component_type="replay_chat_completion_client",
+            aliases=("ReplayChatCompletionClient", "roundtable.testing.ScriptedModelClient"),
+            description="A scripted model client that replays predefined replies in order.",
+        ),
+    ]

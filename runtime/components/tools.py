@@ -1,0 +1,186 @@
+"""Component kinds of tools: registered function tools, workbenches, handoffs, and the
+model context AutoGen writes (ours always keeps the whole conversation).
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from runtime.components.registry import (
+    ComponentKind,
+    ConfigReader,
+    ConfigWriter,
+    no_config,
+)
+from runtime.tools import FunctionTool, Handoff
+
+# Internal: these kinds reach users through ComponentRegistry.default().
+__all__: list[str] = []
+
+
+def _load_function_tool(reader: ConfigReader) -> FunctionTool:
+    name = reader.text("name")
+    registry = reader.tools
+    if registry is not None and name in registry:
+        return registry.get(name)
+    has_source = bool(reader.text("source_code", "").strip())
+    if has_source:
+        raise reader.error(
+            f"tool {name!r} carries source code, which is never executed; "
+            f"register a tool named {name!r} to use it"
+        )
+    raise reader.error(f"no tool named {name!r} is registered")
+
+
+def _source_of(tool: FunctionTool) -> str:
+    try:
+        source = textwrap.dedent(inspect.getsource(tool.func))
+    except (OSError, TypeError):
+        return ""
+    lines = source.splitlines(keepends=True)
+    while lines and lines[0].lstrip().startswith("@"):
+        lines.pop(0)
+    return "".join(lines)
+
+
+def _dump_function_tool(tool: FunctionTool, writer: ConfigWriter) -> dict[str, Any]:
+    return {
+        "source_code": _source_of(tool) if writer.include_source else "",
+        "name": tool.name,
+        "description": tool.description,
+        "global_imports": [],
+        "has_cancellation_support": tool.has_cancellation_token,
+    }
+
+
+def _load_workbench(reader: ConfigReader) -> list[FunctionTool]:
+    tools: list[FunctionTool] = reader.components("tools", "tool")
+    overrides = reader.mapping("tool_overrides", {})
+    if not overrides:
+        return tools
+    renamed: list[FunctionTool] = []
+    for tool in tools:
+        override = overrides.get(tool.name)
+        if not isinstance(override, Mapping):
+            renamed.append(tool)
+            continue
+        renamed.append(
+            FunctionTool(
+                tool.func,
+                override.get("description") or tool.description,
+                override.get("name") or tool.name,
+                timeout=tool.timeout,
+                strict=tool.strict,
+            )
+        )
+    return renamed
+
+
+class Workbench:
+    """What AssistantAgent dumps its tools into (AutoGen's StaticStreamWorkbench)."""
+
+    __slots__ = ("tools",)
+
+    def __init__(self, tools: Sequence[FunctionTool]) -> None:
+        self.tools = list(tools)
+
+
+def _dump_workbench(workbench: Workbench, writer: ConfigWriter) -> dict[str, Any]:
+    return {"tools": [writer.component(t) for t in workbench.tools], "tool_overrides": {}}
+
+
+def handoff_config(handoff: Handoff) -> dict[str, Any]:
+    return {
+        "target": handoff.target,
+        "description": handoff.description,
+        "name": handoff.name,
+        "message": handoff.message,
+    }
+
+
+def handoff_from(value: Any, reader: ConfigReader, key: str) -> Handoff:
+    if isinstance(value, str):
+        return Handoff(value)
+    if not isinstance(value, Mapping) or not isinstance(value.get("target"), str):
+        raise reader.error("a handoff must be a target name or an object with 'target'", key)
+    if "provider" in value:  # a handoff written as a component of its own
+        return Handoff(**_handoff_fields(value.get("config") or {}))
+    return Handoff(**_handoff_fields(value))
+
+
+def _handoff_fields(value: Mapping[str, Any]) -> dict[str, Any]:
+    fields = ("target", "description", "name", "message")
+    return {key: value[key] for key in fields if isinstance(value.get(key), str)}
+
+
+def _load_handoff(reader: ConfigReader) -> Handoff:
+    return Handoff(
+        reader.text("target"),
+        description=reader.text("description", None),
+        name=reader.text("name", None),
+        message=reader.text("message", None),
+    )
+
+
+def _load_unbounded_context(reader: ConfigReader) -> None:
+    if reader.items("initial_messages"):
+        raise reader.error("initial_messages in a model context are not supported")
+    return None
+
+
+class UnboundedContext:
+    """AutoGen's default model context; our agents always keep the whole history."""
+
+
+UNBOUNDED_CONTEXT: Final = UnboundedContext()
+
+
+def kinds() -> list[ComponentKind]:
+    """The built-in kinds of this module."""
+    return [
+        ComponentKind(
+            "autogen_core.tools.FunctionTool",
+            FunctionTool,
+            "tool",
+            _load_function_tool,
+            _dump_function_tool,
+            aliases=("FunctionTool",),
+            description="A registered Python function the model may call.",
+        ),
+        ComponentKind(
+            "autogen_core.tools.StaticStreamWorkbench",
+            Workbench,
+            "workbench",
+            _load_workbench,
+            _dump_workbench,
+            description="A fixed set of tools.",
+        ),
+        ComponentKind(
+            "autogen_core.tools.StaticWorkbench",
+            Workbench,
+            "workbench",
+            _load_workbench,
+            _dump_workbench,
+            description="A fixed set of tools.",
+        ),
+        ComponentKind(
+            "autogen_agentchat.base.Handoff",
+            Handoff,
+            "handoff",
+            _load_handoff,
+            lambda h, w: handoff_config(h),
+            description="Passes the conversation to another agent.",
+        ),
+        ComponentKind(
+            "autogen_core.model_context.UnboundedChatCompletionContext",
+            UnboundedContext,
+            "context",
+            _load_unbounded_context,
+            no_config,
+            component_type="chat_completion_context",
+            description="Keeps the whole conversation.",
+        ),
+    ]
