@@ -103,6 +103,8 @@ def test_a_writer_and_critic_run_streams_to_completion(logged_in_page: Page) -> 
     expect(page.get_by_test_id("stop-reason")).to_contain_text("APPROVE")
     expect(page.get_by_label("Message from writer")).to_have_count(2)
     expect(page.get_by_label("Message from critic")).to_have_count(2)
+    # The demo agents stream: their chunks must have given way to the final messages.
+    expect(page.locator(".message.streaming")).to_have_count(0)
     expect(transcript).to_contain_text("Write a tagline for Roundtable")
     expect(page.get_by_test_id("usage-meter")).to_contain_text(re.compile(r"Total tokens\s*[1-9]"))
     expect(page.get_by_role("button", name="Stop")).to_be_disabled()
@@ -160,3 +162,59 @@ def test_run_history_filters_by_status_and_text(logged_in_page: Page) -> None:
     expect(page.get_by_text("No runs match.")).to_be_visible()
     page.get_by_label("Status", exact=True).select_option("completed")
     expect(rows).to_have_count(1)
+
+
+HOSTILE_REPLY = """**Bold** and `code`, a [safe link](https://example.org/docs) and
+a [bad link](javascript:window.__xss=1) and <img src=x onerror="window.__xss=2">
+<script>window.__xss = 3</script>
+
+- one
+- two
+"""
+
+
+def create_scripted_team(page: Page, name: str, reply: str) -> int:
+    """Make a one-agent team on a scripted model through the API; returns its id."""
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+
+    def post(path: str, body: dict) -> dict:
+        response = page.request.post(path, data=body, headers={"X-CSRFToken": token})
+        assert response.ok, response.text()
+        return response.json()
+
+    model = post(
+        "/api/models",
+        {"name": f"{name} model", "provider": "scripted", "scripted_replies": [reply]},
+    )
+    agent = post(
+        "/api/agents", {"name": "mallory", "model": model["id"], "system_message": "Answer."}
+    )
+    team = post(
+        "/api/teams",
+        {
+            "name": name,
+            "participants": [agent["id"]],
+            "termination": {"type": "max_messages", "max_messages": 2},
+        },
+    )
+    return team["id"]
+
+
+def test_agent_markdown_is_rendered_without_running_any_of_its_html(logged_in_page: Page) -> None:
+    page = logged_in_page
+    create_scripted_team(page, "Markdown check", HOSTILE_REPLY)
+    start_run(page, "Markdown check", "Say something")
+    message = page.get_by_label("Message from mallory")
+    expect(message).to_be_visible()
+    expect(page.get_by_test_id("run-status")).to_have_text("Completed")
+
+    expect(message.locator("strong")).to_have_text("Bold")
+    expect(message.locator("code")).to_have_text("code")
+    expect(message.locator("li")).to_have_count(2)
+    safe = message.get_by_role("link", name="safe link")
+    expect(safe).to_have_attribute("href", "https://example.org/docs")
+    expect(safe).to_have_attribute("rel", "noopener noreferrer nofollow")
+    expect(message.get_by_role("link", name="bad link")).to_have_count(0)
+    expect(message).to_contain_text("<script>window.__xss = 3</script>")
+    expect(message.locator("script, img")).to_have_count(0)
+    assert page.evaluate("window.__xss") is None
