@@ -143,6 +143,10 @@ class ConfigReader:
             return None
         return self._loader.load(value, self.field_path(key), role)
 
+    def load_nested(self, value: Any, key: str, role: str | None = None) -> Any:
+        """Load a component found inside a field (``key`` is its path within the config)."""
+        return self._loader.load(value, self.field_path(key), role)
+
     def components(self, key: str, role: str | None = None) -> list[Any]:
         """Load every nested component of the list at ``key`` (empty when absent)."""
         path = self.field_path(key)
@@ -192,8 +196,9 @@ class ComponentRegistry:
     """Provider string -> :class:`ComponentKind`; the only way a file reaches a class.
 
     :meth:`default` has every built-in kind under AutoGen's provider strings and aliases.
-    A provider inside AutoGen's packages whose module path differs from the public one
-    (``autogen_agentchat.teams._group_chat._round_robin_group_chat.RoundRobinGroupChat``)
+    A bare class name (``RoundRobinGroupChat``), or a provider inside AutoGen's packages
+    whose module path differs from the public one
+    (``autogen_agentchat.teams._group_chat._round_robin_group_chat.RoundRobinGroupChat``),
     resolves by its class name when exactly one known kind has that name.
     """
 
@@ -227,7 +232,8 @@ class ComponentRegistry:
     def find(self, provider: str) -> ComponentKind | None:
         """The kind for a provider string, or ``None`` when it is not allowed."""
         kind = self._by_provider.get(provider)
-        if kind is not None or not provider.startswith(_AUTOGEN_PACKAGES):
+        is_bare_name = "." not in provider
+        if kind is not None or not (is_bare_name or provider.startswith(_AUTOGEN_PACKAGES)):
             return kind
         candidates = self._by_label.get(provider.rsplit(".", 1)[-1], [])
         return candidates[0] if len(candidates) == 1 else None

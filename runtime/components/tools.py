@@ -104,10 +104,11 @@ def handoff_config(handoff: Handoff) -> dict[str, Any]:
 def handoff_from(value: Any, reader: ConfigReader, key: str) -> Handoff:
     if isinstance(value, str):
         return Handoff(value)
+    if isinstance(value, Mapping) and "provider" in value:  # written as a component
+        handoff: Handoff = reader.load_nested(value, key, "handoff")
+        return handoff
     if not isinstance(value, Mapping) or not isinstance(value.get("target"), str):
         raise reader.error("a handoff must be a target name or an object with 'target'", key)
-    if "provider" in value:  # a handoff written as a component of its own
-        return Handoff(**_handoff_fields(value.get("config") or {}))
     return Handoff(**_handoff_fields(value))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import functools
 import json
 import sys
 from pathlib import Path
@@ -850,3 +851,155 @@ def test_loading_does_not_change_the_document() -> None:
     load_component(data)
 
     assert data == before
+
+
+def keep(func: Any) -> Any:
+    return func
+
+
+@keep
+def shout(text: str) -> str:
+    """Say it loudly."""
+    return text.upper()
+
+
+def test_a_dumped_tool_carries_its_source_without_decorators() -> None:
+    source = dump_component(FunctionTool(shout))["config"]["source_code"]
+
+    assert source.startswith("def shout(text: str) -> str:")
+
+
+def test_a_tool_whose_source_cannot_be_read_dumps_an_empty_source() -> None:
+    tool = FunctionTool(functools.partial(add, 1), name="add_one", description="Add one.")
+
+    assert dump_component(tool)["config"]["source_code"] == ""
+
+
+def test_a_single_workbench_object_as_some_autogen_releases_wrote_it_loads() -> None:
+    data = autogen_file("assistant_agent")
+    data["config"]["workbench"] = data["config"]["workbench"][0]
+
+    agent = load_component(data, tools=ToolRegistry([get_weather, add]))
+
+    assert [tool.name for tool in agent.tools] == ["get_weather", "add"]
+
+
+def test_a_handoff_may_be_written_as_a_component() -> None:
+    handoff = dump_component(Handoff("bob", message="Bob, over to you."))
+    data = autogen_file("swarm_team")
+    data["config"]["participants"][0]["config"]["handoffs"] = [handoff]
+
+    team = load_component(data)
+
+    assert team.participants[0].handoffs[0].message == "Bob, over to you."
+
+
+def test_retry_settings_survive_a_round_trip() -> None:
+    for client in (
+        OpenAIChatCompletionClient("m", api_key="k", retry_backoff=2.0),
+        AnthropicChatCompletionClient("m", api_key="k", retry_backoff=2.0),
+    ):
+        assert load_component(dump_component(client)).retry_backoff == 2.0
+
+
+def swarm_with(change: Any) -> dict[str, Any]:
+    data = autogen_file("swarm_team")
+    change(data["config"]["participants"][0]["config"])
+    return data
+
+
+def graph_with(change: Any) -> dict[str, Any]:
+    data = autogen_file("graph_flow_team")
+    change(data["config"]["graph"])
+    return data
+
+
+def set_key(key: str, value: Any) -> Any:
+    return lambda config: config.__setitem__(key, value)
+
+
+def set_edge(value: Any) -> Any:
+    return lambda graph: graph["nodes"]["first"].__setitem__("edges", [value])
+
+
+@pytest.mark.parametrize(
+    ("document", "path", "message"),
+    [
+        (
+            {"provider": "autogen_agentchat.base.OrTerminationCondition", "config": {}},
+            "config.conditions",
+            "at least one condition",
+        ),
+        (
+            {
+                "provider": "roundtable.conditions.CostTermination",
+                "config": {"max_cost_usd": 1, "prices": {"gpt": [1]}},
+            },
+            "config.prices.gpt",
+            "a price is",
+        ),
+        (
+            {"provider": "ReplayChatCompletionClient", "config": {"chat_completions": [5]}},
+            "config.chat_completions[0]",
+            "string or a CreateResult",
+        ),
+        (
+            {"provider": "MaxMessageTermination", "config": {"max_messages": True}},
+            "config.max_messages",
+            "must be an integer, got True",
+        ),
+        (
+            {"provider": "SourceMatchTermination", "config": {"sources": ["a", 1]}},
+            "config.sources",
+            "list of strings",
+        ),
+        (
+            {"provider": "AssistantAgent", "config": {"name": "a"}},
+            "config.model_client",
+            "'model_client' is required",
+        ),
+        (
+            {"provider": "autogen_agentchat.conditions.FunctionalTermination", "config": {}},
+            "",
+            "cannot come from a file",
+        ),
+        (
+            swarm_with(set_key("handoffs", [5])),
+            "config.participants[0].config.handoffs[0]",
+            "handoff",
+        ),
+        (
+            swarm_with(
+                set_key(
+                    "model_context",
+                    {
+                        "provider": "autogen_core.model_context.UnboundedChatCompletionContext",
+                        "config": {"initial_messages": [{"type": "UserMessage"}]},
+                    },
+                )
+            ),
+            "config.participants[0].config.model_context",
+            "initial_messages",
+        ),
+        (graph_with(set_edge(5)), "config.graph.nodes.first.edges[0]", "'target'"),
+        (
+            graph_with(set_edge({"target": "yes_path", "condition": {"code": "x"}})),
+            "config.graph.nodes.first.edges[0]",
+            "must be text",
+        ),
+        (graph_with(set_key("nodes", {})), "config.graph.nodes", "non-empty"),
+        (
+            graph_with(lambda graph: graph["nodes"].__setitem__("no_path", [])),
+            "config.graph.nodes.no_path",
+            "must be an object",
+        ),
+    ],
+)
+def test_broken_configs_are_errors_at_their_path(
+    document: dict[str, Any], path: str, message: str
+) -> None:
+    with pytest.raises(ComponentError) as caught:
+        load_component(document)
+
+    assert caught.value.path == path
+    assert message in str(caught.value)
