@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -218,3 +219,40 @@ def test_agent_markdown_is_rendered_without_running_any_of_its_html(logged_in_pa
     expect(message).to_contain_text("<script>window.__xss = 3</script>")
     expect(message.locator("script, img")).to_have_count(0)
     assert page.evaluate("window.__xss") is None
+
+
+def test_a_dropped_socket_reconnects_from_the_last_seq(logged_in_page: Page) -> None:
+    page = logged_in_page
+    opened: list[str] = []
+
+    def relay(socket) -> None:
+        opened.append(socket.url)
+        server = socket.connect_to_server()
+        if len(opened) > 1:
+            return  # later connections pass through untouched
+
+        def forward(message) -> None:
+            socket.send(message)
+            if json.loads(message).get("seq") == 2:
+                socket.close(code=4000, reason="dropped by the test")
+
+        server.on_message(forward)
+
+    page.route_web_socket(re.compile(r"/ws/runs/\d+/"), relay)
+    start_run(page, "Ask the human", "Find me a hotel")
+    expect(page.get_by_test_id("run-status")).to_have_text("Waiting for you")
+    expect(page.get_by_label("Message from helper")).to_have_count(1)
+    assert len(opened) == 2
+    assert opened[0].endswith("after=0")
+    assert opened[1].endswith("after=2")
+    seqs = transcript_seqs(page)
+    assert len(seqs) == len(set(seqs)) == 2
+
+
+def test_stop_cancels_a_run_that_waits_for_the_human(logged_in_page: Page) -> None:
+    page = logged_in_page
+    start_run(page, "Ask the human", "Plan a dinner")
+    expect(page.get_by_test_id("run-status")).to_have_text("Waiting for you")
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_test_id("run-status")).to_have_text("Cancelled")
+    expect(page.get_by_role("textbox", name="The team is waiting for your answer")).to_have_count(0)
