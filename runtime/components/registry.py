@@ -288,8 +288,8 @@ class _Loader:
         kind = self.registry.find(provider)
         if kind is None:
             raise ComponentError(
-                f"{component_name}: unknown provider {provider!r}; "
-                "only known component providers are loaded",
+                f"{component_name}: unknown provider; only known providers are loaded "
+                "(nothing named in a file is imported)",
                 path=path,
                 component=component_name,
             )
