@@ -11,6 +11,8 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.browser
 
 RUN_URL = re.compile(r".*/runs/\d+/$")
+SCRIPTED_WRITER = "Scripted writer (scripted: scripted)"
+SCRIPTED_CRITIC = "Scripted critic (scripted: scripted)"
 
 
 def start_run(page: Page, team: str, task: str) -> None:
@@ -256,3 +258,35 @@ def test_stop_cancels_a_run_that_waits_for_the_human(logged_in_page: Page) -> No
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_test_id("run-status")).to_have_text("Cancelled")
     expect(page.get_by_role("textbox", name="The team is waiting for your answer")).to_have_count(0)
+
+
+def test_a_new_graph_team_gets_agents_and_an_edge(logged_in_page: Page) -> None:
+    page = logged_in_page
+    page.get_by_role("button", name="New team").click()
+    page.get_by_label("Name", exact=True).fill("Review pipeline")
+    page.get_by_label("Kind").select_option("graph")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name="Review pipeline")).to_be_visible()
+    expect(page.get_by_test_id("agent-node")).to_have_count(0)
+
+    page.get_by_role("button", name="+ Add agent").click()
+    page.get_by_label("Name", exact=True).fill("drafter")
+    page.get_by_label("Model", exact=True).select_option(label=SCRIPTED_WRITER)
+    page.get_by_role("button", name="+ Add agent").click()
+    page.get_by_label("Name", exact=True).fill("reviewer")
+    page.get_by_label("Model", exact=True).select_option(label=SCRIPTED_CRITIC)
+    page.get_by_role("tab", name="Team").click()
+    page.get_by_role("button", name="+ Add edge").click()
+    page.get_by_label("When the message contains").fill("READY")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("save-state")).to_have_text("All changes saved")
+
+    page.reload()
+    expect(page.get_by_test_id("agent-node")).to_have_count(2)
+    expect(page.get_by_label("Agent drafter")).to_be_visible()
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
+    expect(page.locator(".react-flow__edge-text")).to_have_text("contains “READY”")
+    page.get_by_role("button", name="Validate").click()
+    expect(
+        page.get_by_role("list", name="Problems").or_(page.get_by_text("No problems"))
+    ).to_be_visible()

@@ -302,14 +302,17 @@ export function Builder({ urls }) {
     if (isReadOnly) return;
     if (data.index !== undefined) {
       updateTeam({ graph_edges: draft.team.graph_edges.filter((_, i) => i !== data.index) });
-    } else if (data.from) {
+    } else if (data.pairs) {
+      const dropped = (key, name) =>
+        data.pairs.some((pair) => pair.from === key && pair.target === name);
       update({
         ...draft,
-        agents: draft.agents.map((item) =>
-          item.key === data.from
-            ? { ...item, handoffs: item.handoffs.filter((h) => h !== data.target), isDirty: true }
-            : item,
-        ),
+        agents: draft.agents.map((item) => {
+          const handoffs = item.handoffs.filter((name) => !dropped(item.key, name));
+          return handoffs.length === item.handoffs.length
+            ? item
+            : { ...item, handoffs, isDirty: true };
+        }),
       });
     }
   };

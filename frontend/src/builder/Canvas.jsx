@@ -20,7 +20,9 @@ function AgentNode({ data, selected }) {
       data-testid="agent-node"
       aria-label={`Agent ${data.name}`}
     >
-      <Handle type="target" position={Position.Left} />
+      {SIDES.map(([side, position]) => (
+        <Handle key={`t-${side}`} id={`t-${side}`} type="target" position={position} />
+      ))}
       <div className="node-kind">
         {KIND_LABELS[data.kind] || data.kind}
         {data.seat !== null && <span className="node-order"> · seat {data.seat + 1}</span>}
@@ -32,12 +34,44 @@ function AgentNode({ data, selected }) {
         <span>{data.name}</span>
       </div>
       {data.detail && <div className="node-model">{data.detail}</div>}
-      <Handle type="source" position={Position.Right} />
+      {SIDES.map(([side, position]) => (
+        <Handle key={`s-${side}`} id={`s-${side}`} type="source" position={position} />
+      ))}
     </div>
   );
 }
 
+const SIDES = [
+  ["left", Position.Left],
+  ["right", Position.Right],
+  ["top", Position.Top],
+  ["bottom", Position.Bottom],
+];
 const NODE_TYPES = { agent: AgentNode };
+const NODE_SIZE = { width: 200, height: 80 };
+
+/** Which sides an edge should leave and enter by, from where the two nodes sit. */
+function sidesBetween(from, to) {
+  if (!from || !to) return { sourceHandle: "s-right", targetHandle: "t-left" };
+  const dx = to.x - from.x;
+  const dy = to.y - from.y;
+  if (Math.abs(dx) >= Math.abs(dy) * (NODE_SIZE.width / NODE_SIZE.height) * 0.5) {
+    return dx >= 0
+      ? { sourceHandle: "s-right", targetHandle: "t-left" }
+      : { sourceHandle: "s-left", targetHandle: "t-right" };
+  }
+  return dy >= 0
+    ? { sourceHandle: "s-bottom", targetHandle: "t-top" }
+    : { sourceHandle: "s-top", targetHandle: "t-bottom" };
+}
+
+/** Attaches each edge to the sides of its nodes that face each other. */
+function attachToSides(edges, positions) {
+  return edges.map((edge) => ({
+    ...edge,
+    ...sidesBetween(positions.get(edge.source), positions.get(edge.target)),
+  }));
+}
 const ARROW = { type: MarkerType.ArrowClosed, width: 18, height: 18 };
 
 /** The edges a team kind draws: seat order, handoffs or graph edges. */
@@ -59,21 +93,29 @@ function teamEdges(draft, selectedEdge) {
       .filter((edge) => edge.source && edge.target);
   }
   if (kind === "swarm") {
+    // A pair of agents that hand off both ways is drawn as one two-headed edge.
+    const handsTo = (name, target) =>
+      agents.some((agent) => agent.name === name && agent.handoffs.includes(target));
     const edges = [];
     for (const agent of agents) {
       for (const target of agent.handoffs) {
         const targetKey = keyOf.get(target);
         if (!targetKey) continue;
+        const isMutual = handsTo(target, agent.name);
+        if (isMutual && agent.key > targetKey) continue;
         const id = `handoff-${agent.key}-${target}`;
+        const pairs = [{ from: agent.key, target }];
+        if (isMutual) pairs.push({ from: targetKey, target: agent.name });
         edges.push({
           id,
           source: agent.key,
           target: targetKey,
-          label: "handoff",
+          label: isMutual ? "handoffs both ways" : "handoff",
           animated: true,
           markerEnd: ARROW,
+          markerStart: isMutual ? ARROW : undefined,
           selected: selectedEdge === id,
-          data: { from: agent.key, target },
+          data: { pairs },
         });
       }
     }
@@ -135,7 +177,14 @@ export function Canvas({ draft, models, selected, onSelect, onMove, onConnect, o
     });
   }, [draft, selected, modelNames]);
 
-  const edges = useMemo(() => teamEdges(draft, selectedEdge), [draft, selectedEdge]);
+  const positions = useMemo(
+    () => new Map(nodes.map((node) => [node.id, node.position])),
+    [nodes],
+  );
+  const edges = useMemo(
+    () => attachToSides(teamEdges(draft, selectedEdge), positions),
+    [draft, selectedEdge, positions],
+  );
 
   const handleNodesChange = useCallback((changes) => {
     setNodes((current) => applyNodeChanges(changes, current));
