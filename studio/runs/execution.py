@@ -41,6 +41,9 @@ from studio.teams.building import abuild_team
 
 logger = logging.getLogger(__name__)
 
+#: how long one inbox read blocks; also the most a finished run waits for its listener
+LISTEN_WAIT_SECONDS = 1.0
+
 
 class Ending(enum.Enum):
     """Why an execution ends other than by the team finishing on its own."""
@@ -106,6 +109,7 @@ class Execution:
         self.parked_answer = claim.pending_answer
         self.waiting_for = ""
         self.team: Any = None
+        self.is_listening = True
         self.accountant = Accountant(
             budget_tokens=claim.budget_tokens,
             budget_usd=claim.budget_usd,
@@ -135,9 +139,11 @@ class Execution:
         try:
             outcome = await self.run_team()
         finally:
+            self.is_listening = False
             for helper in helpers:
                 helper.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            # A blocking Redis read may swallow a cancellation; the loop flag ends it.
+            await asyncio.wait(helpers, timeout=LISTEN_WAIT_SECONDS + 1)
             if outcome is None:  # cancelled from outside (shutdown): leave it for recovery
                 await self.sink.close(discard=True)
         await self.conclude(outcome)
@@ -298,9 +304,9 @@ class Execution:
     async def listen(self) -> None:
         """Act on inbox messages: stop, interject, input."""
         inbox = self.backend.inbox(self.run_id)
-        while True:
+        while self.is_listening:
             try:
-                message = await inbox.get(settings.REDIS_BLOCK_SECONDS)
+                message = await inbox.get(LISTEN_WAIT_SECONDS)
             except Exception:
                 logger.exception("run %s: reading the inbox failed", self.run_id)
                 await asyncio.sleep(1)

@@ -1,0 +1,294 @@
+"""The distributed backend with real parts: a redis-server and a Celery worker process.
+
+The worker must share the test database, so these tests need PostgreSQL
+(``DATABASE_URL``); on SQLite they are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import User
+from django.db import connection
+
+from studio.celery import app as celery_app
+from studio.runs import backends, services
+from studio.runs.models import Run, Status
+from tests.studio.runs.conftest import (
+    assistant,
+    chatty_team,
+    human,
+    is_type,
+    make_team,
+    open_socket,
+    receive_until,
+    scripted_model,
+    transcript,
+    wait_finished,
+    wait_until,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+INPUT_GRACE_SECONDS = 2
+
+pytestmark = [
+    pytest.mark.distributed,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("settle", "distributed_mode"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A throwaway redis-server on a free port, nothing persisted."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.05)
+    yield url
+    client.close()
+    process.terminate()
+    process.wait(10)
+
+
+def database_url() -> str:
+    """The test database as a URL the worker can use."""
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="module")
+def worker(
+    redis_url: str, django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on the test database (prefork, two children)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker shares the test database: set DATABASE_URL to PostgreSQL")
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "studio.settings",
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database_url(),
+        "RUNS_HEARTBEAT_SECONDS": "1",
+        "RUNS_LEASE_SECONDS": "3",
+        "RUNS_CHECKPOINT_INTERVAL_MS": "0",
+        "RUNS_INPUT_GRACE_SECONDS": str(INPUT_GRACE_SECONDS),
+        "RUNS_STOP_GRACE_SECONDS": "5",
+    }
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "studio",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"tests-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while b"ready." not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+    yield process
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+@pytest.fixture
+def distributed_mode(
+    settings: Any, redis_url: str, worker: subprocess.Popen[bytes]
+) -> Iterator[None]:
+    """This test process talks to the same Redis and queue as the worker."""
+    settings.REDIS_URL = redis_url
+    settings.RUNS_BACKEND = "distributed"
+    settings.RUNS_INPUT_GRACE_SECONDS = INPUT_GRACE_SECONDS
+    previous = celery_app.conf.broker_url
+    use_broker(redis_url)
+    backends.get_backend.cache_clear()
+    yield
+    use_broker(previous)
+    backends.get_backend.cache_clear()
+
+
+def use_broker(url: str) -> None:
+    """Point the Celery app of this process at ``url`` (settings were read at start-up)."""
+    celery_app.conf.broker_url = url
+    # The app has no public way to drop its cached connections; new ones follow the URL.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def run_worker_pid(run_id: int) -> int:
+    """The process executing the run, from its worker field ``host:pid``."""
+    worker = Run.objects.get(pk=run_id).worker
+    return int(worker.rsplit(":", 1)[1]) if worker else 0
+
+
+def message_count(run_id: int) -> int:
+    return sum(e.type == "message" and not e.discarded for e in transcript(run_id))
+
+
+async def test_a_worker_runs_a_team_and_a_viewer_sees_every_event_once(owner: User) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=6, delay=0.05)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a picnic")
+    connected, socket_ = await open_socket(run.pk, owner)
+    assert connected
+    first = await receive_until(socket_, lambda frame: frame.get("seq") == 5, limit=20)
+    await socket_.disconnect()
+    connected, socket_ = await open_socket(run.pk, owner, after=5)
+    assert connected
+    second = await receive_until(socket_, is_type("run.finished"), limit=20)
+    await socket_.disconnect()
+    done = await wait_finished(run.pk)
+    assert done.status == Status.COMPLETED and done.backend == "distributed"
+    persisted = [e.seq for e in await sync_to_async(transcript)(run.pk)]
+    assert [f["seq"] for f in first + second if f["seq"] is not None] == persisted
+
+
+async def test_a_run_survives_its_worker_being_killed_mid_run(owner: User) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=10, delay=0.15)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Tell a long story")
+    await wait_until(lambda: message_count(run.pk) >= 4, limit=20)
+    pid = await sync_to_async(run_worker_pid)(run.pk)
+    assert pid > 0
+    os.kill(pid, signal.SIGKILL)
+    done = await wait_finished(run.pk, limit=40)
+    assert done.status == Status.COMPLETED
+    assert done.attempts == 2
+    events = await sync_to_async(transcript)(run.pk)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    kept = [e for e in events if e.type == "message" and not e.discarded]
+    assert len(kept) == 11
+    assert len({e.data["id"] for e in kept}) == 11
+    resumed = [e for e in events if e.type == "run.resumed"]
+    assert len(resumed) == 1
+    discarded = [e.seq for e in events if e.discarded]
+    if discarded:
+        assert discarded == list(
+            range(resumed[0].data["discarded_from"], resumed[0].data["discarded_to"] + 1)
+        )
+
+
+async def test_the_human_seat_parks_its_worker_and_the_answer_resumes_it(owner: User) -> None:
+    def build() -> Any:
+        model = scripted_model(owner, ["Tell me more."] * 4)
+        agents = [assistant(owner, "guide", model), human(owner, "traveller")]
+        return make_team(owner, agents, max_messages=4)
+
+    team = await sync_to_async(build)()
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a trip")
+    await wait_until(lambda: Run.objects.get(pk=run.pk).is_parked, limit=INPUT_GRACE_SECONDS + 10)
+    parked = await Run.objects.aget(pk=run.pk)
+    assert parked.worker == "" and parked.status == Status.AWAITING_INPUT
+    await sync_to_async(services.provide_input)(owner, run.pk, parked.pending_request_id, "Oslo")
+    done = await wait_finished(run.pk, limit=20)
+    assert done.status == Status.COMPLETED
+    said = [
+        e.data["content"]
+        for e in await sync_to_async(transcript)(run.pk)
+        if e.type == "message" and not e.discarded
+    ]
+    assert said == ["Plan a trip", "Tell me more.", "Oslo", "Tell me more."]
+
+
+async def test_a_distributed_run_answers_input_and_stops_within_a_second(owner: User) -> None:
+    def build() -> Any:
+        quick = scripted_model(owner, ["Your name?"], name="quick")
+        slow = scripted_model(owner, ["..."] * 3, delay=30, name="slow")
+        agents = [
+            assistant(owner, "asker", quick),
+            human(owner, "person"),
+            assistant(owner, "sloth", slow),
+        ]
+        return make_team(owner, agents, max_messages=6)
+
+    team = await sync_to_async(build)()
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Introductions")
+    connected, socket_ = await open_socket(run.pk, owner)
+    assert connected
+    request = (await receive_until(socket_, is_type("input.requested"), limit=20))[-1]
+    await socket_.send_json_to(
+        {"type": "input", "request_id": request["data"]["request_id"], "content": "Ada"}
+    )
+    await receive_until(
+        socket_,
+        lambda frame: (
+            frame.get("source") == "Ada"
+            or (frame.get("type") == "message" and frame["data"]["content"] == "Ada")
+        ),
+        limit=10,
+    )
+    await asyncio.sleep(0.2)  # the slow agent is now thinking
+    started = time.monotonic()
+    await socket_.send_json_to({"type": "stop"})
+    frames = await receive_until(socket_, is_type("run.finished"), limit=10)
+    assert time.monotonic() - started < 1.0
+    assert frames[-1]["data"]["status"] == "cancelled"
+    await socket_.disconnect()
+    assert (await wait_finished(run.pk)).status == Status.CANCELLED
