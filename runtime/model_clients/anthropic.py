@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import inspect
 import json
-import os
 import re
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ from runtime.llm import (
     ToolSchema,
     UserMessage,
 )
-from runtime.model_clients.base import ChatCompletionClient, ToolChoice
+from runtime.model_clients.base import ChatCompletionClient, ToolChoice, resolve_api_key
 from runtime.model_clients.retry import (
     ProviderFailure,
     RetryPolicy,
@@ -352,6 +351,7 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         if max_tokens < 1:
             raise ConfigurationError(f"max_tokens must be at least 1, got {max_tokens}")
         self._model = model
+        self._api_key = api_key
         self._base_url = base_url
         self._max_tokens = max_tokens
         self._temperature = temperature
@@ -361,7 +361,12 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         self._retry = RetryPolicy(max_retries=max_retries, backoff=retry_backoff)
         self._model_info = ModelInfo(**{**default_model_info(model), **(model_info or {})})
         self._client = anthropic.AsyncAnthropic(
-            api_key=_resolve_api_key(api_key, base_url),
+            api_key=resolve_api_key(
+                api_key,
+                base_url,
+                env_var="ANTHROPIC_API_KEY",
+                client="AnthropicChatCompletionClient",
+            ),
             base_url=base_url,
             timeout=timeout,
             max_retries=0,
@@ -379,6 +384,11 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
     def model_info(self) -> ModelInfo:
         """Capabilities: defaults for Claude overridden by the ``model_info`` given."""
         return self._model_info
+
+    @property
+    def api_key(self) -> str | None:
+        """The key given to the constructor (None when it comes from the environment)."""
+        return self._api_key
 
     @property
     def base_url(self) -> str | None:
@@ -541,17 +551,3 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         result = assembly.result()
         self._record_usage(result.usage)
         yield result
-
-
-def _resolve_api_key(api_key: str | None, base_url: str | None) -> str:
-    """The key to use: given, from ANTHROPIC_API_KEY, or a placeholder for local servers."""
-    if api_key:
-        return api_key
-    from_env = os.environ.get("ANTHROPIC_API_KEY")
-    if from_env:
-        return from_env
-    if base_url:
-        return "not-needed"
-    raise ConfigurationError(
-        "AnthropicChatCompletionClient needs an API key: pass api_key or set ANTHROPIC_API_KEY"
-    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal
 
 from runtime.cancellation import CancellationToken
+from runtime.errors import ConfigurationError
 from runtime.llm import CreateResult, LLMMessage, ModelInfo, RequestUsage, ToolSchema
 
 ToolChoice = Literal["auto", "required", "none"]
@@ -75,3 +77,19 @@ class ChatCompletionClient(abc.ABC):
     async def close(self) -> None:
         """Release connections; the client is unusable afterwards."""
         return None
+
+
+def resolve_api_key(api_key: str | None, base_url: str | None, *, env_var: str, client: str) -> str:
+    """The key a client sends: the one given, else ``env_var``, else a placeholder when a
+    ``base_url`` points at a local server that needs none."""
+    if api_key:
+        return api_key
+    from_env = os.environ.get(env_var)
+    if from_env:
+        return from_env
+    if base_url:
+        return "not-needed"
+    raise ConfigurationError(
+        f"{client} needs an API key: pass api_key or set {env_var} "
+        "(or give base_url for a local server that needs none)"
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import os
 import re
 import uuid
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
@@ -42,7 +41,7 @@ from runtime.llm import (
     ToolSchema,
     UserMessage,
 )
-from runtime.model_clients.base import ChatCompletionClient, ToolChoice
+from runtime.model_clients.base import ChatCompletionClient, ToolChoice, resolve_api_key
 from runtime.model_clients.retry import (
     ProviderFailure,
     RetryPolicy,
@@ -273,6 +272,7 @@ class OpenAIChatCompletionClient(ChatCompletionClient):
         if not model:
             raise ConfigurationError("OpenAIChatCompletionClient needs a model name")
         self._model = model
+        self._api_key = api_key
         self._base_url = base_url
         self._temperature = temperature
         self._max_tokens = max_tokens
@@ -284,7 +284,9 @@ class OpenAIChatCompletionClient(ChatCompletionClient):
         self._retry = RetryPolicy(max_retries=max_retries, backoff=retry_backoff)
         self._model_info = ModelInfo(**{**default_model_info(model), **(model_info or {})})
         self._client = openai.AsyncOpenAI(
-            api_key=_resolve_api_key(api_key, base_url),
+            api_key=resolve_api_key(
+                api_key, base_url, env_var="OPENAI_API_KEY", client="OpenAIChatCompletionClient"
+            ),
             base_url=base_url,
             organization=organization,
             timeout=timeout,
@@ -303,6 +305,11 @@ class OpenAIChatCompletionClient(ChatCompletionClient):
     def model_info(self) -> ModelInfo:
         """Capabilities: name-based defaults overridden by the ``model_info`` given."""
         return self._model_info
+
+    @property
+    def api_key(self) -> str | None:
+        """The key given to the constructor (None when it comes from the environment)."""
+        return self._api_key
 
     @property
     def base_url(self) -> str | None:
@@ -561,18 +568,3 @@ def _function_call(call: object) -> FunctionCall:
         )
     call_id = getattr(call, "id", None) or _new_call_id()
     return FunctionCall(id=call_id, arguments=function.arguments or "", name=function.name)
-
-
-def _resolve_api_key(api_key: str | None, base_url: str | None) -> str:
-    """The key to use: given, from OPENAI_API_KEY, or a placeholder for keyless local servers."""
-    if api_key:
-        return api_key
-    from_env = os.environ.get("OPENAI_API_KEY")
-    if from_env:
-        return from_env
-    if base_url:
-        return "not-needed"
-    raise ConfigurationError(
-        "OpenAIChatCompletionClient needs an API key: pass api_key or set OPENAI_API_KEY "
-        "(or give base_url for a local server that needs none)"
-    )

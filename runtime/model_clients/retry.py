@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 from runtime.cancellation import CancellationToken
 from runtime.errors import ConfigurationError, ModelClientError, ModelResponseError
 
+__all__: list[str] = []  # internal: shared by the SDK-backed clients, not public API
+
 T = TypeVar("T")
 
 #: HTTP statuses worth another attempt besides every 5xx.
