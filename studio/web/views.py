@@ -92,6 +92,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "input_url": api_url("runs-input", run_id=run.pk),
             "stop_url": api_url("runs-stop", run_id=run.pk),
             "interject_url": api_url("runs-interject", run_id=run.pk),
+            "continue_url": api_url("runs-continue", run_id=run.pk),
+            "fork_url": api_url("runs-fork", run_id=run.pk),
             "team_url": reverse("web-team-builder", args=[run.team_id]),
             "history_url": reverse("web-run-list"),
         },

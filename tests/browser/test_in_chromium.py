@@ -290,3 +290,44 @@ def test_a_new_graph_team_gets_agents_and_an_edge(logged_in_page: Page) -> None:
     expect(
         page.get_by_role("list", name="Problems").or_(page.get_by_text("No problems"))
     ).to_be_visible()
+
+
+def test_a_finished_run_continues_and_forks_from_a_message(logged_in_page: Page) -> None:
+    page = logged_in_page
+    replies = ["First answer.", "Second answer.", "Third answer."]
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    model = page.request.post(
+        "/api/models",
+        data={"name": "Three replies", "provider": "scripted", "scripted_replies": replies},
+        headers={"X-CSRFToken": token},
+    ).json()
+    agent = page.request.post(
+        "/api/agents",
+        data={"name": "echo", "model": model["id"]},
+        headers={"X-CSRFToken": token},
+    ).json()
+    page.request.post(
+        "/api/teams",
+        data={
+            "name": "Echo",
+            "participants": [agent["id"]],
+            "termination": {"type": "max_messages", "max_messages": 2},
+        },
+        headers={"X-CSRFToken": token},
+    )
+    start_run(page, "Echo", "Say something")
+    expect(page.get_by_test_id("run-status")).to_have_text("Completed")
+    run_url = page.url
+
+    page.get_by_label("Continue with a new task").fill("Once more")
+    page.get_by_role("button", name="Continue run").click()
+    echo = page.get_by_label("Message from echo")
+    expect(echo.nth(1)).to_be_visible()
+    expect(page.get_by_test_id("run-status")).to_have_text("Completed")
+
+    echo.first.hover()
+    page.get_by_role("button", name=re.compile(r"Fork the run from message")).first.click()
+    page.get_by_label("Message", exact=True).fill("An edited first answer.")
+    page.get_by_role("button", name="Start the fork").click()
+    page.wait_for_url(lambda url: RUN_URL.match(url) is not None and url != run_url)
+    expect(page.get_by_role("list", name="Transcript")).to_contain_text("An edited first answer.")

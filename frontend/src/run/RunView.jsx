@@ -86,7 +86,7 @@ function ToolCard({ call }) {
   );
 }
 
-function MessageItem({ item, humanNames }) {
+function MessageItem({ item, humanNames, onFork }) {
   const isUser = item.isFromPerson || item.source === "user" || humanNames.has(item.source);
   const kinds = {
     StopMessage: "stop",
@@ -105,16 +105,26 @@ function MessageItem({ item, humanNames }) {
         {item.isEdited && <span className="kind">edited</span>}
         <time className="time">{formatTime(item.at)}</time>
         {item.seq !== undefined && <span className="seq">#{item.seq}</span>}
+        {onFork && item.seq !== undefined && (
+          <button
+            type="button"
+            className="button-link small fork"
+            onClick={() => onFork(item)}
+            aria-label={`Fork the run from message ${item.seq}`}
+          >
+            Fork from here
+          </button>
+        )}
       </header>
       <Markdown text={item.content} />
     </article>
   );
 }
 
-function TranscriptItem({ item, humanNames }) {
+function TranscriptItem({ item, humanNames, onFork }) {
   switch (item.kind) {
     case "message":
-      return <MessageItem item={item} humanNames={humanNames} />;
+      return <MessageItem item={item} humanNames={humanNames} onFork={onFork} />;
     case "tools":
       return (
         <div className="tool-group" data-seq={item.seq}>
@@ -233,6 +243,88 @@ function Composer({ onInterject }) {
   );
 }
 
+function ContinueBox({ onContinue }) {
+  const [text, setText] = useState("");
+  const [isSending, setSending] = useState(false);
+  const submit = async (event) => {
+    event.preventDefault();
+    setSending(true);
+    if (await onContinue(text.trim())) setText("");
+    setSending(false);
+  };
+  return (
+    <section className="composer" aria-label="Continue the run">
+      <form onSubmit={submit}>
+        <div className="field grow">
+          <label htmlFor="continue-task" className="visually-hidden">
+            Continue with a new task
+          </label>
+          <textarea
+            id="continue-task"
+            value={text}
+            rows={1}
+            placeholder="Continue the conversation with a new task (optional)"
+            onChange={(event) => setText(event.target.value)}
+          />
+        </div>
+        <button type="submit" disabled={isSending}>
+          Continue run
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function ForkDialog({ item, onFork, onClose }) {
+  const dialogRef = useRef(null);
+  const [text, setText] = useState(item.content);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    dialogRef.current.showModal();
+  }, []);
+  const submit = async (event) => {
+    event.preventDefault();
+    try {
+      await onFork(item, text);
+    } catch (problem) {
+      setError(problem.message);
+    }
+  };
+  return (
+    <dialog ref={dialogRef} onClose={onClose} aria-labelledby="fork-title">
+      <form onSubmit={submit}>
+        <h2 id="fork-title">Fork from message #{item.seq}</h2>
+        <p className="muted small">
+          A new run starts from the conversation as it was at this message from{" "}
+          {item.source}. Edit the message to try another path.
+        </p>
+        <div className="field">
+          <label htmlFor="fork-content">Message</label>
+          <textarea
+            id="fork-content"
+            rows={6}
+            value={text}
+            onChange={(event) => setText(event.target.value)}
+          />
+        </div>
+        {error && (
+          <p className="error-text" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="dialog-actions">
+          <button type="button" onClick={() => dialogRef.current.close()}>
+            Cancel
+          </button>
+          <button type="submit" className="primary">
+            Start the fork
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
+
 function formatCost(value) {
   if (!value) return "$0.00";
   return value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
@@ -242,6 +334,7 @@ function formatCost(value) {
 export function RunView({ config }) {
   const [state, dispatch] = useReducer(reducer, config.run, initialTranscript);
   const [connection, setConnection] = useState("connecting");
+  const [forking, setForking] = useState(null);
   const streamRef = useRef(null);
   const listRef = useRef(null);
   const stickRef = useRef(true);
@@ -294,6 +387,23 @@ export function RunView({ config }) {
       content,
     });
   const stop = () => steer({ type: "stop" }, config.stopUrl, {});
+  const continueRun = async (task) => {
+    try {
+      await requestJson(config.continueUrl, { method: "POST", body: { task } });
+      streamRef.current.resume();
+      return true;
+    } catch (error) {
+      dispatch({ type: "local-error", message: error.message });
+      return false;
+    }
+  };
+  const fork = async (item, content) => {
+    const run = await requestJson(config.forkUrl, {
+      method: "POST",
+      body: { from_seq: item.seq, edited_content: content === item.content ? null : content },
+    });
+    window.location.assign(`${config.historyUrl}${run.id}/`);
+  };
   const interject = (content) =>
     steer({ type: "interject", content }, config.interjectUrl, { content });
 
@@ -337,7 +447,11 @@ export function RunView({ config }) {
         >
           {state.items.map((item, index) => (
             <li key={item.seq !== undefined ? `s${item.seq}` : `l${index}`}>
-              <TranscriptItem item={item} humanNames={humanNames} />
+              <TranscriptItem
+                item={item}
+                humanNames={humanNames}
+                onFork={config.canSteer && item.source !== "user" ? setForking : null}
+              />
             </li>
           ))}
           {streams.map((entry) => (
@@ -363,7 +477,9 @@ export function RunView({ config }) {
         {config.canSteer && !isFinal && !state.pendingInput && (
           <Composer onInterject={interject} />
         )}
+        {config.canSteer && isFinal && <ContinueBox onContinue={continueRun} />}
       </div>
+      {forking && <ForkDialog item={forking} onFork={fork} onClose={() => setForking(null)} />}
       <aside className="run-side" aria-label="Run details">
         <section>
           <h2>Usage</h2>

@@ -12,6 +12,8 @@ if (root) {
     inputUrl: data.inputUrl,
     stopUrl: data.stopUrl,
     interjectUrl: data.interjectUrl,
+    continueUrl: data.continueUrl,
+    forkUrl: data.forkUrl,
     teamUrl: data.teamUrl,
     historyUrl: data.historyUrl,
     canSteer: data.canSteer === "true",

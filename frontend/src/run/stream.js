@@ -92,6 +92,15 @@ export class RunStream {
     this.retryTimer = window.setTimeout(() => this.connect(), delay * (0.75 + Math.random() / 2));
   }
 
+  /** Follows a finished run again (it was continued): reconnects if the socket closed. */
+  resume() {
+    this.isFinished = false;
+    if (!this.socket && !this.isStopped) {
+      this.attempt = 0;
+      this.connect();
+    }
+  }
+
   /** Sends a client frame; false when the socket is not open right now. */
   send(frame) {
     if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;

@@ -205,9 +205,11 @@ const HANDLERS = {
   "run.status": (state, event) => {
     const data = dataOf(event);
     const isWaiting = data.status === "awaiting_input";
+    const isFinal = FINAL_STATUSES.has(data.status);
     return {
       ...state,
       status: data.status || state.status,
+      stopReason: isFinal ? state.stopReason : "",
       pendingInput: isWaiting || !state.pendingInput ? state.pendingInput : null,
     };
   },
