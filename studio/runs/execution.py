@@ -348,11 +348,14 @@ class Execution:
                 if not is_parked and await sync_to_async(leases.requeue)(self.run_id, lease):
                     self.backend.launch(self.run_id)
                 return
+            state_json = None
+            if outcome.status == Status.COMPLETED:
+                state_json = await self.sink.snapshot()
             if outcome.error_code:
                 await self.sink.record(
                     EventType.ERROR, "", {"code": outcome.error_code, "message": outcome.reason}
                 )
-            await self.sink.record(
+            final_seq = await self.sink.record(
                 EventType.RUN_FINISHED,
                 "",
                 {
@@ -363,14 +366,15 @@ class Execution:
                     "cost_usd": self.accountant.cost_usd,
                 },
             )
-            if outcome.status == Status.COMPLETED:
-                await self.sink.checkpoint()
+            if state_json is not None:
+                self.sink.queue_checkpoint(final_seq, state_json)
+            self.sink.update_run(**leases.finish_changes(str(outcome.status), outcome.reason))
             await self.sink.close()
         except Exception:
             logger.exception("run %s: saving its end failed", self.run_id)
             await self.sink.close(discard=True)
-            outcome = Outcome(Status.FAILED, "Saving the run's events failed.")
-        await sync_to_async(leases.finish)(self.run_id, lease, str(outcome.status), outcome.reason)
+            reason = "Saving the run's events failed."
+            await sync_to_async(leases.finish)(self.run_id, lease, Status.FAILED, reason)
         await self.backend.log(self.run_id).finish()
         if self.team is not None:
             await close_quietly(self.team)

@@ -190,22 +190,25 @@ def requeue(run_id: int, lease: str) -> bool:
     )
 
 
+def finish_changes(status: str, stop_reason: str) -> dict[str, Any]:
+    """The columns of a run that ended."""
+    now = timezone.now()
+    return {
+        "status": status,
+        "stop_reason": stop_reason,
+        "finished_at": now,
+        "lease": "",
+        "worker": "",
+        "heartbeat_at": None,
+        "pending_request_id": "",
+        "pending_answer": None,
+        "waiting_since": None,
+        "parked_at": None,
+        "updated_at": now,
+    }
+
+
 def finish(run_id: int, lease: str, status: str, stop_reason: str) -> bool:
     """End the run held with ``lease``."""
-    now = timezone.now()
-    return (
-        Run.objects.filter(pk=run_id, lease=lease).update(
-            status=status,
-            stop_reason=stop_reason,
-            finished_at=now,
-            lease="",
-            worker="",
-            heartbeat_at=None,
-            pending_request_id="",
-            pending_answer=None,
-            waiting_since=None,
-            parked_at=None,
-            updated_at=now,
-        )
-        == 1
-    )
+    changes = finish_changes(status, stop_reason)
+    return Run.objects.filter(pk=run_id, lease=lease).update(**changes) == 1

@@ -75,7 +75,14 @@ class PendingCheckpoint:
     state_json: str
 
 
-Pending = PendingEvent | PendingChunk | PendingCheckpoint
+@dataclass(slots=True)
+class PendingRunUpdate:
+    """Column changes of the run, written with the events queued before them."""
+
+    changes: dict[str, Any]
+
+
+Pending = PendingEvent | PendingChunk | PendingCheckpoint | PendingRunUpdate
 InputHook = Callable[[str], Awaitable[None]]
 
 
@@ -174,11 +181,25 @@ class RunSink(EventSink):
 
     async def checkpoint(self) -> None:
         """Snapshot the team state now, covering every event given out so far."""
+        state_json = await self.snapshot()
+        if state_json is not None:
+            self.queue_checkpoint(self._seq, state_json)
+
+    async def snapshot(self) -> str | None:
+        """The team state as JSON text now (None without a team)."""
         if self._team is None:
-            return
+            return None
         state = await self._team.save_state()
         self._last_checkpoint_at = time.monotonic()
-        self._queue(PendingCheckpoint(self._seq, json.dumps(state, separators=(",", ":"))))
+        return json.dumps(state, separators=(",", ":"))
+
+    def queue_checkpoint(self, seq: int, state_json: str) -> None:
+        """Write a snapshot taken earlier as the checkpoint covering ``seq``."""
+        self._queue(PendingCheckpoint(seq, state_json))
+
+    def update_run(self, **changes: Any) -> None:
+        """Change the run's columns in the same transaction as the events queued so far."""
+        self._queue(PendingRunUpdate(changes))
 
     async def flush(self) -> None:
         """Wait until everything queued is persisted and published."""
@@ -226,13 +247,20 @@ class RunSink(EventSink):
     async def _write(self, batch: list[Pending]) -> None:
         events = [item for item in batch if isinstance(item, PendingEvent)]
         checkpoints = [item for item in batch if isinstance(item, PendingCheckpoint)]
-        usage = None
+        changes: dict[str, Any] = {}
         if self._accountant.is_dirty:
-            usage = self._accountant.snapshot()
+            changes.update(self._accountant.snapshot())
             self._accountant.is_dirty = False
-        if events or checkpoints or usage:
-            await sync_to_async(persist_batch)(self.run_id, self._lease, events, checkpoints, usage)
-        envelopes = [item.envelope for item in batch if not isinstance(item, PendingCheckpoint)]
+        for item in batch:
+            if isinstance(item, PendingRunUpdate):
+                changes.update(item.changes)
+        if events or checkpoints or changes:
+            await sync_to_async(persist_batch)(
+                self.run_id, self._lease, events, checkpoints, changes
+            )
+        envelopes = [
+            item.envelope for item in batch if isinstance(item, PendingEvent | PendingChunk)
+        ]
         if envelopes:
             try:
                 await self._log.append(envelopes)
@@ -248,14 +276,10 @@ def persist_batch(
     lease: str,
     events: list[PendingEvent],
     checkpoints: list[PendingCheckpoint],
-    usage: dict[str, Any] | None,
+    changes: dict[str, Any],
 ) -> None:
     """Write one batch in one transaction; a lost lease aborts it."""
     with transaction.atomic():
-        if usage is not None:
-            moved = Run.objects.filter(pk=run_id, lease=lease).update(**usage)
-            if not moved:
-                raise SinkClosed(f"run {run_id} is no longer held by this executor")
         RunEvent.objects.bulk_create(
             RunEvent(
                 run_id=run_id,
@@ -272,6 +296,11 @@ def persist_batch(
             Checkpoint(run_id=run_id, seq=checkpoint.seq, state_json=checkpoint.state_json)
             for checkpoint in checkpoints
         )
+        if changes:
+            # Last, so a final status lands with the final events; the lease fences it.
+            moved = Run.objects.filter(pk=run_id, lease=lease).update(**changes)
+            if not moved:
+                raise SinkClosed(f"run {run_id} is no longer held by this executor")
 
 
 def write_events(
