@@ -176,7 +176,9 @@ a [bad link](javascript:window.__xss=1) and <img src=x onerror="window.__xss=2">
 """
 
 
-def create_scripted_team(page: Page, name: str, reply: str) -> int:
+def create_scripted_team(
+    page: Page, name: str, replies: list[str], *, delay: float = 0.0, max_messages: int = 2
+) -> int:
     """Make a one-agent team on a scripted model through the API; returns its id."""
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
 
@@ -187,25 +189,24 @@ def create_scripted_team(page: Page, name: str, reply: str) -> int:
 
     model = post(
         "/api/models",
-        {"name": f"{name} model", "provider": "scripted", "scripted_replies": [reply]},
-    )
-    agent = post(
-        "/api/agents", {"name": "mallory", "model": model["id"], "system_message": "Answer."}
-    )
-    team = post(
-        "/api/teams",
         {
-            "name": name,
-            "participants": [agent["id"]],
-            "termination": {"type": "max_messages", "max_messages": 2},
+            "name": f"{name} model",
+            "provider": "scripted",
+            "scripted_replies": replies,
+            "params": {"delay": delay} if delay else {},
         },
+    )
+    agent = post("/api/agents", {"name": "mallory", "model": model["id"]})
+    termination = {"type": "max_messages", "max_messages": max_messages}
+    team = post(
+        "/api/teams", {"name": name, "participants": [agent["id"]], "termination": termination}
     )
     return team["id"]
 
 
 def test_agent_markdown_is_rendered_without_running_any_of_its_html(logged_in_page: Page) -> None:
     page = logged_in_page
-    create_scripted_team(page, "Markdown check", HOSTILE_REPLY)
+    create_scripted_team(page, "Markdown check", [HOSTILE_REPLY])
     start_run(page, "Markdown check", "Say something")
     message = page.get_by_label("Message from mallory")
     expect(message).to_be_visible()
@@ -294,34 +295,14 @@ def test_a_new_graph_team_gets_agents_and_an_edge(logged_in_page: Page) -> None:
 
 def test_a_finished_run_continues_and_forks_from_a_message(logged_in_page: Page) -> None:
     page = logged_in_page
-    replies = ["First answer.", "Second answer.", "Third answer."]
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
-    model = page.request.post(
-        "/api/models",
-        data={"name": "Three replies", "provider": "scripted", "scripted_replies": replies},
-        headers={"X-CSRFToken": token},
-    ).json()
-    agent = page.request.post(
-        "/api/agents",
-        data={"name": "echo", "model": model["id"]},
-        headers={"X-CSRFToken": token},
-    ).json()
-    page.request.post(
-        "/api/teams",
-        data={
-            "name": "Echo",
-            "participants": [agent["id"]],
-            "termination": {"type": "max_messages", "max_messages": 2},
-        },
-        headers={"X-CSRFToken": token},
-    )
+    create_scripted_team(page, "Echo", ["First answer.", "Second answer.", "Third answer."])
     start_run(page, "Echo", "Say something")
     expect(page.get_by_test_id("run-status")).to_have_text("Completed")
     run_url = page.url
 
     page.get_by_label("Continue with a new task").fill("Once more")
     page.get_by_role("button", name="Continue run").click()
-    echo = page.get_by_label("Message from echo")
+    echo = page.get_by_label("Message from mallory")
     expect(echo.nth(1)).to_be_visible()
     expect(page.get_by_test_id("run-status")).to_have_text("Completed")
 
@@ -331,3 +312,25 @@ def test_a_finished_run_continues_and_forks_from_a_message(logged_in_page: Page)
     page.get_by_role("button", name="Start the fork").click()
     page.wait_for_url(lambda url: RUN_URL.match(url) is not None and url != run_url)
     expect(page.get_by_role("list", name="Transcript")).to_contain_text("An edited first answer.")
+
+
+def test_interjecting_and_reloading_while_a_run_is_busy(logged_in_page: Page) -> None:
+    page = logged_in_page
+    replies = ["One.", "Two.", "Three."]
+    create_scripted_team(page, "Slow talker", replies, delay=0.7, max_messages=5)
+    start_run(page, "Slow talker", "Count slowly")
+    messages = page.get_by_label("Message from mallory")
+    expect(messages.first).to_have_text(re.compile("One."))
+    expect(page.get_by_test_id("run-status")).to_have_text("Running")
+
+    page.get_by_label("Interject a message").fill("Please be brief")
+    page.get_by_role("button", name="Interject", exact=True).click()
+    transcript = page.get_by_role("list", name="Transcript")
+    expect(transcript).to_contain_text("Please be brief")
+
+    page.reload()
+    expect(page.get_by_test_id("run-status")).to_have_text("Completed")
+    expect(transcript.get_by_text("Please be brief")).to_have_count(1)
+    seqs = transcript_seqs(page)
+    assert len(seqs) == len(set(seqs))
+    assert seqs == sorted(seqs, key=int)

@@ -156,6 +156,13 @@ function TranscriptItem({ item, humanNames, onFork }) {
           <Markdown text={item.content} />
         </details>
       );
+    case "interjection":
+      return (
+        <p className="event-line">
+          <strong>{item.user}</strong> interjected; the team hears it at the next turn: “
+          {item.content}”
+        </p>
+      );
     case "error":
       return (
         <p className="event-line error" role="alert">

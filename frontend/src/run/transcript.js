@@ -21,6 +21,7 @@ export function initialTranscript(run = {}) {
     speaker: null,
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 },
     turns: {},
+    people: new Set(),
   };
 }
 
@@ -61,10 +62,33 @@ function countTurn(state, source) {
   };
 }
 
+/** A delivered interjection replaces its "queued" line. */
+function withoutQueuedInterjection(state, source, content) {
+  const index = state.items.findIndex(
+    (item) => item.kind === "interjection" && item.user === source && item.content === content,
+  );
+  if (index < 0) return state;
+  const items = state.items.slice();
+  items.splice(index, 1);
+  return { ...state, items };
+}
+
 function applyMessage(state, event) {
   const data = dataOf(event);
   const source = event.source || "";
-  const next = closeStream(state, data.id, source);
+  const content = textOf(data.content);
+  const next = withoutQueuedInterjection(closeStream(state, data.id, source), source, content);
+  if (state.people.has(source)) {
+    return appendItem(next, {
+      kind: "message",
+      seq: event.seq,
+      at: event.at,
+      source,
+      messageType: "Interjection",
+      content,
+      isFromPerson: true,
+    });
+  }
   return countTurn(
     appendItem(next, {
       kind: "message",
@@ -72,7 +96,7 @@ function applyMessage(state, event) {
       at: event.at,
       source,
       messageType: data.kind || "TextMessage",
-      content: textOf(data.content),
+      content,
       isEdited: Boolean(data.edited),
     }),
     source,
@@ -262,15 +286,13 @@ const HANDLERS = {
   },
   interjection: (state, event) => {
     const data = dataOf(event);
-    return appendItem(state, {
-      kind: "message",
-      seq: event.seq,
-      at: event.at,
-      source: data.user || event.source || "you",
-      messageType: "Interjection",
-      content: textOf(data.content),
-      isFromPerson: true,
-    });
+    const user = data.user || event.source || "";
+    const people = new Set(state.people);
+    people.add(user);
+    return appendItem(
+      { ...state, people },
+      { kind: "interjection", seq: event.seq, user, content: textOf(data.content) },
+    );
   },
   usage: applyUsage,
   error: (state, event) => {
