@@ -18,9 +18,9 @@ import asyncio
 import enum
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
-from typing import Any, TypeVar
+from typing import Any
 
 from runtime.agents.base import BaseChatAgent, Response, normalize_task
 from runtime.cancellation import CancellationToken
@@ -33,14 +33,17 @@ from runtime.messages import (
     SelectSpeakerEvent,
     TaskResult,
     TextMessage,
-    load_message,
 )
 from runtime.sink import EventSink
-from runtime.teams.checkpoint import ThreadArchive, decode_message, unpack_agent_state
+from runtime.teams.checkpoint import (
+    ThreadArchive,
+    decode_message,
+    decode_message_dump,
+    unpack_agent_state,
+)
+from runtime.teams.run_control import DeadlineReached, RunControl
 
 __all__ = ["BaseGroupChat", "TeamStatus"]
-
-T = TypeVar("T")
 
 #: producer id of messages that no participant said (task messages, interjections)
 OUTSIDE = -1
@@ -61,10 +64,6 @@ TRANSITIONS: dict[TeamStatus, frozenset[TeamStatus]] = {
     TeamStatus.RUNNING: frozenset({TeamStatus.IDLE}),
     TeamStatus.CLOSED: frozenset(),
 }
-
-
-class _DeadlineReached(Exception):
-    """The termination condition's deadline passed during a step."""
 
 
 class _TurnEnd:
@@ -97,101 +96,6 @@ class Seat:
                 task=messages or None, cancellation_token=token, output_task_messages=False
             )
         return self.member.on_messages_stream(messages, token)
-
-
-class RunControl:
-    """One run's cancellation and deadline plumbing.
-
-    Awaits that may take long (agent turns, selector model calls) go through :meth:`step`.
-    Cancelling the token or passing the deadline cancels the running step only, never
-    the caller's own code between items.
-    """
-
-    __slots__ = (
-        "deadline",
-        "interrupt",
-        "is_finished",
-        "is_stepping",
-        "pending_events",
-        "sink",
-        "stop_reason",
-        "task",
-        "token",
-    )
-
-    def __init__(self, token: CancellationToken, sink: EventSink | None) -> None:
-        self.token = token
-        self.sink = sink
-        self.task = asyncio.current_task()
-        self.deadline: float | None = None
-        self.interrupt: str | None = None
-        self.is_stepping = False
-        self.is_finished = False
-        self.stop_reason: str | None = None
-        self.pending_events: list[BaseMessage] = []
-        token.add_callback(self._on_cancel)
-
-    def _on_cancel(self) -> None:
-        if self.is_finished:
-            return
-        self.interrupt = "cancelled"
-        if self.is_stepping and self.task is not None:
-            self.task.cancel()
-
-    def _on_deadline(self) -> None:
-        if self.is_stepping and self.task is not None and self.interrupt is None:
-            self.interrupt = "deadline"
-            self.task.cancel()
-
-    def _raise_interrupt(self) -> None:
-        kind, self.interrupt = self.interrupt, None
-        if kind == "cancelled":
-            self.interrupt = kind  # stays cancelled for the rest of the run
-            raise asyncio.CancelledError
-        raise _DeadlineReached
-
-    def check(self) -> None:
-        """Raise if the run was cancelled or its deadline passed."""
-        if (
-            self.interrupt is None
-            and self.deadline is not None
-            and time.monotonic() >= self.deadline
-        ):
-            self.interrupt = "deadline"
-        if self.interrupt is not None:
-            self._raise_interrupt()
-
-    async def step(self, awaitable: Awaitable[T]) -> T:
-        """Await ``awaitable`` so that cancellation and the deadline can interrupt it."""
-        try:
-            self.check()
-        except BaseException:
-            close = getattr(awaitable, "close", None)
-            if close is not None:
-                close()
-            raise
-        handle = None
-        if self.deadline is not None:
-            loop = asyncio.get_running_loop()
-            handle = loop.call_later(self.deadline - time.monotonic(), self._on_deadline)
-        self.is_stepping = True
-        try:
-            result = await awaitable
-        except asyncio.CancelledError:
-            if self.interrupt is None or self.task is None:
-                raise
-            self.task.uncancel()
-            self._raise_interrupt()
-            raise  # pragma: no cover - _raise_interrupt always raises
-        finally:
-            self.is_stepping = False
-            if handle is not None:
-                handle.cancel()
-        if self.interrupt is not None and self.task is not None and self.task.cancelling():
-            # the cancellation landed after the awaitable finished; absorb it here
-            self.task.uncancel()
-            self._raise_interrupt()
-        return result
 
 
 def check_participants(
@@ -434,7 +338,7 @@ class BaseGroupChat(abc.ABC):
                 else:
                     async for item in self._parallel_turn(control, speakers, delta):
                         yield item
-            except _DeadlineReached:
+            except DeadlineReached:
                 control.pending_events.clear()
                 if await self._should_stop(control, []):
                     return
@@ -703,11 +607,3 @@ class BaseGroupChat(abc.ABC):
                 condition.load_state(state["termination"])
         await self._reset_manager()
         self._load_manager(state.get("manager") or {})
-
-
-def decode_message_dump(data: Mapping[str, Any]) -> BaseChatMessage:
-    """A chat message from its ``dump()`` data; events are refused."""
-    message = load_message(data)
-    if not isinstance(message, BaseChatMessage):
-        raise StateError("a queued interjection is not a chat message")
-    return message

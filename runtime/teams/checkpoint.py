@@ -132,3 +132,11 @@ def unpack_agent_state(
         messages.append(item)
     unpacked["llm_context"] = {**context, "messages": messages}
     return unpacked
+
+
+def decode_message_dump(data: Mapping[str, Any]) -> BaseChatMessage:
+    """A chat message from its ``dump()`` data; events are refused."""
+    message = load_message(data)
+    if not isinstance(message, BaseChatMessage):
+        raise StateError("a queued interjection is not a chat message")
+    return message

@@ -8,7 +8,8 @@ from typing import Any
 from runtime.agents.base import BaseChatAgent
 from runtime.conditions import TerminationCondition
 from runtime.messages import BaseChatMessage
-from runtime.teams.base import BaseGroupChat, RunControl, Seat
+from runtime.teams.base import BaseGroupChat, Seat
+from runtime.teams.run_control import RunControl
 
 __all__ = ["RoundRobinGroupChat"]
 

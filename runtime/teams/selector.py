@@ -13,7 +13,8 @@ from runtime.errors import ConfigurationError
 from runtime.llm import AssistantMessage, CreateResult, LLMMessage, SystemMessage, UserMessage
 from runtime.messages import BaseChatMessage, ModelClientStreamingChunkEvent
 from runtime.model_clients.base import ChatCompletionClient
-from runtime.teams.base import BaseGroupChat, RunControl, Seat
+from runtime.teams.base import BaseGroupChat, Seat
+from runtime.teams.run_control import RunControl
 
 __all__ = ["DEFAULT_SELECTOR_PROMPT", "SelectorGroupChat"]
 

@@ -9,7 +9,8 @@ from runtime.agents.base import BaseChatAgent
 from runtime.conditions import TerminationCondition
 from runtime.errors import ConfigurationError
 from runtime.messages import BaseChatMessage, HandoffMessage
-from runtime.teams.base import BaseGroupChat, RunControl, Seat
+from runtime.teams.base import BaseGroupChat, Seat
+from runtime.teams.run_control import RunControl
 
 __all__ = ["Swarm"]
 
