@@ -400,6 +400,11 @@ export function Builder({ urls }) {
     window.location.assign(`${urls.runPageBase}${run.id}/`);
   };
 
+  const selectFromCanvas = (key) => {
+    setSelected(key);
+    setTab("agent");
+  };
+
   const pickProblem = (path) => {
     const index = seatOfPath(path);
     if (index >= 0 && draft.agents[index]) {
@@ -463,10 +468,7 @@ export function Builder({ urls }) {
           draft={draft}
           models={models}
           selected={selected}
-          onSelect={(key) => {
-            setSelected(key);
-            setTab("agent");
-          }}
+          onSelect={selectFromCanvas}
           onMove={moveNode}
           onConnect={connect}
           onDeleteEdge={deleteEdge}
@@ -491,6 +493,21 @@ export function Builder({ urls }) {
             ))}
           </div>
           <div className="tab-panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+            {tab === "agent" && draft.agents.length > 0 && (
+              <nav className="seat-list" aria-label="Agents in seat order">
+                {draft.agents.map((item) => (
+                  <button
+                    key={item.key}
+                    type="button"
+                    className="small"
+                    aria-pressed={item.key === selected}
+                    onClick={() => setSelected(item.key)}
+                  >
+                    {item.name}
+                  </button>
+                ))}
+              </nav>
+            )}
             {tab === "agent" && (
               <Inspector
                 agent={agent}

@@ -186,9 +186,15 @@ export function Canvas({ draft, models, selected, onSelect, onMove, onConnect, o
     [draft, selectedEdge, positions],
   );
 
-  const handleNodesChange = useCallback((changes) => {
-    setNodes((current) => applyNodeChanges(changes, current));
-  }, []);
+  const handleNodesChange = useCallback(
+    (changes) => {
+      setNodes((current) => applyNodeChanges(changes, current));
+      // Keyboard selection (Tab to a node, then Enter) arrives here rather than as a click.
+      const picked = changes.find((change) => change.type === "select" && change.selected);
+      if (picked && picked.id !== selected) onSelect(picked.id);
+    },
+    [onSelect, selected],
+  );
 
   const handleEdgesChange = useCallback(
     (changes) => {
