@@ -15,6 +15,7 @@ const options = {
     run: "src/run/main.jsx",
     history: "src/history/main.jsx",
     teams: "src/teams/main.js",
+    models: "src/models/main.jsx",
   },
   outdir,
   bundle: true,

@@ -117,3 +117,14 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "runs_url": api_url("runs-list"),
     }
     return render(request, "web/run_list.html", context)
+
+
+@login_required
+def model_list(request: HttpRequest) -> HttpResponse:
+    """Models and credentials: where provider keys are entered and attached to models."""
+    context = {
+        "nav": "models",
+        "models_url": api_url("models-list"),
+        "credentials_url": api_url("credentials-list"),
+    }
+    return render(request, "web/model_list.html", context)

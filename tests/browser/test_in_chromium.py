@@ -334,3 +334,31 @@ def test_interjecting_and_reloading_while_a_run_is_busy(logged_in_page: Page) ->
     seqs = transcript_seqs(page)
     assert len(seqs) == len(set(seqs))
     assert seqs == sorted(seqs, key=int)
+
+
+def test_models_page_stores_a_key_without_ever_showing_it(logged_in_page: Page) -> None:
+    page = logged_in_page
+    page.get_by_role("link", name="Models", exact=True).click()
+    page.get_by_role("button", name="New credential").click()
+    page.get_by_label("Name", exact=True).fill("My OpenAI")
+    page.get_by_label("API key").fill("sk-test-never-shown-4242")
+    page.get_by_role("button", name="Save").click()
+    credentials = page.get_by_role("table", name="Credentials")
+    expect(credentials).to_contain_text("My OpenAI")
+    expect(credentials).to_contain_text("stored (hidden)")
+
+    page.get_by_role("button", name="New model").click()
+    page.get_by_label("Name", exact=True).fill("Mini")
+    page.get_by_label("Model name").fill("gpt-4o-mini")
+    page.get_by_label("Credential", exact=True).select_option(label="My OpenAI (OpenAI)")
+    page.get_by_label("Input $ / million tokens").fill("0.15")
+    page.get_by_role("button", name="Save").click()
+    models = page.get_by_role("table", name="Models")
+    expect(models.get_by_role("row", name=re.compile("Mini"))).to_contain_text("My OpenAI")
+
+    page.get_by_role("button", name="Edit credential My OpenAI").click()
+    expect(page.get_by_label("API key")).to_have_value("")
+    page.get_by_role("button", name="Cancel").click()
+    page.reload()
+    expect(page.get_by_role("table", name="Credentials")).to_contain_text("stored (hidden)")
+    assert "sk-test-never-shown-4242" not in page.content()

@@ -27,7 +27,7 @@ def run(owner, team: Team) -> Run:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["web-team-list", "web-run-list"])
+@pytest.mark.parametrize("name", ["web-team-list", "web-run-list", "web-model-list"])
 def test_pages_send_anonymous_visitors_to_the_login_page(anonymous_client: Client, name) -> None:
     response = anonymous_client.get(reverse(name))
     assert response.status_code == 302
@@ -106,3 +106,10 @@ def test_static_files_are_served_without_a_login(anonymous_client: Client) -> No
     response = anonymous_client.get("/static/css/roundtable.css")
     assert response.status_code == 200
     assert b"--accent" in b"".join(response.streaming_content)
+
+
+def test_models_page_hands_the_api_urls_to_javascript(owner_client: Client) -> None:
+    page = owner_client.get(reverse("web-model-list")).content.decode()
+    assert 'data-models-url="/api/models"' in page
+    assert 'data-credentials-url="/api/credentials"' in page
+    assert 'aria-current="page">Models<' in page
