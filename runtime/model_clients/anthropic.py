@@ -49,10 +49,10 @@ from runtime.llm import (
     ToolSchema,
     UserMessage,
 )
-from runtime.model_clients.base import ChatCompletionClient, ToolChoice, resolve_api_key
+from runtime.model_clients.base import ToolChoice, resolve_api_key
+from runtime.model_clients.provider import ProviderClient
 from runtime.model_clients.retry import (
     ProviderFailure,
-    RetryPolicy,
     TokenScope,
     call_with_retries,
     is_retryable_status,
@@ -322,7 +322,7 @@ class _StreamAssembly:
         return _build_result("".join(texts), "".join(thoughts), calls, self.stop_reason, usage)
 
 
-class AnthropicChatCompletionClient(ChatCompletionClient):
+class AnthropicChatCompletionClient(ProviderClient):
     """A Claude model behind Anthropic's Messages API.
 
     Extra keyword arguments (``top_p``, ``thinking``, ``stop_sequences``, ...) go with
@@ -346,20 +346,22 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
         default_headers: Mapping[str, str] | None = None,
         **create_args: Any,
     ) -> None:
-        if not model:
-            raise ConfigurationError("AnthropicChatCompletionClient needs a model name")
+        super().__init__(
+            model,
+            api_key=api_key,
+            base_url=base_url,
+            model_info=model_info,
+            default_model_info=default_model_info,
+            temperature=temperature,
+            max_retries=max_retries,
+            timeout=timeout,
+            retry_backoff=retry_backoff,
+            default_headers=default_headers,
+            create_args=create_args,
+        )
         if max_tokens < 1:
             raise ConfigurationError(f"max_tokens must be at least 1, got {max_tokens}")
-        self._model = model
-        self._api_key = api_key
-        self._base_url = base_url
         self._max_tokens = max_tokens
-        self._temperature = temperature
-        self._timeout = timeout
-        self._default_headers = dict(default_headers or {})
-        self._create_args = dict(create_args)
-        self._retry = RetryPolicy(max_retries=max_retries, backoff=retry_backoff)
-        self._model_info = ModelInfo(**{**default_model_info(model), **(model_info or {})})
         self._client = anthropic.AsyncAnthropic(
             api_key=resolve_api_key(
                 api_key,
@@ -372,79 +374,15 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
             max_retries=0,
             default_headers=self._default_headers or None,
         )
-        self._last_usage = RequestUsage()
-        self._total_usage = RequestUsage()
-
-    @property
-    def model(self) -> str:
-        """The model name sent with each request."""
-        return self._model
-
-    @property
-    def model_info(self) -> ModelInfo:
-        """Capabilities: defaults for Claude overridden by the ``model_info`` given."""
-        return self._model_info
-
-    @property
-    def api_key(self) -> str | None:
-        """The key given to the constructor (None when it comes from the environment)."""
-        return self._api_key
-
-    @property
-    def base_url(self) -> str | None:
-        """The API root, or None for Anthropic's own."""
-        return self._base_url
 
     @property
     def max_tokens(self) -> int:
         """Answer length limit (Anthropic requires one)."""
         return self._max_tokens
 
-    @property
-    def temperature(self) -> float | None:
-        """Sampling temperature (None: the API's default)."""
-        return self._temperature
-
-    @property
-    def max_retries(self) -> int:
-        """Retries after the first attempt on 429, 5xx, timeouts and connection errors."""
-        return self._retry.max_retries
-
-    @property
-    def retry_backoff(self) -> float:
-        """Base of the exponential backoff between retries, in seconds."""
-        return self._retry.backoff
-
-    @property
-    def timeout(self) -> float:
-        """Seconds one HTTP attempt may take."""
-        return self._timeout
-
-    @property
-    def default_headers(self) -> dict[str, str]:
-        """Extra HTTP headers sent with every request."""
-        return dict(self._default_headers)
-
-    @property
-    def create_args(self) -> dict[str, Any]:
-        """Extra request parameters given to the constructor."""
-        return dict(self._create_args)
-
-    def actual_usage(self) -> RequestUsage:
-        """Usage of the last call."""
-        return self._last_usage
-
-    def total_usage(self) -> RequestUsage:
-        """Usage summed over every call of this client."""
-        return self._total_usage
-
     async def close(self) -> None:
         """Close the HTTP connection pool."""
         await self._client.close()
-
-    def _record_usage(self, usage: RequestUsage) -> None:
-        self._last_usage = usage
-        self._total_usage = self._total_usage + usage
 
     def _request_args(
         self,

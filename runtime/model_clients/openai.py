@@ -27,7 +27,7 @@ from openai.types.chat import (
 from openai.types.completion_usage import CompletionUsage
 
 from runtime.cancellation import CancellationToken
-from runtime.errors import ConfigurationError, ModelResponseError
+from runtime.errors import ModelResponseError
 from runtime.llm import (
     AssistantMessage,
     CreateResult,
@@ -41,10 +41,10 @@ from runtime.llm import (
     ToolSchema,
     UserMessage,
 )
-from runtime.model_clients.base import ChatCompletionClient, ToolChoice, resolve_api_key
+from runtime.model_clients.base import ToolChoice, resolve_api_key
+from runtime.model_clients.provider import ProviderClient
 from runtime.model_clients.retry import (
     ProviderFailure,
-    RetryPolicy,
     TokenScope,
     call_with_retries,
     is_retryable_status,
@@ -240,7 +240,7 @@ class _PendingCall:
         )
 
 
-class OpenAIChatCompletionClient(ChatCompletionClient):
+class OpenAIChatCompletionClient(ProviderClient):
     """A model behind the OpenAI chat completions API (or a compatible server).
 
     ``model_info`` entries override the defaults guessed from the model name. Extra
@@ -269,20 +269,22 @@ class OpenAIChatCompletionClient(ChatCompletionClient):
         include_name_in_message: bool = True,
         **create_args: Any,
     ) -> None:
-        if not model:
-            raise ConfigurationError("OpenAIChatCompletionClient needs a model name")
-        self._model = model
-        self._api_key = api_key
-        self._base_url = base_url
-        self._temperature = temperature
+        super().__init__(
+            model,
+            api_key=api_key,
+            base_url=base_url,
+            model_info=model_info,
+            default_model_info=default_model_info,
+            temperature=temperature,
+            max_retries=max_retries,
+            timeout=timeout,
+            retry_backoff=retry_backoff,
+            default_headers=default_headers,
+            create_args=create_args,
+        )
         self._max_tokens = max_tokens
-        self._timeout = timeout
         self._organization = organization
-        self._default_headers = dict(default_headers or {})
         self._include_names = include_name_in_message
-        self._create_args = dict(create_args)
-        self._retry = RetryPolicy(max_retries=max_retries, backoff=retry_backoff)
-        self._model_info = ModelInfo(**{**default_model_info(model), **(model_info or {})})
         self._client = openai.AsyncOpenAI(
             api_key=resolve_api_key(
                 api_key, base_url, env_var="OPENAI_API_KEY", client="OpenAIChatCompletionClient"
@@ -293,33 +295,6 @@ class OpenAIChatCompletionClient(ChatCompletionClient):
             max_retries=0,
             default_headers=self._default_headers or None,
         )
-        self._last_usage = RequestUsage()
-        self._total_usage = RequestUsage()
-
-    @property
-    def model(self) -> str:
-        """The model name sent with each request."""
-        return self._model
-
-    @property
-    def model_info(self) -> ModelInfo:
-        """Capabilities: name-based defaults overridden by the ``model_info`` given."""
-        return self._model_info
-
-    @property
-    def api_key(self) -> str | None:
-        """The key given to the constructor (None when it comes from the environment)."""
-        return self._api_key
-
-    @property
-    def base_url(self) -> str | None:
-        """The API root, or None for OpenAI's own."""
-        return self._base_url
-
-    @property
-    def temperature(self) -> float | None:
-        """Sampling temperature sent with each request (None: the server's default)."""
-        return self._temperature
 
     @property
     def max_tokens(self) -> int | None:
@@ -327,55 +302,18 @@ class OpenAIChatCompletionClient(ChatCompletionClient):
         return self._max_tokens
 
     @property
-    def max_retries(self) -> int:
-        """Retries after the first attempt on 429, 5xx, timeouts and connection errors."""
-        return self._retry.max_retries
-
-    @property
-    def retry_backoff(self) -> float:
-        """Base of the exponential backoff between retries, in seconds."""
-        return self._retry.backoff
-
-    @property
-    def timeout(self) -> float:
-        """Seconds one HTTP attempt may take."""
-        return self._timeout
-
-    @property
     def organization(self) -> str | None:
         """The OpenAI organization header, if any."""
         return self._organization
-
-    @property
-    def default_headers(self) -> dict[str, str]:
-        """Extra HTTP headers sent with every request."""
-        return dict(self._default_headers)
 
     @property
     def include_name_in_message(self) -> bool:
         """Whether message sources are sent as the ``name`` field."""
         return self._include_names
 
-    @property
-    def create_args(self) -> dict[str, Any]:
-        """Extra request parameters given to the constructor."""
-        return dict(self._create_args)
-
-    def actual_usage(self) -> RequestUsage:
-        """Usage of the last call."""
-        return self._last_usage
-
-    def total_usage(self) -> RequestUsage:
-        """Usage summed over every call of this client."""
-        return self._total_usage
-
     async def close(self) -> None:
         """Close the HTTP connection pool."""
         await self._client.close()
-
-    def _record_usage(self, usage: RequestUsage) -> None:
-        self._last_usage = usage
-        self._total_usage = self._total_usage + usage
 
     def _request_args(
         self,
