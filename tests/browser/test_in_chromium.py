@@ -362,3 +362,16 @@ def test_models_page_stores_a_key_without_ever_showing_it(logged_in_page: Page) 
     page.reload()
     expect(page.get_by_role("table", name="Credentials")).to_contain_text("stored (hidden)")
     assert "sk-test-never-shown-4242" not in page.content()
+
+
+def test_a_run_stops_at_its_token_budget(logged_in_page: Page) -> None:
+    page = logged_in_page
+    page.get_by_role("link", name="Writer and critic", exact=True).click()
+    page.get_by_role("button", name="Run…").click()
+    page.get_by_label("Task").fill("Write until the money runs out")
+    page.get_by_label("Max tokens").fill("30")
+    page.get_by_role("button", name="Start run").click()
+    page.wait_for_url(RUN_URL)
+    expect(page.get_by_test_id("run-status")).to_have_text("Budget exhausted")
+    expect(page.get_by_test_id("stop-reason")).not_to_be_empty()
+    expect(page.get_by_label("Message from critic")).not_to_have_count(2)

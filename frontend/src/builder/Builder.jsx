@@ -127,6 +127,8 @@ function JsonTab({ draft, isReadOnly, onApply }) {
 
 function RunDialog({ dialogRef, onStart }) {
   const [task, setTask] = useState("");
+  const [budgetTokens, setBudgetTokens] = useState("");
+  const [budgetUsd, setBudgetUsd] = useState("");
   const [error, setError] = useState("");
   const [isStarting, setStarting] = useState(false);
   const submit = async (event) => {
@@ -134,7 +136,11 @@ function RunDialog({ dialogRef, onStart }) {
     setStarting(true);
     setError("");
     try {
-      await onStart(task.trim());
+      const budget = {
+        tokens: budgetTokens ? Number(budgetTokens) : null,
+        usd: budgetUsd ? Number(budgetUsd) : null,
+      };
+      await onStart(task.trim(), budget.tokens || budget.usd ? budget : null);
     } catch (problem) {
       setError(problem.message);
       setStarting(false);
@@ -155,6 +161,35 @@ function RunDialog({ dialogRef, onStart }) {
             onChange={(event) => setTask(event.target.value)}
           />
         </div>
+        <fieldset>
+          <legend>Budget (optional)</legend>
+          <div className="field-row">
+            <div className="field">
+              <label htmlFor="run-budget-tokens">Max tokens</label>
+              <input
+                id="run-budget-tokens"
+                type="number"
+                min={1}
+                value={budgetTokens}
+                onChange={(event) => setBudgetTokens(event.target.value)}
+              />
+            </div>
+            <div className="field">
+              <label htmlFor="run-budget-usd">Max cost (USD)</label>
+              <input
+                id="run-budget-usd"
+                type="number"
+                min={0}
+                step="any"
+                value={budgetUsd}
+                onChange={(event) => setBudgetUsd(event.target.value)}
+              />
+            </div>
+          </div>
+          <p className="hint small muted">
+            The run stops before a model call that would go past either limit.
+          </p>
+        </fieldset>
         {error && (
           <p className="error-text" role="alert">
             {error}
@@ -392,11 +427,10 @@ export function Builder({ urls }) {
     runDialog.current.showModal();
   };
 
-  const startRun = async (task) => {
-    const run = await requestJson(urls.runs, {
-      method: "POST",
-      body: { team: serverTeam.id, task },
-    });
+  const startRun = async (task, budget) => {
+    const body = { team: serverTeam.id, task };
+    if (budget) body.budget = budget;
+    const run = await requestJson(urls.runs, { method: "POST", body });
     window.location.assign(`${urls.runPageBase}${run.id}/`);
   };
 
