@@ -20,6 +20,7 @@ from runtime.testing import ScriptedModelClient
 if TYPE_CHECKING:
     from runtime.model_clients.anthropic import AnthropicChatCompletionClient
     from runtime.model_clients.openai import OpenAIChatCompletionClient
+    from runtime.model_clients.provider import ProviderClient
 
 # Internal: these kinds reach users through ComponentRegistry.default().
 __all__: list[str] = []
@@ -84,48 +85,68 @@ _OPENAI_CREATE_ARGS: Final = frozenset(
 )
 
 
-def _load_openai(reader: ConfigReader) -> OpenAIChatCompletionClient:
-    from runtime.model_clients.openai import OpenAIChatCompletionClient
-
-    create_args = {key: reader.raw(key) for key in _OPENAI_CREATE_ARGS if key in reader}
-    return OpenAIChatCompletionClient(
-        reader.text("model"),
+def _provider_settings(reader: ConfigReader, names: frozenset[str]) -> dict[str, Any]:
+    """The constructor arguments every SDK-backed client takes, plus its request
+    arguments among ``names``."""
+    settings: dict[str, Any] = {key: reader.raw(key) for key in names if key in reader}
+    settings.update(
         api_key=_api_key(reader),
         base_url=reader.text("base_url", None),
         model_info=_model_info(reader),
         temperature=reader.number("temperature", None),
-        max_tokens=reader.integer("max_tokens", None),
         max_retries=reader.integer("max_retries", 4),
         timeout=reader.number("timeout", 60.0),
         retry_backoff=reader.number("retry_backoff", 0.5),
-        organization=reader.text("organization", None),
         default_headers=reader.mapping("default_headers", None),
-        include_name_in_message=reader.flag("include_name_in_message", True),
-        **create_args,
     )
+    return settings
 
 
-def _dump_openai(client: OpenAIChatCompletionClient, writer: ConfigWriter) -> dict[str, Any]:
+def _provider_config(
+    client: ProviderClient,
+    writer: ConfigWriter,
+    names: frozenset[str],
+    specific: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The settings every SDK-backed client dumps, with ``specific`` ones of its kind and
+    its request arguments among ``names``."""
     config: dict[str, Any] = {
         "model": client.model,
         "api_key": _secret(client, writer),
         "base_url": client.base_url,
         "model_info": _model_info_config(client.model_info),
         "temperature": client.temperature,
-        "max_tokens": client.max_tokens,
         "max_retries": client.max_retries,
         "timeout": client.timeout,
-        "organization": client.organization,
+        **specific,
         "default_headers": client.default_headers or None,
     }
     if client.retry_backoff != 0.5:
         config["retry_backoff"] = client.retry_backoff
-    if not client.include_name_in_message:
-        config["include_name_in_message"] = False
-    for key, value in client.create_args.items():
-        if key in _OPENAI_CREATE_ARGS:
-            config[key] = value
+    config.update((key, value) for key, value in client.create_args.items() if key in names)
     return compact(config)
+
+
+def _load_openai(reader: ConfigReader) -> OpenAIChatCompletionClient:
+    from runtime.model_clients.openai import OpenAIChatCompletionClient
+
+    return OpenAIChatCompletionClient(
+        reader.text("model"),
+        max_tokens=reader.integer("max_tokens", None),
+        organization=reader.text("organization", None),
+        include_name_in_message=reader.flag("include_name_in_message", True),
+        **_provider_settings(reader, _OPENAI_CREATE_ARGS),
+    )
+
+
+def _dump_openai(client: OpenAIChatCompletionClient, writer: ConfigWriter) -> dict[str, Any]:
+    specific: dict[str, Any] = {
+        "max_tokens": client.max_tokens,
+        "organization": client.organization,
+    }
+    if not client.include_name_in_message:
+        specific["include_name_in_message"] = False
+    return _provider_config(client, writer, _OPENAI_CREATE_ARGS, specific)
 
 
 _ANTHROPIC_CREATE_ARGS: Final = frozenset({"top_p", "top_k", "stop_sequences", "metadata"})
@@ -134,40 +155,16 @@ _ANTHROPIC_CREATE_ARGS: Final = frozenset({"top_p", "top_k", "stop_sequences", "
 def _load_anthropic(reader: ConfigReader) -> AnthropicChatCompletionClient:
     from runtime.model_clients.anthropic import AnthropicChatCompletionClient
 
-    create_args = {key: reader.raw(key) for key in _ANTHROPIC_CREATE_ARGS if key in reader}
     return AnthropicChatCompletionClient(
         reader.text("model"),
-        api_key=_api_key(reader),
-        base_url=reader.text("base_url", None),
-        model_info=_model_info(reader),
-        temperature=reader.number("temperature", None),
         max_tokens=reader.integer("max_tokens", 4096),
-        max_retries=reader.integer("max_retries", 4),
-        timeout=reader.number("timeout", 60.0),
-        retry_backoff=reader.number("retry_backoff", 0.5),
-        default_headers=reader.mapping("default_headers", None),
-        **create_args,
+        **_provider_settings(reader, _ANTHROPIC_CREATE_ARGS),
     )
 
 
 def _dump_anthropic(client: AnthropicChatCompletionClient, writer: ConfigWriter) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "model": client.model,
-        "api_key": _secret(client, writer),
-        "base_url": client.base_url,
-        "model_info": _model_info_config(client.model_info),
-        "temperature": client.temperature,
-        "max_tokens": client.max_tokens,
-        "max_retries": client.max_retries,
-        "timeout": client.timeout,
-        "default_headers": client.default_headers or None,
-    }
-    if client.retry_backoff != 0.5:
-        config["retry_backoff"] = client.retry_backoff
-    for key, value in client.create_args.items():
-        if key in _ANTHROPIC_CREATE_ARGS:
-            config[key] = value
-    return compact(config)
+    specific = {"max_tokens": client.max_tokens}
+    return _provider_config(client, writer, _ANTHROPIC_CREATE_ARGS, specific)
 
 
 def _load_scripted(reader: ConfigReader) -> ScriptedModelClient:
