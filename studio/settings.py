@@ -65,10 +65,27 @@ def env_path(name: str, default: Path) -> Path:
     return path if path.is_absolute() else (BASE_DIR / path).resolve()
 
 
+def sqlite_database(path: Path) -> dict[str, object]:
+    """SQLite set up for a server with concurrent writers (runs write while requests do).
+
+    Write transactions start IMMEDIATE so two of them queue on the lock instead of one
+    failing with "database is locked"; WAL lets readers proceed while a run writes.
+    """
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+
+
 def database_from_url(url: str, data_dir: Path) -> dict[str, object]:
     """Turn DATABASE_URL into a Django DATABASES entry (PostgreSQL or SQLite)."""
     if not url:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": data_dir / "roundtable.sqlite3"}
+        return sqlite_database(data_dir / "roundtable.sqlite3")
     parts = urlsplit(url)
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         options = dict(parse_qsl(parts.query))
@@ -86,7 +103,7 @@ def database_from_url(url: str, data_dir: Path) -> dict[str, object]:
     if parts.scheme == "sqlite":
         name = unquote(url[len("sqlite://") :]).lstrip("/")
         path = Path("/" + name) if url.startswith("sqlite:////") else data_dir / name
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+        return sqlite_database(path)
     raise ImproperlyConfigured(
         f"DATABASE_URL must start with postgresql:// or sqlite://, not {parts.scheme}://."
     )

@@ -14,6 +14,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 
 from studio.errors import ServiceError
 from studio.runs import backends, services
@@ -94,6 +95,7 @@ class Command(BaseCommand):
         finally:
             if answering is not None:
                 answering.cancel()
+            await sync_to_async(connections.close_all)()
         return "unknown"
 
     async def answer(self, run_id: int, user: Any, request_id: str) -> None:
