@@ -193,16 +193,11 @@ class AssistantAgent(BaseChatAgent):
         last_calls: list[FunctionCall] = []
         last_results: list[FunctionExecutionResult] = []
         for _ in range(self._max_tool_iterations):
-            if stream_id is None:
-                result = await self._create(self._tool_schemas, "auto", cancellation_token)
-            else:
-                async for item in self._create_stream(
-                    self._tool_schemas, "auto", stream_id, cancellation_token
-                ):
-                    if isinstance(item, CreateResult):
-                        result = item
-                    else:
-                        yield item
+            async for item in self._ask("auto", stream_id, cancellation_token):
+                if isinstance(item, CreateResult):
+                    result = item
+                else:
+                    yield item
             assert result is not None
             if result.thought:
                 thought = self._thought(result.thought, stream_id)
@@ -256,16 +251,11 @@ class AssistantAgent(BaseChatAgent):
     ) -> AsyncGenerator[BaseMessage | Response, None]:
         """One more model call, tools shown but not allowed, for an answer in words."""
         result: CreateResult | None = None
-        if stream_id is None:
-            result = await self._create(self._tool_schemas, "none", cancellation_token)
-        else:
-            async for piece in self._create_stream(
-                self._tool_schemas, "none", stream_id, cancellation_token
-            ):
-                if isinstance(piece, CreateResult):
-                    result = piece
-                else:
-                    yield piece
+        async for piece in self._ask("none", stream_id, cancellation_token):
+            if isinstance(piece, CreateResult):
+                result = piece
+            else:
+                yield piece
         assert result is not None
         if not isinstance(result.content, str):
             raise ModelResponseError(
@@ -290,30 +280,26 @@ class AssistantAgent(BaseChatAgent):
             return list(self._context)
         return [self._system, *self._context]
 
-    async def _create(
+    async def _ask(
         self,
-        tools: Sequence[ToolSchema],
         tool_choice: ToolChoice,
-        cancellation_token: CancellationToken,
-    ) -> CreateResult:
-        return await self._model_client.create(
-            self._request(),
-            tools=tools,
-            tool_choice=tool_choice,
-            cancellation_token=cancellation_token,
-        )
-
-    async def _create_stream(
-        self,
-        tools: Sequence[ToolSchema],
-        tool_choice: ToolChoice,
-        stream_id: str,
+        stream_id: str | None,
         cancellation_token: CancellationToken,
     ) -> AsyncGenerator[ModelClientStreamingChunkEvent | CreateResult, None]:
+        """One model call: its text chunks as events when streaming, then its result."""
+        request = self._request()
+        if stream_id is None:
+            yield await self._model_client.create(
+                request,
+                tools=self._tool_schemas,
+                tool_choice=tool_choice,
+                cancellation_token=cancellation_token,
+            )
+            return
         result: CreateResult | None = None
         async for item in self._model_client.create_stream(
-            self._request(),
-            tools=tools,
+            request,
+            tools=self._tool_schemas,
             tool_choice=tool_choice,
             cancellation_token=cancellation_token,
         ):
