@@ -35,7 +35,11 @@ export function StatusBadge({ status }) {
 function reducer(state, action) {
   if (action.type === "event") return applyEvent(state, action.event);
   if (action.type === "local-error") {
-    return { ...state, items: [...state.items, { kind: "error", content: action.message }] };
+    return {
+      ...state,
+      errorCount: state.errorCount + 1,
+      items: [...state.items, { kind: "error", content: action.message }],
+    };
   }
   return state;
 }
@@ -174,7 +178,7 @@ function TranscriptItem({ item, humanNames, onFork }) {
   }
 }
 
-function InputBox({ pending, onSend }) {
+function InputBox({ pending, errorCount, onSend }) {
   const [text, setText] = useState("");
   const [isSending, setSending] = useState(false);
   const areaRef = useRef(null);
@@ -182,6 +186,7 @@ function InputBox({ pending, onSend }) {
     setSending(false);
     if (areaRef.current) areaRef.current.focus();
   }, [pending.requestId]);
+  useEffect(() => setSending(false), [errorCount]);
   const submit = async (event) => {
     event.preventDefault();
     setSending(true);
@@ -479,7 +484,11 @@ export function RunView({ config }) {
           )}
         </ol>
         {config.canSteer && state.pendingInput && !isFinal && (
-          <InputBox pending={state.pendingInput} onSend={sendInput} />
+          <InputBox
+            pending={state.pendingInput}
+            errorCount={state.errorCount}
+            onSend={sendInput}
+          />
         )}
         {config.canSteer && !isFinal && !state.pendingInput && (
           <Composer onInterject={interject} />

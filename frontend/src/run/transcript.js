@@ -22,6 +22,7 @@ export function initialTranscript(run = {}) {
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 },
     turns: {},
     people: new Set(),
+    errorCount: 0,
   };
 }
 

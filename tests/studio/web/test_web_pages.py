@@ -102,6 +102,7 @@ def test_run_history_keeps_the_filters_of_the_query_string(owner_client: Client,
     assert 'value="zebra"' in page
 
 
+@pytest.mark.django_db
 def test_static_files_are_served_without_a_login(anonymous_client: Client) -> None:
     response = anonymous_client.get("/static/css/roundtable.css")
     assert response.status_code == 200
