@@ -16,6 +16,7 @@ const options = {
     history: "src/history/main.jsx",
     teams: "src/teams/main.js",
     models: "src/models/main.jsx",
+    compare: "src/compare/main.jsx",
   },
   outdir,
   bundle: true,

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("teams/<int:pk>/", views.team_builder, name="web-team-builder"),
     path("runs/", views.run_list, name="web-run-list"),
     path("runs/<int:pk>/", views.run_detail, name="web-run-detail"),
+    path("runs/compare/", views.run_compare, name="web-run-compare"),
     path("models/", views.model_list, name="web-model-list"),
     re_path(r"^static/(?P<path>.+)$", serve, {"insecure": True}, name="web-static"),
 ]

@@ -4,17 +4,19 @@ reach them through data-* attributes."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from studio.runs import services as run_services
 from studio.runs.models import Run, Status
 from studio.teams.models import AgentKind, Team, TeamKind
+from studio.teams.services import diff_specs
 
 
 def api_url(name: str, **kwargs: Any) -> str:
@@ -128,3 +130,49 @@ def model_list(request: HttpRequest) -> HttpResponse:
         "credentials_url": api_url("credentials-list"),
     }
     return render(request, "web/model_list.html", context)
+
+
+def as_text(value: Any) -> str | None:
+    """A spec value as people read it: strings as they are, the rest as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def compare_summary(run: Run) -> dict[str, Any]:
+    """What the comparison page shows about one run before its events load."""
+    return {
+        "id": run.pk,
+        "team": run.team.name,
+        "version": run.team_version.number,
+        "task": run.task,
+        "status": run.status,
+        "stop_reason": run.stop_reason,
+        "total_tokens": run.total_tokens,
+        "cost_usd": run.cost_usd,
+        "events_url": api_url("runs-events", run_id=run.pk),
+        "page_url": reverse("web-run-detail", args=[run.pk]),
+    }
+
+
+@login_required
+def run_compare(request: HttpRequest) -> HttpResponse:
+    """Two runs side by side, with the differences between the team versions they ran."""
+    visible = Run.objects.visible_to(request.user).select_related("team", "team_version")
+    try:
+        ids = [int(request.GET["a"]), int(request.GET["b"])]
+    except (KeyError, ValueError):
+        raise Http404("Choose two runs to compare.") from None
+    first, second = (get_object_or_404(visible, pk=pk) for pk in ids)
+    changes = [
+        {"path": change["path"], "old": as_text(change["old"]), "new": as_text(change["new"])}
+        for change in diff_specs(first.team_version.spec, second.team_version.spec)
+    ]
+    context = {
+        "nav": "runs",
+        "runs": [first, second],
+        "summaries": [compare_summary(first), compare_summary(second)],
+        "changes": changes,
+        "same_version": first.team_version_id == second.team_version_id,
+    }
+    return render(request, "web/run_compare.html", context)

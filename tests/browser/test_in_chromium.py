@@ -375,3 +375,25 @@ def test_a_run_stops_at_its_token_budget(logged_in_page: Page) -> None:
     expect(page.get_by_test_id("run-status")).to_have_text("Budget exhausted")
     expect(page.get_by_test_id("stop-reason")).not_to_be_empty()
     expect(page.get_by_label("Message from critic")).not_to_have_count(2)
+
+
+def test_two_runs_compare_side_by_side(logged_in_page: Page) -> None:
+    page = logged_in_page
+    for task in ["First comparison task", "Second comparison task"]:
+        start_run(page, "Writer and critic", task)
+        expect(page.get_by_test_id("run-status")).to_have_text("Completed")
+
+    page.goto("/runs/?q=comparison")
+    rows = page.get_by_test_id("run-row")
+    expect(rows).to_have_count(2)
+    rows.nth(0).get_by_role("checkbox").check()
+    rows.nth(1).get_by_role("checkbox").check()
+    page.get_by_role("link", name="Compare selected runs").click()
+
+    expect(page.get_by_role("heading", name=re.compile("Compare runs"))).to_be_visible()
+    expect(page.get_by_text(re.compile("Both runs used Writer and critic version"))).to_be_visible()
+    transcripts = page.get_by_role("list", name=re.compile(r"Transcript of run \d+"))
+    expect(transcripts).to_have_count(2)
+    for index, task in enumerate(["Second comparison task", "First comparison task"]):
+        expect(transcripts.nth(index)).to_contain_text(task)
+        expect(transcripts.nth(index)).to_contain_text("Clear and short. APPROVE")

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { requestJson } from "../api.js";
-import { StatusBadge } from "../run/RunView.jsx";
+import { StatusBadge } from "../run/items.jsx";
 
 const PAGE_SIZE = 50;
 
@@ -27,8 +27,9 @@ function formatCost(value) {
  * The run list: reads the filter form (team, status, text), keeps the query string in step
  * so the page can be bookmarked, and pages through GET /api/runs.
  */
-export function RunHistory({ form, teams, runsUrl, runPageBase }) {
+export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
   const [runs, setRuns] = useState(null);
+  const [picked, setPicked] = useState([]);
   const [hasMore, setHasMore] = useState(false);
   const [error, setError] = useState("");
   const [isLoading, setLoading] = useState(false);
@@ -95,11 +96,32 @@ export function RunHistory({ form, teams, runsUrl, runPageBase }) {
   if (!runs.length) {
     return <p className="empty">No runs match. Open a team and press Run to start one.</p>;
   }
+  const togglePick = (id) =>
+    setPicked((current) =>
+      current.includes(id) ? current.filter((item) => item !== id) : [...current, id].slice(-2),
+    );
+  const compareHref =
+    picked.length === 2 ? `${compareUrl}?a=${picked[0]}&b=${picked[1]}` : undefined;
   return (
     <>
+      <p className="compare-bar">
+        <a
+          className={`button small${picked.length === 2 ? " primary" : ""}`}
+          href={compareHref}
+          aria-disabled={picked.length !== 2}
+        >
+          Compare selected runs
+        </a>
+        <span className="small muted">
+          {picked.length === 2 ? "" : "Tick two runs to compare them side by side."}
+        </span>
+      </p>
       <table className="list" aria-label="Runs" aria-busy={isLoading}>
         <thead>
           <tr>
+            <th scope="col">
+              <span className="visually-hidden">Compare</span>
+            </th>
             <th scope="col">Run</th>
             <th scope="col">Team</th>
             <th scope="col">Task</th>
@@ -112,6 +134,14 @@ export function RunHistory({ form, teams, runsUrl, runPageBase }) {
         <tbody>
           {runs.map((run) => (
             <tr key={run.id} data-testid="run-row">
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Compare run ${run.id}`}
+                  checked={picked.includes(run.id)}
+                  onChange={() => togglePick(run.id)}
+                />
+              </td>
               <td>
                 <a href={`${runPageBase}${run.id}/`}>#{run.id}</a>
                 {run.parent && <div className="small muted">fork of #{run.parent}</div>}

@@ -11,6 +11,7 @@ if (root && form) {
       teams={teams}
       runsUrl={root.dataset.runsUrl}
       runPageBase={root.dataset.runPageBase}
+      compareUrl={root.dataset.compareUrl}
     />,
   );
 }

@@ -114,3 +114,26 @@ def test_models_page_hands_the_api_urls_to_javascript(owner_client: Client) -> N
     assert 'data-models-url="/api/models"' in page
     assert 'data-credentials-url="/api/credentials"' in page
     assert 'aria-current="page">Models<' in page
+
+
+def test_compare_shows_what_changed_between_the_team_versions(
+    owner_client: Client, owner, team, run
+) -> None:
+    services.save_team(owner, {"max_turns": 7}, team)
+    later = Run.objects.create(
+        team=team, team_version=team.latest_version(), task="Again", started_by=owner
+    )
+    url = reverse("web-run-compare") + f"?a={run.pk}&b={later.pk}"
+    page = owner_client.get(url).content.decode()
+    assert "<code>max_turns</code>" in page
+    assert f'"events_url": "/api/runs/{later.pk}/events"' in page
+
+
+def test_compare_needs_two_runs_the_user_may_see(
+    owner_client: Client, stranger_client: Client, run
+) -> None:
+    url = reverse("web-run-compare")
+    assert owner_client.get(url + f"?a={run.pk}").status_code == 404
+    assert owner_client.get(url + f"?a={run.pk}&b=x").status_code == 404
+    assert stranger_client.get(url + f"?a={run.pk}&b={run.pk}").status_code == 404
+    assert owner_client.get(url + f"?a={run.pk}&b={run.pk}").status_code == 200
