@@ -115,7 +115,13 @@ class RunControl:
             if handle is not None:
                 handle.cancel()
         if self.interrupt is not None and self.task is not None and self.task.cancelling():
-            # the cancellation landed after the awaitable finished; absorb it here
+            # The cancellation landed after the awaitable finished without suspending, so it
+            # is still pending on the task: let it arrive here, where it is expected, rather
+            # than at the caller's next await (uncancel() alone does not withdraw it on 3.11).
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                pass
             self.task.uncancel()
             self._raise_interrupt()
         return result
