@@ -6,7 +6,7 @@ All are frozen dataclasses with ``to_dict()`` / ``from_dict()`` for lossless JSO
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -154,10 +154,6 @@ def load_llm_message(data: Mapping[str, Any]) -> LLMMessage:
             [FunctionExecutionResult.from_dict(r) for r in data["content"]]
         )
     raise ConfigurationError(f"unknown LLM message type {kind!r}")
-
-
-def dump_llm_messages(messages: Sequence[LLMMessage]) -> list[dict[str, Any]]:
-    return [m.to_dict() for m in messages]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -234,16 +234,6 @@ class UserInputRequestedEvent(BaseAgentEvent):
         return {"content": data.get("content", ""), "request_id": data["request_id"]}
 
 
-ChatMessage = TextMessage | StopMessage | HandoffMessage | ToolCallSummaryMessage
-AgentEvent = (
-    ToolCallRequestEvent
-    | ToolCallExecutionEvent
-    | ModelClientStreamingChunkEvent
-    | ThoughtEvent
-    | SelectSpeakerEvent
-    | UserInputRequestedEvent
-)
-
 MESSAGE_TYPES: dict[str, type[BaseMessage]] = {
     cls.type: cls
     for cls in (
@@ -289,14 +279,6 @@ def load_message(data: Mapping[str, Any]) -> BaseMessage:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"malformed {kind} message: {exc}") from exc
-
-
-def load_chat_message(data: Mapping[str, Any]) -> ChatMessage:
-    """Like :func:`load_message`, but only chat messages are accepted."""
-    message = load_message(data)
-    if not isinstance(message, BaseChatMessage):
-        raise ConfigurationError(f"{message.type} is an event, not a chat message")
-    return message  # type: ignore[return-value]  # every BaseChatMessage subclass is in ChatMessage
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,6 +212,7 @@ async def test_functional_termination_accepts_sync_and_async_predicates() -> Non
         return len(messages) > 1  # type: ignore[arg-type]
 
     sync_condition = FunctionalTermination(has_done)
+    assert sync_condition.func is has_done
     assert await sync_condition([text("no")]) is None
     stop = await sync_condition([text("done")])
     assert stop is not None and stop.content == "Functional termination condition met"
@@ -327,3 +328,42 @@ async def test_combined_deadlines_follow_the_first_or_the_last_clock() -> None:
 def test_conditions_reject_arguments_that_cannot_work(build) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigurationError):
         build()
+
+
+async def test_token_usage_termination_skips_messages_without_usage_and_keeps_counts_in_state() -> (
+    None
+):
+    condition = TokenUsageTermination(max_total_token=100)
+    used = TextMessage(content="x", source="a", models_usage=RequestUsage(30, 10))
+    assert await condition([text("no usage"), used]) is None
+    state = json.loads(json.dumps(condition.save_state()))
+    assert state == {"terminated": False, "prompt_tokens": 30, "completion_tokens": 10}
+    restored = TokenUsageTermination(max_total_token=100)
+    restored.load_state(state)
+    stop = await restored([TextMessage(content="y", source="a", models_usage=RequestUsage(50, 10))])
+    assert stop is not None
+    assert "total token count: 100" in stop.content
+
+
+async def test_token_usage_termination_counts_afresh_after_reset() -> None:
+    condition = TokenUsageTermination(max_prompt_token=20)
+    used = TextMessage(content="x", source="a", models_usage=RequestUsage(15, 0))
+    assert await condition([used]) is None
+    await condition.reset()
+    assert await condition([used]) is None
+    assert await condition([used]) is not None
+
+
+def test_timeout_termination_saved_before_its_run_started_has_used_no_time() -> None:
+    condition = TimeoutTermination(5)
+
+    assert condition.save_state() == {"terminated": False, "elapsed_seconds": 0.0}
+
+
+async def test_cost_termination_ignores_events_without_usage_and_saves_what_it_spent() -> None:
+    condition = CostTermination(1.0, prices={"m": (2.0, 0.0)})
+    used = TextMessage(
+        content="x", source="a", models_usage=RequestUsage(1000, 0), metadata={"model": "m"}
+    )
+    assert await condition([ThoughtEvent(content="hm", source="a"), used]) is None
+    assert condition.save_state() == {"terminated": False, "cost_usd": pytest.approx(0.002)}

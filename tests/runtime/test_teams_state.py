@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import pytest
 
 from runtime import (
     AssistantAgent,
+    BaseChatAgent,
+    BaseChatMessage,
+    BaseMessage,
+    CancellationToken,
     HandoffMessage,
     MaxMessageTermination,
     RequestUsage,
+    Response,
     RoundRobinGroupChat,
     StateError,
     TaskResult,
     TeamError,
     TextMentionTermination,
+    TextMessage,
 )
 from runtime.testing import RecordingSink, ScriptedModelClient
 from tests.runtime.scripted_agents import BlockingAgent, Handoff, ScriptedAgent
@@ -168,6 +175,18 @@ async def test_reset_forgets_the_conversation_and_every_agent() -> None:
             lambda s: s["thread"].append(["Nope", "id", "x", "2024-01-01T00:00:00Z", ""]),
             "cannot be read",
         ),
+        (
+            lambda s: s["thread"].append(["ThoughtEvent", "id", "x", "2024-01-01T00:00:00Z", ""]),
+            "holds an event",
+        ),
+        (
+            lambda s: s["interjections"].append({"type": "ThoughtEvent", "source": "x"}),
+            "not a chat message",
+        ),
+        (
+            lambda s: s["participants"]["a"]["state"]["llm_context"]["messages"].append(99),
+            "thread message 99, which is missing",
+        ),
     ],
 )
 async def test_unusable_state_is_a_state_error(change: Any, message: str) -> None:
@@ -191,3 +210,45 @@ async def test_state_cannot_be_loaded_while_running_but_can_be_saved() -> None:
     runner.cancel()
     with pytest.raises(asyncio.CancelledError):
         await runner
+
+
+async def test_context_entries_that_do_not_repeat_a_thread_message_are_stored_as_they_are() -> None:
+    agents = trio()
+    team = RoundRobinGroupChat(agents, max_turns=1)
+    await team.run(task="go")
+    own_entries: list[dict[str, Any]] = [
+        {"type": "SystemMessage", "content": "be brief"},
+        {"type": "AssistantMessage", "content": [{"id": "1", "name": "f"}], "source": "a"},
+        {"type": "UserMessage", "content": "said nowhere in the thread", "source": "user"},
+        {"type": "CustomEntry", "content": "go", "source": "user"},
+    ]
+    agents[0].context.extend(own_entries)
+    state = through_json(await team.save_state())
+    assert state["participants"]["a"]["state"]["llm_context"]["messages"][-4:] == own_entries
+    fresh = trio()
+    await RoundRobinGroupChat(fresh, max_turns=1).load_state(state)
+    assert fresh[0].context == agents[0].context
+
+
+class Echo(BaseChatAgent):
+    """Repeats the last message it heard; keeps no state beyond the base class's."""
+
+    async def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseMessage | Response, None]:
+        heard = messages[-1].content if messages else "nothing"
+        yield Response(chat_message=TextMessage(content=f"echo {heard}", source=self.name))
+
+    async def on_reset(self, cancellation_token: CancellationToken) -> None:
+        return None
+
+
+async def test_an_agent_without_a_model_context_round_trips_with_the_team() -> None:
+    team = RoundRobinGroupChat([Echo("echo", "Echoes."), ScriptedAgent("a")], max_turns=2)
+    await team.run(task="go")
+    state = through_json(await team.save_state())
+    assert state["participants"]["echo"]["state"] == {"type": "BaseState", "version": "1.0.0"}
+    restored = RoundRobinGroupChat([Echo("echo", "Echoes."), ScriptedAgent("a")], max_turns=1)
+    await restored.load_state(state)
+    result = await restored.run()
+    assert contents(result) == ["echo a 1"]
