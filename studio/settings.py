@@ -294,7 +294,8 @@ RUNS_MAX_ATTEMPTS = env_int("RUNS_MAX_ATTEMPTS", 5, minimum=1)
 # The human seat: park (release the worker) after the grace, time out after the limit.
 RUNS_INPUT_GRACE_SECONDS = env_int("RUNS_INPUT_GRACE_SECONDS", 60, minimum=0)
 RUNS_INPUT_TIMEOUT_SECONDS = env_int("RUNS_INPUT_TIMEOUT_SECONDS", 24 * 3600, minimum=1)
-# Checkpoint after a completed turn at most this often (teams with a human seat: always).
+# Checkpoint after a completed turn at most this often, and further apart as snapshots
+# grow (0: after every turn; teams with a human seat: always after every turn).
 RUNS_CHECKPOINT_INTERVAL_MS = env_int("RUNS_CHECKPOINT_INTERVAL_MS", 250, minimum=0)
 # A run that ignores stop for this long is terminated.
 RUNS_STOP_GRACE_SECONDS = env_int("RUNS_STOP_GRACE_SECONDS", 10, minimum=1)

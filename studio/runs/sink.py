@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 #: queued items beyond which ``emit`` waits for the flusher (backpressure)
 MAX_PENDING = 5000
+#: checkpoints are spaced at least this many times their own cost apart
+SNAPSHOT_SHARE = 20
 
 
 class StatefulTeam(Protocol):
@@ -112,6 +114,7 @@ class RunSink(EventSink):
         self._accountant = accountant
         self._checkpoint_interval = checkpoint_interval
         self._last_checkpoint_at = 0.0
+        self._snapshot_cost = 0.0
         self._on_input_requested = on_input_requested
         self._team: StatefulTeam | None = None
         self._pending: list[Pending] = []
@@ -161,8 +164,13 @@ class RunSink(EventSink):
 
     async def turn_completed(self, speaker: str) -> None:
         """Checkpoint after a turn (at most once per ``checkpoint_interval`` seconds)."""
-        now = time.monotonic()
-        if self.always_checkpoint or now - self._last_checkpoint_at >= self._checkpoint_interval:
+        # Snapshots grow with the conversation: space them so they take at most about
+        # 1/SNAPSHOT_SHARE of the run's time, never closer than the configured interval
+        # (an interval of 0 asks for every turn).
+        spacing = self._checkpoint_interval
+        if spacing > 0:
+            spacing = max(spacing, self._snapshot_cost * SNAPSHOT_SHARE)
+        if self.always_checkpoint or time.monotonic() - self._last_checkpoint_at >= spacing:
             await self.checkpoint()
 
     # --- the studio's own events ---
@@ -189,9 +197,12 @@ class RunSink(EventSink):
         """The team state as JSON text now (None without a team)."""
         if self._team is None:
             return None
+        started = time.monotonic()
         state = await self._team.save_state()
+        state_json = json.dumps(state, separators=(",", ":"))
         self._last_checkpoint_at = time.monotonic()
-        return json.dumps(state, separators=(",", ":"))
+        self._snapshot_cost = self._last_checkpoint_at - started
+        return state_json
 
     def queue_checkpoint(self, seq: int, state_json: str) -> None:
         """Write a snapshot taken earlier as the checkpoint covering ``seq``."""
@@ -254,10 +265,15 @@ class RunSink(EventSink):
         for item in batch:
             if isinstance(item, PendingRunUpdate):
                 changes.update(item.changes)
-        if events or checkpoints or changes:
+        final = bool(changes.get("finished_at"))
+        if events or changes or (checkpoints and final):
+            # A final status commits with the final checkpoint: a continued run needs it.
+            with_checkpoints = checkpoints if final else []
             await sync_to_async(persist_batch)(
-                self.run_id, self._lease, events, checkpoints, changes
+                self.run_id, self._lease, events, with_checkpoints, changes
             )
+            if final:
+                checkpoints = []
         envelopes = [
             item.envelope for item in batch if isinstance(item, PendingEvent | PendingChunk)
         ]
@@ -269,6 +285,10 @@ class RunSink(EventSink):
                 logger.exception("publishing events of run %s failed", self.run_id)
         if events:
             self.published_seq = events[-1].seq
+        if checkpoints:
+            # After publishing: a checkpoint is for resuming, nobody waits for it, and a
+            # crash before it is written only means resuming from the one before.
+            await sync_to_async(persist_batch)(self.run_id, self._lease, [], checkpoints, {})
 
 
 def persist_batch(

@@ -7,8 +7,7 @@ dies mid-run; the execution then resumes from the run's last checkpoint.
 
 from __future__ import annotations
 
-import asyncio
-
+from asgiref.sync import async_to_sync
 from celery import shared_task
 from celery.signals import worker_ready
 
@@ -24,7 +23,12 @@ from studio.runs.recovery import force_stop_if_active, sweep_runs
     ignore_result=True,
 )
 def execute_run_task(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
-    """Execute one run on a fresh event loop (the one sync-to-async bridge)."""
+    """Execute one run on a fresh event loop (the one sync-to-async bridge).
+
+    ``async_to_sync`` rather than ``asyncio.run``: the run's database calls then execute
+    in this worker thread with its own connection, so runs in a thread pool do not
+    queue behind one shared database thread.
+    """
     from studio.runs.execution import execute_run
 
     backend = backends.get_backend()
@@ -35,7 +39,7 @@ def execute_run_task(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
         finally:
             await backend.release()
 
-    asyncio.run(main())
+    async_to_sync(main)()
 
 
 @shared_task(name="runs.enforce_stop", ignore_result=True)
