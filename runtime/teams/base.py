@@ -204,14 +204,11 @@ class BaseGroupChat(abc.ABC):
         if status in TRANSITIONS[self._status]:
             self._status = status
             return
-        if self._status is TeamStatus.RUNNING:
-            raise TeamError(
-                f"team {self._name!r} is already running; wait for the run to end or cancel it"
-            )
+        # Only running and closed teams refuse a move: an idle team may run or close.
         if self._status is TeamStatus.CLOSED:
             raise TeamError(f"team {self._name!r} is closed; build a new team")
         raise TeamError(
-            f"team {self._name!r} cannot go from {self._status.value} to {status.value}"
+            f"team {self._name!r} is already running; wait for the run to end or cancel it"
         )
 
     def _require_idle(self, action: str) -> None:
@@ -286,7 +283,7 @@ class BaseGroupChat(abc.ABC):
                     yield item
             yield TaskResult(collected, control.stop_reason)
         finally:
-            control.is_finished = True
+            control.finish()
             self._turn = 0
             self._status = TeamStatus.IDLE
             if self._termination_condition is not None:

@@ -334,9 +334,7 @@ class GraphFlow(BaseGroupChat):
         return [self._seat_by_name[name] for name in speakers]
 
     def _after_turn(self, seat: Seat, said: list[BaseChatMessage]) -> None:
-        if not said:
-            return
-        message = said[-1]
+        message = said[-1]  # graph participants are agents: one chat message a turn
         for edge in self._graph.nodes[seat.name].edges:
             if not edge.check_condition(message):
                 continue

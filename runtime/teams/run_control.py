@@ -37,7 +37,6 @@ class RunControl:
     __slots__ = (
         "deadline",
         "interrupt",
-        "is_finished",
         "is_stepping",
         "pending_events",
         "sink",
@@ -53,14 +52,15 @@ class RunControl:
         self.deadline: float | None = None
         self.interrupt: str | None = None
         self.is_stepping = False
-        self.is_finished = False
         self.stop_reason: str | None = None
         self.pending_events: list[BaseMessage] = []
         token.add_callback(self._on_cancel)
 
+    def finish(self) -> None:
+        """The run is over: a later cancellation of the caller's token is none of its business."""
+        self.token.remove_callback(self._on_cancel)
+
     def _on_cancel(self) -> None:
-        if self.is_finished:
-            return
         self.interrupt = "cancelled"
         if self.is_stepping and self.task is not None:
             self.task.cancel()

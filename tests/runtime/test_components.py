@@ -561,6 +561,19 @@ def test_openai_request_arguments_survive_a_round_trip() -> None:
     assert loaded.base_url == "http://127.0.0.1:9/v1"
 
 
+def test_an_openai_client_that_sends_no_names_keeps_that_setting() -> None:
+    client = OpenAIChatCompletionClient(
+        "gpt-4o-mini", base_url="http://127.0.0.1:9/v1", include_name_in_message=False
+    )
+
+    document = dump_component(client)
+    loaded = load_component(document)
+
+    assert document["config"]["include_name_in_message"] is False
+    assert isinstance(loaded, OpenAIChatCompletionClient)
+    assert loaded.include_name_in_message is False
+
+
 def test_text_mention_sources_are_kept_unlike_in_autogen() -> None:
     condition = TextMentionTermination("STOP", sources=["critic"])
 

@@ -259,6 +259,22 @@ async def test_the_ready_queue_survives_saved_state() -> None:
     assert fresh["b"].heard == [["go", "a 1"]]
 
 
+async def test_a_state_without_routing_data_starts_from_the_graphs_start_nodes() -> None:
+    crew = agents("a", "b")
+    builder = chain(crew)
+    team = GraphFlow(builder.get_participants(), builder.build(), max_turns=1)
+    await team.run(task="go")
+    state = json.loads(json.dumps(await team.save_state()))
+    del state["manager"]
+    fresh = agents("a", "b")
+    fresh_builder = chain(fresh)
+    restored = GraphFlow(fresh_builder.get_participants(), fresh_builder.build())
+    await restored.load_state(state)
+    result = await restored.run()
+    assert speakers(result) == ["a", "b"]
+    assert result.stop_reason == COMPLETE
+
+
 def test_graph_validation_explains_what_is_wrong() -> None:
     a, b, c = ScriptedAgent("a"), ScriptedAgent("b"), ScriptedAgent("c")
     with pytest.raises(ConfigurationError, match="no nodes"):

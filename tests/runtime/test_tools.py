@@ -546,3 +546,25 @@ def test_handoffs_need_a_target_and_compare_by_value() -> None:
     assert Handoff("a") != "a"
     assert len({Handoff("a"), Handoff("a"), Handoff("b")}) == 2
     assert repr(Handoff("a")) == "Handoff(target='a', name='transfer_to_a')"
+
+
+async def test_a_call_that_finishes_within_its_timeout_returns_its_result() -> None:
+    tool = FunctionTool(add, timeout=5)
+
+    assert await tool.run_json({"a": 1, "b": 4}, CancellationToken()) == "5"
+
+
+async def test_flags_nulls_and_fixed_size_tuples_are_accepted_as_declared() -> None:
+    seen: dict[str, Any] = {}
+
+    def record(loud: bool, limit: int | None, pair: tuple[int, str]) -> str:
+        seen.update(loud=loud, limit=limit, pair=pair)
+        return "ok"
+
+    tool = FunctionTool(record)
+
+    assert (
+        await tool.run_json({"loud": False, "limit": None, "pair": [2, "b"]}, CancellationToken())
+        == "ok"
+    )
+    assert seen == {"loud": False, "limit": None, "pair": (2, "b")}
