@@ -62,6 +62,7 @@ def team_builder(request: HttpRequest, pk: int) -> HttpResponse:
         "runs_url": api_url("runs-create"),
         "run_page_base": reverse("web-run-list"),
         "builder_base": reverse("web-team-list") + "teams/",
+        "team_list_url": reverse("web-team-list"),
     }
     context = {"nav": "teams", "team": team, "urls": urls}
     return render(request, "web/team_builder.html", context)

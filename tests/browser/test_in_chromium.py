@@ -397,3 +397,32 @@ def test_two_runs_compare_side_by_side(logged_in_page: Page) -> None:
     for index, task in enumerate(["Second comparison task", "First comparison task"]):
         expect(transcripts.nth(index)).to_contain_text(task)
         expect(transcripts.nth(index)).to_contain_text("Clear and short. APPROVE")
+
+
+def test_versions_show_changes_restore_and_the_owner_deletes_the_team(
+    logged_in_page: Page,
+) -> None:
+    page = logged_in_page
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("link", name="Support triage", exact=True).click()
+    page.get_by_role("button", name="Make an editable copy").click()
+    expect(page.get_by_test_id("save-state")).to_have_text("All changes saved")
+    page.get_by_role("tab", name="Team").click()
+    page.get_by_label("Max turns").fill("9")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+
+    page.get_by_role("tab", name="Versions").click()
+    versions = page.get_by_role("list", name="Versions")
+    expect(versions.get_by_role("listitem")).to_have_count(2)
+    versions.get_by_role("button", name="Changes").first.click()
+    expect(versions).to_contain_text("max_turns")
+    versions.get_by_role("button", name="Restore v1").click()
+    expect(page.get_by_role("status").filter(has_text="Restored as version 3")).to_be_visible()
+    page.get_by_role("tab", name="Team").click()
+    expect(page.get_by_label("Max turns")).to_have_value("")
+
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_url(re.compile(r"/$"))
+    expect(page.get_by_role("link", name="Support triage (copy)")).to_have_count(0)
+    expect(page.get_by_role("link", name="Support triage", exact=True)).to_be_visible()

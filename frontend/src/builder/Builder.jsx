@@ -14,11 +14,13 @@ import {
 } from "./draft.js";
 import { Inspector } from "./Inspector.jsx";
 import { TeamSettings } from "./TeamSettings.jsx";
+import { Versions } from "./Versions.jsx";
 
 const TABS = [
   ["agent", "Agent"],
   ["team", "Team"],
   ["json", "JSON"],
+  ["versions", "Versions"],
   ["problems", "Problems"],
 ];
 
@@ -422,6 +424,17 @@ export function Builder({ urls }) {
     }
   };
 
+  const deleteTeam = async () => {
+    const question = `Delete "${serverTeam.name}" and all its runs? This cannot be undone.`;
+    if (!window.confirm(question)) return;
+    try {
+      await requestJson(urls.team, { method: "DELETE" });
+      window.location.assign(urls.teamList);
+    } catch (error) {
+      setNotice({ kind: "error", text: error.message });
+    }
+  };
+
   const openRun = async () => {
     if (isDirty && !isReadOnly && !(await save())) return;
     runDialog.current.showModal();
@@ -485,6 +498,11 @@ export function Builder({ urls }) {
         <a className="button" href={urls.exportAutogen} download>
           Export for AutoGen
         </a>
+        {serverTeam.role === "owner" && (
+          <button type="button" className="danger" onClick={deleteTeam} disabled={isBusy}>
+            Delete
+          </button>
+        )}
         <button type="button" className="primary" onClick={openRun} disabled={isBusy}>
           Run…
         </button>
@@ -572,6 +590,18 @@ export function Builder({ urls }) {
             )}
             {tab === "json" && (
               <JsonTab draft={draft} isReadOnly={isReadOnly} onApply={update} />
+            )}
+            {tab === "versions" && (
+              <Versions
+                url={`${urls.team}/versions`}
+                currentVersion={serverTeam.version}
+                canRestore={!isReadOnly}
+                isDirty={isDirty}
+                onRestored={async () => {
+                  const data = await reload();
+                  setNotice({ kind: "ok", text: `Restored as version ${data.team.version}.` });
+                }}
+              />
             )}
             {tab === "problems" && <Problems result={validation} onPick={pickProblem} />}
           </div>

@@ -18,6 +18,7 @@ if (root) {
     runs: data.runsUrl,
     runPageBase: data.runPageBase,
     builderBase: data.builderBase,
+    teamList: data.teamListUrl,
   };
   createRoot(root).render(<Builder urls={urls} />);
 }
