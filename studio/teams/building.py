@@ -206,13 +206,17 @@ class TeamBuilder:
                 participants,
                 model_client=self.model_client(selector["model"]),
                 allow_repeated_speaker=bool(selector.get("allow_repeated_speaker")),
+                emit_team_events=True,  # the run view shows who was picked and why
                 **options,
             )
         if kind == "swarm":
             return runtime_class("Swarm")(participants, **options)
         if kind == "graph":
             return runtime_class("GraphFlow")(
-                participants, graph=self.graph(spec, participants), **options
+                participants,
+                graph=self.graph(spec, participants),
+                emit_team_events=True,  # shows which nodes a fan-out activated
+                **options,
             )
         return runtime_class("RoundRobinGroupChat")(participants, **options)
 

@@ -108,3 +108,18 @@ async def test_swarm_demo_hands_off_to_billing(db) -> None:
     team = await abuild_team(demo("Support triage"))
     result = await team.run(task="I was charged twice.")
     assert result.messages[-1].source == "billing"
+
+
+async def test_selector_demo_reports_each_pick_as_a_speaker_event(db) -> None:
+    from studio.teams.building import abuild_team
+
+    team = await abuild_team(demo("Plan, code, test"))
+    result = await team.run(task="Add a health check endpoint.")
+    picks = [item for item in result.messages if item.type == "SelectSpeakerEvent"]
+    spoken = [
+        item.source
+        for item in result.messages
+        if item.type == "TextMessage" and item.source != "user"
+    ]
+    assert picks and spoken
+    assert [pick.content[0] for pick in picks][: len(spoken)] == spoken
