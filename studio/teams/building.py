@@ -11,8 +11,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import runtime
-from runtime import CreateResult, ToolRegistry
+from runtime import (
+    AndTerminationCondition,
+    AnthropicChatCompletionClient,
+    AssistantAgent,
+    ConfigurationError,
+    CostTermination,
+    CreateResult,
+    DiGraphBuilder,
+    ExternalTermination,
+    FunctionCallTermination,
+    GraphFlow,
+    HandoffTermination,
+    MaxMessageTermination,
+    OpenAIChatCompletionClient,
+    OrTerminationCondition,
+    RoundRobinGroupChat,
+    SelectorGroupChat,
+    SocietyOfMindAgent,
+    SourceMatchTermination,
+    StopMessageTermination,
+    Swarm,
+    TextMentionTermination,
+    TextMessageTermination,
+    TimeoutTermination,
+    TokenUsageTermination,
+    ToolRegistry,
+    UserProxyAgent,
+)
 from studio.teams.models import Credential, Provider
 from studio.teams.specs import iter_model_specs
 from studio.teams.tools import tool_registry
@@ -46,27 +72,20 @@ PARAMS_BY_PROVIDER = {
 # Ollama and friends ignore the key, but the SDK wants one.
 PLACEHOLDER_KEY = "not-needed"
 
-# Spec condition type -> runtime class name (an explicit allow-list).
+# Spec condition type -> runtime class (an explicit allow-list).
 CONDITION_CLASSES = {
-    "max_messages": "MaxMessageTermination",
-    "text_mention": "TextMentionTermination",
-    "token_usage": "TokenUsageTermination",
-    "timeout": "TimeoutTermination",
-    "handoff": "HandoffTermination",
-    "source_match": "SourceMatchTermination",
-    "external": "ExternalTermination",
-    "stop_message": "StopMessageTermination",
-    "function_call": "FunctionCallTermination",
-    "text_message": "TextMessageTermination",
-    "cost": "CostTermination",
+    "max_messages": MaxMessageTermination,
+    "text_mention": TextMentionTermination,
+    "token_usage": TokenUsageTermination,
+    "timeout": TimeoutTermination,
+    "handoff": HandoffTermination,
+    "source_match": SourceMatchTermination,
+    "external": ExternalTermination,
+    "stop_message": StopMessageTermination,
+    "function_call": FunctionCallTermination,
+    "text_message": TextMessageTermination,
+    "cost": CostTermination,
 }
-
-
-def runtime_class(name: str) -> Any:
-    """A class from the runtime's public API, by its exported name."""
-    if name not in runtime.__all__:
-        raise runtime.ConfigurationError(f"this runtime has no {name}")
-    return getattr(runtime, name)
 
 
 def scripted_reply(reply: Any) -> str | CreateResult:
@@ -100,7 +119,7 @@ class TeamBuilder:
         if credential_id not in self.credentials:
             credential = Credential.objects.filter(pk=credential_id).first()
             if credential is None:
-                raise runtime.ConfigurationError(
+                raise ConfigurationError(
                     f'model "{model.get("name")}": its credential no longer exists'
                 )
             self.credentials[credential_id] = credential
@@ -125,7 +144,7 @@ class TeamBuilder:
             key = self.api_key(model) or (
                 PLACEHOLDER_KEY if provider == Provider.OPENAI_COMPATIBLE else ""
             )
-            client = runtime_class("OpenAIChatCompletionClient")(
+            client = OpenAIChatCompletionClient(
                 model["model"],
                 api_key=key or None,
                 base_url=model.get("base_url") or None,
@@ -133,14 +152,14 @@ class TeamBuilder:
                 **params,
             )
         elif provider == Provider.ANTHROPIC:
-            client = runtime_class("AnthropicChatCompletionClient")(
+            client = AnthropicChatCompletionClient(
                 model["model"],
                 api_key=self.api_key(model) or None,
                 base_url=model.get("base_url") or None,
                 **params,
             )
         else:
-            raise runtime.ConfigurationError(f"unknown model provider {provider!r}")
+            raise ConfigurationError(f"unknown model provider {provider!r}")
         if self.wrap_model_client is not None:
             client = self.wrap_model_client(client, model)
         return client
@@ -152,14 +171,14 @@ class TeamBuilder:
             parts = [self.condition(item) for item in spec["conditions"]]
             if len(parts) == 1:
                 return parts[0]
-            name = "OrTerminationCondition" if kind == "or" else "AndTerminationCondition"
-            return runtime_class(name)(*parts)
+            combine = OrTerminationCondition if kind == "or" else AndTerminationCondition
+            return combine(*parts)
         args = {key: value for key, value in spec.items() if key != "type"}
         if kind == "token_usage":
             args = {key.removesuffix("s"): value for key, value in args.items()}
         if kind == "cost":
             args.setdefault("prices", self.prices)
-        return runtime_class(CONDITION_CLASSES[kind])(**args)
+        return CONDITION_CLASSES[kind](**args)
 
     def agent(self, spec: dict[str, Any]) -> Any:
         """One participant from its spec."""
@@ -170,14 +189,14 @@ class TeamBuilder:
             if spec.get(key)
         }
         if kind == "user_proxy":
-            return runtime_class("UserProxyAgent")(
+            return UserProxyAgent(
                 spec["name"], input_func=self.input_func, **_only(optional, "description")
             )
         if kind == "team":
             inner = self.team(spec["team"])
             client = self.model_client(spec["model"]) if spec.get("model") else None
-            return runtime_class("SocietyOfMindAgent")(spec["name"], inner, client, **optional)
-        return runtime_class("AssistantAgent")(
+            return SocietyOfMindAgent(spec["name"], inner, client, **optional)
+        return AssistantAgent(
             spec["name"],
             self.model_client(spec["model"]),
             tools=[self.tools.get(name) for name in spec.get("tools") or []],
@@ -202,7 +221,7 @@ class TeamBuilder:
             selector = spec.get("selector") or {}
             if selector.get("prompt"):
                 options["selector_prompt"] = selector["prompt"]
-            return runtime_class("SelectorGroupChat")(
+            return SelectorGroupChat(
                 participants,
                 model_client=self.model_client(selector["model"]),
                 allow_repeated_speaker=bool(selector.get("allow_repeated_speaker")),
@@ -210,20 +229,20 @@ class TeamBuilder:
                 **options,
             )
         if kind == "swarm":
-            return runtime_class("Swarm")(participants, **options)
+            return Swarm(participants, **options)
         if kind == "graph":
-            return runtime_class("GraphFlow")(
+            return GraphFlow(
                 participants,
                 graph=self.graph(spec, participants),
                 emit_team_events=True,  # shows which nodes a fan-out activated
                 **options,
             )
-        return runtime_class("RoundRobinGroupChat")(participants, **options)
+        return RoundRobinGroupChat(participants, **options)
 
     def graph(self, spec: dict[str, Any], participants: list[Any]) -> Any:
         """The directed graph of a graph team, its edges naming participants."""
         by_name = {agent.name: agent for agent in participants}
-        builder = runtime_class("DiGraphBuilder")()
+        builder = DiGraphBuilder()
         for agent in participants:
             builder.add_node(agent)
         for edge in (spec.get("graph") or {}).get("edges") or []:
