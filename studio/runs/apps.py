@@ -5,13 +5,15 @@ from typing import Any
 from django.apps import AppConfig
 from django.core.signals import request_started
 
+START_UID = "runs-start-backend"
+
 
 def start_backend(**kwargs: Any) -> None:
     """On the first request a server handles, let the backend do its start-up duties."""
     from studio.runs.backends import get_backend
 
     get_backend().ensure_started()
-    request_started.disconnect(start_backend)
+    request_started.disconnect(dispatch_uid=START_UID)
 
 
 class RunsConfig(AppConfig):
@@ -23,4 +25,4 @@ class RunsConfig(AppConfig):
 
     def ready(self) -> None:
         """Hook the backend's start-up onto the first request."""
-        request_started.connect(start_backend, dispatch_uid="runs-start-backend")
+        request_started.connect(start_backend, dispatch_uid=START_UID)

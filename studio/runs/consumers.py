@@ -59,6 +59,7 @@ class RunConsumer(AsyncWebsocketConsumer):
         return user if user is not None and user.is_authenticated else None
 
     async def may_watch(self) -> bool:
+        """Whether the user may see the run (strangers are refused like missing runs)."""
         try:
             await database_sync_to_async(services.get_run)(self.user, self.run_id)
         except ServiceError:
@@ -66,6 +67,7 @@ class RunConsumer(AsyncWebsocketConsumer):
         return True
 
     def after_seq(self) -> int:
+        """The ``after`` query parameter: the last seq the client already has."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         try:
             return max(int(query.get("after", ["0"])[0]), 0)
@@ -73,6 +75,7 @@ class RunConsumer(AsyncWebsocketConsumer):
             return 0
 
     async def relay_events(self, backend: backends.Backend, after: int) -> None:
+        """Send every event after ``after``, then keep following the run."""
         async for batch in follow_run(self.run_id, after, backend):
             for envelope in batch:
                 await self.send(text_data=json.dumps(envelope, separators=(",", ":")))
@@ -103,6 +106,7 @@ class RunConsumer(AsyncWebsocketConsumer):
         await self.handle(frame)
 
     async def handle(self, frame: dict[str, Any]) -> None:
+        """Answer a ping, or pass a steering frame to its service."""
         kind = frame.get("type")
         if kind == "ping":
             await self.send_json({"type": "pong"})

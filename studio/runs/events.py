@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -349,6 +349,3 @@ def searchable_text(event_type: str, data: dict[str, Any]) -> str:
     if event_type in SEARCHABLE_TYPES:
         return str(data.get("content", ""))
     return ""
-
-
-ClientFrameType = Literal["input", "stop", "interject", "ping"]

@@ -34,6 +34,7 @@ async def follow_run(
     """Yield batches of envelopes after seq ``after``, forever (cancel to stop)."""
     log = backend.log(run_id)
     last_seq = after
+    position = (after, 0)
     while True:
         while True:
             batch = await sync_to_async(persisted_after)(run_id, last_seq)
@@ -41,9 +42,12 @@ async def follow_run(
                 break
             last_seq = batch[-1]["seq"]
             yield batch
-        position = (last_seq, 0)
+        # Never step back: chunks after last_seq may have been sent already.
+        position = max(position, (last_seq, 0))
         while True:
             entries = await log.read(position, block)
+            if not entries:
+                break  # quiet for a while: check the database for anything not published
             fresh: list[dict[str, Any]] = []
             has_gap = False
             for envelope in entries:

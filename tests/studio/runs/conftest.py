@@ -16,6 +16,7 @@ from django.db import connections
 from django.test import Client
 
 from studio.runs import backends
+from studio.runs.events import validate_data
 from studio.runs.models import FINISHED_STATUSES, Run, RunEvent
 from studio.teams.models import Agent, AgentKind, ModelConfig, Provider, Role, Team, TeamMember
 from studio.teams.services import snapshot_team
@@ -142,8 +143,11 @@ async def wait_finished(run_id: int, limit: float = 10.0) -> Run:
 
 
 def transcript(run_id: int) -> list[RunEvent]:
-    """Every persisted event in seq order."""
-    return list(RunEvent.objects.filter(run_id=run_id).order_by("seq"))
+    """Every persisted event in seq order, each checked against its type's schema."""
+    events = list(RunEvent.objects.filter(run_id=run_id).order_by("seq"))
+    for event in events:
+        validate_data(event.type, event.data)
+    return events
 
 
 # --- websockets ---
