@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from runtime.agents.user_proxy import current_request_id
 from runtime.cancellation import CancellationToken
-from runtime.errors import ConfigurationError, InputError, ModelClientError
+from runtime.errors import ConfigurationError, InputError, ModelClientError, StateError
 from runtime.llm import CreateResult, LLMMessage, ModelInfo, RequestUsage, ToolSchema
 from runtime.model_clients.base import ChatCompletionClient, ToolChoice
 from runtime.sink import EventSink
@@ -124,6 +124,24 @@ class ScriptedModelClient(ChatCompletionClient):
         self._prompt_total = 0
         self._completion_total = 0
         self.calls.clear()
+
+    def save_state(self) -> dict[str, Any]:
+        """The position in the script, so a relaunched run gets the next reply, not the
+        first one again."""
+        return {"position": self._index}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Move to a saved position (absolute, so agents sharing this client may each
+        load the same state without skipping replies)."""
+        position = state.get("position", 0)
+        if not isinstance(position, int) or isinstance(position, bool):
+            raise StateError(f"scripted model state needs an integer position, got {position!r}")
+        if not 0 <= position <= len(self._replies):
+            raise StateError(
+                f"scripted model state is at reply {position}, but the script has "
+                f"{len(self._replies)}; load it into a client built from the same script"
+            )
+        self._index = position
 
     async def _wait(self, cancellation_token: CancellationToken | None) -> None:
         """Honour the token and the configured delay before a reply is taken."""

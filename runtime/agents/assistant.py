@@ -35,7 +35,7 @@ from runtime.messages import (
     ToolCallSummaryMessage,
     new_id,
 )
-from runtime.model_clients.base import ChatCompletionClient, ToolChoice
+from runtime.model_clients.base import ChatCompletionClient, ToolChoice, load_client_state
 from runtime.tools import FunctionTool, Handoff, as_tool
 
 __all__ = ["AssistantAgent"]
@@ -428,12 +428,17 @@ class AssistantAgent(BaseChatAgent):
         self._context.clear()
 
     async def save_state(self) -> dict[str, Any]:
-        """The history as JSON data, in AutoGen's ``AssistantAgentState`` shape."""
-        return {
+        """The history as JSON data, in AutoGen's ``AssistantAgentState`` shape, plus the
+        model client's state under ``"model_client"`` when it has any."""
+        state: dict[str, Any] = {
             "type": STATE_TYPE,
             "version": STATE_VERSION,
             "llm_context": {"messages": [message.to_dict() for message in self._context]},
         }
+        client_state = self._model_client.save_state()
+        if client_state:
+            state["model_client"] = client_state
+        return state
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Replace the history with one from :meth:`save_state` (or AutoGen's)."""
@@ -449,6 +454,7 @@ class AssistantAgent(BaseChatAgent):
             messages = [load_llm_message(data) for data in llm_context["messages"]]
         except (ConfigurationError, KeyError, TypeError) as exc:
             raise StateError(f"agent {self.name!r}: unreadable llm_context: {exc}") from exc
+        load_client_state(f"agent {self.name!r}", self._model_client, state)
         self._context = messages
 
 

@@ -23,7 +23,7 @@ from runtime.messages import (
     TaskResult,
     TextMessage,
 )
-from runtime.model_clients.base import ChatCompletionClient
+from runtime.model_clients.base import ChatCompletionClient, load_client_state
 from runtime.teams.base import STATE_VERSION as TEAM_STATE_VERSION
 from runtime.teams.base import BaseGroupChat, TeamStatus
 
@@ -196,12 +196,16 @@ class SocietyOfMindAgent(BaseChatAgent):
 
     async def save_state(self) -> dict[str, Any]:
         """The inner team's state and the remembered conversation, as JSON data."""
-        return {
+        state: dict[str, Any] = {
             "type": STATE_TYPE,
             "version": STATE_VERSION,
             "inner_team_state": await self._team.save_state(),
             "llm_context": {"messages": [message.to_dict() for message in self._context]},
         }
+        client_state = self._model_client.save_state() if self._model_client else {}
+        if client_state:
+            state["model_client"] = client_state
+        return state
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`save_state` data.
@@ -220,6 +224,8 @@ class SocietyOfMindAgent(BaseChatAgent):
             messages = [load_llm_message(data) for data in llm_context.get("messages") or ()]
         except (ConfigurationError, KeyError, TypeError, AttributeError) as exc:
             raise StateError(f"agent {self.name!r}: unreadable llm_context: {exc}") from exc
+        if self._model_client is not None:
+            load_client_state(f"agent {self.name!r}", self._model_client, state)
         self._context = messages
 
     async def close(self) -> None:

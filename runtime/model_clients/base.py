@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal
 
 from runtime.cancellation import CancellationToken
-from runtime.errors import ConfigurationError
+from runtime.errors import ConfigurationError, StateError
 from runtime.llm import CreateResult, LLMMessage, ModelInfo, RequestUsage, ToolSchema
 
 ToolChoice = Literal["auto", "required", "none"]
@@ -74,9 +74,35 @@ class ChatCompletionClient(abc.ABC):
             chars += len(str(tool))
         return chars // 4 + 1
 
+    def save_state(self) -> dict[str, Any]:
+        """What a fresh client needs to carry on where this one is, as JSON data.
+
+        Stateless clients (every provider client) have nothing to save: ``{}``. Agents and
+        teams put a non-empty state into their own, so a checkpoint restores it.
+        """
+        return {}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`save_state` data. Loading the same state twice is the same as
+        loading it once, so agents that share one client may each load it."""
+        return None
+
     async def close(self) -> None:
         """Release connections; the client is unusable afterwards."""
         return None
+
+
+def load_client_state(owner: str, client: ChatCompletionClient, state: Mapping[str, Any]) -> None:
+    """Give ``client`` the state ``owner`` saved for it under ``"model_client"``, if any.
+
+    A state without the key (older checkpoints, AutoGen's) leaves the client as it is.
+    """
+    client_state = state.get("model_client")
+    if client_state is None:
+        return
+    if not isinstance(client_state, Mapping):
+        raise StateError(f"{owner}: saved model_client state is not an object: {client_state!r}")
+    client.load_state(client_state)
 
 
 def resolve_api_key(api_key: str | None, base_url: str | None, *, env_var: str, client: str) -> str:

@@ -12,7 +12,7 @@ from runtime.conditions import TerminationCondition
 from runtime.errors import ConfigurationError
 from runtime.llm import AssistantMessage, CreateResult, LLMMessage, SystemMessage, UserMessage
 from runtime.messages import BaseChatMessage, ModelClientStreamingChunkEvent
-from runtime.model_clients.base import ChatCompletionClient
+from runtime.model_clients.base import ChatCompletionClient, load_client_state
 from runtime.teams.base import BaseGroupChat, Seat
 from runtime.teams.run_control import RunControl
 
@@ -234,11 +234,16 @@ class SelectorGroupChat(BaseGroupChat):
         self._history.clear()
 
     def _save_manager(self) -> dict[str, Any]:
-        return {"previous_speaker": self._previous_speaker}
+        state: dict[str, Any] = {"previous_speaker": self._previous_speaker}
+        client_state = self._model_client.save_state()
+        if client_state:
+            state["model_client"] = client_state
+        return state
 
     def _load_manager(self, state: Mapping[str, Any]) -> None:
         previous = state.get("previous_speaker")
         self._previous_speaker = previous if previous in self._seat_by_name else None
+        load_client_state(f"team {self._name!r}", self._model_client, state)
 
 
 def _mention_pattern(name: str) -> re.Pattern[str]:

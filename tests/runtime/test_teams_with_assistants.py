@@ -101,16 +101,14 @@ async def test_a_selector_team_of_assistants_resumes_from_saved_state() -> None:
             AssistantAgent("carol", ScriptedModelClient(["carol here"] * 3)),
         ]
 
-    team = SelectorGroupChat(
-        crew(), ScriptedModelClient(["bob"]), termination_condition=MaxMessageTermination(2)
-    )
+    def selector() -> ScriptedModelClient:
+        return ScriptedModelClient(["bob", "carol", "alice"])
+
+    team = SelectorGroupChat(crew(), selector(), termination_condition=MaxMessageTermination(2))
     await team.run(task="who first?")
     state = json.loads(json.dumps(await team.save_state()))
-    restored = SelectorGroupChat(
-        crew(),
-        ScriptedModelClient(["carol", "alice"]),
-        termination_condition=MaxMessageTermination(2),
-    )
+    # Built from the same script, the selector model goes on after its first pick.
+    restored = SelectorGroupChat(crew(), selector(), termination_condition=MaxMessageTermination(2))
     await restored.load_state(state)
     result = await restored.run()
     assert [m.source for m in result.messages] == ["carol", "alice"]
