@@ -7,6 +7,7 @@ SQLite in the data folder, no Redis, runs on the server's own event loop.
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -74,6 +75,10 @@ def sqlite_database(path: Path) -> dict[str, object]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
+        # Tests use a file rather than Django's in-memory default so that the Celery
+        # worker process the distributed tests start can open the same database; the
+        # process id keeps concurrent test sessions apart.
+        "TEST": {"NAME": Path(tempfile.gettempdir()) / f"roundtable-test-{os.getpid()}.sqlite3"},
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

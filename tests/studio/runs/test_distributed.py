@@ -1,7 +1,9 @@
 """The distributed backend with real parts: a redis-server and a Celery worker process.
 
-The worker must share the test database, so these tests need PostgreSQL
-(``DATABASE_URL``); on SQLite they are skipped.
+The worker shares the test database: on PostgreSQL it connects to it like the test
+process does; on SQLite the test database is a file (see the settings' TEST name) that it
+opens too. Every test is transactional, so what the test process writes is committed
+before the worker looks for it.
 """
 
 from __future__ import annotations
@@ -96,6 +98,10 @@ def redis_url() -> Iterator[str]:
 def database_url() -> str:
     """The test database as a URL the worker can use."""
     db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        if connection.creation.is_in_memory_db(db["NAME"]):
+            pytest.fail("the worker cannot open an in-memory test database: give it a file")
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
@@ -105,8 +111,6 @@ def worker(
     redis_url: str, django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process on the test database (prefork, two children)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker shares the test database: set DATABASE_URL to PostgreSQL")
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {
         **os.environ,
