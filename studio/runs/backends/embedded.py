@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from asgiref.sync import SyncToAsync
+from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
 
 from studio.runs.backends import Backend, Envelope, Inbox, LiveLog, Position
@@ -204,12 +204,33 @@ class EmbeddedBackend(Backend):
             self._inboxes.pop(run_id, None)
 
     def check_stop_later(self, run_id: int, delay: float) -> None:
-        """See :meth:`Backend.check_stop_later`: a timer thread."""
+        """See :meth:`Backend.check_stop_later`: a timer on the run's loop.
+
+        The timer belongs to the run's task and is dropped when the task ends, so a run
+        that obeyed the stop leaves nothing behind. A run with no task here has nothing
+        to terminate: a queued one honours the cancel flag when it starts, and a lost one
+        is the sweeper's.
+        """
+        task = self._running.get(run_id)
+        if task is None or task.done():
+            return
+
+        def arm() -> None:
+            if task.done():
+                return
+            timer = task.get_loop().call_later(delay, self._force_stop, run_id)
+            task.add_done_callback(lambda _: timer.cancel())
+
+        task.get_loop().call_soon_threadsafe(arm)
+
+    def _force_stop(self, run_id: int) -> None:
         from studio.runs.recovery import force_stop_if_active
 
-        timer = threading.Timer(delay, force_stop_if_active, args=(run_id,))
-        timer.daemon = True
-        timer.start()
+        enforcing = asyncio.get_running_loop().create_task(
+            sync_to_async(force_stop_if_active)(run_id), context=contextvars.Context()
+        )
+        self._tasks.add(enforcing)
+        enforcing.add_done_callback(self._tasks.discard)
 
     def terminate(self, run_id: int, task_id: str) -> None:
         """See :meth:`Backend.terminate`: cancel the run's asyncio task."""
