@@ -90,6 +90,7 @@ from runtime.teams import (
     Swarm,
     TeamStatus,
 )
+from runtime.teams.checkpoint import replace_message_content
 from runtime.teams.selector import DEFAULT_SELECTOR_PROMPT
 from runtime.tools import FunctionTool, Handoff, ToolRegistry
 
@@ -193,4 +194,5 @@ __all__ = [
     "dump_component",
     "load_component",
     "load_message",
+    "replace_message_content",
 ]

@@ -5,18 +5,23 @@ Agents' model contexts mostly repeat thread messages (as ``UserMessage`` for wha
 said and ``AssistantMessage`` for what the agent said itself); those entries are replaced
 by integer references into the thread and expanded again on load. An entry is replaced
 only when its expansion is exactly equal to it, so nothing is lost.
+
+:func:`replace_message_content` edits a message in such a state (to fork a conversation
+with a message changed), so callers need not know this format.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runtime.errors import StateError
 from runtime.messages import BaseChatMessage, load_message
 
-# Internal to the teams package: nothing here is public API.
-__all__: list[str] = []
+# Only replace_message_content is public (exported by ``runtime``); the rest serves the
+# teams package.
+__all__ = ["replace_message_content"]
 
 _COMMON_KEYS = ("type", "id", "source", "created_at", "content", "models_usage", "metadata")
 
@@ -140,3 +145,141 @@ def decode_message_dump(data: Mapping[str, Any]) -> BaseChatMessage:
     if not isinstance(message, BaseChatMessage):
         raise StateError("a queued interjection is not a chat message")
     return message
+
+
+# -- editing a saved state --------------------------------------------------------------
+
+_COPY_KINDS = ("UserMessage", "AssistantMessage")
+
+
+def replace_message_content(
+    state: Mapping[str, Any], message_id: str, content: str
+) -> dict[str, Any]:
+    """A copy of a team's saved state in which chat message ``message_id`` says ``content``.
+
+    This is how a conversation is forked with an edited message: the message changes
+    everywhere the state holds it, its thread row and every model-context entry that
+    copies or refers to it (of the agents that heard or said it, inside nested teams too),
+    and a queued interjection. Other messages with the same text keep theirs. ``state``
+    itself is left unchanged. Raises :class:`~runtime.errors.StateError` when ``state``
+    is not a saved team state or holds no message with that id.
+    """
+    edited, found = _replace_in_team(state, message_id, content)
+    if not found:
+        raise StateError(f"the saved team state holds no chat message with id {message_id!r}")
+    return edited
+
+
+def _replace_in_team(
+    state: Mapping[str, Any], message_id: str, content: str
+) -> tuple[dict[str, Any], bool]:
+    if state.get("type") != "TeamState":
+        raise StateError(f"not a saved team state (type {state.get('type')!r})")
+    rows: list[Any] = list(state.get("thread") or ())
+    index = next((i for i, row in enumerate(rows) if _is_row(row) and row[1] == message_id), None)
+    edited = dict(state)
+    found = index is not None
+    if index is not None:
+        edited["thread"] = [
+            [*row[:4], content, *row[5:]] if i == index else row for i, row in enumerate(rows)
+        ]
+    members: dict[str, Any] = {}
+    for name, entry in (state.get("participants") or {}).items():
+        if not isinstance(entry, Mapping):
+            raise StateError(f"saved state of participant {name!r} is not an object")
+        member, hit = _replace_in_member(entry.get("state"), rows, index, message_id, content)
+        members[name] = {**entry, "state": member}
+        found = found or hit
+    edited["participants"] = members
+    queued = []
+    for item in state.get("interjections") or ():
+        if isinstance(item, Mapping) and item.get("id") == message_id:
+            item, found = {**item, "content": content}, True
+        queued.append(item)
+    edited["interjections"] = queued
+    return edited, found
+
+
+def _is_row(row: Any) -> bool:
+    return isinstance(row, list) and len(row) >= 5
+
+
+def _replace_in_member(
+    state: Any, rows: list[Any], index: int | None, message_id: str, content: str
+) -> tuple[Any, bool]:
+    """Edit one participant's state: a nested team's, or an agent's model context (and
+    the state of the team inside a society-of-mind agent)."""
+    if not isinstance(state, Mapping):
+        return state, False
+    if state.get("type") == "TeamState":
+        return _replace_in_team(state, message_id, content)
+    edited = dict(state)
+    found = False
+    inner = state.get("inner_team_state")
+    if isinstance(inner, Mapping) and inner.get("type") == "TeamState":
+        edited["inner_team_state"], found = _replace_in_team(inner, message_id, content)
+    context = state.get("llm_context")
+    if index is not None and isinstance(context, Mapping):
+        messages = context.get("messages")
+        if isinstance(messages, list):
+            edited["llm_context"] = {
+                **context,
+                "messages": _replace_in_context(messages, rows, index, content),
+            }
+    return edited, found
+
+
+def _replace_in_context(
+    messages: list[Any], rows: list[Any], index: int, content: str
+) -> list[Any]:
+    """Edit the context entries that stand for thread message ``index``.
+
+    Text alone cannot tell two equal messages apart, so entries are matched to the thread
+    in order (an agent hears and says messages in thread order): each entry that copies
+    or refers to a thread message is taken to be the next thread message, at or after the
+    previous match, with its text and source.
+    """
+    keys = [(row[4], row[2]) if _is_row(row) and isinstance(row[4], str) else None for row in rows]
+    positions: dict[tuple[str, str], list[int]] = {}
+    for position, key in enumerate(keys):
+        if key is not None:
+            positions.setdefault(key, []).append(position)
+    edited: list[Any] = []
+    start = 0
+    for entry in messages:
+        key, kind = _entry_key(entry, keys)
+        candidates = positions.get(key, []) if key is not None else []
+        found = bisect_left(candidates, start)
+        match = candidates[found] if found < len(candidates) else None
+        if match is not None:
+            start = match + 1
+        if match == index:
+            if isinstance(entry, dict):
+                entry = {**entry, "content": content}
+            else:  # a reference, perhaps to an earlier equal message: point at this one
+                entry = index if kind == "UserMessage" else -1 - index
+        elif _refers_to(entry, index) and key is not None:
+            # refers to the edited row but stands for an equal, unedited message
+            entry = {"type": kind, "content": key[0], "source": key[1]}
+        edited.append(entry)
+    return edited
+
+
+def _entry_key(
+    entry: Any, keys: list[tuple[str, str] | None]
+) -> tuple[tuple[str, str] | None, str]:
+    """The (text, source) a context entry copies, and its kind; ``None`` for entries
+    (tool calls, results, system text) that copy no thread message."""
+    if isinstance(entry, int) and not isinstance(entry, bool):
+        position = entry if entry >= 0 else -1 - entry
+        key = keys[position] if position < len(keys) else None
+        return key, "UserMessage" if entry >= 0 else "AssistantMessage"
+    if isinstance(entry, Mapping) and entry.get("type") in _COPY_KINDS:
+        text, source = entry.get("content"), entry.get("source")
+        if isinstance(text, str) and isinstance(source, str):
+            return (text, source), str(entry["type"])
+    return None, ""
+
+
+def _refers_to(entry: Any, index: int) -> bool:
+    return isinstance(entry, int) and not isinstance(entry, bool) and entry in (index, -1 - index)
