@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
+from runtime import StateError, replace_message_content
 from studio.errors import Problem, ServiceError
 from studio.runs import backends
 from studio.runs.events import EventType
@@ -338,7 +339,7 @@ def fork_run(
     state = checkpoint.state
     data = dict(event.data)
     if edited_content is not None:
-        state = replace_message(state, data, event.source, edited_content)
+        state = edit_message_in_state(state, data.get("id"), edited_content)
         data.update(content=edited_content, edited=True)
     fork = Run.objects.create(
         team=parent.team,
@@ -380,29 +381,19 @@ def checkpoint_after_message(run_id: int, seq: int) -> Checkpoint:
     )
 
 
-def replace_message(state: Any, data: dict[str, Any], speaker: str, content: str) -> Any:
-    """A copy of ``state`` where the message ``data`` describes says ``content``."""
-    original = data.get("content")
-    message_id = data.get("id")
-
-    def rewrite(value: Any) -> Any:
-        if isinstance(value, list):
-            items = [rewrite(item) for item in value]
-            # The compact thread row: [type, id, source, created_at, content, ...].
-            if len(items) >= 5 and items[1] == message_id and items[4] == original:
-                items[4] = content
-            return items
-        if not isinstance(value, dict):
-            return value
-        copy = {key: rewrite(item) for key, item in value.items()}
-        if copy.get("content") == original and isinstance(original, str):
-            same_id = message_id is not None and copy.get("id") == message_id
-            same_speaker = "id" not in copy and copy.get("source") == speaker
-            if same_id or same_speaker:
-                copy["content"] = content
-        return copy
-
-    return rewrite(state)
+def edit_message_in_state(state: Any, message_id: Any, content: str) -> dict[str, Any]:
+    """A copy of a checkpoint's team state in which message ``message_id`` says ``content``."""
+    reason = "the message has no id to find it by"
+    if isinstance(message_id, str) and isinstance(state, dict):
+        try:
+            return replace_message_content(state, message_id, content)
+        except StateError as exc:
+            reason = str(exc)
+    raise ServiceError(
+        f"This message cannot be edited ({reason}); fork from it without an edit.",
+        status=409,
+        problems=[Problem("edited_content", "cannot be applied to this message")],
+    )
 
 
 def copy_transcript(

@@ -9,6 +9,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
+from runtime import AssistantAgent, AssistantMessage, RoundRobinGroupChat
+from runtime.testing import ScriptedModelClient
 from studio.errors import ServiceError
 from studio.runs import backends, services
 from studio.runs.backends.embedded import EmbeddedBackend
@@ -109,6 +111,25 @@ async def test_a_fork_continues_from_an_edited_message(owner: User) -> None:
     assert "The Danube, obviously." in checkpoint.state_json
     assert first_reply.data["content"] not in checkpoint.state_json
     assert any(e.type == "message" and e.seq > copied.seq for e in forked)
+
+
+async def test_a_fork_edits_only_the_chosen_one_of_two_equal_messages(owner: User) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=4)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Name a river")
+    await wait_finished(run.pk)
+    events = await sync_to_async(transcript)(run.pk)
+    first, second = [e for e in events if e.type == "message" and e.source == "writer"]
+    assert first.data["content"] == second.data["content"]
+    fork = await sync_to_async(services.fork_run)(
+        owner, run.pk, second.seq, edited_content="The Danube, obviously."
+    )
+    await wait_finished(fork.pk)
+    checkpoint = await Checkpoint.objects.filter(run_id=fork.pk).order_by("seq").afirst()
+    writer = AssistantAgent("writer", ScriptedModelClient([]))
+    critic = AssistantAgent("critic", ScriptedModelClient([]))
+    await RoundRobinGroupChat([writer, critic]).load_state(checkpoint.state)
+    said = [m.content for m in writer.model_context if isinstance(m, AssistantMessage)]
+    assert said == [first.data["content"], "The Danube, obviously."]
 
 
 async def test_forking_from_something_that_is_not_a_message_is_refused(owner: User) -> None:
