@@ -2,8 +2,8 @@
 
 ``/ws/runs/<id>/?after=SEQ``: authenticate (session cookie, or ``Authorization: Bearer``),
 authorise (watch; steering needs edit rights on the team or having started the run),
-then relay every event with seq > after. The Origin is checked by the ASGI stack
-(``AllowedHostsOriginValidator``). Frames in: ``input``, ``stop``, ``interject``,
+then relay every event with seq > after. The Origin is checked in front of the consumer
+by :class:`ScriptAwareOriginValidator`. Frames in: ``input``, ``stop``, ``interject``,
 ``ping``. A bad frame gets an error frame; the socket stays open.
 """
 
@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.security.websocket import OriginValidator
 from django.conf import settings
 
 from studio.accounts.auth import auser_from_bearer
@@ -25,6 +26,48 @@ from studio.runs import backends, services
 from studio.runs.streaming import follow_run
 
 ERROR_CODES = {400: "invalid", 403: "forbidden", 404: "not_found", 409: "conflict"}
+
+
+def bearer_token(scope: dict[str, Any]) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, or None without one.
+
+    A connection with such a header authenticates by it alone, never by its cookie.
+    """
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer":
+                return token.strip()
+    return None
+
+
+def has_origin(scope: dict[str, Any]) -> bool:
+    """Whether the handshake carries an Origin header."""
+    return any(name == b"origin" for name, _ in scope.get("headers", []))
+
+
+class ScriptAwareOriginValidator(OriginValidator):
+    """Refuse handshakes from origins outside ``ALLOWED_HOSTS``; let scripts in.
+
+    Browsers send an Origin with every websocket handshake and cannot add an
+    Authorization header to one, so a handshake with no Origin and a bearer token comes
+    from a script, which cross-site request forgery cannot ride on. Without an Origin
+    a cookie is not enough; with one, it must be allowed whatever the credentials.
+    Allowed origins default to ``ALLOWED_HOSTS``, as Channels' own validator has them.
+    """
+
+    def __init__(self, application: Any, allowed_origins: list[str] | None = None) -> None:
+        if allowed_origins is None:
+            allowed_origins = list(settings.ALLOWED_HOSTS)
+            if settings.DEBUG and not allowed_origins:
+                allowed_origins = ["localhost", "127.0.0.1", "[::1]"]
+        super().__init__(application, allowed_origins)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        """Pass scripts without an Origin straight on; check every other handshake."""
+        if scope["type"] == "websocket" and not has_origin(scope) and bearer_token(scope):
+            return await self.application(scope, receive, send)
+        return await super().__call__(scope, receive, send)
 
 
 class RunConsumer(AsyncWebsocketConsumer):
@@ -49,12 +92,10 @@ class RunConsumer(AsyncWebsocketConsumer):
         self.relay = asyncio.create_task(self.relay_events(backend, self.after_seq()))
 
     async def authenticate(self) -> Any:
-        """The session's user, or the bearer token's."""
-        for name, value in self.scope.get("headers", []):
-            if name == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer":
-                    return await auser_from_bearer(token.strip())
+        """The bearer token's user, or else the session's."""
+        token = bearer_token(self.scope)
+        if token is not None:
+            return await auser_from_bearer(token)
         user = self.scope.get("user")
         return user if user is not None and user.is_authenticated else None
 

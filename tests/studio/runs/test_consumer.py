@@ -105,6 +105,35 @@ async def test_a_script_watches_with_a_bearer_token(owner: User) -> None:
     assert frames[0]["seq"] == 1
 
 
+async def test_a_script_with_a_bearer_token_needs_no_origin(owner: User) -> None:
+    run_id = await start(owner, turns=2)
+    _, token = await sync_to_async(ApiToken.objects.issue)(owner)
+    connected, socket = await open_socket(run_id, origin=None, token=token)
+    assert connected
+    frames = await receive_until(socket, is_type("run.finished"))
+    await socket.disconnect()
+    assert frames[-1]["data"]["status"] == "completed"
+
+
+async def test_a_session_socket_without_an_origin_is_refused(owner: User) -> None:
+    run_id = await start(owner)
+    connected, _ = await open_socket(run_id, owner, origin=None)
+    assert not connected
+
+
+async def test_a_bad_token_without_an_origin_is_refused_despite_a_session(owner: User) -> None:
+    run_id = await start(owner)
+    connected, _ = await open_socket(run_id, owner, origin=None, token="not-a-token")
+    assert not connected
+
+
+async def test_a_bearer_token_from_a_foreign_origin_is_refused(owner: User) -> None:
+    run_id = await start(owner)
+    _, token = await sync_to_async(ApiToken.objects.issue)(owner)
+    connected, _ = await open_socket(run_id, origin=b"https://evil.example", token=token)
+    assert not connected
+
+
 async def test_a_viewer_may_watch_but_not_stop(owner: User, teammate: User) -> None:
     team = await sync_to_async(chatty_team)(owner, delay=0.2, shared_with={teammate: VIEWER})
     run = await sync_to_async(services.start_run)(owner, team.pk, "Keep going")
