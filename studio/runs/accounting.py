@@ -191,6 +191,14 @@ class BudgetedModelClient(ChatCompletionClient):
         """The wrapped client's estimate."""
         return self.inner.count_tokens(messages, tools=tools)
 
+    def save_state(self) -> dict[str, Any]:
+        """The wrapped client's state (a scripted model's place in its script)."""
+        return self.inner.save_state()
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore the wrapped client's state from a checkpoint."""
+        self.inner.load_state(state)
+
     async def close(self) -> None:
         """Close the wrapped client."""
         await self.inner.close()

@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 
 def human_team(owner: User) -> object:
-    # A fresh team is built on every launch, so a scripted model starts its script again.
+    # Checkpoints keep the scripted model's place, so a relaunch carries on with the script.
     model = scripted_model(owner, ["Tell me more."] * 4)
     return make_team(
         owner, [assistant(owner, "guide", model), human(owner, "traveller")], max_messages=4
@@ -125,8 +125,8 @@ async def test_a_fork_edits_only_the_chosen_one_of_two_equal_messages(owner: Use
     )
     await wait_finished(fork.pk)
     checkpoint = await Checkpoint.objects.filter(run_id=fork.pk).order_by("seq").afirst()
-    writer = AssistantAgent("writer", ScriptedModelClient([]))
-    critic = AssistantAgent("critic", ScriptedModelClient([]))
+    writer = AssistantAgent("writer", ScriptedModelClient(["unused"] * 10))
+    critic = AssistantAgent("critic", ScriptedModelClient(["unused"] * 10))
     await RoundRobinGroupChat([writer, critic]).load_state(checkpoint.state)
     said = [m.content for m in writer.model_context if isinstance(m, AssistantMessage)]
     assert said == [first.data["content"], "The Danube, obviously."]
@@ -251,3 +251,17 @@ async def test_an_embedded_server_restart_resumes_interrupted_runs(owner: User) 
     assert len({e.data["id"] for e in kept}) == 9
     resumed = next(e for e in events if e.type == "run.resumed")
     assert json.dumps(resumed.data)
+
+
+async def test_a_continued_run_picks_up_its_scripted_model_where_it_stopped(owner: User) -> None:
+    model = await sync_to_async(scripted_model)(owner, ["one", "two", "three", "four"])
+    writer = await sync_to_async(assistant)(owner, "writer", model)
+    team = await sync_to_async(make_team)(owner, [writer], max_messages=3)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Count")
+    await wait_finished(run.pk)
+    await sync_to_async(services.continue_run)(owner, run.pk, "Go on")
+    done = await wait_finished(run.pk)
+    assert done.status == Status.COMPLETED
+    events = await sync_to_async(transcript)(run.pk)
+    said = [e.data["content"] for e in events if e.type == "message" and e.source == "writer"]
+    assert said == ["one", "two", "three", "four"]
