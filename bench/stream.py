@@ -123,10 +123,19 @@ class Socket:
             opcode = first & 0x0F
             if opcode == 8:
                 return None
+            if opcode == 9:  # the server drops clients that leave its pings unanswered
+                self.send_control(0xA, payload)
+                continue
             if opcode in (0, 1):
                 parts.append(payload)
                 if first & 0x80:
                     return b"".join(parts).decode()
+
+    def send_control(self, opcode: int, payload: bytes) -> None:
+        """A short control frame, masked as every client frame must be."""
+        mask = os.urandom(4)
+        masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+        self.writer.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
 
     def close(self) -> None:
         self.writer.close()
