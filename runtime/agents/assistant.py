@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from runtime.agents.base import BaseChatAgent, Response
+from runtime.agents.encoded_context import EncodedContext
 from runtime.cancellation import CancellationToken
 from runtime.errors import ConfigurationError, ModelResponseError, StateError, ToolError
 from runtime.llm import (
@@ -123,6 +124,7 @@ class AssistantAgent(BaseChatAgent):
             {"model": model} if model else {}
         )
         self._context: list[LLMMessage] = []
+        self._encoded_context = EncodedContext()
 
     # -- configuration, readable under the constructor's names ---------------------------
 
@@ -426,14 +428,19 @@ class AssistantAgent(BaseChatAgent):
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
         """Forget the history."""
         self._context.clear()
+        self._encoded_context.clear()
 
     async def save_state(self) -> dict[str, Any]:
         """The history as JSON data, in AutoGen's ``AssistantAgentState`` shape, plus the
-        model client's state under ``"model_client"`` when it has any."""
+        model client's state under ``"model_client"`` when it has any.
+
+        Each history entry is dumped once: later saves return new lists holding the same
+        entry dicts, so treat the returned dicts as read-only (copy before changing one).
+        """
         state: dict[str, Any] = {
             "type": STATE_TYPE,
             "version": STATE_VERSION,
-            "llm_context": {"messages": [message.to_dict() for message in self._context]},
+            "llm_context": {"messages": self._encoded_context.dump(self._context)},
         }
         client_state = self._model_client.save_state()
         if client_state:
@@ -456,6 +463,7 @@ class AssistantAgent(BaseChatAgent):
             raise StateError(f"agent {self.name!r}: unreadable llm_context: {exc}") from exc
         load_client_state(f"agent {self.name!r}", self._model_client, state)
         self._context = messages
+        self._encoded_context.clear()
 
 
 def _error(call: FunctionCall, content: str) -> FunctionExecutionResult:

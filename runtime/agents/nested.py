@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from runtime.agents.base import BaseChatAgent, Response
+from runtime.agents.encoded_context import EncodedContext
 from runtime.cancellation import CancellationToken
 from runtime.errors import ConfigurationError, ModelResponseError, StateError
 from runtime.llm import (
@@ -88,6 +89,7 @@ class SocietyOfMindAgent(BaseChatAgent):
             {"model": model} if model else {}
         )
         self._context: list[LLMMessage] = []
+        self._encoded_context = EncodedContext()
 
     @property
     def team(self) -> BaseGroupChat:
@@ -192,15 +194,20 @@ class SocietyOfMindAgent(BaseChatAgent):
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
         """Forget the conversation and reset the inner team."""
         self._context.clear()
+        self._encoded_context.clear()
         await self._team.reset()
 
     async def save_state(self) -> dict[str, Any]:
-        """The inner team's state and the remembered conversation, as JSON data."""
+        """The inner team's state and the remembered conversation, as JSON data.
+
+        Entries saved before are handed out again as the same dicts (each is dumped
+        once), so treat the returned dicts as read-only.
+        """
         state: dict[str, Any] = {
             "type": STATE_TYPE,
             "version": STATE_VERSION,
             "inner_team_state": await self._team.save_state(),
-            "llm_context": {"messages": [message.to_dict() for message in self._context]},
+            "llm_context": {"messages": self._encoded_context.dump(self._context)},
         }
         client_state = self._model_client.save_state() if self._model_client else {}
         if client_state:
@@ -227,6 +234,7 @@ class SocietyOfMindAgent(BaseChatAgent):
         if self._model_client is not None:
             load_client_state(f"agent {self.name!r}", self._model_client, state)
         self._context = messages
+        self._encoded_context.clear()
 
     async def close(self) -> None:
         """Close the inner team."""

@@ -1,0 +1,50 @@
+"""JSON dumps of an append-only model context, each entry dumped once.
+
+A team checkpoints after every turn, so an agent's ``save_state()`` runs once per message
+of the conversation; dumping the whole context each time would make a long run quadratic.
+Model messages are frozen and an agent's context only grows between resets and loads, so
+each entry's dict is made once and the same dict object is handed out by every later save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from runtime.llm import LLMMessage
+
+# Serves the agents package; nothing here is public API.
+__all__: list[str] = []
+
+
+class EncodedContext:
+    """The ``to_dict()`` of each message of a model context that is only appended to.
+
+    Call :meth:`clear` whenever the context is cleared or replaced. As a safety net a
+    context that no longer holds the last dumped message where it was is dumped afresh.
+    """
+
+    __slots__ = ("_dumps", "_last")
+
+    def __init__(self) -> None:
+        self._dumps: list[dict[str, Any]] = []
+        self._last: LLMMessage | None = None
+
+    def clear(self) -> None:
+        """Forget every dump (the context was cleared, replaced or rewritten)."""
+        self._dumps = []
+        self._last = None
+
+    def dump(self, context: Sequence[LLMMessage]) -> list[dict[str, Any]]:
+        """The dumps of all of ``context``, as a new list sharing the dicts of earlier calls.
+
+        Only messages appended since the previous call are dumped. The dicts are shared
+        between calls, so callers must not change them.
+        """
+        done = len(self._dumps)
+        if done > len(context) or (done and context[done - 1] is not self._last):
+            self.clear()
+            done = 0
+        self._dumps.extend(message.to_dict() for message in context[done:])
+        self._last = context[-1] if context else None
+        return list(self._dumps)
