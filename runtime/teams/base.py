@@ -540,14 +540,23 @@ class BaseGroupChat(abc.ABC):
 
     async def save_state(self) -> dict[str, Any]:
         """The conversation as JSON data: the thread once, and per participant its own
-        state and how far it has read; plus the next speaker and condition counters."""
+        state and how far it has read; plus the next speaker and condition counters.
+
+        Built to be called after every turn: its cost follows what changed since the
+        previous save, not the length of the conversation. Every list in the result is
+        new (change them freely), but thread rows and model-context entries saved before
+        are the same objects as in the previous result, so an unchanged prefix can be
+        told by identity (``old[i] is new[i]``). Treat those rows and entries, and the
+        dicts inside them, as read-only: copy one before changing it.
+        """
         rows = self._archive.update(self._thread)
         members: dict[str, Any] = {}
         for seat in self._seats:
             if isinstance(seat.member, BaseGroupChat):
                 state = await seat.member.save_state()
             else:
-                state = self._archive.pack_agent_state(await seat.member.save_state())
+                saved = await seat.member.save_state()
+                state = self._archive.pack_agent_state(saved, seat.name)
             members[seat.name] = {"read": seat.read, "state": state}
         condition = self._termination_condition
         return {

@@ -69,52 +69,126 @@ def decode_message(row: Sequence[Any]) -> BaseChatMessage:
 
 
 class ThreadArchive:
-    """Encoded rows and a (content, source) index of a growing thread, built incrementally."""
+    """Encoded rows and a (content, source) index of a growing thread, built incrementally.
 
-    __slots__ = ("_keys", "_rows")
+    Saving after every turn must cost what changed since the previous save, not the whole
+    history: rows are encoded once, and each agent's packed model context is kept between
+    saves and extended with the entries the agent added (see :class:`PackedContext`).
+    """
+
+    __slots__ = ("_keys", "_packed", "_row_keys", "_rows")
 
     def __init__(self) -> None:
         self._rows: list[list[Any]] = []
-        self._keys: dict[tuple[str, str], int] = {}
+        self._row_keys: list[tuple[Any, str]] = []
+        self._keys: dict[tuple[Any, str], int] = {}
+        self._packed: dict[str, PackedContext] = {}
 
     def clear(self) -> None:
         self._rows.clear()
+        self._row_keys.clear()
         self._keys.clear()
+        self._packed.clear()
 
     def update(self, thread: Sequence[BaseChatMessage]) -> list[list[Any]]:
         """Encode messages not seen yet; return all rows (a new list sharing the rows)."""
         for index in range(len(self._rows), len(thread)):
             message = thread[index]
+            key = (message.content, message.source)
             self._rows.append(encode_message(message))
-            self._keys.setdefault((message.content, message.source), index)
+            self._row_keys.append(key)
+            self._keys.setdefault(key, index)
         return list(self._rows)
 
-    def pack_agent_state(self, state: Mapping[str, Any]) -> dict[str, Any]:
-        """Replace model-context entries that repeat thread messages by references."""
+    def pack_agent_state(
+        self, state: Mapping[str, Any], agent: str | None = None
+    ) -> dict[str, Any]:
+        """Replace model-context entries that repeat thread messages by references.
+
+        With ``agent`` (a name unique in the team) the packed context is kept and the next
+        call for that agent packs only the entries added since, provided the agent hands
+        out the earlier entries as the same objects again. Call :meth:`update` first.
+        """
         packed = dict(state)
         context = state.get("llm_context")
         if not isinstance(context, Mapping) or not isinstance(context.get("messages"), list):
             return packed
-        packed["llm_context"] = {
-            **context,
-            "messages": [self._reference(item) for item in context["messages"]],
-        }
+        entries: list[Any] = context["messages"]
+        if agent is None:
+            messages = [self._reference(item) for item in entries]
+        else:
+            cache = self._packed.get(agent)
+            if cache is None or not cache.is_prefix_of(entries):
+                cache = self._packed[agent] = PackedContext()
+            messages = self._extend(cache, entries)
+        packed["llm_context"] = {**context, "messages": messages}
         return packed
 
+    def _extend(self, cache: PackedContext, entries: list[Any]) -> list[Any]:
+        # Entries left as they were may turn into references once their message reaches
+        # the thread; only rows added since the last pack can do that.
+        if cache.waiting:
+            for index in range(cache.rows_seen, len(self._rows)):
+                key = self._row_keys[index]
+                if self._keys[key] == index and key in cache.waiting:
+                    for position in cache.waiting.pop(key):
+                        cache.packed[position] = self._reference(cache.source[position])
+        for position in range(len(cache.source), len(entries)):
+            item = entries[position]
+            reference = self._reference(item)
+            cache.source.append(item)
+            cache.packed.append(reference)
+            if reference is item and _is_copy(item):
+                cache.waiting.setdefault((item["content"], item["source"]), []).append(position)
+        cache.rows_seen = len(self._rows)
+        return list(cache.packed)
+
     def _reference(self, item: Any) -> Any:
-        if not isinstance(item, dict) or len(item) != 3:
+        if not _is_copy(item):
             return item
-        kind, content, source = item.get("type"), item.get("content"), item.get("source")
-        if not isinstance(content, str) or not isinstance(source, str):
-            return item
-        index = self._keys.get((content, source))
+        index = self._keys.get((item["content"], item["source"]))
         if index is None:
             return item
-        if kind == "UserMessage":
-            return index
-        if kind == "AssistantMessage":
-            return -1 - index
-        return item
+        return index if item["type"] == "UserMessage" else -1 - index
+
+
+def _is_copy(item: Any) -> bool:
+    """Whether a context entry has the shape of a thread message's copy."""
+    return (
+        isinstance(item, dict)
+        and len(item) == 3
+        and item.get("type") in ("UserMessage", "AssistantMessage")
+        and isinstance(item.get("content"), str)
+        and isinstance(item.get("source"), str)
+    )
+
+
+class PackedContext:
+    """One agent's packed model context, kept between saves.
+
+    ``source`` holds the entries as the agent gave them and ``packed`` the same entries
+    with references put in; ``waiting`` lists, by (content, source), the positions of
+    entries that copy no thread message yet.
+    """
+
+    __slots__ = ("packed", "rows_seen", "source", "waiting")
+
+    def __init__(self) -> None:
+        self.source: list[Any] = []
+        self.packed: list[Any] = []
+        self.waiting: dict[tuple[str, str], list[int]] = {}
+        self.rows_seen = 0
+
+    def is_prefix_of(self, entries: Sequence[Any]) -> bool:
+        """Whether ``entries`` starts with the entries packed so far, by identity.
+
+        Agents hand out an unchanged entry as the same object and a changed history as
+        new ones, so the first and last packed entries tell.
+        """
+        done = len(self.source)
+        if done > len(entries):
+            return False
+        return done == 0 or (entries[0] is self.source[0] and entries[done - 1] is self.source[-1])
 
 
 def unpack_agent_state(
