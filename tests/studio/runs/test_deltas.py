@@ -1,0 +1,164 @@
+"""The delta codec: growing JSON trees, encoded as appends and replacements."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from typing import Any
+
+import pytest
+
+from studio.runs.deltas import DeltaError, apply_delta, freeze, is_prefix, make_delta
+
+
+def round_trip(old: Any, new: Any) -> Any:
+    """Encode ``new`` against ``old`` through JSON text and apply it to a copy of ``old``."""
+    operations = json.loads(json.dumps(make_delta(old, new)))
+    return apply_delta(json.loads(json.dumps(old)), operations)
+
+
+def random_value(rng: random.Random, depth: int = 0) -> Any:
+    """A small random JSON value."""
+    choice = rng.randrange(7 if depth < 3 else 4)
+    if choice == 0:
+        return rng.randrange(-3, 4)
+    if choice == 1:
+        return rng.choice([True, False, None])
+    if choice == 2:
+        return rng.choice(["", "a", "bb", "1"])
+    if choice == 3:
+        return rng.choice([0.5, 1.0, 1])
+    if choice == 4:
+        return [random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    return {rng.choice("abcde"): random_value(rng, depth + 1) for _ in range(rng.randrange(4))}
+
+
+def mutate(rng: random.Random, tree: dict[str, Any]) -> dict[str, Any]:
+    """The next state: mostly appends to lists, sometimes replacements and removals.
+
+    Shares unchanged items with ``tree``, as an incremental ``save_state`` does.
+    """
+    new = {key: (list(value) if isinstance(value, list) else value) for key, value in tree.items()}
+    for _ in range(rng.randrange(1, 4)):
+        key = rng.choice("pqrstu")
+        action = rng.randrange(10)
+        current = new.get(key)
+        if action < 5 and isinstance(current, list):
+            current.extend(random_value(rng, 1) for _ in range(rng.randrange(1, 3)))
+        elif action < 6 and isinstance(current, list) and current:
+            current[rng.randrange(len(current))] = random_value(rng, 1)
+        elif action < 7 and isinstance(current, list) and current:
+            del current[rng.randrange(len(current)) :]
+        elif action < 8:
+            new.pop(key, None)
+        elif action < 9 and isinstance(current, dict):
+            new[key] = {**current, "nested": random_value(rng, 1)}
+        else:
+            new[key] = random_value(rng)
+    return new
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_sequences_of_appends_and_replacements_round_trip(seed: int) -> None:
+    rng = random.Random(seed)
+    state: dict[str, Any] = {"p": [], "q": {"nested": [1]}}
+    rebuilt = json.loads(json.dumps(state))
+    previous = freeze(state)
+    for _ in range(30):
+        state = mutate(rng, state)
+        operations = json.loads(json.dumps(make_delta(previous, state)))
+        rebuilt = apply_delta(rebuilt, operations)
+        assert json.dumps(rebuilt, sort_keys=True) == json.dumps(state, sort_keys=True)
+        previous = freeze(state)
+
+
+def test_a_grown_list_is_recorded_as_its_new_items_only() -> None:
+    old = {"thread": [[1, "a"], [2, "b"]]}
+    new = {"thread": [*old["thread"], [3, "c"]]}
+    assert make_delta(old, new) == [["a", ["thread"], [[3, "c"]]]]
+
+
+def test_nested_dicts_are_diffed_key_by_key() -> None:
+    old = {"participants": {"writer": {"read": 1, "context": [1]}, "critic": {"read": 0}}}
+    new = {"participants": {"writer": {"read": 2, "context": [1, 2]}, "critic": {"read": 0}}}
+    assert make_delta(old, new) == [
+        ["s", ["participants", "writer", "read"], 2],
+        ["a", ["participants", "writer", "context"], [2]],
+    ]
+    assert round_trip(old, new) == new
+
+
+def test_removed_and_added_keys_round_trip() -> None:
+    old = {"a": 1, "b": {"c": 2}}
+    new = {"b": {"d": 3}, "e": [4]}
+    assert make_delta(old, new) == [
+        ["d", ["a"]],
+        ["d", ["b", "c"]],
+        ["s", ["b", "d"], 3],
+        ["s", ["e"], [4]],
+    ]
+    assert round_trip(old, new) == new
+
+
+def test_a_list_that_lost_or_changed_items_is_replaced_whole() -> None:
+    assert make_delta({"x": [1, 2, 3]}, {"x": [1, 2]}) == [["s", ["x"], [1, 2]]]
+    assert make_delta({"x": [1, 2, 3]}, {"x": [1, 9, 3, 4]}) == [["s", ["x"], [1, 9, 3, 4]]]
+
+
+def test_equal_trees_give_an_empty_delta() -> None:
+    tree = {"a": [1, {"b": [2]}], "c": "d"}
+    assert make_delta(tree, copy.deepcopy(tree)) == []
+
+
+class Untouchable:
+    """A list item that fails when compared by value."""
+
+    def __eq__(self, other: object) -> bool:
+        raise AssertionError("compared by value although it is the same object")
+
+    __hash__ = object.__hash__
+
+
+def test_items_shared_between_states_are_not_compared_by_value() -> None:
+    items = [Untouchable() for _ in range(3)]
+    old = {"thread": items[:2]}
+    new = {"thread": list(items)}
+    assert make_delta(old, new) == [["a", ["thread"], [items[2]]]]
+
+
+def test_items_that_are_equal_copies_still_count_as_a_prefix() -> None:
+    old = {"context": [{"type": "UserMessage", "content": "hi"}, 3]}
+    new = {"context": [{"type": "UserMessage", "content": "hi"}, 3, -4]}
+    assert old["context"][0] is not new["context"][0]
+    assert make_delta(old, new) == [["a", ["context"], [-4]]]
+
+
+def test_numbers_and_booleans_are_different_values() -> None:
+    assert make_delta({"x": [1]}, {"x": [True]}) == [["s", ["x"], [True]]]
+    assert make_delta({"x": 1}, {"x": 1.0}) == [["s", ["x"], 1.0]]
+    assert not is_prefix([0], [False, 1])
+
+
+def test_a_whole_tree_of_another_type_is_set_at_the_root() -> None:
+    assert make_delta({"a": 1}, [1]) == [["s", [], [1]]]
+    assert round_trip({"a": 1}, [1]) == [1]
+    assert round_trip([1], [1, 2]) == [1, 2]
+
+
+def test_a_frozen_copy_stays_a_valid_base_when_the_caller_appends_in_place() -> None:
+    state = {"thread": [1, 2], "inner": {"context": [1]}}
+    base = freeze(state)
+    state["thread"].append(3)
+    state["inner"]["context"].append(2)
+    assert make_delta(base, state) == [
+        ["a", ["thread"], [3]],
+        ["a", ["inner", "context"], [2]],
+    ]
+
+
+def test_a_delta_that_does_not_fit_its_base_is_refused() -> None:
+    with pytest.raises(DeltaError, match="does not fit"):
+        apply_delta({"a": 1}, [["a", ["missing"], [1]]])
+    with pytest.raises(DeltaError, match="unknown delta operation"):
+        apply_delta({"a": 1}, [["x", ["a"]]])
