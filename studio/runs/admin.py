@@ -42,5 +42,5 @@ class RunEventAdmin(admin.ModelAdmin):
 class CheckpointAdmin(admin.ModelAdmin):
     """Saved team states."""
 
-    list_display = ("run", "seq", "created_at")
+    list_display = ("run", "seq", "kind", "base_seq", "created_at")
     raw_id_fields = ("run",)

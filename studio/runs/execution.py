@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
 import logging
 import os
 import socket
@@ -211,7 +210,7 @@ class Execution:
         self.sink.bind_team(self.team)
         self.sink.always_checkpoint = has_human_seat(claim.spec)
         if claim.checkpoint_state is not None:
-            await self.team.load_state(json.loads(claim.checkpoint_state))
+            await self.team.load_state(claim.checkpoint_state)
 
     def wrap_model_client(
         self, client: ChatCompletionClient, model_spec: dict[str, Any]
@@ -348,9 +347,9 @@ class Execution:
                 if not is_parked and await sync_to_async(leases.requeue)(self.run_id, lease):
                     self.backend.launch(self.run_id)
                 return
-            state_json = None
+            state = None
             if outcome.status == Status.COMPLETED:
-                state_json = await self.sink.snapshot()
+                state = await self.sink.snapshot()
             if outcome.error_code:
                 await self.sink.record(
                     EventType.ERROR, "", {"code": outcome.error_code, "message": outcome.reason}
@@ -366,8 +365,8 @@ class Execution:
                     "cost_usd": self.accountant.cost_usd,
                 },
             )
-            if state_json is not None:
-                self.sink.queue_checkpoint(final_seq, state_json)
+            if state is not None:
+                self.sink.queue_checkpoint(final_seq, state)
             self.sink.update_run(**leases.finish_changes(str(outcome.status), outcome.reason))
             await self.sink.close()
         except Exception:

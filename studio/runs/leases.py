@@ -21,7 +21,8 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from studio.runs.models import Checkpoint, Run, RunEvent, Status
+from studio.runs import checkpoints
+from studio.runs.models import Run, RunEvent, Status
 
 
 class ClaimResult(enum.Enum):
@@ -41,7 +42,7 @@ class Claim:
     spec: dict[str, Any]
     next_seq: int
     checkpoint_seq: int
-    checkpoint_state: str | None
+    checkpoint_state: dict[str, Any] | None
     task: str | None
     pending_answer: dict[str, Any] | None
     budget_tokens: int | None
@@ -94,11 +95,11 @@ def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Clai
 def load_claim(run_id: int, lease: str, resume_reason: str) -> Claim:
     """Everything the executor needs, read once after claiming."""
     run = Run.objects.select_related("team_version").get(pk=run_id)
-    checkpoint = Checkpoint.objects.filter(run_id=run_id).order_by("-seq").first()
+    latest = checkpoints.state_at(run_id)
+    checkpoint_seq, checkpoint_state = latest or (0, None)
     last = RunEvent.objects.filter(run_id=run_id).order_by("-seq").values("seq").first()
-    checkpoint_seq = checkpoint.seq if checkpoint else 0
     task = None
-    if run.next_task and (checkpoint is None or checkpoint_seq <= run.next_task_after_seq):
+    if run.next_task and (latest is None or checkpoint_seq <= run.next_task_after_seq):
         task = run.next_task
     return Claim(
         run_id=run_id,
@@ -106,7 +107,7 @@ def load_claim(run_id: int, lease: str, resume_reason: str) -> Claim:
         spec=run.team_version.spec,
         next_seq=(last["seq"] if last else 0) + 1,
         checkpoint_seq=checkpoint_seq,
-        checkpoint_state=checkpoint.state_json if checkpoint else None,
+        checkpoint_state=checkpoint_state,
         task=task,
         pending_answer=run.pending_answer,
         budget_tokens=run.budget_tokens,

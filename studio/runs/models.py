@@ -7,7 +7,6 @@ never both believe they moved a run.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -186,12 +185,34 @@ class RunEvent(models.Model):
         return envelope
 
 
+class CheckpointKind(models.TextChoices):
+    """How a checkpoint holds the team state."""
+
+    FULL = "full", "full snapshot"
+    DELTA = "delta", "delta against the previous checkpoint"
+
+
 class Checkpoint(models.Model):
-    """The team's state after a completed turn; covers every event up to ``seq``."""
+    """The team's state after a completed turn; covers every event up to ``seq``.
+
+    A full checkpoint holds ``team.save_state()``; a delta holds the changes since the
+    checkpoint at ``prev_seq`` (see :mod:`studio.runs.checkpoints`, which reads both).
+    """
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="checkpoints")
     seq = models.PositiveIntegerField()
-    state_json = models.TextField(help_text="team.save_state() as JSON text.")
+    kind = models.CharField(
+        max_length=5, choices=CheckpointKind.choices, default=CheckpointKind.FULL
+    )
+    base_seq = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seq of the full checkpoint a delta builds on."
+    )
+    prev_seq = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seq of the checkpoint a delta applies to."
+    )
+    state_json = models.TextField(
+        help_text="team.save_state() as JSON text, or for a delta its operations."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -203,5 +224,7 @@ class Checkpoint(models.Model):
 
     @property
     def state(self) -> dict[str, Any]:
-        """The decoded team state."""
-        return json.loads(self.state_json)  # type: ignore[no-any-return]
+        """The team state this checkpoint stands for (a delta reads its chain: sync only)."""
+        from studio.runs.checkpoints import load_state
+
+        return load_state(self)  # type: ignore[no-any-return]

@@ -16,9 +16,16 @@ from django.utils import timezone
 
 from runtime import StateError, replace_message_content
 from studio.errors import Problem, ServiceError
-from studio.runs import backends
+from studio.runs import backends, checkpoints
 from studio.runs.events import EventType
-from studio.runs.models import FINISHED_STATUSES, Checkpoint, Run, RunEvent, Status
+from studio.runs.models import (
+    FINISHED_STATUSES,
+    Checkpoint,
+    CheckpointKind,
+    Run,
+    RunEvent,
+    Status,
+)
 from studio.runs.sink import write_events
 from studio.teams.models import Team
 from studio.teams.services import snapshot_team, validate_team
@@ -336,7 +343,7 @@ def fork_run(
             problems=[Problem("from_seq", "must be the seq of a message")],
         )
     checkpoint = checkpoint_after_message(run_id, from_seq)
-    state = checkpoint.state
+    state = checkpoints.load_state(checkpoint)
     data = dict(event.data)
     if edited_content is not None:
         state = edit_message_in_state(state, data.get("id"), edited_content)
@@ -356,7 +363,13 @@ def fork_run(
     )
     copied = copy_transcript(run_id, fork.pk, from_seq, edited=(from_seq, data))
     Run.objects.filter(pk=fork.pk).update(next_task_after_seq=copied)
-    Checkpoint.objects.create(run=fork, seq=copied, state_json=json.dumps(state))
+    Checkpoint.objects.create(
+        run=fork,
+        seq=copied,
+        kind=CheckpointKind.FULL,
+        base_seq=copied,
+        state_json=json.dumps(state),
+    )
     launch_on_commit(fork.pk)
     return fork
 

@@ -11,7 +11,6 @@ Streaming chunks skip the database and travel in order with the rest.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +25,7 @@ from django.utils import timezone
 from runtime import BaseAgentEvent, BaseChatMessage, BaseMessage, EventSink
 from studio.runs.accounting import Accountant
 from studio.runs.backends import Backend, LiveLog
+from studio.runs.checkpoints import CheckpointChain, EncodedCheckpoint
 from studio.runs.events import (
     EventType,
     describe_item,
@@ -70,21 +70,13 @@ class PendingChunk:
 
 
 @dataclass(slots=True)
-class PendingCheckpoint:
-    """A snapshot of the team state covering events up to ``seq``."""
-
-    seq: int
-    state_json: str
-
-
-@dataclass(slots=True)
 class PendingRunUpdate:
     """Column changes of the run, written with the events queued before them."""
 
     changes: dict[str, Any]
 
 
-Pending = PendingEvent | PendingChunk | PendingCheckpoint | PendingRunUpdate
+Pending = PendingEvent | PendingChunk | EncodedCheckpoint | PendingRunUpdate
 InputHook = Callable[[str], Awaitable[None]]
 
 
@@ -115,6 +107,7 @@ class RunSink(EventSink):
         self._checkpoint_interval = checkpoint_interval
         self._last_checkpoint_at = 0.0
         self._snapshot_cost = 0.0
+        self._chain = CheckpointChain()
         self._on_input_requested = on_input_requested
         self._team: StatefulTeam | None = None
         self._pending: list[Pending] = []
@@ -189,24 +182,26 @@ class RunSink(EventSink):
 
     async def checkpoint(self) -> None:
         """Snapshot the team state now, covering every event given out so far."""
-        state_json = await self.snapshot()
-        if state_json is not None:
-            self.queue_checkpoint(self._seq, state_json)
-
-    async def snapshot(self) -> str | None:
-        """The team state as JSON text now (None without a team)."""
-        if self._team is None:
-            return None
         started = time.monotonic()
-        state = await self._team.save_state()
-        state_json = json.dumps(state, separators=(",", ":"))
+        state = await self.snapshot()
+        if state is not None:
+            self.queue_checkpoint(self._seq, state)
         self._last_checkpoint_at = time.monotonic()
         self._snapshot_cost = self._last_checkpoint_at - started
-        return state_json
 
-    def queue_checkpoint(self, seq: int, state_json: str) -> None:
-        """Write a snapshot taken earlier as the checkpoint covering ``seq``."""
-        self._queue(PendingCheckpoint(seq, state_json))
+    async def snapshot(self) -> Any:
+        """The team state now (None without a team)."""
+        if self._team is None:
+            return None
+        return await self._team.save_state()
+
+    def queue_checkpoint(self, seq: int, state: Any) -> None:
+        """Write a snapshot taken earlier as the checkpoint covering ``seq``.
+
+        Checkpoints are encoded in the order they are queued, each as a delta against the
+        one before when that is worth it; the flusher writes them in the same order.
+        """
+        self._queue(self._chain.encode(seq, state))
 
     def update_run(self, **changes: Any) -> None:
         """Change the run's columns in the same transaction as the events queued so far."""
@@ -257,7 +252,7 @@ class RunSink(EventSink):
 
     async def _write(self, batch: list[Pending]) -> None:
         events = [item for item in batch if isinstance(item, PendingEvent)]
-        checkpoints = [item for item in batch if isinstance(item, PendingCheckpoint)]
+        checkpoints = [item for item in batch if isinstance(item, EncodedCheckpoint)]
         changes: dict[str, Any] = {}
         if self._accountant.is_dirty:
             changes.update(self._accountant.snapshot())
@@ -295,7 +290,7 @@ def persist_batch(
     run_id: int,
     lease: str,
     events: list[PendingEvent],
-    checkpoints: list[PendingCheckpoint],
+    checkpoints: list[EncodedCheckpoint],
     changes: dict[str, Any],
 ) -> None:
     """Write one batch in one transaction; a lost lease aborts it."""
@@ -312,10 +307,7 @@ def persist_batch(
             )
             for event in events
         )
-        Checkpoint.objects.bulk_create(
-            Checkpoint(run_id=run_id, seq=checkpoint.seq, state_json=checkpoint.state_json)
-            for checkpoint in checkpoints
-        )
+        Checkpoint.objects.bulk_create(checkpoint.to_model(run_id) for checkpoint in checkpoints)
         if changes:
             # Last, so a final status lands with the final events; the lease fences it.
             moved = Run.objects.filter(pk=run_id, lease=lease).update(**changes)

@@ -1,0 +1,137 @@
+"""Checkpoints written as full snapshots and deltas, and read back as full states."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import User
+
+from studio.runs import checkpoints, services
+from studio.runs.checkpoints import CheckpointChain, CheckpointError, state_at
+from studio.runs.models import Checkpoint, CheckpointKind, Run, Status
+from tests.studio.runs.conftest import chatty_team, wait_finished
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def team_state(turns: int) -> dict[str, Any]:
+    """A state shaped like a team's: a thread, contexts, and counters."""
+    return {
+        "type": "TeamState",
+        "thread": [["TextMessage", f"m{i}", "writer", "t", "x" * 40] for i in range(turns)],
+        "participants": {
+            "writer": {"read": turns, "state": {"llm_context": {"messages": list(range(turns))}}}
+        },
+        "turn": turns,
+    }
+
+
+def write(run: Run, chain: CheckpointChain, seq: int, state: Any) -> Checkpoint:
+    """Encode and save one checkpoint."""
+    row = chain.encode(seq, state).to_model(run.pk)
+    row.save()
+    return row
+
+
+@pytest.fixture
+def run(owner: User) -> Run:
+    team = chatty_team(owner, turns=2)
+    return Run.objects.create(team=team, team_version=team.versions.get(), task="t")
+
+
+def test_a_chain_writes_a_full_snapshot_then_deltas_that_rebuild_every_state(run: Run) -> None:
+    chain = CheckpointChain()
+    states = {seq: team_state(seq) for seq in range(10, 40)}
+    rows = [write(run, chain, seq, state) for seq, state in states.items()]
+    assert rows[0].kind == CheckpointKind.FULL
+    assert rows[1].kind == CheckpointKind.DELTA
+    assert (rows[1].base_seq, rows[1].prev_seq) == (10, 10)
+    for seq, state in states.items():
+        assert state_at(run.pk, seq) == (seq, state)
+    assert state_at(run.pk) == (39, states[39])
+
+
+def test_a_new_full_snapshot_starts_once_deltas_pass_half_of_the_last_one(run: Run) -> None:
+    chain = CheckpointChain()
+    rows = [write(run, chain, seq, team_state(seq)) for seq in range(1, 200)]
+    fulls = [row for row in rows if row.kind == CheckpointKind.FULL]
+    assert 3 < len(fulls) < 30
+    for full, following in pairwise(fulls):
+        deltas = [row for row in rows if full.seq < row.seq < following.seq]
+        size = sum(len(row.state_json) for row in deltas)
+        assert size <= len(full.state_json) / 2
+        assert all(row.base_seq == full.seq for row in deltas)
+
+
+def test_the_state_before_the_first_checkpoint_is_none(run: Run) -> None:
+    write(run, CheckpointChain(), 5, team_state(5))
+    assert state_at(run.pk, 4) is None
+    assert state_at(run.pk, 6) == (5, team_state(5))
+
+
+def test_a_checkpoint_written_before_deltas_existed_reads_as_a_full_state(run: Run) -> None:
+    checkpoint = Checkpoint.objects.create(run=run, seq=3, state_json=json.dumps(team_state(3)))
+    assert checkpoint.kind == CheckpointKind.FULL
+    assert checkpoint.base_seq is None
+    assert Checkpoint.objects.get(pk=checkpoint.pk).state == team_state(3)
+    assert state_at(run.pk) == (3, team_state(3))
+
+
+def test_the_state_property_of_a_delta_checkpoint_is_the_full_state(run: Run) -> None:
+    chain = CheckpointChain()
+    write(run, chain, 20, team_state(20))
+    delta = write(run, chain, 21, team_state(21))
+    assert delta.kind == CheckpointKind.DELTA
+    assert Checkpoint.objects.get(pk=delta.pk).state == team_state(21)
+
+
+def test_a_delta_whose_chain_lost_a_link_is_reported(run: Run) -> None:
+    chain = CheckpointChain()
+    kinds = [write(run, chain, seq, team_state(seq)).kind for seq in (20, 21, 22)]
+    assert kinds == [CheckpointKind.FULL, CheckpointKind.DELTA, CheckpointKind.DELTA]
+    Checkpoint.objects.filter(run=run, seq=21).delete()
+    with pytest.raises(CheckpointError, match="misses the checkpoint"):
+        state_at(run.pk, 22)
+
+
+def test_deltas_follow_their_own_chain_when_another_writer_interleaved(run: Run) -> None:
+    # An executor that lost its lease may still write a checkpoint between two of ours.
+    ours, stale = CheckpointChain(), CheckpointChain()
+    write(run, ours, 20, team_state(20))
+    write(run, stale, 21, {"type": "TeamState", "thread": ["stale"]})
+    assert write(run, ours, 22, team_state(22)).kind == CheckpointKind.DELTA
+    assert state_at(run.pk, 22) == (22, team_state(22))
+    assert state_at(run.pk, 21) == (21, {"type": "TeamState", "thread": ["stale"]})
+
+
+def bytes_written(turns: int) -> int:
+    """What a chain writes for a conversation of ``turns`` checkpoints."""
+    chain = CheckpointChain()
+    return sum(len(chain.encode(seq, team_state(seq)).state_json) for seq in range(1, turns))
+
+
+def test_the_bytes_written_grow_about_linearly_with_the_turns() -> None:
+    # Snapshots every turn would write four times as much for twice the turns.
+    assert bytes_written(800) < 2.4 * bytes_written(400)
+    assert bytes_written(800) < 10 * len(json.dumps(team_state(800), separators=(",", ":")))
+
+
+async def test_a_long_run_writes_deltas_and_continues_from_them(owner: User, settle: None) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=12)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Talk")
+    assert (await wait_finished(run.pk)).status == Status.COMPLETED
+    kinds = [row.kind async for row in Checkpoint.objects.filter(run=run).order_by("seq")]
+    assert kinds[0] == CheckpointKind.FULL
+    assert CheckpointKind.DELTA in kinds
+    seq, state = await sync_to_async(state_at)(run.pk)
+    assert len(state["thread"]) == 13
+    await sync_to_async(services.continue_run)(owner, run.pk, "More, please")
+    assert (await wait_finished(run.pk)).status == Status.COMPLETED
+    later = await sync_to_async(checkpoints.state_at)(run.pk)
+    assert later is not None and later[0] > seq
+    assert later[1]["thread"][:13] == state["thread"]
+    assert later[1]["thread"][13][4] == "More, please"
