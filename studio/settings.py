@@ -300,11 +300,10 @@ RUNS_MAX_ATTEMPTS = env_int("RUNS_MAX_ATTEMPTS", 5, minimum=1)
 RUNS_INPUT_GRACE_SECONDS = env_int("RUNS_INPUT_GRACE_SECONDS", 60, minimum=0)
 RUNS_INPUT_TIMEOUT_SECONDS = env_int("RUNS_INPUT_TIMEOUT_SECONDS", 24 * 3600, minimum=1)
 # A checkpoint is written after every completed agent turn (0, the default), so a run can
-# resume, or be forked, from any of its messages. Opt-in spacing for long, fast runs whose
-# snapshots get costly: a positive value checkpoints at most once per that many ms, and
-# further apart as snapshots grow (each then takes at most about 1/20 of the run's time).
-# Forking is then possible only from the messages that ended a checkpointed turn. Teams
-# with a human seat always checkpoint after every turn.
+# resume, or be forked, from any of its messages; checkpoints after the first are deltas,
+# so this stays cheap as a conversation grows. A positive value spaces them at least that
+# many ms apart (forking is then possible only from messages that ended a checkpointed
+# turn); teams with a human seat always checkpoint after every turn.
 RUNS_CHECKPOINT_INTERVAL_MS = env_int("RUNS_CHECKPOINT_INTERVAL_MS", 0, minimum=0)
 # A run that ignores stop for this long is terminated.
 RUNS_STOP_GRACE_SECONDS = env_int("RUNS_STOP_GRACE_SECONDS", 10, minimum=1)
