@@ -49,11 +49,17 @@ class RunQuerySet(models.QuerySet["Run"]):
     """Scopes runs to what a user may see or steer, and moves them between states."""
 
     def visible_to(self, user: AnyUser) -> RunQuerySet:
-        """Runs of teams the user may see, and runs the user started."""
+        """Runs of teams the user owns or was shared, and runs the user started.
+
+        A gallery team is visible to everyone, but its runs are not: they hold what
+        each person asked, so they stay with whoever started them.
+        """
         if not (user.is_authenticated and user.is_active):
             return self.none()
-        teams = Team.objects.visible_to(user).values("pk")
-        return self.filter(Q(team__in=teams) | Q(started_by=user))
+        if user.is_superuser:
+            return self.all()
+        teams = Team.objects.visible_to(user).filter(Q(is_gallery=False) | Q(owner=user))
+        return self.filter(Q(team__in=teams.values("pk")) | Q(started_by=user))
 
     def steerable_by(self, user: AnyUser) -> RunQuerySet:
         """Runs the user may answer, stop, interject, continue or fork.

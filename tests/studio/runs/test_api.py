@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.test import AsyncClient
 
 from studio.runs.models import Status
+from studio.teams.models import Team
 from tests.studio.runs.conftest import EDITOR, VIEWER, chatty_team, wait_finished
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("settle")]
@@ -156,3 +157,20 @@ async def test_every_runs_endpoint_is_in_the_openapi_schema(owner: User) -> None
 
 def run_id_path(action: str) -> str:
     return "{run_id}/" + action
+
+
+async def test_a_run_of_a_gallery_team_is_private_to_whoever_started_it(
+    owner: User, stranger: User
+) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=2)
+    await Team.objects.filter(pk=team.pk).aupdate(is_gallery=True)
+    run = await start_over_api(await client_for(stranger), team.pk, "My secret plan")
+    await wait_finished(run["id"])
+    onlooker = await sync_to_async(User.objects.create_user)("onlooker")
+    client = await client_for(onlooker)
+    assert (await client.get(f"/api/runs/{run['id']}")).status_code == 404
+    assert (await client.get(f"/api/runs/{run['id']}/events")).status_code == 404
+    assert (await client.get("/api/runs")).json() == []
+    starter = await client_for(stranger)
+    assert (await starter.get(f"/api/runs/{run['id']}")).json()["can_steer"] is True
+    assert (await (await client_for(owner)).get(f"/api/runs/{run['id']}")).status_code == 200
