@@ -333,7 +333,7 @@ def fork_run(
     it) before the new run goes on. The new run starts with a copy of the transcript up
     to that message.
     """
-    parent = get_run(user, run_id)
+    parent = get_steerable_run(user, run_id)
     if not Run.objects.filter(pk=run_id).filter(team__in=Team.objects.visible_to(user)).exists():
         raise ServiceError("You cannot run this team.", status=403)
     event = RunEvent.objects.filter(run_id=run_id, seq=from_seq, discarded=False).first()

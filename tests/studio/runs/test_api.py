@@ -174,3 +174,24 @@ async def test_a_run_of_a_gallery_team_is_private_to_whoever_started_it(
     starter = await client_for(stranger)
     assert (await starter.get(f"/api/runs/{run['id']}")).json()["can_steer"] is True
     assert (await (await client_for(owner)).get(f"/api/runs/{run['id']}")).status_code == 200
+
+
+async def test_a_viewer_can_use_no_steering_endpoint(owner: User, teammate: User) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=2, shared_with={teammate: VIEWER})
+    run = await start_over_api(await client_for(owner), team.pk, "Watch only")
+    await wait_finished(run["id"])
+    events = (await (await client_for(owner)).get(f"/api/runs/{run['id']}/events")).json()
+    reply = next(e for e in events if e["type"] == "message" and e["source"] == "writer")
+    bodies = {
+        "input": {"request_id": "x", "content": "y"},
+        "interject": {"content": "hi"},
+        "fork": {"from_seq": reply["seq"]},
+        "continue": {},
+        "stop": {},
+    }
+    viewer = await client_for(teammate)
+    for action in STEERING:
+        response = await viewer.post(
+            f"/api/runs/{run['id']}/{action}", bodies[action], content_type="application/json"
+        )
+        assert response.status_code == 403, action
