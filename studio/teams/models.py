@@ -160,6 +160,18 @@ class Owned(models.Model):
         return None
 
 
+#: Parts of environment variable names that hold the server's own secrets. A credential
+#: naming one would send it, as an API key, to whatever base URL its owner chose.
+SERVER_SECRET_MARKERS = ("SECRET", "PASSWORD", "PASSWD", "DATABASE", "REDIS", "BROKER")
+SERVER_SECRET_MESSAGE = "holds a secret of the server, not an API key; name another variable"
+
+
+def is_server_secret(env_var: str) -> bool:
+    """Whether an environment variable looks like one of the server's own secrets."""
+    upper = env_var.upper()
+    return upper.startswith("DJANGO_") or any(part in upper for part in SERVER_SECRET_MARKERS)
+
+
 class Credential(Owned):
     """How to reach a provider: base URL and an API key, encrypted at rest.
 
@@ -197,14 +209,23 @@ class Credential(Owned):
         """Store `plain` encrypted (an empty string clears the stored key)."""
         self.encrypted_key = encryption.encrypt(plain) if plain else ""
 
+    def clean(self) -> None:
+        """Refuse environment variables that hold the server's own secrets."""
+        if self.key_env_var and is_server_secret(self.key_env_var):
+            raise ValidationError({"key_env_var": SERVER_SECRET_MESSAGE})
+
     def get_key(self) -> str:
         """The plain key, decrypted or read from the environment ("" when none)."""
         if self.key_env_var:
+            if is_server_secret(self.key_env_var):
+                return ""
             return os.environ.get(self.key_env_var, "")
         return encryption.decrypt(self.encrypted_key) if self.encrypted_key else ""
 
     def key_problem(self) -> str | None:
         """Why the key cannot be used, or None when it can."""
+        if self.key_env_var and is_server_secret(self.key_env_var):
+            return f'environment variable "{self.key_env_var}": {SERVER_SECRET_MESSAGE}'
         if self.key_env_var and not os.environ.get(self.key_env_var):
             return f'environment variable "{self.key_env_var}" is not set on the server'
         if self.encrypted_key:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, Group, User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
@@ -83,7 +84,10 @@ def save_credential(
             credential.key_env_var = data.get("key_env_var") or ""
     if credential.key_env_var and "api_key" not in data and data.get("key_env_var"):
         credential.encrypted_key = ""
-    credential.full_clean(exclude=["owner"])
+    try:
+        credential.full_clean(exclude=["owner"])
+    except ValidationError as exc:
+        raise from_django_validation(exc) from None
     credential.save()
     return credential
 

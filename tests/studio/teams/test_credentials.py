@@ -129,3 +129,30 @@ def test_a_model_cannot_use_a_credential_its_author_cannot_see(
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == "credential"
+
+
+def test_a_bad_credential_field_is_a_422_with_its_path(owner_client: Client) -> None:
+    response = owner_client.post(
+        "/api/credentials",
+        {"name": "Env", "provider": "openai", "key_env_var": "not a name"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert [error["path"] for error in response.json()["errors"]] == ["key_env_var"]
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "CREDENTIALS_SECRET", "DATABASE_URL", "PGPASSWORD"])
+def test_a_credential_cannot_name_the_servers_own_secrets(
+    owner, owner_client: Client, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "the server's secret")
+    response = owner_client.post(
+        "/api/credentials",
+        {"name": "Env", "provider": "openai_compatible", "key_env_var": name},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "key_env_var"
+    sneaked = Credential.objects.create(owner=owner, name="x", provider="openai", key_env_var=name)
+    assert sneaked.get_key() == ""
+    assert "server" in sneaked.key_problem()
