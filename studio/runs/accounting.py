@@ -86,22 +86,36 @@ class Accountant:
         return self.prompt_tokens + self.completion_tokens
 
     def check(self, *, model: str, estimated_prompt_tokens: int, price: Price) -> None:
-        """Raise :class:`BudgetExhausted` if a call of that size would overrun the budget."""
+        """Raise :class:`BudgetExhausted` if a call of that size would overrun the budget.
+
+        A call costs its prompt and its answer; the answer is expected to be as long as
+        this model's answers so far in the run (unknown, so zero, on its first call).
+        """
+        expected_completion = self.expected_completion_tokens(model)
         if self.budget_tokens is not None:
-            projected = self.total_tokens + estimated_prompt_tokens
-            if projected > self.budget_tokens:
+            needed = estimated_prompt_tokens + expected_completion
+            if self.total_tokens + needed > self.budget_tokens:
                 raise BudgetExhausted(
                     f"Token budget of {self.budget_tokens} reached: {self.total_tokens} used, "
-                    f"and the next call to {model} needs about {estimated_prompt_tokens} more."
+                    f"and the next call to {model} needs about {needed} more."
                 )
         if self.budget_usd is not None:
-            projected_cost = self.cost_usd + price.cost(estimated_prompt_tokens, 0)
+            projected_cost = self.cost_usd + price.cost(
+                estimated_prompt_tokens, expected_completion
+            )
             if projected_cost > self.budget_usd:
                 raise BudgetExhausted(
                     f"Cost budget of ${self.budget_usd:.4f} reached: ${self.cost_usd:.4f} spent, "
                     f"and the next call to {model} would cost about "
                     f"${projected_cost - self.cost_usd:.4f} more."
                 )
+
+    def expected_completion_tokens(self, model: str) -> int:
+        """The average answer length of ``model`` in this run so far, rounded up."""
+        row = self.by_model.get(model)
+        if not row or not row.get("calls"):
+            return 0
+        return -(-int(row["completion_tokens"]) // int(row["calls"]))
 
     def record_call(self, *, model: str, usage: RequestUsage, price: Price) -> dict[str, Any]:
         """Add one call's usage; returns the ``usage`` event data."""

@@ -170,6 +170,17 @@ async def test_a_run_stops_before_the_call_that_would_overrun_its_budget(owner: 
     assert done.status == Status.COMPLETED
 
 
+@pytest.mark.parametrize("budget", [19, 20, 21])
+async def test_the_expected_answer_counts_against_the_budget_too(owner: User, budget: int) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=6)
+    run = await sync_to_async(services.start_run)(
+        owner, team.pk, "Talk a lot", budget_tokens=budget
+    )
+    done = await wait_finished(run.pk)
+    assert done.status == Status.BUDGET_EXHAUSTED
+    assert 0 < done.total_tokens <= budget
+
+
 async def test_usage_and_cost_are_accounted_per_agent_and_per_model(owner: User) -> None:
     def build() -> object:
         cheap = scripted_model(owner, ["one two three"] * 4, price_input=1.0, price_output=2.0)
