@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from studio.accounts.auth import api_auth
+from studio.accounts.auth import api_auth, login_required_for_docs
 from studio.errors import ServiceError
 
 api = NinjaAPI(
@@ -19,6 +19,7 @@ api = NinjaAPI(
     version="1",
     description="Build, import, export and run teams of LLM agents.",
     auth=api_auth,
+    docs_decorator=login_required_for_docs,
     urls_namespace="api",
 )
 

@@ -4,12 +4,15 @@
 `auser_from_bearer` resolve a token for code outside Ninja (the websocket consumer).
 """
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AbstractBaseUser
-from django.http import HttpRequest
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
@@ -58,3 +61,28 @@ class ActiveSessionAuth(SessionAuth):
 
 
 api_auth = [BearerTokenAuth(), ActiveSessionAuth()]
+
+
+def login_required_for_docs(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Guard the API docs page and schema like every other page and API call.
+
+    A session or a bearer token lets the request in; otherwise the docs page sends the
+    browser to the login page and the schema answers 401 in the API's error shape.
+    """
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        user = user_from_bearer(token.strip()) if scheme.lower() == "bearer" else None
+        if user is None and request.user.is_authenticated and request.user.is_active:
+            user = request.user
+        if user is not None:
+            return view(request, *args, **kwargs)
+        if request.path.endswith(".json"):
+            message = "Log in, or send Authorization: Bearer <token>."
+            return JsonResponse({"message": message, "errors": []}, status=401)
+        return redirect_to_login(request.get_full_path())
+
+    return guarded

@@ -126,3 +126,14 @@ def test_a_bad_database_url_is_a_configuration_error(tmp_path) -> None:
 
     with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
         database_from_url("mysql://x/y", tmp_path)
+
+
+def test_the_api_docs_and_schema_need_a_login_or_a_token(owner, anonymous_client: Client) -> None:
+    assert anonymous_client.get("/api/openapi.json").status_code == 401
+    docs = anonymous_client.get("/api/docs")
+    assert docs.status_code == 302 and docs["Location"].startswith("/accounts/login/")
+    token = create_token("olivia")
+    schema = anonymous_client.get("/api/openapi.json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert schema.status_code == 200 and "/api/runs" in schema.json()["paths"]
+    anonymous_client.force_login(owner)
+    assert anonymous_client.get("/api/docs").status_code == 200
