@@ -39,7 +39,7 @@ from runtime import (
     ToolRegistry,
     UserProxyAgent,
 )
-from studio.teams.models import Credential, Provider
+from studio.teams.models import Credential, ModelConfig, Provider
 from studio.teams.specs import iter_model_specs
 from studio.teams.tools import tool_registry
 
@@ -111,11 +111,11 @@ class TeamBuilder:
         self.credentials: dict[int, Credential] = {}
         self.prices: dict[str, tuple[float, float]] = {}
 
-    def api_key(self, model: dict[str, Any]) -> str:
-        """The decrypted key of the model's credential ("" without one)."""
+    def credential(self, model: dict[str, Any]) -> Credential | None:
+        """The model's credential, looked up once per build."""
         credential_id = model.get("credential")
         if not credential_id:
-            return ""
+            return None
         if credential_id not in self.credentials:
             credential = Credential.objects.filter(pk=credential_id).first()
             if credential is None:
@@ -123,7 +123,33 @@ class TeamBuilder:
                     f'model "{model.get("name")}": its credential no longer exists'
                 )
             self.credentials[credential_id] = credential
-        return self.credentials[credential_id].get_key()
+        return self.credentials[credential_id]
+
+    def api_key(self, model: dict[str, Any]) -> str:
+        """The decrypted key of the model's credential ("" without one)."""
+        credential = self.credential(model)
+        return credential.get_key() if credential is not None else ""
+
+    def base_url(self, model: dict[str, Any]) -> str | None:
+        """Where requests go. A key only ever travels to its credential's own URL, unless
+        the model overriding that URL belongs to the credential's owner: a credential
+        shared with someone must not be sendable to a server they choose."""
+        url = model.get("base_url") or None
+        credential = self.credential(model)
+        if credential is None or (url or "") == (credential.base_url or ""):
+            return url
+        owner_id = (
+            ModelConfig.objects.filter(pk=model.get("id"))
+            .values_list("owner_id", flat=True)
+            .first()
+        )
+        if owner_id != credential.owner_id:
+            raise ConfigurationError(
+                f'model "{model.get("name")}" sends the shared credential "{credential.name}" '
+                f"to {url or 'the provider'}, not to the credential's own URL; only the "
+                "credential's owner may point it elsewhere"
+            )
+        return url
 
     def model_client(self, model: dict[str, Any]) -> Any:
         """A chat completion client for a model spec, wrapped if the run asked to."""
@@ -147,7 +173,7 @@ class TeamBuilder:
             client = OpenAIChatCompletionClient(
                 model["model"],
                 api_key=key or None,
-                base_url=model.get("base_url") or None,
+                base_url=self.base_url(model),
                 model_info=model_info,
                 **params,
             )
@@ -155,7 +181,7 @@ class TeamBuilder:
             client = AnthropicChatCompletionClient(
                 model["model"],
                 api_key=self.api_key(model) or None,
-                base_url=model.get("base_url") or None,
+                base_url=self.base_url(model),
                 **params,
             )
         else:

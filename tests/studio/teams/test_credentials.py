@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from studio.teams import services
-from studio.teams.models import Credential, Role
+from studio.teams.models import Credential, ModelConfig, Role
 
 RAW_KEY = "sk-test-RAW-KEY-0123456789abcdef"
 
@@ -156,3 +156,48 @@ def test_a_credential_cannot_name_the_servers_own_secrets(
     sneaked = Credential.objects.create(owner=owner, name="x", provider="openai", key_env_var=name)
     assert sneaked.get_key() == ""
     assert "server" in sneaked.key_problem()
+
+
+def _team_spec_using(model: ModelConfig) -> dict:
+    from studio.teams.specs import model_spec
+
+    agent = {"kind": "assistant", "name": "helper", "model": model_spec(model)}
+    return {"kind": "round_robin", "participants": [agent], "max_turns": 1}
+
+
+def test_a_shared_key_never_travels_to_a_url_its_borrower_chose(owner, teammate) -> None:
+    from runtime import ConfigurationError
+    from studio.teams.building import build_team
+
+    credential = Credential.objects.create(
+        owner=owner, name="team key", provider="openai", base_url="https://llm.internal/v1"
+    )
+    credential.set_key("sk-shared-secret")
+    credential.save()
+    credential.share_with(user=teammate)
+    borrowed = ModelConfig.objects.create(
+        owner=teammate,
+        name="mine",
+        provider="openai",
+        model="gpt-4o",
+        credential=credential,
+        base_url="https://collector.example/v1",
+    )
+    with pytest.raises(ConfigurationError, match="only the credential's owner"):
+        build_team(_team_spec_using(borrowed))
+
+    borrowed.base_url = ""
+    borrowed.save()
+    team = build_team(_team_spec_using(borrowed))
+    assert team.participants[0].model_client.base_url == "https://llm.internal/v1"
+
+    own = ModelConfig.objects.create(
+        owner=owner,
+        name="owner's",
+        provider="openai",
+        model="gpt-4o",
+        credential=credential,
+        base_url="https://elsewhere.example/v1",
+    )
+    team = build_team(_team_spec_using(own))
+    assert team.participants[0].model_client.base_url == "https://elsewhere.example/v1"
