@@ -76,6 +76,33 @@ def test_oversized_bodies_get_413(owner_client: Client, settings) -> None:
     assert "2048 byte limit" in response.json()["message"]
 
 
+def _without_declared_length(body: bytes):
+    from django.test import RequestFactory
+
+    request = RequestFactory().generic("POST", "/api/teams/import", body, "application/json")
+    del request.META["CONTENT_LENGTH"]
+    return request
+
+
+def test_a_body_sent_without_a_length_is_measured_and_refused_when_too_large(settings) -> None:
+    from django.http import HttpResponse
+
+    from studio.middleware import RequestSizeLimitMiddleware
+
+    settings.MAX_REQUEST_BYTES = 2048
+    seen: list[bytes] = []
+
+    def view(request):
+        seen.append(request.body)
+        return HttpResponse("ok")
+
+    limited = RequestSizeLimitMiddleware(view)
+    assert limited(_without_declared_length(b"x" * 5000)).status_code == 413
+    assert seen == []
+    assert limited(_without_declared_length(b'{"a": 1}')).status_code == 200
+    assert seen == [b'{"a": 1}']
+
+
 def test_ensure_admin_prints_the_password_once_and_stores_it_privately(
     db, settings, tmp_path
 ) -> None:
