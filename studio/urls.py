@@ -1,13 +1,23 @@
 """Top-level URLs: admin, login/logout, the JSON API and the pages."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
 
 from studio.api import api
+
+
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """Unknown API paths answer in the API's JSON error shape, not with an HTML page."""
+    return JsonResponse(
+        {"message": f"No API endpoint at {request.path}.", "errors": []}, status=404
+    )
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("studio.accounts.urls")),
     path("api/", api.urls),
+    re_path(r"^api/", api_not_found),
     path("", include("studio.web.urls")),
 ]

@@ -28,3 +28,9 @@ def test_celery_app_reads_json_only_settings() -> None:
     assert app.conf.accept_content == ["json"]
     assert app.conf.task_acks_late is True
     assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_an_unknown_api_path_answers_with_a_json_404(owner_client) -> None:
+    response = owner_client.get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["message"] == "No API endpoint at /api/no-such-thing."
