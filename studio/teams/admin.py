@@ -88,6 +88,16 @@ class TeamAdmin(admin.ModelAdmin):
     inlines = [TeamMemberInline, ShareInline]
 
 
+@admin.register(TeamMember)
+class TeamMemberAdmin(admin.ModelAdmin):
+    """Seats across teams: which agent sits where (also editable inline on a team)."""
+
+    list_display = ["team", "position", "agent"]
+    list_filter = ["team__kind"]
+    search_fields = ["team__name", "agent__name"]
+    autocomplete_fields = ["team", "agent"]
+
+
 @admin.register(TeamVersion)
 class TeamVersionAdmin(admin.ModelAdmin):
     """Team versions: read-only, they are immutable."""

@@ -34,3 +34,21 @@ def test_an_unknown_api_path_answers_with_a_json_404(owner_client) -> None:
     response = owner_client.get("/api/no-such-thing")
     assert response.status_code == 404
     assert response.json()["message"] == "No API endpoint at /api/no-such-thing."
+
+
+def test_every_model_of_the_studio_has_an_admin_page_a_superuser_can_open(db, client) -> None:
+    from django.apps import apps
+    from django.contrib import admin
+    from django.contrib.auth.models import User
+
+    models = [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in ("accounts", "teams", "runs")
+    ]
+    assert models and all(admin.site.is_registered(model) for model in models)
+    client.force_login(User.objects.create_superuser("root", password="x"))
+    for model in models:
+        meta = model._meta
+        response = client.get(f"/admin/{meta.app_label}/{meta.model_name}/?q=x")
+        assert response.status_code == 200, meta.label
