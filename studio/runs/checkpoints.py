@@ -63,18 +63,21 @@ class CheckpointChain:
         self._base_size = 0
         self._delta_size = 0
 
-    def encode(self, seq: int, state: Any) -> EncodedCheckpoint:
+    def encode(self, seq: int, state: Any, *, handed_over: bool = False) -> EncodedCheckpoint:
         """The checkpoint covering ``seq`` with ``state``: a delta when it is worth it.
 
         Must be called in the order the checkpoints are written; keeps a copy of the
-        containers of ``state`` (not of list items) as the base of the next delta.
+        containers of ``state`` (not of list items) as the base of the next delta. With
+        ``handed_over`` the lists are kept as they are, not copied: the caller promises
+        that nobody changes them any more (a ``save_state()`` result's lists are new).
         """
         encoded = self._encode_delta(seq, state)
         if encoded is None:
             text = _dumps(state)
             encoded = EncodedCheckpoint(seq, CheckpointKind.FULL, seq, None, text)
             self._base_seq, self._base_size, self._delta_size = seq, len(text), 0
-        self._previous, self._previous_seq = freeze(state), seq
+        self._previous = freeze(state, lists=not handed_over)
+        self._previous_seq = seq
         return encoded
 
     def _encode_delta(self, seq: int, state: Any) -> EncodedCheckpoint | None:

@@ -114,10 +114,14 @@ def _walk(tree: Any, path: Path) -> Any:
     return node
 
 
-def freeze(tree: Any) -> Any:
-    """A copy of ``tree``'s dictionaries and lists along key paths; list items are shared."""
+def freeze(tree: Any, *, lists: bool = True) -> Any:
+    """A copy of ``tree``'s dictionaries and lists along key paths; list items are shared.
+
+    Without ``lists`` only the dictionaries are copied, for a tree whose lists nobody
+    changes any more.
+    """
     if type(tree) is dict:
-        return {key: freeze(value) for key, value in tree.items()}
-    if type(tree) is list:
+        return {key: freeze(value, lists=lists) for key, value in tree.items()}
+    if lists and type(tree) is list:
         return list(tree)
     return tree

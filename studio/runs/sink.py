@@ -201,8 +201,9 @@ class RunSink(EventSink):
 
         Checkpoints are encoded in the order they are queued, each as a delta against the
         one before when that is worth it; the flusher writes them in the same order.
+        ``state`` is handed over: a fresh ``save_state()`` result, not changed afterwards.
         """
-        self._queue(self._chain.encode(seq, state))
+        self._queue(self._chain.encode(seq, state, handed_over=True))
 
     def update_run(self, **changes: Any) -> None:
         """Change the run's columns in the same transaction as the events queued so far."""

@@ -162,3 +162,12 @@ def test_a_delta_that_does_not_fit_its_base_is_refused() -> None:
         apply_delta({"a": 1}, [["a", ["missing"], [1]]])
     with pytest.raises(DeltaError, match="unknown delta operation"):
         apply_delta({"a": 1}, [["x", ["a"]]])
+
+
+def test_freezing_without_lists_shares_the_lists_but_copies_every_dictionary() -> None:
+    state = {"thread": [1, 2], "inner": {"context": [1], "read": 0}}
+    base = freeze(state, lists=False)
+    assert base["thread"] is state["thread"]
+    assert base["inner"]["context"] is state["inner"]["context"]
+    state["inner"]["read"] = 1  # a dictionary changed in place still shows in the delta
+    assert make_delta(base, state) == [["s", ["inner", "read"], 1]]
