@@ -218,6 +218,8 @@ class BudgetedModelClient(ChatCompletionClient):
         await self.inner.close()
 
     def _check(self, messages: Sequence[Any], tools: Sequence[ToolSchema]) -> None:
+        if self._accountant.budget_tokens is None and self._accountant.budget_usd is None:
+            return  # the estimate reads the whole context: skip it when nothing is capped
         estimate = self.inner.count_tokens(messages, tools=tools)
         self._accountant.check(
             model=self._model, estimated_prompt_tokens=estimate, price=self._price
