@@ -22,6 +22,7 @@ Workloads:
 
 from __future__ import annotations
 
+import abc
 import argparse
 import asyncio
 import hashlib
@@ -58,7 +59,7 @@ TOOL_MODEL_INFO = {
 # --------------------------------------------------------------------------------------
 
 
-class Kit:
+class Kit(abc.ABC):
     """What a workload needs from a framework: classes and two factories."""
 
     name: str
@@ -67,11 +68,13 @@ class Kit:
     Swarm: Any
     MaxMessageTermination: Any
 
+    @abc.abstractmethod
     def client(self, replies: list[Any]) -> Any:
-        raise NotImplementedError
+        """A scripted model client that answers with ``replies`` in order."""
 
+    @abc.abstractmethod
     def tool_call(self, name: str, arguments: str, call_id: str) -> Any:
-        raise NotImplementedError
+        """A model reply that asks for one tool call."""
 
 
 class AutogenKit(Kit):

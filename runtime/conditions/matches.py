@@ -3,6 +3,7 @@ handoff target, a stop message, an executed tool."""
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 
 from runtime.conditions.base import TerminationCondition
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 
-class _MessageMatch(TerminationCondition):
+class _MessageMatch(TerminationCondition, abc.ABC):
     """Fires on the first message of a delta for which :meth:`_match` gives a reason."""
 
     def _check(self, messages: Sequence[BaseMessage]) -> str | None:
@@ -34,9 +35,9 @@ class _MessageMatch(TerminationCondition):
                 return reason
         return None
 
+    @abc.abstractmethod
     def _match(self, message: BaseMessage) -> str | None:
         """The stop reason if ``message`` ends the run, else None."""
-        raise NotImplementedError  # pragma: no cover - every subclass overrides it
 
 
 class TextMentionTermination(_MessageMatch):
