@@ -48,6 +48,19 @@ def chain(team_agents: dict[str, ScriptedAgent]) -> DiGraphBuilder:
     return builder
 
 
+def fan_out(crew: dict) -> DiGraph:
+    """start -> left and start -> right, run in parallel."""
+    return (
+        DiGraphBuilder()
+        .add_node(crew["start"])
+        .add_node(crew["left"])
+        .add_node(crew["right"])
+        .add_edge("start", "left")
+        .add_edge("start", "right")
+        .build()
+    )
+
+
 async def test_a_chain_runs_once_then_reports_completion_and_starts_over() -> None:
     crew = agents("a", "b", "c")
     builder = chain(crew)
@@ -177,15 +190,7 @@ async def test_all_activation_does_not_run_the_join_when_one_edge_stays_silent()
 
 async def test_a_failing_branch_keeps_its_error_type_and_cancels_the_other() -> None:
     crew = agents("start", "left", "right", left=[RuntimeError("left broke")], right=[Sleep(5)])
-    graph = (
-        DiGraphBuilder()
-        .add_node(crew["start"])
-        .add_node(crew["left"])
-        .add_node(crew["right"])
-        .add_edge("start", "left")
-        .add_edge("start", "right")
-        .build()
-    )
+    graph = fan_out(crew)
     team = GraphFlow(list(crew.values()), graph)
     started = time.monotonic()
     with pytest.raises(RuntimeError, match="left broke"):
@@ -201,15 +206,7 @@ async def test_a_failing_branch_keeps_its_error_type_and_cancels_the_other() -> 
 
 async def test_cancelling_a_fan_out_requeues_the_unfinished_branches() -> None:
     crew = agents("start", "left", "right", left=["quick"], right=[Sleep(5)])
-    graph = (
-        DiGraphBuilder()
-        .add_node(crew["start"])
-        .add_node(crew["left"])
-        .add_node(crew["right"])
-        .add_edge("start", "left")
-        .add_edge("start", "right")
-        .build()
-    )
+    graph = fan_out(crew)
     team = GraphFlow(list(crew.values()), graph)
     token = CancellationToken()
     runner = asyncio.ensure_future(team.run(task="go", cancellation_token=token))
@@ -227,15 +224,7 @@ async def test_cancelling_a_fan_out_requeues_the_unfinished_branches() -> None:
 
 async def test_a_timeout_interrupts_parallel_branches() -> None:
     crew = agents("start", "left", "right", left=[Sleep(5)], right=[Sleep(5)])
-    graph = (
-        DiGraphBuilder()
-        .add_node(crew["start"])
-        .add_node(crew["left"])
-        .add_node(crew["right"])
-        .add_edge("start", "left")
-        .add_edge("start", "right")
-        .build()
-    )
+    graph = fan_out(crew)
     team = GraphFlow(list(crew.values()), graph, termination_condition=TimeoutTermination(0.1))
     started = time.monotonic()
     result = await team.run(task="go")
