@@ -37,6 +37,7 @@ from runtime.conditions import (
     TokenUsageTermination,
 )
 from runtime.errors import (
+    AddressNotAllowed,
     ComponentError,
     ConfigurationError,
     InputError,
@@ -77,6 +78,7 @@ from runtime.messages import (
     load_message,
 )
 from runtime.model_clients.base import ChatCompletionClient
+from runtime.network import NetworkGuard, is_public_address
 from runtime.sink import EventSink
 from runtime.teams import (
     BaseGroupChat,
@@ -114,6 +116,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DEFAULT_SELECTOR_PROMPT",
+    "AddressNotAllowed",
     "AndTerminationCondition",
     "AnthropicChatCompletionClient",
     "AssistantAgent",
@@ -156,6 +159,7 @@ __all__ = [
     "ModelClientStreamingChunkEvent",
     "ModelInfo",
     "ModelResponseError",
+    "NetworkGuard",
     "OpenAIChatCompletionClient",
     "OrTerminationCondition",
     "RequestUsage",
@@ -192,6 +196,7 @@ __all__ = [
     "UserProxyAgent",
     "current_request_id",
     "dump_component",
+    "is_public_address",
     "load_component",
     "load_message",
     "replace_message_content",

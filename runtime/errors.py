@@ -4,6 +4,7 @@
 
     RoundtableError                 base of everything the runtime raises on purpose
     ├── ConfigurationError          a constructor or builder got arguments that cannot work
+    │   └── AddressNotAllowed       a connection would reach an address the network guard refuses
     ├── ComponentError              a component file could not be loaded or dumped (names the path)
     ├── ModelClientError            a model provider call failed after retries
     │   └── ModelResponseError      the provider answered with something unusable
@@ -25,6 +26,13 @@ class RoundtableError(Exception):
 
 class ConfigurationError(RoundtableError, ValueError):
     """Arguments that cannot work together; the message says which and how to fix them."""
+
+
+class AddressNotAllowed(ConfigurationError):
+    """A connection would go to a private, loopback or reserved address that is not allowed.
+
+    Raised by :class:`runtime.NetworkGuard` before any byte is sent; never retried.
+    """
 
 
 class ComponentError(RoundtableError, ValueError):

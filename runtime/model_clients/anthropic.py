@@ -55,12 +55,14 @@ from runtime.model_clients.retry import (
     ProviderFailure,
     TokenScope,
     call_with_retries,
+    connection_failure,
     is_retryable_status,
     message_from_body,
     move_unknown_to_extra_body,
     parse_retry_after,
     stream_items,
 )
+from runtime.network import NetworkGuard
 
 PROVIDER = "anthropic"
 
@@ -110,7 +112,7 @@ def classify_anthropic_error(error: BaseException) -> ProviderFailure | None:
     if isinstance(error, anthropic.APITimeoutError):
         return ProviderFailure(message="the request timed out", is_retryable=True)
     if isinstance(error, anthropic.APIConnectionError):
-        return ProviderFailure(message=f"could not connect: {error.message}", is_retryable=True)
+        return connection_failure(error, error.message)
     if isinstance(error, anthropic.APIResponseValidationError):
         return ProviderFailure(message=error.message, is_response_error=True)
     if isinstance(error, anthropic.APIError):
@@ -344,6 +346,7 @@ class AnthropicChatCompletionClient(ProviderClient):
         timeout: float = 60.0,
         retry_backoff: float = 0.5,
         default_headers: Mapping[str, str] | None = None,
+        network_guard: NetworkGuard | None = None,
         **create_args: Any,
     ) -> None:
         super().__init__(
@@ -373,6 +376,7 @@ class AnthropicChatCompletionClient(ProviderClient):
             timeout=timeout,
             max_retries=0,
             default_headers=self._default_headers or None,
+            http_client=network_guard.async_http_client(timeout=timeout) if network_guard else None,
         )
 
     @property

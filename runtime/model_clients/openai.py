@@ -47,12 +47,14 @@ from runtime.model_clients.retry import (
     ProviderFailure,
     TokenScope,
     call_with_retries,
+    connection_failure,
     is_retryable_status,
     message_from_body,
     move_unknown_to_extra_body,
     parse_retry_after,
     stream_items,
 )
+from runtime.network import NetworkGuard
 
 PROVIDER = "openai"
 
@@ -116,7 +118,7 @@ def classify_openai_error(error: BaseException) -> ProviderFailure | None:
     if isinstance(error, openai.APITimeoutError):
         return ProviderFailure(message="the request timed out", is_retryable=True)
     if isinstance(error, openai.APIConnectionError):
-        return ProviderFailure(message=f"could not connect: {error.message}", is_retryable=True)
+        return connection_failure(error, error.message)
     if isinstance(error, openai.APIResponseValidationError):
         return ProviderFailure(message=error.message, is_response_error=True)
     if isinstance(error, openai.APIError):
@@ -266,6 +268,7 @@ class OpenAIChatCompletionClient(ProviderClient):
         retry_backoff: float = 0.5,
         organization: str | None = None,
         default_headers: Mapping[str, str] | None = None,
+        network_guard: NetworkGuard | None = None,
         include_name_in_message: bool = True,
         **create_args: Any,
     ) -> None:
@@ -294,6 +297,7 @@ class OpenAIChatCompletionClient(ProviderClient):
             timeout=timeout,
             max_retries=0,
             default_headers=self._default_headers or None,
+            http_client=network_guard.async_http_client(timeout=timeout) if network_guard else None,
         )
 
     @property

@@ -17,13 +17,19 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from runtime.cancellation import CancellationToken
-from runtime.errors import ConfigurationError, ModelClientError, ModelResponseError
+from runtime.errors import (
+    AddressNotAllowed,
+    ConfigurationError,
+    ModelClientError,
+    ModelResponseError,
+)
 
 __all__: list[str] = []  # internal: shared by the SDK-backed clients, not public API
 
@@ -115,19 +121,52 @@ def is_retryable_status(status_code: int) -> bool:
     return status_code in RETRYABLE_STATUSES or status_code >= 500
 
 
+#: The most of a provider's error text a failure carries: an error body can be a whole
+#: HTML page of whatever answered, and it ends up in stop reasons and logs.
+MAX_ERROR_EXCERPT = 300
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def error_excerpt(text: str) -> str:
+    """A short, single-line excerpt of a provider's error text, control characters removed."""
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    if len(flat) <= MAX_ERROR_EXCERPT:
+        return flat
+    return flat[: MAX_ERROR_EXCERPT - 1].rstrip() + "…"
+
+
 def message_from_body(body: object, fallback: str) -> str:
-    """The human message inside a provider error body (OpenAI and Anthropic shapes)."""
+    """The human message inside a provider error body (OpenAI and Anthropic shapes), as a
+    short excerpt: never the whole body."""
     if isinstance(body, Mapping):
         error = body.get("error", body)
         if isinstance(error, Mapping):
             message = error.get("message")
             if isinstance(message, str) and message:
-                return message
+                return error_excerpt(message)
         elif isinstance(error, str) and error:
-            return error
+            return error_excerpt(error)
     elif isinstance(body, str) and body.strip():
-        return body.strip()
-    return fallback
+        return error_excerpt(body)
+    return error_excerpt(fallback)
+
+
+def refusal_of(error: BaseException) -> ProviderFailure | None:
+    """A final failure when the network guard refused the address (raised as it is, or
+    wrapped by the SDK as a connection error); None otherwise."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, AddressNotAllowed):
+            return ProviderFailure(message=str(cause), is_retryable=False)
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def connection_failure(error: BaseException, message: str) -> ProviderFailure:
+    """A failed connection: retried, unless the network guard refused the address."""
+    return refusal_of(error) or ProviderFailure(
+        message=f"could not connect: {message}", is_retryable=True
+    )
 
 
 def move_unknown_to_extra_body(args: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
@@ -212,7 +251,7 @@ async def call_with_retries(
         try:
             return await scope.run(call())
         except Exception as error:
-            failure = classify(error)
+            failure = refusal_of(error) or classify(error)
             if failure is None:
                 raise
             if not failure.is_retryable or retry_number >= policy.max_retries:
@@ -241,7 +280,7 @@ async def stream_items(
         except StopAsyncIteration:
             return
         except Exception as error:
-            failure = classify(error)
+            failure = refusal_of(error) or classify(error)
             if failure is None:
                 raise
             raise to_model_client_error(failure, provider=provider, attempts=1) from error
