@@ -8,6 +8,8 @@ PYTEST_FLAGS ?=
 
 .PHONY: run test install system-deps frontend lint typecheck pytest pytest-postgres clean
 
+# A studio on this machine may talk to an Ollama server on this machine (see README).
+run: export MODEL_PRIVATE_HOSTS ?= 127.0.0.1:11434,localhost:11434
 run: install frontend
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo

@@ -59,6 +59,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_key_urls(name: str) -> dict[str, str]:
+    """Return a comma-separated list of NAME or NAME=URL entries as {NAME: URL or ""}."""
+    mapping: dict[str, str] = {}
+    for entry in env_list(name, []):
+        variable, _, url = entry.partition("=")
+        variable, url = variable.strip(), url.strip()
+        if not variable.isidentifier() or (url and urlsplit(url).scheme not in {"http", "https"}):
+            raise ImproperlyConfigured(
+                f"{name} entries are NAME or NAME=http(s)://…, not {entry!r}."
+            )
+        mapping[variable] = url
+    return mapping
+
+
 def env_path(name: str, default: Path) -> Path:
     """Return the variable as an absolute path (relative paths start at the project)."""
     raw = os.environ.get(name, "").strip()
@@ -281,6 +295,14 @@ LOGGING = {
 
 # Built-in URL fetcher: private, loopback and link-local addresses are refused unless set.
 FETCH_ALLOW_PRIVATE_ADDRESSES = env_bool("FETCH_ALLOW_PRIVATE_ADDRESSES", False)
+# Environment variables a credential may name as its key, as NAME (the key goes only to
+# the provider's own URL) or NAME=URL (only to that URL). Nothing else in the server's
+# environment can be read through a credential. Example: OPENAI_API_KEY,OLLAMA_KEY=http://…
+CREDENTIAL_KEY_ENV_VARS = env_key_urls("CREDENTIAL_KEY_ENV_VARS")
+# Model servers on private, loopback or link-local addresses that model base URLs may
+# reach, as host, host:port or a network (for Ollama on this machine: localhost:11434).
+# Every other non-public address is refused after DNS, on every connection.
+MODEL_PRIVATE_HOSTS = env_list("MODEL_PRIVATE_HOSTS", [])
 
 
 # --- Runs ---

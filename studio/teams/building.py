@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from runtime import (
     AndTerminationCondition,
@@ -24,6 +28,7 @@ from runtime import (
     GraphFlow,
     HandoffTermination,
     MaxMessageTermination,
+    NetworkGuard,
     OpenAIChatCompletionClient,
     OrTerminationCondition,
     RoundRobinGroupChat,
@@ -39,7 +44,7 @@ from runtime import (
     ToolRegistry,
     UserProxyAgent,
 )
-from studio.teams.models import Credential, ModelConfig, Provider
+from studio.teams.models import Credential, ModelConfig, Provider, same_url
 from studio.teams.specs import iter_model_specs
 from studio.teams.tools import tool_registry
 
@@ -71,6 +76,53 @@ PARAMS_BY_PROVIDER = {
 }
 # Ollama and friends ignore the key, but the SDK wants one.
 PLACEHOLDER_KEY = "not-needed"
+LOCAL_SERVER_HINT = (
+    "A local model server (Ollama on this machine, say) can be allowed by the operator "
+    "with the MODEL_PRIVATE_HOSTS setting, e.g. MODEL_PRIVATE_HOSTS=localhost:11434."
+)
+
+
+def model_network_guard() -> NetworkGuard:
+    """The guard every provider connection goes through: public addresses, plus the
+    private hosts the operator allowed for local model servers."""
+    try:
+        return NetworkGuard(settings.MODEL_PRIVATE_HOSTS, hint=LOCAL_SERVER_HINT)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"MODEL_PRIVATE_HOSTS: {exc}") from None
+
+
+def check_url_literal(url: str) -> None:
+    """Refuse at once a base URL that names an internal address outright (an IP literal,
+    localhost) and is not allowed; names are checked after DNS when connecting."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigurationError(f"{url!r} is not an http(s) URL")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ConfigurationError(f"{url!r} has an invalid port") from None
+    model_network_guard().check_literal(parts.hostname, port)
+
+
+def key_destination_problem(
+    credential: Credential, url: str | None, *, chosen_by: int | None
+) -> str | None:
+    """Why `credential`'s key may not travel to `url` when user `chosen_by` picked that
+    URL (None: it may). A key lent by the server's environment goes only where the
+    operator said; a stored key goes only where its credential's owner pointed it."""
+    problem = credential.destination_problem(url)
+    if problem is not None:
+        return problem
+    if credential.key_env_var or same_url(url, credential.base_url):
+        return None
+    if chosen_by != credential.owner_id:
+        return (
+            f'it would send the key of credential "{credential.name}" to '
+            f"{url or 'the provider'} instead of the credential's own URL; only the "
+            "credential's owner may point its key elsewhere"
+        )
+    return None
+
 
 # Spec condition type -> runtime class (an explicit allow-list).
 CONDITION_CLASSES = {
@@ -126,29 +178,32 @@ class TeamBuilder:
         return self.credentials[credential_id]
 
     def api_key(self, model: dict[str, Any]) -> str:
-        """The decrypted key of the model's credential ("" without one)."""
+        """The key the model's requests carry: its credential's, or a placeholder.
+
+        Never empty: the SDKs fall back to the server's own OPENAI_API_KEY or
+        ANTHROPIC_API_KEY when given no key, which would send the operator's key to
+        whatever URL the model names.
+        """
         credential = self.credential(model)
-        return credential.get_key() if credential is not None else ""
+        key = credential.get_key() if credential is not None else ""
+        return key or PLACEHOLDER_KEY
 
     def base_url(self, model: dict[str, Any]) -> str | None:
-        """Where requests go. A key only ever travels to its credential's own URL, unless
-        the model overriding that URL belongs to the credential's owner: a credential
-        shared with someone must not be sendable to a server they choose."""
+        """Where requests go, once it is sure the key may go there and the address is
+        not an internal one (see `key_destination_problem` and `model_network_guard`)."""
         url = model.get("base_url") or None
         credential = self.credential(model)
-        if credential is None or (url or "") == (credential.base_url or ""):
-            return url
-        owner_id = (
-            ModelConfig.objects.filter(pk=model.get("id"))
-            .values_list("owner_id", flat=True)
-            .first()
-        )
-        if owner_id != credential.owner_id:
-            raise ConfigurationError(
-                f'model "{model.get("name")}" sends the shared credential "{credential.name}" '
-                f"to {url or 'the provider'}, not to the credential's own URL; only the "
-                "credential's owner may point it elsewhere"
+        if credential is not None:
+            owner_id = (
+                ModelConfig.objects.filter(pk=model.get("id"))
+                .values_list("owner_id", flat=True)
+                .first()
             )
+            problem = key_destination_problem(credential, url, chosen_by=owner_id)
+            if problem is not None:
+                raise ConfigurationError(f'model "{model.get("name")}": {problem}')
+        if url:
+            check_url_literal(url)
         return url
 
     def model_client(self, model: dict[str, Any]) -> Any:
@@ -167,21 +222,20 @@ class TeamBuilder:
                 delay=float(params.get("delay", 0.0)),
             )
         elif provider in (Provider.OPENAI, Provider.OPENAI_COMPATIBLE):
-            key = self.api_key(model) or (
-                PLACEHOLDER_KEY if provider == Provider.OPENAI_COMPATIBLE else ""
-            )
             client = OpenAIChatCompletionClient(
                 model["model"],
-                api_key=key or None,
+                api_key=self.api_key(model),
                 base_url=self.base_url(model),
                 model_info=model_info,
+                network_guard=model_network_guard(),
                 **params,
             )
         elif provider == Provider.ANTHROPIC:
             client = AnthropicChatCompletionClient(
                 model["model"],
-                api_key=self.api_key(model) or None,
+                api_key=self.api_key(model),
                 base_url=self.base_url(model),
+                network_guard=model_network_guard(),
                 **params,
             )
         else:

@@ -160,16 +160,26 @@ class Owned(models.Model):
         return None
 
 
-#: Parts of environment variable names that hold the server's own secrets. A credential
-#: naming one would send it, as an API key, to whatever base URL its owner chose.
-SERVER_SECRET_MARKERS = ("SECRET", "PASSWORD", "PASSWD", "DATABASE", "REDIS", "BROKER")
-SERVER_SECRET_MESSAGE = "holds a secret of the server, not an API key; name another variable"
+ENV_KEY_REFUSED = (
+    "is not a variable this server lends keys from; the operator lists those in the "
+    "CREDENTIAL_KEY_ENV_VARS setting (store the key itself instead)"
+)
 
 
-def is_server_secret(env_var: str) -> bool:
-    """Whether an environment variable looks like one of the server's own secrets."""
-    upper = env_var.upper()
-    return upper.startswith("DJANGO_") or any(part in upper for part in SERVER_SECRET_MARKERS)
+def env_key_url(env_var: str) -> str | None:
+    """Where a key read from `env_var` may be sent: "" for the provider's own URL only, a
+    URL the operator paired with it, or None when the variable is not on the allow-list.
+
+    The server's environment holds its own secrets too, and a credential's owner picks
+    where its key goes: so only variables the operator named lend keys, and only to the
+    URL the operator chose for them.
+    """
+    return settings.CREDENTIAL_KEY_ENV_VARS.get(env_var)
+
+
+def same_url(first: str | None, second: str | None) -> bool:
+    """Whether two base URLs name the same endpoint (a trailing slash does not count)."""
+    return (first or "").rstrip("/") == (second or "").rstrip("/")
 
 
 class Credential(Owned):
@@ -210,22 +220,44 @@ class Credential(Owned):
         self.encrypted_key = encryption.encrypt(plain) if plain else ""
 
     def clean(self) -> None:
-        """Refuse environment variables that hold the server's own secrets."""
-        if self.key_env_var and is_server_secret(self.key_env_var):
-            raise ValidationError({"key_env_var": SERVER_SECRET_MESSAGE})
+        """Only allow-listed environment variables, and only toward their own URL."""
+        if not self.key_env_var.isidentifier():
+            return  # blank, or the field's own validator already said what is wrong
+        if env_key_url(self.key_env_var) is None:
+            raise ValidationError({"key_env_var": f"not allowed: {ENV_KEY_REFUSED}"})
+        problem = self.destination_problem(self.base_url)
+        if problem is not None:
+            raise ValidationError({"base_url": problem})
+
+    def destination_problem(self, url: str | None) -> str | None:
+        """Why this credential's environment key may not be sent to `url` (None: it may).
+
+        A stored key goes wherever its owner points it (see `ModelConfig`); a key lent
+        by the server's environment goes only where the operator said.
+        """
+        if not self.key_env_var:
+            return None
+        allowed_url = env_key_url(self.key_env_var)
+        if allowed_url is None:
+            return f'environment variable "{self.key_env_var}" {ENV_KEY_REFUSED}'
+        if same_url(url, allowed_url):
+            return None
+        where = allowed_url or "the provider's own URL (leave the base URL empty)"
+        return f'the key in "{self.key_env_var}" is lent by the server and goes only to {where}'
 
     def get_key(self) -> str:
-        """The plain key, decrypted or read from the environment ("" when none)."""
+        """The plain key, decrypted or read from an allowed environment variable ("" when
+        there is none or the variable is not allowed)."""
         if self.key_env_var:
-            if is_server_secret(self.key_env_var):
+            if env_key_url(self.key_env_var) is None:
                 return ""
             return os.environ.get(self.key_env_var, "")
         return encryption.decrypt(self.encrypted_key) if self.encrypted_key else ""
 
     def key_problem(self) -> str | None:
         """Why the key cannot be used, or None when it can."""
-        if self.key_env_var and is_server_secret(self.key_env_var):
-            return f'environment variable "{self.key_env_var}": {SERVER_SECRET_MESSAGE}'
+        if self.key_env_var and env_key_url(self.key_env_var) is None:
+            return f'environment variable "{self.key_env_var}" {ENV_KEY_REFUSED}'
         if self.key_env_var and not os.environ.get(self.key_env_var):
             return f'environment variable "{self.key_env_var}" is not set on the server'
         if self.encrypted_key:

@@ -15,7 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from runtime import ConfigurationError
 from studio.errors import Problem, ServiceError
+from studio.teams.building import check_url_literal, key_destination_problem
 from studio.teams.models import (
     Agent,
     AgentKind,
@@ -28,6 +30,7 @@ from studio.teams.models import (
     TeamKind,
     TeamMember,
     TeamVersion,
+    same_url,
     spec_hash,
 )
 from studio.teams.specs import team_spec
@@ -76,6 +79,8 @@ def save_credential(
     user: AbstractBaseUser, data: dict[str, Any], credential: Credential | None = None
 ) -> Credential:
     """Create or update a credential; `api_key` is write-only and stored encrypted."""
+    if credential is not None and credential.owner_id != user.pk:
+        refuse_redirecting_a_key(credential, data)
     credential = credential or Credential(owner=user)
     assign(credential, data, CREDENTIAL_FIELDS)
     if "api_key" in data and data["api_key"] is not None:
@@ -88,8 +93,45 @@ def save_credential(
         credential.full_clean(exclude=["owner"])
     except ValidationError as exc:
         raise from_django_validation(exc) from None
+    check_base_url("base_url", credential.base_url)
     credential.save()
     return credential
+
+
+def refuse_redirecting_a_key(credential: Credential, data: dict[str, Any]) -> None:
+    """An editor who is not the owner may not send the stored key to another URL (they
+    may point the credential elsewhere together with a key of their own)."""
+    moves = "base_url" in data and not same_url(data["base_url"], credential.base_url)
+    if moves and not data.get("api_key") and credential.encrypted_key:
+        raise ServiceError(
+            "Only the credential's owner can change where its key is sent.",
+            403,
+            [Problem("base_url", "give a key of your own with the new URL, or ask the owner")],
+        )
+
+
+def check_key_destination(user: AbstractBaseUser, model: ModelConfig) -> None:
+    """The model's URL must be one its credential's key may go to, chosen by its owner."""
+    if model.credential is None:
+        return
+    url = model.base_url or model.credential.base_url
+    problem = key_destination_problem(model.credential, url, chosen_by=user.pk)
+    if problem is not None:
+        status = 422 if model.credential.key_env_var else 403
+        raise ServiceError(
+            "This model cannot send its credential's key there.",
+            status,
+            [Problem("base_url", problem)],
+        )
+
+
+def check_base_url(path: str, url: str | None) -> None:
+    """Refuse a base URL that names an internal address outright, with the reason."""
+    if url:
+        try:
+            check_url_literal(url)
+        except ConfigurationError as exc:
+            raise invalid(path, str(exc)) from None
 
 
 # --- Models ---
@@ -120,6 +162,9 @@ def save_model(
         )
     if model.credential and model.credential.provider != model.provider:
         raise invalid("credential", "the credential is for another provider")
+    if "base_url" in data or "credential" in data:
+        check_base_url("base_url", model.base_url)
+        check_key_destination(user, model)
     for field in ("price_input_per_million", "price_output_per_million"):
         if getattr(model, field) < 0:
             raise invalid(field, "a price cannot be negative")

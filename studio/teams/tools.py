@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import functools
 import http.client
-import ipaddress
 import math
 import operator
 import socket
@@ -24,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
-from runtime import FunctionTool, ToolRegistry
+from runtime import AddressNotAllowed, FunctionTool, NetworkGuard, ToolRegistry
 
 # --- Calculator ---
 
@@ -123,32 +122,15 @@ class FetchRefused(ValueError):
     """The URL points somewhere the fetcher must not go."""
 
 
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for globally routable unicast addresses."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
-def resolve_allowed(
-    host: str, port: int, is_allowed: Callable[[Any], bool]
-) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    """Resolve `host` and return an address to connect to; refuse if any is not allowed.
-
-    Checking every resolved address (not only the first) and then connecting to the
-    checked address defeats DNS answers that mix public and private addresses.
-    """
+def resolve_checked(host: str, port: int, guard: NetworkGuard) -> str:
+    """Resolve `host` and return the address to connect to, once `guard` allowed every
+    address it resolves to (so DNS answers mixing public and private ones are refused)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        return str(guard.resolve(host, port))
     except socket.gaierror as exc:
         raise FetchRefused(f"cannot resolve {host}: {exc.strerror}") from None
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    refused = [str(address) for address in addresses if not is_allowed(address)]
-    if refused or not addresses:
-        raise FetchRefused(
-            f"{host} resolves to a private, loopback or reserved address ({', '.join(refused)})"
-        )
-    return addresses[0]
+    except AddressNotAllowed as exc:
+        raise FetchRefused(str(exc)) from None
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -198,7 +180,7 @@ class _TextExtractor(HTMLParser):
 def fetch_text(
     url: str,
     *,
-    is_allowed: Callable[[Any], bool] = is_public_address,
+    guard: NetworkGuard,
     timeout: float = FETCH_TIMEOUT_SECONDS,
 ) -> tuple[int, str, str]:
     """GET `url`, following redirects with every hop checked; return (status, type, body)."""
@@ -207,11 +189,11 @@ def fetch_text(
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise FetchRefused("only http and https URLs can be fetched")
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = resolve_allowed(parts.hostname, port, is_allowed)
+        address = resolve_checked(parts.hostname, port, guard)
         connection_class = (
             _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
         )
-        connection = connection_class(parts.hostname, str(address), port=port, timeout=timeout)
+        connection = connection_class(parts.hostname, address, port=port, timeout=timeout)
         try:
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             connection.request("GET", path, headers={"User-Agent": "Roundtable fetch_url"})
@@ -233,12 +215,11 @@ def fetch_url(
     max_chars: Annotated[int, "Truncate the text to this many characters"] = 5000,
 ) -> str:
     """Fetch a web page and return its status and text (HTML reduced to visible text)."""
-    allow_private = settings.FETCH_ALLOW_PRIVATE_ADDRESSES
-
-    def is_allowed(address: Any) -> bool:
-        return allow_private or is_public_address(address)
-
-    status, content_type, body = fetch_text(url, is_allowed=is_allowed)
+    everywhere = ["0.0.0.0/0", "::/0"] if settings.FETCH_ALLOW_PRIVATE_ADDRESSES else []
+    guard = NetworkGuard(
+        everywhere, hint="The operator can allow them with FETCH_ALLOW_PRIVATE_ADDRESSES."
+    )
+    status, content_type, body = fetch_text(url, guard=guard)
     if "html" in content_type:
         extractor = _TextExtractor()
         extractor.feed(body)

@@ -12,7 +12,7 @@ from typing import Any
 
 from runtime import RoundtableError, ToolRegistry
 from studio.errors import Problem
-from studio.teams.building import PARAMS_BY_PROVIDER, build_team
+from studio.teams.building import PARAMS_BY_PROVIDER, build_team, check_url_literal
 from studio.teams.models import IDENTIFIER, AgentKind, Credential, Provider, TeamKind
 from studio.teams.specs import COMBINATORS, CONDITION_FIELDS
 from studio.teams.tools import tool_registry
@@ -137,6 +137,11 @@ class SpecChecker:
         if not spec.get("model"):
             self.add(f"{path}.model", "the model name is missing")
         credential_id = spec.get("credential")
+        if spec.get("base_url"):
+            try:
+                check_url_literal(spec["base_url"])
+            except RoundtableError as exc:
+                self.add(f"{path}.base_url", f'model "{label}": {exc}')
         if provider == Provider.OPENAI_COMPATIBLE:
             if not spec.get("base_url"):
                 self.add(f"{path}.base_url", f'model "{label}" needs a base URL')

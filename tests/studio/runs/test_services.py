@@ -211,8 +211,9 @@ async def test_usage_and_cost_are_accounted_per_agent_and_per_model(owner: User)
 
 
 async def test_a_provider_error_fails_the_run_with_the_providers_message(
-    owner: User, llm_server: FakeLLMServer
+    owner: User, llm_server: FakeLLMServer, settings: object
 ) -> None:
+    settings.MODEL_PRIVATE_HOSTS = ["127.0.0.1"]  # the fake provider listens on loopback
     llm_server.script([error(500, "The engine is overheating")])
 
     def build() -> object:

@@ -1,12 +1,12 @@
 """Built-in tools: a calculator without eval, the time, and a fetcher that refuses
 private addresses, also after redirects."""
 
-import ipaddress
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from runtime import NetworkGuard
 from studio.teams.tools import FetchRefused, calculator, current_time, fetch_text, fetch_url
 
 
@@ -78,15 +78,14 @@ def local_server():
     server.server_close()
 
 
-def only_loopback(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return address.is_loopback
+only_loopback = NetworkGuard(["127.0.0.0/8"])
 
 
 def test_fetcher_checks_every_redirect_hop(local_server: str) -> None:
-    status, _, body = fetch_text(f"{local_server}/page", is_allowed=only_loopback)
+    status, _, body = fetch_text(f"{local_server}/page", guard=only_loopback)
     assert (status, "Hello there" in body) == (200, True)
     with pytest.raises(FetchRefused, match=r"169\.254\.169\.254"):
-        fetch_text(f"{local_server}/jump", is_allowed=only_loopback)
+        fetch_text(f"{local_server}/jump", guard=only_loopback)
 
 
 def test_fetcher_returns_visible_text_when_private_addresses_are_allowed(

@@ -83,9 +83,10 @@ def test_updating_without_a_key_keeps_the_stored_one(
     assert Credential.objects.get().get_key() == RAW_KEY
 
 
-def test_a_credential_can_name_an_environment_variable(
-    owner, monkeypatch: pytest.MonkeyPatch
+def test_a_credential_can_name_an_environment_variable_the_operator_allowed(
+    owner, monkeypatch: pytest.MonkeyPatch, settings
 ) -> None:
+    settings.CREDENTIAL_KEY_ENV_VARS = {"ROUNDTABLE_TEST_KEY": ""}
     credential = services.save_credential(
         owner, {"name": "Env", "provider": "anthropic", "key_env_var": "ROUNDTABLE_TEST_KEY"}
     )
@@ -141,10 +142,13 @@ def test_a_bad_credential_field_is_a_422_with_its_path(owner_client: Client) -> 
     assert [error["path"] for error in response.json()["errors"]] == ["key_env_var"]
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "CREDENTIALS_SECRET", "DATABASE_URL", "PGPASSWORD"])
-def test_a_credential_cannot_name_the_servers_own_secrets(
-    owner, owner_client: Client, monkeypatch: pytest.MonkeyPatch, name: str
+@pytest.mark.parametrize(
+    "name", ["GITHUB_TOKEN", "AWS_ACCESS_KEY_ID", "HOME", "SECRET_KEY", "OPENAI_API_KEY"]
+)
+def test_a_credential_can_name_no_variable_the_operator_did_not_allow(
+    owner, owner_client: Client, monkeypatch: pytest.MonkeyPatch, settings, name: str
 ) -> None:
+    settings.CREDENTIAL_KEY_ENV_VARS = {"ROUNDTABLE_TEST_KEY": ""}
     monkeypatch.setenv(name, "the server's secret")
     response = owner_client.post(
         "/api/credentials",
@@ -153,9 +157,10 @@ def test_a_credential_cannot_name_the_servers_own_secrets(
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == "key_env_var"
+    assert "CREDENTIAL_KEY_ENV_VARS" in response.json()["errors"][0]["message"]
     sneaked = Credential.objects.create(owner=owner, name="x", provider="openai", key_env_var=name)
     assert sneaked.get_key() == ""
-    assert "server" in sneaked.key_problem()
+    assert "CREDENTIAL_KEY_ENV_VARS" in sneaked.key_problem()
 
 
 def _team_spec_using(model: ModelConfig) -> dict:

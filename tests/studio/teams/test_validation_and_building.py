@@ -70,7 +70,8 @@ def test_a_team_that_never_stops_is_refused(db) -> None:
     ]
 
 
-def test_every_demo_team_validates(db) -> None:
+def test_every_demo_team_validates(db, settings) -> None:
+    settings.MODEL_PRIVATE_HOSTS = ["127.0.0.1:11434"]  # as `make run` allows local Ollama
     for spec in gallery_specs():
         problems = validate_spec(spec)
         if spec["name"].startswith(("OpenAI", "Anthropic")):
@@ -79,6 +80,14 @@ def test_every_demo_team_validates(db) -> None:
             ]
         else:
             assert problems == [], spec["name"]
+
+
+def test_the_ollama_template_says_how_to_allow_a_local_model_server(db, settings) -> None:
+    settings.MODEL_PRIVATE_HOSTS = []
+    ollama = next(spec for spec in gallery_specs() if spec["name"].startswith("Ollama"))
+    problems = validate_spec(ollama)
+    assert [p.path for p in problems] == ["participants[0].model.base_url"]
+    assert "MODEL_PRIVATE_HOSTS=localhost:11434" in problems[0].message
 
 
 async def test_built_teams_run_with_the_runs_input_and_client_wrapper(db) -> None:
