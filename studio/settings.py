@@ -101,13 +101,42 @@ def sqlite_database(path: Path) -> dict[str, object]:
     }
 
 
+def postgres_pool() -> dict[str, object] | None:
+    """Pool sizes for PostgreSQL, per process (a server, a worker); None: no pool.
+
+    Each process holds at most DATABASE_POOL_MAX_SIZE connections, so the database needs
+    about that many per daphne server and per worker child; a request or a run that finds
+    the pool busy waits up to DATABASE_POOL_TIMEOUT seconds for a connection.
+    """
+    max_size = env_int("DATABASE_POOL_MAX_SIZE", 10, minimum=0)
+    if max_size == 0:
+        return None
+    min_size = env_int("DATABASE_POOL_MIN_SIZE", 1, minimum=0)
+    if min_size > max_size:
+        raise ImproperlyConfigured(
+            f"DATABASE_POOL_MIN_SIZE ({min_size}) must not exceed DATABASE_POOL_MAX_SIZE "
+            f"({max_size})."
+        )
+    timeout = env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1)
+    return {"min_size": min_size, "max_size": max_size, "timeout": float(timeout)}
+
+
 def database_from_url(url: str, data_dir: Path) -> dict[str, object]:
-    """Turn DATABASE_URL into a Django DATABASES entry (PostgreSQL or SQLite)."""
+    """Turn DATABASE_URL into a Django DATABASES entry (PostgreSQL or SQLite).
+
+    PostgreSQL connections come from a bounded pool (see :func:`postgres_pool`) and go
+    back to it after each request and each database call of a run: persistent
+    connections (CONN_MAX_AGE) leaked under ASGI, where each request's thread kept its
+    own until it was collected.
+    """
     if not url:
         return sqlite_database(data_dir / "roundtable.sqlite3")
     parts = urlsplit(url)
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
-        options = dict(parse_qsl(parts.query))
+        options: dict[str, object] = dict(parse_qsl(parts.query))
+        pool = postgres_pool()
+        if pool is not None:
+            options["pool"] = pool
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "roundtable",
@@ -115,7 +144,9 @@ def database_from_url(url: str, data_dir: Path) -> dict[str, object]:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": 60,
+            "CONN_MAX_AGE": 0,
+            # With a pool: connections are checked before they are handed out, so one
+            # the server dropped while idle is replaced instead of failing a query.
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }
