@@ -48,6 +48,7 @@ from runtime.errors import (
     TeamError,
     ToolError,
 )
+from runtime.isolation import ProcessLimits
 from runtime.llm import (
     AssistantMessage,
     CreateResult,
@@ -162,6 +163,7 @@ __all__ = [
     "NetworkGuard",
     "OpenAIChatCompletionClient",
     "OrTerminationCondition",
+    "ProcessLimits",
     "RequestUsage",
     "Response",
     "RoundRobinGroupChat",

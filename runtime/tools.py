@@ -22,6 +22,7 @@ from typing import Any, TypeVar, overload
 
 from runtime.cancellation import CancellationToken
 from runtime.errors import ConfigurationError, ToolError
+from runtime.isolation import ProcessLimits, import_path, run_in_process
 from runtime.llm import ToolSchema
 from runtime.tool_schemas import parse_docstring, read_parameters
 
@@ -66,7 +67,9 @@ class FunctionTool:
     ``Annotated[T, "description"]`` or the docstring's ``Args:`` / ``:param:`` lines.
     A parameter named ``cancellation_token`` receives the caller's token and is not
     shown to the model. Sync functions run in a worker thread; ``timeout`` (seconds)
-    bounds every call.
+    bounds every call. With ``process_limits`` a sync function runs in a child process of
+    its own instead, with those CPU and memory limits, killed when the call times out or
+    is cancelled: use it for functions that may burn CPU or memory on a model's input.
     """
 
     __slots__ = (
@@ -76,6 +79,8 @@ class FunctionTool:
         "_is_async",
         "_name",
         "_params",
+        "_process_limits",
+        "_process_path",
         "_schema",
         "_strict",
         "_timeout",
@@ -89,6 +94,7 @@ class FunctionTool:
         *,
         timeout: float | None = None,
         strict: bool = False,
+        process_limits: ProcessLimits | None = None,
     ) -> None:
         if not callable(func):
             raise ToolError(f"a tool needs a callable, got {type(func).__name__}")
@@ -108,6 +114,15 @@ class FunctionTool:
         self._strict = strict
         self._is_async = _is_async_callable(func)
         self._cancellation_param, self._params = read_parameters(func, f"tool {tool_name!r}")
+        self._process_limits = process_limits
+        self._process_path = ("", "")
+        if process_limits is not None:
+            if self._is_async or self._cancellation_param:
+                raise ToolError(
+                    f"tool {tool_name!r}: only sync functions without a cancellation_token "
+                    "can run in their own process"
+                )
+            self._process_path = import_path(func, tool_name)
         if strict and len(self._params.required) != len(self._params.specs):
             optional = [n for n in self._params.specs if n not in self._params.required]
             raise ToolError(
@@ -193,9 +208,20 @@ class FunctionTool:
             ) from None
         return _result_text(result)
 
+    @property
+    def process_limits(self) -> ProcessLimits | None:
+        """The limits of the child process each call runs in (None: calls run in a thread)."""
+        return self._process_limits
+
     async def _call(self, kwargs: dict[str, Any], cancellation_token: CancellationToken) -> Any:
         if self._is_async:
             return await self._func(**kwargs)
+        if self._process_limits is not None:
+            module, qualname = self._process_path
+            call = run_in_process(module, qualname, kwargs, self._process_limits)
+            task = asyncio.ensure_future(call)
+            cancellation_token.link_future(task)
+            return await task
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
         future = loop.run_in_executor(None, functools.partial(context.run, self._func, **kwargs))
@@ -286,6 +312,7 @@ class ToolRegistry:
                 name or tool.name,
                 timeout=tool.timeout if timeout is None else timeout,
                 strict=tool.strict,
+                process_limits=tool.process_limits,
             )
         if not callable(tool):
             raise ToolError(f"expected a FunctionTool or a function, got {type(tool).__name__}")

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
-from runtime import AddressNotAllowed, FunctionTool, NetworkGuard, ToolRegistry
+from runtime import AddressNotAllowed, FunctionTool, NetworkGuard, ProcessLimits, ToolRegistry
 
 # --- Calculator ---
 
@@ -55,6 +55,34 @@ _FUNCTIONS: dict[str, Callable[..., float]] = {
 _CONSTANTS = {"pi": math.pi, "e": math.e}
 MAX_EXPRESSION_CHARS = 500
 MAX_EXPONENT = 1000
+#: The largest whole number any step may produce, in bits (about 3,000 decimal digits).
+#: Exponents alone do not bound work: ((10**1000)**1000)**30 keeps every exponent small.
+MAX_RESULT_BITS = 10_000
+TOO_LARGE = f"the result would have more than {MAX_RESULT_BITS} bits; use smaller numbers"
+
+
+def _result_bits(op: ast.operator, left: Any, right: Any) -> float:
+    """An upper bound of the bits a whole-number result of `left op right` needs."""
+    if isinstance(op, ast.Pow):
+        return abs(left).bit_length() * abs(right) if right > 0 else 0
+    if isinstance(op, ast.Mult):
+        return abs(left).bit_length() + abs(right).bit_length()
+    return max(abs(left).bit_length(), abs(right).bit_length()) + 1
+
+
+def _apply(op: ast.operator, left: Any, right: Any) -> float:
+    """One binary operation, refused before it starts when its result would be huge."""
+    if isinstance(op, ast.Pow) and abs(right) > MAX_EXPONENT:
+        raise ValueError(f"exponents above {MAX_EXPONENT} are not allowed")
+    both_whole = isinstance(left, int) and isinstance(right, int)
+    if both_whole and _result_bits(op, left, right) > MAX_RESULT_BITS:
+        raise ValueError(TOO_LARGE)
+    try:
+        return _BINARY[type(op)](left, right)
+    except OverflowError:
+        raise ValueError("the result is too large for a floating-point number") from None
+    except ZeroDivisionError:
+        raise ValueError("division by zero") from None
 
 
 def _evaluate(node: ast.AST) -> float:
@@ -62,14 +90,13 @@ def _evaluate(node: ast.AST) -> float:
     if isinstance(node, ast.Expression):
         return _evaluate(node.body)
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        if isinstance(node.value, int) and node.value.bit_length() > MAX_RESULT_BITS:
+            raise ValueError(TOO_LARGE)
         return node.value
     if isinstance(node, ast.Name) and node.id in _CONSTANTS:
         return _CONSTANTS[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = _evaluate(node.left), _evaluate(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
-            raise ValueError(f"exponents above {MAX_EXPONENT} are not allowed")
-        return _BINARY[type(node.op)](left, right)
+        return _apply(node.op, _evaluate(node.left), _evaluate(node.right))
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _UNARY[type(node.op)](_evaluate(node.operand))
     if (
@@ -78,7 +105,10 @@ def _evaluate(node: ast.AST) -> float:
         and node.func.id in _FUNCTIONS
         and not node.keywords
     ):
-        return _FUNCTIONS[node.func.id](*(_evaluate(arg) for arg in node.args))
+        try:
+            return _FUNCTIONS[node.func.id](*(_evaluate(arg) for arg in node.args))
+        except OverflowError:
+            raise ValueError("the result is too large for a floating-point number") from None
     raise ValueError(f"unsupported expression element: {ast.dump(node)[:60]}")
 
 
@@ -232,6 +262,11 @@ def fetch_url(
 # --- Registry ---
 
 BUILTIN_TOOLS: list[Callable[..., Any]] = [calculator, current_time, fetch_url]
+#: Tools whose work a model's input decides (arithmetic can be made to burn CPU and
+#: memory) run in a child process with these limits, killed at their timeout; never on
+#: the server's event loop or in a thread that cannot be stopped.
+CPU_BOUND_TOOLS = {"calculator": ProcessLimits(cpu_seconds=5, memory_bytes=512 * 1024 * 1024)}
+TOOL_TIMEOUT_SECONDS = 30.0
 
 
 @functools.cache
@@ -239,7 +274,8 @@ def tool_registry() -> ToolRegistry:
     """The registry teams are built with: the built-ins (created once per process)."""
     registry = ToolRegistry()
     for func in BUILTIN_TOOLS:
-        registry.register(FunctionTool(func, timeout=30.0))
+        limits = CPU_BOUND_TOOLS.get(func.__name__)
+        registry.register(FunctionTool(func, timeout=TOOL_TIMEOUT_SECONDS, process_limits=limits))
     return registry
 
 

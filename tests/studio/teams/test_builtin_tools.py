@@ -6,8 +6,15 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from runtime import NetworkGuard
-from studio.teams.tools import FetchRefused, calculator, current_time, fetch_text, fetch_url
+from runtime import CancellationToken, NetworkGuard
+from studio.teams.tools import (
+    FetchRefused,
+    calculator,
+    current_time,
+    fetch_text,
+    fetch_url,
+    tool_registry,
+)
 
 
 def test_calculator_evaluates_arithmetic() -> None:
@@ -93,3 +100,20 @@ def test_fetcher_returns_visible_text_when_private_addresses_are_allowed(
 ) -> None:
     settings.FETCH_ALLOW_PRIVATE_ADDRESSES = True
     assert fetch_url(f"{local_server}/page") == "HTTP 200\nHello there"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["((10**1000)**1000)**30", "10**999*10**999*10**999*10**999", "9**9**9", "exp(10**4)"],
+)
+def test_calculator_refuses_huge_results_before_computing_them(expression: str) -> None:
+    with pytest.raises(ValueError, match=r"too large|more than|exponents above"):
+        calculator(expression)
+
+
+async def test_the_calculator_runs_in_a_killable_process_with_limits() -> None:
+    tool = tool_registry().get("calculator")
+    assert tool.process_limits is not None
+    assert await tool.run_json({"expression": "6 * 7"}, CancellationToken()) == "42"
+    with pytest.raises(ValueError, match="more than"):
+        await tool.run_json({"expression": "((10**1000)**1000)**30"}, CancellationToken())
