@@ -370,6 +370,8 @@ RUNS_QUEUED_RELAUNCH_SECONDS = env_int("RUNS_QUEUED_RELAUNCH_SECONDS", 600, mini
 RUNS_RECOVER_ON_START = env_bool("RUNS_RECOVER_ON_START", True)
 # Largest websocket frame a client may send.
 RUNS_WS_MAX_FRAME_BYTES = env_int("RUNS_WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
+# An open websocket re-checks its user's rights this often and closes when they are gone.
+RUNS_WS_RIGHTS_CHECK_SECONDS = env_int("RUNS_WS_RIGHTS_CHECK_SECONDS", 5, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "runs-sweep": {"task": "runs.sweep", "schedule": float(RUNS_SWEEP_SECONDS)},
 }

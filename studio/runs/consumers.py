@@ -13,12 +13,14 @@ import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.security.websocket import OriginValidator
+from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http.request import validate_host
 
 from studio.accounts.auth import auser_from_bearer
 from studio.errors import ServiceError
@@ -41,33 +43,75 @@ def bearer_token(scope: dict[str, Any]) -> str | None:
     return None
 
 
-def has_origin(scope: dict[str, Any]) -> bool:
-    """Whether the handshake carries an Origin header."""
-    return any(name == b"origin" for name, _ in scope.get("headers", []))
+DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 
 
-class ScriptAwareOriginValidator(OriginValidator):
-    """Refuse handshakes from origins outside ``ALLOWED_HOSTS``; let scripts in.
+def header(scope: dict[str, Any], name: bytes) -> str | None:
+    """One request header of the handshake, decoded, or None."""
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def host_and_port(netloc: str, scheme: str) -> tuple[str, int | None] | None:
+    """(host, explicit port or None) of a netloc, or None when it cannot be parsed."""
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        return (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return None
+
+
+def is_allowed_origin(scope: dict[str, Any], origin: str) -> bool:
+    """Whether a browser on `origin` may open this socket.
+
+    Same origin: the Origin's host and port must be the ones the handshake was sent to
+    (its Host header), and that host one of ALLOWED_HOSTS; when the Host header has no
+    port (a proxy on the default port), the Origin must be on its scheme's default
+    port too. Other origins only when listed whole in CSRF_TRUSTED_ORIGINS.
+    """
+    if origin.rstrip("/") in {trusted.rstrip("/") for trusted in settings.CSRF_TRUSTED_ORIGINS}:
+        return True
+    try:
+        parsed = urlsplit(origin)
+        origin_host, origin_port = (parsed.hostname or "").lower(), parsed.port
+    except ValueError:
+        return False
+    if parsed.scheme not in {"http", "https"} or not origin_host:
+        return False
+    own = host_and_port(header(scope, b"host") or "", parsed.scheme)
+    if own is None or own[0] != origin_host:
+        return False
+    if not validate_host(origin_host, list(settings.ALLOWED_HOSTS)):
+        return False
+    if own[1] is None:
+        return origin_port in (None, DEFAULT_PORTS[parsed.scheme])
+    return (origin_port or DEFAULT_PORTS[parsed.scheme]) == own[1]
+
+
+class ScriptAwareOriginValidator:
+    """Refuse handshakes from other origins (host and port); let scripts in.
 
     Browsers send an Origin with every websocket handshake and cannot add an
     Authorization header to one, so a handshake with no Origin and a bearer token comes
     from a script, which cross-site request forgery cannot ride on. Without an Origin
     a cookie is not enough; with one, it must be allowed whatever the credentials.
-    Allowed origins default to ``ALLOWED_HOSTS``, as Channels' own validator has them.
     """
 
-    def __init__(self, application: Any, allowed_origins: list[str] | None = None) -> None:
-        if allowed_origins is None:
-            allowed_origins = list(settings.ALLOWED_HOSTS)
-            if settings.DEBUG and not allowed_origins:
-                allowed_origins = ["localhost", "127.0.0.1", "[::1]"]
-        super().__init__(application, allowed_origins)
+    def __init__(self, application: Any) -> None:
+        self.application = application
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        """Pass scripts without an Origin straight on; check every other handshake."""
-        if scope["type"] == "websocket" and not has_origin(scope) and bearer_token(scope):
+        """Pass scripts without an Origin and same-origin browsers on; deny the rest."""
+        if scope["type"] != "websocket":
             return await self.application(scope, receive, send)
-        return await super().__call__(scope, receive, send)
+        origin = header(scope, b"origin")
+        if origin is None and bearer_token(scope):
+            return await self.application(scope, receive, send)
+        if origin is not None and is_allowed_origin(scope, origin):
+            return await self.application(scope, receive, send)
+        return await WebsocketDenier()(scope, receive, send)
 
 
 class RunConsumer(AsyncWebsocketConsumer):
@@ -77,6 +121,7 @@ class RunConsumer(AsyncWebsocketConsumer):
     user: Any
     can_steer: bool
     relay: asyncio.Task[None] | None = None
+    rights_watch: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         """Authenticate, authorise, accept, and start relaying."""
@@ -90,6 +135,38 @@ class RunConsumer(AsyncWebsocketConsumer):
         backend.ensure_started()
         await self.accept()
         self.relay = asyncio.create_task(self.relay_events(backend, self.after_seq()))
+        self.rights_watch = asyncio.create_task(self.watch_rights())
+
+    async def watch_rights(self) -> None:
+        """Close the socket once the user may no longer watch the run (a share revoked,
+        the account deactivated, the session ended, the token deleted)."""
+        while True:
+            await asyncio.sleep(settings.RUNS_WS_RIGHTS_CHECK_SECONDS)
+            if await self.still_authenticated() and await self.may_watch():
+                self.can_steer = await database_sync_to_async(services.can_steer)(
+                    self.user, self.run_id
+                )
+                continue
+            await self.send_error("forbidden", "You may no longer watch this run.")
+            await self.close(code=4403)
+            return
+
+    async def still_authenticated(self) -> bool:
+        """Whether the credentials the socket opened with still name an active user."""
+        token = bearer_token(self.scope)
+        if token is not None:
+            user = await auser_from_bearer(token)
+        else:
+            session = self.scope.get("session")
+            if session is None or not await database_sync_to_async(session.exists)(
+                session.session_key
+            ):
+                return False
+            user = await get_user_model().objects.filter(pk=self.user.pk).afirst()
+        if user is None or user.pk != self.user.pk or not user.is_active:
+            return False
+        self.user = user
+        return True
 
     async def authenticate(self) -> Any:
         """The bearer token's user, or else the session's."""
@@ -123,6 +200,8 @@ class RunConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         """Stop relaying; the run itself goes on."""
+        if self.rights_watch is not None:
+            self.rights_watch.cancel()
         if self.relay is not None:
             self.relay.cancel()
             await asyncio.gather(self.relay, return_exceptions=True)
@@ -155,6 +234,7 @@ class RunConsumer(AsyncWebsocketConsumer):
         if kind not in ("input", "stop", "interject"):
             await self.send_error("bad_frame", f"Unknown frame type {kind!r}.")
             return
+        self.can_steer = await database_sync_to_async(services.can_steer)(self.user, self.run_id)
         if not self.can_steer:
             await self.send_error("forbidden", "You may watch this run but not steer it.")
             return

@@ -49,7 +49,8 @@ class RunQuerySet(models.QuerySet["Run"]):
     """Scopes runs to what a user may see or steer, and moves them between states."""
 
     def visible_to(self, user: AnyUser) -> RunQuerySet:
-        """Runs of teams the user owns or was shared, and runs the user started.
+        """Runs of teams the user owns or was shared, and runs the user started of teams
+        they can still see.
 
         A gallery team is visible to everyone, but its runs are not: they hold what
         each person asked, so they stay with whoever started them.
@@ -58,18 +59,22 @@ class RunQuerySet(models.QuerySet["Run"]):
             return self.none()
         if user.is_superuser:
             return self.all()
-        teams = Team.objects.visible_to(user).filter(Q(is_gallery=False) | Q(owner=user))
-        return self.filter(Q(team__in=teams.values("pk")) | Q(started_by=user))
+        visible = Team.objects.visible_to(user)
+        teams = visible.filter(Q(is_gallery=False) | Q(owner=user))
+        started = Q(started_by=user, team__in=visible.values("pk"))
+        return self.filter(Q(team__in=teams.values("pk")) | started)
 
     def steerable_by(self, user: AnyUser) -> RunQuerySet:
         """Runs the user may answer, stop, interject, continue or fork.
 
-        Editors of the team steer its runs; whoever started a run steers it too.
+        Editors of the team steer its runs; whoever started a run steers it too, while
+        they can still see its team: a revoked share takes the run's steering with it.
         """
         if not (user.is_authenticated and user.is_active):
             return self.none()
         teams = Team.objects.editable_by(user).values("pk")
-        return self.filter(Q(team__in=teams) | Q(started_by=user))
+        visible = Team.objects.visible_to(user).values("pk")
+        return self.filter(Q(team__in=teams) | Q(started_by=user, team__in=visible))
 
     def transition(self, pk: int, sources: tuple[str, ...], **changes: Any) -> bool:
         """Move run ``pk`` from one of ``sources`` applying ``changes``; True if it moved."""

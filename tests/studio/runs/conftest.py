@@ -168,11 +168,12 @@ async def open_socket(
     after: int = 0,
     origin: bytes | None = b"http://testserver",
     token: str = "",
+    host: bytes = b"testserver",
 ) -> tuple[bool, WebsocketCommunicator]:
     """Connect to a run's websocket through the whole ASGI stack (no Origin: None)."""
     from studio.asgi import application
 
-    headers = [(b"host", b"testserver")]
+    headers = [(b"host", host)]
     if origin is not None:
         headers.append((b"origin", origin))
     if user is not None:
