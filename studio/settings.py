@@ -363,9 +363,16 @@ RUNS_STOP_GRACE_SECONDS = env_int("RUNS_STOP_GRACE_SECONDS", 10, minimum=1)
 # Live logs: entries kept per run, and how long a finished run's log stays.
 RUNS_LOG_MAXLEN = env_int("RUNS_LOG_MAXLEN", 10_000, minimum=100)
 RUNS_LOG_TTL_SECONDS = env_int("RUNS_LOG_TTL_SECONDS", 3600, minimum=1)
-# Upkeep: how often to look for lost runs, and when a queued run counts as forgotten.
-RUNS_SWEEP_SECONDS = env_int("RUNS_SWEEP_SECONDS", 30, minimum=1)
-RUNS_QUEUED_RELAUNCH_SECONDS = env_int("RUNS_QUEUED_RELAUNCH_SECONDS", 600, minimum=10)
+# Upkeep (every worker and every embedded server sweeps; no separate beat is needed): how
+# often to look for lost runs at most (sooner when a lease is about to expire), and when a
+# queued run whose task is no longer in the queue (Redis restarted) is launched again. A
+# launch still in the queue is repeated only after ten times that (a duplicate is harmless:
+# the claim is a conditional update, the second task finds the run taken and leaves).
+RUNS_SWEEP_SECONDS = env_int("RUNS_SWEEP_SECONDS", 10, minimum=1)
+RUNS_QUEUED_RELAUNCH_SECONDS = env_int("RUNS_QUEUED_RELAUNCH_SECONDS", 30, minimum=1)
+# A run's database writes that lose their connection are retried on a new one for this
+# long (the run goes on); a run that cannot be claimed for this long fails with the reason.
+RUNS_DATABASE_RETRY_SECONDS = env_int("RUNS_DATABASE_RETRY_SECONDS", 60, minimum=1)
 # An embedded server resumes the runs it was executing when it stopped (off in tests).
 RUNS_RECOVER_ON_START = env_bool("RUNS_RECOVER_ON_START", True)
 # Largest websocket frame a client may send.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,7 +28,11 @@ from studio.errors import ServiceError
 from studio.runs import backends, services
 from studio.runs.streaming import follow_run
 
+logger = logging.getLogger(__name__)
+
 ERROR_CODES = {400: "invalid", 403: "forbidden", 404: "not_found", 409: "conflict"}
+#: "internal error": the client reconnects with ?after=<its last seq> (4400-4499 it does not)
+RECONNECT_CLOSE_CODE = 1011
 
 
 def bearer_token(scope: dict[str, Any]) -> str | None:
@@ -193,10 +198,21 @@ class RunConsumer(AsyncWebsocketConsumer):
             return 0
 
     async def relay_events(self, backend: backends.Backend, after: int) -> None:
-        """Send every event after ``after``, then keep following the run."""
-        async for batch in follow_run(self.run_id, after, backend):
-            for envelope in batch:
-                await self.send(text_data=json.dumps(envelope, separators=(",", ":")))
+        """Send every event after ``after``, then keep following the run.
+
+        A follower that fails (the database went away) closes the socket with
+        :data:`RECONNECT_CLOSE_CODE`: the client reconnects from its last seq, instead of
+        watching an open socket that no longer delivers anything.
+        """
+        try:
+            async for batch in follow_run(self.run_id, after, backend):
+                for envelope in batch:
+                    await self.send(text_data=json.dumps(envelope, separators=(",", ":")))
+        except Exception:
+            logger.exception(
+                "run %s: following it failed; asking the client to reconnect", self.run_id
+            )
+            await self.close(code=RECONNECT_CLOSE_CODE)
 
     async def disconnect(self, code: int) -> None:
         """Stop relaying; the run itself goes on."""

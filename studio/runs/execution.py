@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import DatabaseError, transaction
 
 from runtime import (
     CancellationToken,
@@ -31,12 +31,20 @@ from runtime import (
     current_request_id,
 )
 from studio.runs import leases
-from studio.runs.accounting import Accountant, BudgetedModelClient, BudgetExhausted, price_from_spec
+from studio.runs.accounting import (
+    Accountant,
+    BudgetedModelClient,
+    BudgetExhausted,
+    cap_turns,
+    check_turn_ceiling,
+    price_from_spec,
+)
 from studio.runs.backends import Backend
+from studio.runs.database import call_database
 from studio.runs.events import EventType
-from studio.runs.models import Status
-from studio.runs.sink import RunSink
-from studio.teams.building import abuild_team
+from studio.runs.models import Run, Status
+from studio.runs.sink import RunSink, write_events
+from studio.teams.building import build_team
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +80,12 @@ async def execute_run(run_id: int, backend: Backend, *, task_id: str = "") -> No
 
     Never raises: failures end the run as ``failed`` with the reason.
     """
-    claim = await claim_run(run_id, backend, task_id)
+    try:
+        claim = await claim_run(run_id, backend, task_id)
+    except DatabaseError as exc:
+        logger.error("run %s: could not be claimed: %s", run_id, exc)
+        await fail_unstarted(run_id, backend, f"the database did not answer ({exc})")
+        return
     if claim is None:
         return
     execution = Execution(claim, backend)
@@ -83,15 +96,72 @@ async def execute_run(run_id: int, backend: Backend, *, task_id: str = "") -> No
 
 
 async def claim_run(run_id: int, backend: Backend, task_id: str) -> leases.Claim | None:
-    """Claim the run, waiting out the lease of an executor that just died."""
+    """Claim the run, waiting out the lease of an executor that just died.
+
+    A database that does not answer is retried for ``RUNS_DATABASE_RETRY_SECONDS``
+    (then the database error is raised).
+    """
     deadline = time.monotonic() + settings.RUNS_LEASE_SECONDS + 2 * settings.RUNS_HEARTBEAT_SECONDS
     while True:
-        result, claim = await sync_to_async(leases.try_claim)(run_id, worker_name(), task_id)
+        result, claim = await call_database(leases.try_claim, run_id, worker_name(), task_id)
         if result is leases.ClaimResult.CLAIMED:
             return claim
         if result is leases.ClaimResult.GONE or time.monotonic() > deadline:
             return None
         await asyncio.sleep(settings.RUNS_HEARTBEAT_SECONDS)
+
+
+async def fail_unstarted(run_id: int, backend: Backend, why: str) -> None:
+    """Say that a queued run could not start: an error event and a failed status.
+
+    When even that cannot be written the run stays queued, and a sweep launches it again
+    once its task is known to be gone.
+    """
+    reason = f"The run could not start: {why}."
+    try:
+        await call_database(
+            fail_queued_run, run_id, reason, backend, give_up_after=settings.RUNS_HEARTBEAT_SECONDS
+        )
+    except DatabaseError:
+        logger.exception("run %s: recording that it could not start failed", run_id)
+
+
+def fail_queued_run(
+    run_id: int,
+    reason: str,
+    backend: Backend,
+    *,
+    code: str = "start_failed",
+    is_first_attempt: bool = False,
+) -> bool:
+    """End a run that is still queued as failed, with its error and final events.
+
+    ``is_first_attempt`` spares a run that ran before (a resumption): the sweep launches
+    it again instead. Returns whether the run was ended.
+    """
+    with transaction.atomic():
+        changes = leases.finish_changes(Status.FAILED, reason)
+        query = Run.objects.filter(pk=run_id, status=Status.QUEUED)
+        if is_first_attempt:
+            query = query.filter(attempts=0)
+        if not query.update(**changes):
+            return False
+        logger.warning("run %s: %s", run_id, reason)
+        run = Run.objects.get(pk=run_id)
+        finished = {
+            "status": Status.FAILED.value,
+            "stop_reason": reason,
+            "prompt_tokens": run.prompt_tokens,
+            "completion_tokens": run.completion_tokens,
+            "cost_usd": run.cost_usd,
+        }
+        error = {"code": code, "message": reason}
+        described = [
+            (EventType.ERROR.value, "", error),
+            (EventType.RUN_FINISHED.value, "", finished),
+        ]
+        write_events(run_id, described, backend)
+    return True
 
 
 class Execution:
@@ -116,6 +186,7 @@ class Execution:
             completion_tokens=claim.completion_tokens,
             cost_usd=claim.cost_usd,
             usage=claim.usage,
+            max_model_calls=settings.RUNS_MAX_MODEL_CALLS,
         )
         self.sink = RunSink(
             self.run_id,
@@ -156,6 +227,7 @@ class Execution:
             result = await self.team.run(
                 task=self.claim.task, cancellation_token=self.token, sink=self.sink
             )
+            check_turn_ceiling(self.claim.spec, settings.RUNS_MAX_TURNS, result.stop_reason or "")
             return Outcome(Status.COMPLETED, result.stop_reason or "")
         except asyncio.CancelledError:
             task = asyncio.current_task()
@@ -163,7 +235,7 @@ class Execution:
                 raise
             return self.outcome_of_ending()
         except BudgetExhausted as exc:
-            return Outcome(Status.BUDGET_EXHAUSTED, str(exc), "budget_exhausted")
+            return Outcome(Status.BUDGET_EXHAUSTED, str(exc), exc.code)
         except ModelClientError as exc:
             return Outcome(Status.FAILED, f"Model error: {exc}", "model_error")
         except InputError as exc:
@@ -189,8 +261,8 @@ class Execution:
         """Report a resumption, build the team and restore its checkpoint."""
         claim = self.claim
         if claim.next_seq - 1 > claim.checkpoint_seq or claim.resume_reason:
-            first, last = await sync_to_async(leases.discard_after)(
-                self.run_id, claim.checkpoint_seq
+            first, last = await call_database(
+                leases.discard_after, self.run_id, claim.checkpoint_seq
             )
             reason = claim.resume_reason or "resumed from its last checkpoint"
             await self.sink.record(
@@ -204,13 +276,19 @@ class Execution:
                 },
             )
         await self.sink.record(EventType.RUN_STATUS, "", {"status": Status.RUNNING.value})
-        self.team = await abuild_team(
-            claim.spec, input_func=self.ask_human, wrap_model_client=self.wrap_model_client
-        )
+        self.team = await call_database(self.build_team)
         self.sink.bind_team(self.team)
         self.sink.always_checkpoint = has_human_seat(claim.spec)
         if claim.checkpoint_state is not None:
             await self.team.load_state(claim.checkpoint_state)
+
+    def build_team(self) -> Any:
+        """The team of the pinned spec (model credentials come from the database)."""
+        return build_team(
+            cap_turns(self.claim.spec, settings.RUNS_MAX_TURNS),
+            input_func=self.ask_human,
+            wrap_model_client=self.wrap_model_client,
+        )
 
     def wrap_model_client(
         self, client: ChatCompletionClient, model_spec: dict[str, Any]
@@ -234,14 +312,14 @@ class Execution:
         """Mark the run as waiting before the request becomes visible to anyone."""
         self.waiting_for = request_id
         if self.parked_answer is None:
-            await sync_to_async(leases.mark_waiting)(self.run_id, self.claim.lease, request_id)
+            await call_database(leases.mark_waiting, self.run_id, self.claim.lease, request_id)
 
     async def ask_human(self, prompt: str, cancellation_token: CancellationToken) -> str:
         """The input function of every human seat: wait for an answer, or park."""
         request_id = current_request_id() or self.waiting_for
         if self.parked_answer is not None:
             answer, self.parked_answer = self.parked_answer, None
-            await sync_to_async(leases.mark_answered)(self.run_id, self.claim.lease)
+            await call_database(leases.mark_answered, self.run_id, self.claim.lease)
             return await self.accept_answer(request_id, answer)
         await self.sink.record(
             EventType.RUN_STATUS, "", {"status": Status.AWAITING_INPUT.value, "reason": prompt}
@@ -261,7 +339,7 @@ class Execution:
             except TimeoutError:
                 break
             if message.get("request_id") == request_id:
-                await sync_to_async(leases.mark_answered)(self.run_id, self.claim.lease)
+                await call_database(leases.mark_answered, self.run_id, self.claim.lease)
                 await self.sink.record(EventType.RUN_STATUS, "", {"status": Status.RUNNING.value})
                 return await self.accept_answer(request_id, message)
         self.end(Ending.INPUT_TIMEOUT if limit <= grace else Ending.PARKED)
@@ -291,7 +369,12 @@ class Execution:
         while True:
             await asyncio.sleep(settings.RUNS_HEARTBEAT_SECONDS)
             try:
-                is_held = await sync_to_async(leases.beat)(self.run_id, self.claim.lease)
+                is_held = await call_database(
+                    leases.beat,
+                    self.run_id,
+                    self.claim.lease,
+                    give_up_after=settings.RUNS_HEARTBEAT_SECONDS,
+                )
             except Exception:
                 logger.exception("run %s: heartbeat failed", self.run_id)
                 continue
@@ -342,9 +425,9 @@ class Execution:
                     {"status": Status.AWAITING_INPUT.value, "reason": "parked"},
                 )
                 await self.sink.close()
-                is_parked = await sync_to_async(leases.park)(self.run_id, lease)
+                is_parked = await call_database(leases.park, self.run_id, lease)
                 # An answer that arrived while parking: go again at once.
-                if not is_parked and await sync_to_async(leases.requeue)(self.run_id, lease):
+                if not is_parked and await call_database(leases.requeue, self.run_id, lease):
                     self.backend.launch(self.run_id)
                 return
             state = None
@@ -373,7 +456,7 @@ class Execution:
             logger.exception("run %s: saving its end failed", self.run_id)
             await self.sink.close(discard=True)
             reason = "Saving the run's events failed."
-            await sync_to_async(leases.finish)(self.run_id, lease, Status.FAILED, reason)
+            await call_database(leases.finish, self.run_id, lease, Status.FAILED, reason)
         await self.backend.log(self.run_id).finish()
         if self.team is not None:
             await close_quietly(self.team)

@@ -30,7 +30,7 @@ class ClaimResult(enum.Enum):
 
     CLAIMED = "claimed"
     BUSY = "busy"  # a live executor holds it: wait and retry, or give up
-    GONE = "gone"  # nothing to run (finished, cancelled, parked, deleted)
+    GONE = "gone"  # nothing to run (finished, cancelled, parked, deleted, held by another task)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +80,11 @@ def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Clai
     elif run.status in (Status.RUNNING, Status.AWAITING_INPUT) and run.parked_at is None:
         stale = now - timedelta(seconds=settings.RUNS_LEASE_SECONDS)
         if run.heartbeat_at is not None and run.heartbeat_at >= stale:
+            # The task that holds it may have just died and come back (redelivered): it
+            # waits for its old lease to lapse. Any other task is a duplicate launch (a
+            # relaunch raced with a redelivery) and has nothing to do.
+            if task_id and run.task_id and run.task_id != task_id:
+                return ClaimResult.GONE, None
             return ClaimResult.BUSY, None
         resume_reason = "its executor stopped sending heartbeats"
         moved = Run.objects.filter(

@@ -1,9 +1,11 @@
 """Runs that lost their executor: detected, resumed, or ended with a clear reason.
 
-- :func:`sweep_runs` (periodic: Celery beat in distributed mode, a loop on the server in
-  embedded mode) requeues runs whose heartbeat stopped, gives up on runs that failed
-  too often, relaunches queued runs nobody picked up, and times out parked runs whose
-  human never answered.
+- :func:`sweep_runs` requeues runs whose heartbeat stopped, gives up on runs that failed
+  too often, relaunches queued runs whose launch was lost (a Redis restart empties the
+  queue), and times out parked runs whose human never answered. It runs periodically in
+  every Celery worker (see :mod:`studio.runs.tasks`) and on every embedded server, so
+  recovery needs no extra process; every change it makes is a conditional update, so any
+  number of sweepers may run at once and each run is requeued or relaunched only once.
 - :func:`recover_interrupted_runs` runs once when an embedded server starts: the runs it
   was executing when it went down are resumed from their checkpoints.
 - :func:`force_stop_if_active` ends a run that ignored a stop request.
@@ -13,10 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from studio.runs import backends
@@ -29,7 +34,10 @@ logger = logging.getLogger(__name__)
 def requeue_or_fail(run: Run, why: str) -> None:
     """Put an interrupted run back in the queue, or fail it after too many attempts."""
     with transaction.atomic():
-        query = Run.objects.filter(pk=run.pk, status=run.status, lease=run.lease)
+        # Exactly as the sweeper saw it: an executor that renewed its lease meanwhile keeps it.
+        query = Run.objects.filter(
+            pk=run.pk, status=run.status, lease=run.lease, heartbeat_at=run.heartbeat_at
+        )
         if run.attempts >= settings.RUNS_MAX_ATTEMPTS:
             reason = f"{why}; gave up after {run.attempts} attempts."
             if query.update(**finish_fields(Status.FAILED, reason)):
@@ -47,27 +55,77 @@ def requeue_or_fail(run: Run, why: str) -> None:
             launch_on_commit(run.pk)
 
 
-def sweep_runs() -> None:
-    """One pass over runs that need the server's attention."""
+ACTIVE_STATUSES = (Status.RUNNING, Status.AWAITING_INPUT)
+#: the shortest pause between two sweeps, in seconds
+MIN_SWEEP_PAUSE = 0.5
+
+
+def sweep_runs() -> float:
+    """One pass over runs that need attention; returns seconds until the next is due.
+
+    That is ``RUNS_SWEEP_SECONDS`` at most, and sooner when the lease of an executing run
+    runs out before: a run whose worker died resumes right after its lease lapses.
+    """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.RUNS_LEASE_SECONDS)
     lost = Run.objects.filter(
-        status__in=(Status.RUNNING, Status.AWAITING_INPUT),
-        parked_at__isnull=True,
-        heartbeat_at__lt=stale,
+        status__in=ACTIVE_STATUSES, parked_at__isnull=True, heartbeat_at__lt=stale
     )
     for run in lost:
-        requeue_or_fail(run, "its executor stopped sending heartbeats")
-    forgotten = now - timedelta(seconds=settings.RUNS_QUEUED_RELAUNCH_SECONDS)
-    for run in Run.objects.filter(status=Status.QUEUED, updated_at__lt=forgotten):
-        if Run.objects.filter(pk=run.pk, updated_at=run.updated_at).update(updated_at=now):
-            logger.warning("run %s: queued too long; launching it again", run.pk)
-            backends.get_backend().launch(run.pk)
+        attend(requeue_or_fail, run, "its executor stopped sending heartbeats")
+    for run in Run.objects.filter(
+        status=Status.QUEUED,
+        updated_at__lt=now - timedelta(seconds=settings.RUNS_QUEUED_RELAUNCH_SECONDS),
+    ):
+        attend(relaunch_if_lost, run, now)
     expired = now - timedelta(seconds=settings.RUNS_INPUT_TIMEOUT_SECONDS)
     for run in Run.objects.filter(
         status=Status.AWAITING_INPUT, parked_at__isnull=False, waiting_since__lt=expired
     ):
-        time_out_parked(run)
+        attend(time_out_parked, run)
+    return next_sweep_in()
+
+
+def attend(action: Any, run: Run, *args: Any) -> None:
+    """Apply one sweep action to one run; a failure is logged and spares the others."""
+    try:
+        action(run, *args)
+    except Exception:
+        logger.exception("run %s: %s failed", run.pk, action.__name__)
+
+
+def relaunch_if_lost(run: Run, now: datetime) -> None:
+    """Launch a queued run again when its launch is no longer waiting in the queue."""
+    backend = backends.get_backend()
+    if backend.is_launch_pending(run.pk):
+        return
+    query = Run.objects.filter(pk=run.pk, status=Status.QUEUED, updated_at=run.updated_at)
+    if query.update(updated_at=now):
+        logger.warning("run %s: its launch was lost; launching it again", run.pk)
+        backend.launch(run.pk)
+
+
+def next_sweep_in() -> float:
+    """Seconds until the oldest executing run's lease runs out (at most the sweep period)."""
+    oldest = Run.objects.filter(
+        status__in=ACTIVE_STATUSES, parked_at__isnull=True, heartbeat_at__isnull=False
+    ).aggregate(oldest=Min("heartbeat_at"))["oldest"]
+    pause = float(settings.RUNS_SWEEP_SECONDS)
+    if oldest is not None:
+        lapses = oldest + timedelta(seconds=settings.RUNS_LEASE_SECONDS) - timezone.now()
+        pause = min(pause, lapses.total_seconds() + MIN_SWEEP_PAUSE)
+    return max(pause, MIN_SWEEP_PAUSE)
+
+
+def sweep_once() -> float:
+    """A sweep that never raises, and gives its database connection back afterwards."""
+    try:
+        return sweep_runs()
+    except Exception:
+        logger.exception("sweeping runs failed")
+        return float(settings.RUNS_SWEEP_SECONDS)
+    finally:
+        connections.close_all()
 
 
 def time_out_parked(run: Run) -> None:
@@ -111,9 +169,24 @@ async def sweep_forever() -> None:
     """The embedded server's sweeper loop."""
     from asgiref.sync import sync_to_async
 
+    pause = float(settings.RUNS_SWEEP_SECONDS)
     while True:
-        await asyncio.sleep(settings.RUNS_SWEEP_SECONDS)
-        try:
-            await sync_to_async(sweep_runs)()
-        except Exception:
-            logger.exception("sweeping runs failed")
+        await asyncio.sleep(pause)
+        pause = await sync_to_async(sweep_once, thread_sensitive=False)()
+
+
+class Sweeper(threading.Thread):
+    """A thread that sweeps until stopped: the upkeep of a Celery worker process."""
+
+    def __init__(self) -> None:
+        super().__init__(name="roundtable-sweeper", daemon=True)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Sweep at once (a worker that starts may replace one that died), then on time."""
+        while not self.stopping.is_set():
+            self.stopping.wait(sweep_once())
+
+    def stop(self) -> None:
+        """Stop after the sweep in progress, if any."""
+        self.stopping.set()

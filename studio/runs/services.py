@@ -67,9 +67,18 @@ def launch_on_commit(run_id: int) -> None:
     backend = backends.get_backend()
 
     def launch() -> None:
-        task_id = backend.launch(run_id)
-        if task_id:
-            Run.objects.filter(pk=run_id).update(task_id=task_id)
+        from studio.runs.execution import fail_queued_run
+
+        try:
+            task_id = backend.launch(run_id)
+        except Exception as exc:
+            # The queue is unreachable: a new run says so instead of waiting in silence; a
+            # resumed one stays queued and the sweep launches it again.
+            reason = f"The run could not be queued ({exc}). Start it again later."
+            fail_queued_run(run_id, reason, backend, code="launch_failed", is_first_attempt=True)
+            return
+        if task_id:  # unless an executor claimed it already, under this same task
+            Run.objects.filter(pk=run_id, status=Status.QUEUED).update(task_id=task_id)
 
     transaction.on_commit(launch)
 

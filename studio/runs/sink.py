@@ -5,7 +5,9 @@ each event the next seq and queues it; a single flusher task writes queued event
 checkpoints, and the run's usage) to the database in one transaction per batch, then
 appends them to the live log. Batches grow only while the database is busy, so a quiet
 run publishes each event on its own and a burst is written in a few round trips.
-Streaming chunks skip the database and travel in order with the rest.
+Streaming chunks skip the database and travel in order with the rest. A batch whose
+database connection drops is written again on a new connection (see
+:mod:`studio.runs.database`): the run goes on without a gap or a duplicate.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -27,6 +28,7 @@ from runtime import BaseAgentEvent, BaseChatMessage, BaseMessage, EventSink
 from studio.runs.accounting import Accountant
 from studio.runs.backends import Backend, LiveLog
 from studio.runs.checkpoints import CheckpointChain, EncodedCheckpoint
+from studio.runs.database import call_database
 from studio.runs.events import (
     EventType,
     describe_item,
@@ -82,7 +84,7 @@ InputHook = Callable[[str], Awaitable[None]]
 
 
 class SinkClosed(Exception):
-    """The sink's flusher failed (database down, or another executor took the run)."""
+    """The sink's flusher failed (database gone for good, or another executor took the run)."""
 
 
 class RunSink(EventSink):
@@ -264,10 +266,19 @@ class RunSink(EventSink):
                 changes.update(item.changes)
         if events or changes or checkpoints:
             # One transaction: the batch's checkpoints cover only events it or an earlier
-            # batch writes, and a final status commits with the final checkpoint.
-            await sync_to_async(persist_batch)(
-                self.run_id, self._lease, events, checkpoints, changes
-            )
+            # batch writes, and a final status commits with the final checkpoint. A batch
+            # whose connection broke is written again on a new one, unless it had
+            # committed after all (the connection died on the way back).
+            attempts = 0
+
+            def write_once() -> None:
+                nonlocal attempts
+                attempts += 1
+                if attempts > 1 and is_batch_saved(self.run_id, events, checkpoints):
+                    return
+                persist_batch(self.run_id, self._lease, events, checkpoints, changes)
+
+            await call_database(write_once)
         envelopes = [
             item.envelope for item in batch if isinstance(item, PendingEvent | PendingChunk)
         ]
@@ -322,6 +333,22 @@ def persist_batch(
             moved = Run.objects.filter(pk=run_id, lease=lease).update(**changes)
             if not moved:
                 raise SinkClosed(f"run {run_id} is no longer held by this executor")
+
+
+def is_batch_saved(
+    run_id: int, events: list[PendingEvent], checkpoints: list[EncodedCheckpoint]
+) -> bool:
+    """Whether a batch is in the database already (a batch commits whole or not at all).
+
+    Seqs are unique per run and this executor's seqs come after every earlier attempt's,
+    so the batch's first event, with its own timestamp, identifies it.
+    """
+    if events:
+        first = events[0]
+        return RunEvent.objects.filter(run_id=run_id, seq=first.seq, created_at=first.at).exists()
+    if checkpoints:
+        return Checkpoint.objects.filter(run_id=run_id, seq=checkpoints[0].seq).exists()
+    return False
 
 
 EVENT_COLUMNS = ("run_id", "seq", "type", "source", "data", "text", "discarded", "created_at")

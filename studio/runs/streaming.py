@@ -5,21 +5,32 @@ sends every persisted event with seq > ``after`` exactly once and in order, then
 whatever the live log brings, going back to the database whenever the log skipped
 seqs (trimmed, or a publish failed). Discarded events are sent too, flagged, so a
 reconnecting client sees the same gap-free sequence a live one saw.
+
+When the live log cannot be read (Redis restarting) the follower polls the database
+until it can again. Database errors are raised: the websocket then closes with a code
+that makes the client reconnect from its last seq. Each database read borrows a
+connection and gives it back, so watchers hold none while they wait.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from studio.runs.backends import Backend
 from studio.runs.events import envelope_position
 from studio.runs.models import RunEvent
 
+logger = logging.getLogger(__name__)
+
 REPLAY_BATCH = 500
 TAIL_BLOCK_SECONDS = 5.0
+#: how often the database is polled while the live log cannot be read
+POLL_SECONDS = 1.0
 
 
 def persisted_after(run_id: int, after: int, limit: int = REPLAY_BATCH) -> list[dict[str, Any]]:
@@ -37,7 +48,7 @@ async def follow_run(
     position = (after, 0)
     while True:
         while True:
-            batch = await sync_to_async(persisted_after)(run_id, last_seq)
+            batch = await database_sync_to_async(persisted_after)(run_id, last_seq)
             if not batch:
                 break
             last_seq = batch[-1]["seq"]
@@ -45,7 +56,12 @@ async def follow_run(
         # Never step back: chunks after last_seq may have been sent already.
         position = max(position, (last_seq, 0))
         while True:
-            entries = await log.read(position, block)
+            try:
+                entries = await log.read(position, block)
+            except Exception as exc:
+                logger.warning("run %s: reading the live log failed (%s); polling", run_id, exc)
+                await asyncio.sleep(min(block, POLL_SECONDS))
+                break
             if not entries:
                 break  # quiet for a while: check the database for anything not published
             fresh: list[dict[str, Any]] = []

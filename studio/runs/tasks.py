@@ -3,6 +3,11 @@
 Arguments are ids only, serialised as JSON. ``acks_late`` with
 ``reject_on_worker_lost`` makes the broker hand a run to another worker when its worker
 dies mid-run; the execution then resumes from the run's last checkpoint.
+
+Every worker sweeps for lost runs itself (a :class:`~studio.runs.recovery.Sweeper`
+thread started when it is ready), so recovery needs no ``celery beat``: a worker killed
+outright is noticed by any other worker, or by itself once restarted, as soon as the
+lease of its runs lapses. The ``runs.sweep`` task remains for those who schedule it.
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ import gc
 
 from asgiref.sync import async_to_sync
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_ready, worker_shutdown
 
 from studio.runs import backends
-from studio.runs.recovery import force_stop_if_active, sweep_runs
+from studio.runs.recovery import Sweeper, force_stop_if_active, sweep_runs
 
 #: young objects between two collections in a worker (Python's default is 700)
 WORKER_GC_THRESHOLD = 20_000
@@ -37,6 +42,7 @@ def execute_run_task(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
     from studio.runs.execution import execute_run
 
     backend = backends.get_backend()
+    backend.launch_started(run_id)
 
     async def main() -> None:
         try:
@@ -59,10 +65,28 @@ def sweep_runs_task() -> None:
     sweep_runs()
 
 
+#: this process's sweeper, once its worker is ready
+sweepers: list[Sweeper] = []
+
+
 @worker_ready.connect
-def sweep_when_worker_starts(**kwargs: object) -> None:
-    """A worker that starts may be replacing one that died: look for its runs."""
-    sweep_runs_task.delay()
+def start_sweeping(**kwargs: object) -> None:
+    """Sweep now (a worker that starts may replace one that died) and periodically after.
+
+    ``worker_ready`` fires once, in the worker's main process: with the prefork pool one
+    sweeper serves the whole worker and outlives its children.
+    """
+    if not sweepers:
+        sweeper = Sweeper()
+        sweepers.append(sweeper)
+        sweeper.start()
+
+
+@worker_shutdown.connect
+def stop_sweeping(**kwargs: object) -> None:
+    """Let the sweeper end with its worker."""
+    for sweeper in sweepers:
+        sweeper.stop()
 
 
 @worker_ready.connect

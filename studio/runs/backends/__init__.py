@@ -96,6 +96,14 @@ class Backend(abc.ABC):
     def check_stop_later(self, run_id: int, delay: float) -> None:
         """After ``delay`` seconds, force-stop the run if it is still active."""
 
+    def is_launch_pending(self, run_id: int) -> bool:
+        """Whether a launch of the run may still be waiting to start (then a sweep leaves it)."""
+        return False
+
+    def launch_started(self, run_id: int) -> None:
+        """The launched execution of the run started: it is no longer pending."""
+        return None
+
     def terminate(self, run_id: int, task_id: str) -> None:
         """Last resort for a run that does not react to stop: kill its execution."""
         return None

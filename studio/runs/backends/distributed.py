@@ -50,6 +50,16 @@ def cancel_key(run_id: int) -> str:
     return f"{KEY_PREFIX}:{run_id}:cancel"
 
 
+def launch_key(run_id: int) -> str:
+    """The mark of a launch whose task has not started yet.
+
+    It lives in the broker's Redis beside the task message, so the two vanish together
+    when Redis restarts empty (or come back together from the same snapshot): a queued
+    run without it has lost its task.
+    """
+    return f"{KEY_PREFIX}:{run_id}:launch"
+
+
 def entry_id(envelope: Envelope) -> str:
     """A stream entry id from an envelope's position."""
     seq, index = envelope_position(envelope)
@@ -173,7 +183,7 @@ class DistributedBackend(Backend):
         pipe.execute()
 
     def publish(self, run_id: int, envelopes: Sequence[Envelope]) -> None:
-        """See :meth:`Backend.publish`."""
+        """See :meth:`Backend.publish`: the database has them, so Redis being away is no error."""
         pipe = self.sync_client().pipeline(transaction=False)
         for envelope in envelopes:
             pipe.xadd(
@@ -183,7 +193,12 @@ class DistributedBackend(Backend):
                 maxlen=settings.RUNS_LOG_MAXLEN,
                 approximate=True,
             )
-        for result in pipe.execute(raise_on_error=False):
+        try:
+            results = pipe.execute(raise_on_error=False)
+        except redis.RedisError as exc:
+            logger.warning("publishing events of run %s failed: %s", run_id, exc)
+            return
+        for result in results:
             if isinstance(result, Exception):
                 logger.warning("live log of run %s refused an entry: %s", run_id, result)
 
@@ -207,12 +222,32 @@ class DistributedBackend(Backend):
         enforce_stop_task.apply_async(args=[run_id], countdown=delay)
 
     def launch(self, run_id: int) -> str:
-        """See :meth:`Backend.launch`: one Celery task per run, its id returned."""
+        """See :meth:`Backend.launch`: one Celery task per run, its id returned.
+
+        Marks the launch as pending first (see :func:`launch_key`); the mark expires after
+        ten times ``RUNS_QUEUED_RELAUNCH_SECONDS`` in case the task was lost otherwise.
+        """
         from studio.runs.tasks import execute_run_task
 
         task_id = f"run-{run_id}-{uuid.uuid4().hex[:12]}"
+        pending_for = 10 * settings.RUNS_QUEUED_RELAUNCH_SECONDS
+        self.sync_client().set(launch_key(run_id), task_id, ex=pending_for)
         execute_run_task.apply_async(args=[run_id], task_id=task_id)
         return task_id
+
+    def is_launch_pending(self, run_id: int) -> bool:
+        """See :meth:`Backend.is_launch_pending`; with Redis away, nothing could relaunch."""
+        try:
+            return bool(self.sync_client().exists(launch_key(run_id)))
+        except redis.RedisError:
+            return True
+
+    def launch_started(self, run_id: int) -> None:
+        """See :meth:`Backend.launch_started`."""
+        try:
+            self.sync_client().delete(launch_key(run_id))
+        except redis.RedisError as exc:
+            logger.warning("run %s: clearing its launch mark failed: %s", run_id, exc)
 
     def terminate(self, run_id: int, task_id: str) -> None:
         """See :meth:`Backend.terminate`: revoke and kill the worker process running it."""

@@ -232,6 +232,11 @@ class EmbeddedBackend(Backend):
         self._tasks.add(enforcing)
         enforcing.add_done_callback(self._tasks.discard)
 
+    def is_launch_pending(self, run_id: int) -> bool:
+        """See :meth:`Backend.is_launch_pending`: the run has a task in this process."""
+        task = self._running.get(run_id)
+        return task is not None and not task.done()
+
     def terminate(self, run_id: int, task_id: str) -> None:
         """See :meth:`Backend.terminate`: cancel the run's asyncio task."""
         task = self._running.get(run_id)

@@ -1,0 +1,103 @@
+"""Database calls of a run's executor that outlive a dropped connection.
+
+A run writes for minutes or hours; in that time PostgreSQL may restart, an operator may
+terminate a backend, a pool may hand out a connection the server already closed. Django
+does not reconnect by itself outside a request: after such an error every later query of
+the thread fails on the same dead connection. :func:`call_database` runs one synchronous
+database function in the executor's thread and, when the error was the connection's
+(not the query's), drops the connection and tries again on a fresh one with backoff.
+
+Only idempotent functions go through it: a call may have committed just before its
+connection died, and then runs a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
+from django.db import connection as default_connection
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: first and longest pause between two attempts, in seconds
+FIRST_DELAY = 0.1
+MAX_DELAY = 2.0
+
+
+class ConnectionLost(Exception):
+    """The call failed because its database connection broke; it may be retried."""
+
+
+def is_connection_working() -> bool:
+    """Whether the calling thread's connection still answers a trivial query."""
+    try:
+        with default_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
+def drop_connection() -> None:
+    """Forget the calling thread's connection; the next query opens (or borrows) another."""
+    try:
+        default_connection.close()
+    except Exception:
+        logger.debug("closing a broken database connection failed", exc_info=True)
+    # A close inside a failed atomic block leaves the dead handle; let it go too.
+    if not default_connection.in_atomic_block:
+        default_connection.connection = None
+
+
+def call_guarded(function: Callable[..., T], *args: Any) -> T:
+    """Call ``function``; turn a broken connection into :class:`ConnectionLost`.
+
+    Integrity and data errors are the query's fault and pass through. Any other database
+    error counts as the connection's when it is an operational or interface error, or
+    when the connection no longer answers afterwards (SQLite reports a closed handle as a
+    programming error).
+    """
+    try:
+        return function(*args)
+    except (IntegrityError, DataError):
+        raise
+    except DatabaseError as exc:
+        if isinstance(exc, OperationalError | InterfaceError) or not is_connection_working():
+            drop_connection()
+            raise ConnectionLost(str(exc)) from exc
+        raise
+
+
+async def call_database(
+    function: Callable[..., T], *args: Any, give_up_after: float | None = None
+) -> T:
+    """Run ``function(*args)`` in the executor's thread, retrying on a new connection.
+
+    Tries again with exponential backoff (0.1 s doubling up to 2 s) for up to
+    ``give_up_after`` seconds (``RUNS_DATABASE_RETRY_SECONDS`` by default), then raises
+    the last database error.
+    """
+    limit = settings.RUNS_DATABASE_RETRY_SECONDS if give_up_after is None else give_up_after
+    deadline = time.monotonic() + limit
+    delay = FIRST_DELAY
+    attempt = 1
+    while True:
+        try:
+            return await sync_to_async(call_guarded)(function, *args)
+        except ConnectionLost as exc:
+            if time.monotonic() + delay > deadline:
+                raise (exc.__cause__ or exc) from None
+            name = getattr(function, "__name__", "database call")
+            logger.warning("%s lost its database connection (%s); retry %d", name, exc, attempt)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, MAX_DELAY)
+        attempt += 1
