@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from studio.accounts.auth import api_auth, login_required_for_docs
+from studio.accounts.throttling import RateLimited
 from studio.errors import ServiceError
 
 api = NinjaAPI(
@@ -62,9 +63,12 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 @api.exception_handler(ServiceError)
 def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
-    """The status and problems a service chose."""
+    """The status and problems a service chose; a throttled request says when to retry."""
     errors = [problem.as_dict() for problem in exc.problems]
-    return api.create_response(request, error_body(exc.message, errors), status=exc.status)
+    response = api.create_response(request, error_body(exc.message, errors), status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -203,6 +203,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "studio.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "studio.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -261,6 +262,37 @@ MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 
+# --- HTTPS and browser security (deployment) ---
+
+# Off by default so `make run` works on http://127.0.0.1; behind HTTPS turn them all on
+# (`manage.py check --deploy` then reports no warnings; see README, "Going further").
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+# Behind a proxy that terminates TLS and sets X-Forwarded-Proto (run daphne with
+# --proxy-headers too, so client addresses, which throttling counts by, are the real ones).
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sent on every response by studio.middleware.ContentSecurityPolicyMiddleware. No inline
+# code anywhere: pages load their scripts and styles from /static/. The run view's
+# websocket is allowed on the page's own host (ws:// or wss:// as the page was served).
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
+
 # --- Static files ---
 
 STATIC_URL = "static/"
@@ -307,6 +339,47 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_SOCKET_TIMEOUT,
 }
 CELERY_TIMEZONE = TIME_ZONE
+
+
+# --- Cache, throttling and run limits ---
+
+# Throttle counters live in the cache, which every server process must share: Redis in
+# distributed mode, else a database table (created by `migrate`, see studio.accounts.apps).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "roundtable",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "roundtable_cache",
+            # Culling would forget counters: keep plenty before the oldest entries go.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+# Failed log-ins (the login page and the admin's) allowed per username and per client
+# address within the window; past either, log-ins are refused (429, a form error) until
+# the window ends, even with the right password.
+LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, minimum=1)
+LOGIN_MAX_FAILURES_PER_USERNAME = env_int("LOGIN_MAX_FAILURES_PER_USERNAME", 10, minimum=1)
+LOGIN_MAX_FAILURES_PER_IP = env_int("LOGIN_MAX_FAILURES_PER_IP", 30, minimum=1)
+# Wrong bearer tokens (API and websockets) allowed per client address in the same window;
+# past it every bearer request from that address gets 429.
+API_MAX_BAD_TOKENS_PER_IP = env_int("API_MAX_BAD_TOKENS_PER_IP", 20, minimum=1)
+# Runs one user may start (start, continue and fork alike) per minute, and have active at
+# once (queued, running, or waiting for an answer without being parked). 0: no limit.
+RUNS_STARTS_PER_MINUTE = env_int("RUNS_STARTS_PER_MINUTE", 30, minimum=0)
+RUNS_MAX_ACTIVE_PER_USER = env_int("RUNS_MAX_ACTIVE_PER_USER", 10, minimum=0)
+# Ceilings on one run, from each start or continue: turns of the team, and calls to model
+# providers. A run that reaches one ends as budget_exhausted with a reason naming it; a
+# team's own smaller max_turns still ends it as completed.
+RUNS_MAX_TURNS = env_int("RUNS_MAX_TURNS", 200, minimum=1)
+RUNS_MAX_MODEL_CALLS = env_int("RUNS_MAX_MODEL_CALLS", 500, minimum=1)
 
 
 # --- Logging ---

@@ -1,8 +1,12 @@
-"""Admin for API tokens (only the digest is stored; the token itself is shown once)."""
+"""Admin for API tokens (only the digest is stored; the token itself is shown once), and
+the admin's log-in form, throttled like the studio's own."""
 
 from django.contrib import admin
 
 from studio.accounts.models import ApiToken
+from studio.accounts.views import AdminLoginForm
+
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(ApiToken)

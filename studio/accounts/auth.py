@@ -2,6 +2,8 @@
 
 `api_auth` is the list handed to Django Ninja. `user_from_bearer` and
 `auser_from_bearer` resolve a token for code outside Ninja (the websocket consumer).
+Given the client's address they also throttle guessing: wrong tokens count against the
+address, and past `API_MAX_BAD_TOKENS_PER_IP` no token from it is even looked at.
 """
 
 from collections.abc import Callable
@@ -16,18 +18,28 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from studio.accounts import throttling
 from studio.accounts.models import ApiToken, digest_token
+from studio.accounts.throttling import RateLimited
 
 # Writing last_used_at on every request would turn reads into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def user_from_bearer(token: str) -> AbstractBaseUser | None:
-    """Return the active user owning `token`, or None."""
+def user_from_bearer(token: str, *, client_ip: str | None = None) -> AbstractBaseUser | None:
+    """Return the active user owning `token`, or None.
+
+    With `client_ip`, raise :class:`RateLimited` while that address is throttled, and
+    count a wrong token against it.
+    """
     if not token:
         return None
+    if client_ip is not None:
+        throttling.check_token_address(client_ip)
     row = ApiToken.objects.select_related("user").filter(digest=digest_token(token)).first()
     if row is None or not row.user.is_active:
+        if client_ip is not None:
+            throttling.record_bad_token(client_ip)
         return None
     now = timezone.now()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
@@ -35,17 +47,20 @@ def user_from_bearer(token: str) -> AbstractBaseUser | None:
     return row.user
 
 
-async def auser_from_bearer(token: str) -> AbstractBaseUser | None:
-    """Async variant of `user_from_bearer` for consumers."""
-    return await sync_to_async(user_from_bearer)(token)
+async def auser_from_bearer(token: str, *, client_ip: str | None = None) -> AbstractBaseUser | None:
+    """Async variant of `user_from_bearer` for consumers: None also while throttled."""
+    try:
+        return await sync_to_async(user_from_bearer)(token, client_ip=client_ip)
+    except RateLimited:
+        return None
 
 
 class BearerTokenAuth(HttpBearer):
     """`Authorization: Bearer <token>` for scripts."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        """Return the token's user (also set as request.user) or None."""
-        user = user_from_bearer(token)
+        """Return the token's user (also set as request.user) or None; 429 if throttled."""
+        user = user_from_bearer(token, client_ip=throttling.client_ip(request))
         if user is not None:
             request.user = user
         return user
@@ -75,7 +90,14 @@ def login_required_for_docs(
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        user = user_from_bearer(token.strip()) if scheme.lower() == "bearer" else None
+        user = None
+        if scheme.lower() == "bearer":
+            try:
+                user = user_from_bearer(token.strip(), client_ip=throttling.client_ip(request))
+            except RateLimited as exc:
+                response = JsonResponse({"message": exc.message, "errors": []}, status=429)
+                response["Retry-After"] = str(exc.retry_after)
+                return response
         if user is None and request.user.is_authenticated and request.user.is_active:
             user = request.user
         if user is not None:

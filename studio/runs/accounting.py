@@ -6,6 +6,11 @@ Every model client a run's team uses is wrapped in a :class:`BudgetedModelClient
 prompt from the messages about to be sent; if so it raises :class:`BudgetExhausted`
 and the call is never made. After each call it records the actual usage and reports a
 ``usage`` event. Per-agent totals come from the usage that messages carry.
+
+The server's ceilings on a run are budgets too, counted from each start or continue:
+the wrapper refuses the call past ``RUNS_MAX_MODEL_CALLS`` (:class:`ModelCallLimitReached`),
+and :func:`cap_turns` / :func:`check_turn_ceiling` hold the team to ``RUNS_MAX_TURNS``
+(:class:`TurnLimitReached`). Each ends the run as budget exhausted, its ``code`` saying why.
 """
 
 from __future__ import annotations
@@ -26,6 +31,53 @@ from runtime import (
 
 class BudgetExhausted(Exception):
     """The next model call would overrun the run's budget; it was not made."""
+
+    #: the ``error`` event's code for this way of running out
+    code = "budget_exhausted"
+
+
+class ModelCallLimitReached(BudgetExhausted):
+    """The run made as many model calls as the server allows; the next was not made."""
+
+    code = "model_call_limit"
+
+
+class TurnLimitReached(BudgetExhausted):
+    """The team took as many turns as the server allows without stopping on its own."""
+
+    code = "turn_limit"
+
+
+def total_calls(usage: Mapping[str, Any]) -> int:
+    """Model calls recorded in a run's ``usage``."""
+    return sum(int(row.get("calls") or 0) for row in (usage.get("by_model") or {}).values())
+
+
+def continued_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's ``usage`` for a continuation: its call ceiling counts from here on."""
+    return {**usage, "calls_base": total_calls(usage)}
+
+
+def cap_turns(spec: Mapping[str, Any], ceiling: int) -> dict[str, Any]:
+    """The team spec with its ``max_turns`` held to the server's ``ceiling``."""
+    own = spec.get("max_turns")
+    return {**spec, "max_turns": min(own, ceiling) if own else ceiling}
+
+
+def check_turn_ceiling(spec: Mapping[str, Any], ceiling: int, stop_reason: str) -> None:
+    """Raise :class:`TurnLimitReached` if the team stopped at the server's turn ceiling.
+
+    ``spec`` is the team's own spec (before :func:`cap_turns`): stopping at its own
+    ``max_turns`` is a normal end. The runtime words a turn stop as below.
+    """
+    own = spec.get("max_turns")
+    is_servers_limit = not own or own > ceiling
+    if is_servers_limit and stop_reason == f"Maximum number of turns {ceiling} reached.":
+        raise TurnLimitReached(
+            f"Turn limit of {ceiling} reached: the team took {ceiling} turns without its "
+            f"stop condition ending the run (RUNS_MAX_TURNS). Continue the run to allow "
+            f"{ceiling} more."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +119,21 @@ class Accountant:
         completion_tokens: int = 0,
         cost_usd: float = 0.0,
         usage: Mapping[str, Any] | None = None,
+        max_model_calls: int | None = None,
     ) -> None:
         self.budget_tokens = budget_tokens
         self.budget_usd = budget_usd
+        self.max_model_calls = max_model_calls
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
         self.cost_usd = cost_usd
         usage = usage or {}
         self.by_model: dict[str, dict[str, float]] = dict(usage.get("by_model") or {})
         self.by_agent: dict[str, dict[str, float]] = dict(usage.get("by_agent") or {})
+        # Calls counted against the ceiling start here: a continuation moves the base.
+        self.calls_base = int(usage.get("calls_base") or 0)
+        # Counted when a call starts, so calls in flight together cannot overshoot.
+        self.calls_started = total_calls(usage)
         self._prices: dict[str, Price] = {}
         self._last_price = Price()
         self.is_dirty = False
@@ -109,6 +167,18 @@ class Accountant:
                     f"and the next call to {model} would cost about "
                     f"${projected_cost - self.cost_usd:.4f} more."
                 )
+
+    def start_call(self, *, model: str) -> None:
+        """Count a call about to be made; raise :class:`ModelCallLimitReached` past the
+        ceiling."""
+        limit = self.max_model_calls
+        if limit is not None and self.calls_started - self.calls_base >= limit:
+            raise ModelCallLimitReached(
+                f"Model call limit of {limit} reached: the run made {limit} model calls "
+                f"since it started or was last continued (RUNS_MAX_MODEL_CALLS), and the "
+                f"next call to {model} was not made. Continue the run to allow {limit} more."
+            )
+        self.calls_started += 1
 
     def expected_completion_tokens(self, model: str) -> int:
         """The average answer length of ``model`` in this run so far, rounded up."""
@@ -157,7 +227,11 @@ class Accountant:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cost_usd": self.cost_usd,
-            "usage": {"by_model": self.by_model, "by_agent": self.by_agent},
+            "usage": {
+                "by_model": self.by_model,
+                "by_agent": self.by_agent,
+                "calls_base": self.calls_base,
+            },
         }
 
 
@@ -218,12 +292,13 @@ class BudgetedModelClient(ChatCompletionClient):
         await self.inner.close()
 
     def _check(self, messages: Sequence[Any], tools: Sequence[ToolSchema]) -> None:
-        if self._accountant.budget_tokens is None and self._accountant.budget_usd is None:
-            return  # the estimate reads the whole context: skip it when nothing is capped
-        estimate = self.inner.count_tokens(messages, tools=tools)
-        self._accountant.check(
-            model=self._model, estimated_prompt_tokens=estimate, price=self._price
-        )
+        if self._accountant.budget_tokens is not None or self._accountant.budget_usd is not None:
+            # The estimate reads the whole context: skip it when nothing is capped.
+            estimate = self.inner.count_tokens(messages, tools=tools)
+            self._accountant.check(
+                model=self._model, estimated_prompt_tokens=estimate, price=self._price
+            )
+        self._accountant.start_call(model=self._model)
 
     async def _record(self, result: CreateResult) -> None:
         data = self._accountant.record_call(
@@ -241,7 +316,7 @@ class BudgetedModelClient(ChatCompletionClient):
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
-        """Check the budget, call the wrapped client, record usage."""
+        """Check the budget and call ceiling, call the wrapped client, record usage."""
         self._check(messages, tools)
         result = await self.inner.create(
             messages,
@@ -264,7 +339,7 @@ class BudgetedModelClient(ChatCompletionClient):
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:
-        """Check the budget, stream from the wrapped client, record usage at the end."""
+        """Check the budget and call ceiling, stream from the wrapped client, record usage."""
         self._check(messages, tools)
         stream = self.inner.create_stream(
             messages,

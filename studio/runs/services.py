@@ -10,13 +10,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from runtime import StateError, replace_message_content
+from studio.accounts.throttling import check_run_start
 from studio.errors import Problem, ServiceError
 from studio.runs import backends, checkpoints
+from studio.runs.accounting import ModelCallLimitReached, TurnLimitReached, continued_usage
 from studio.runs.events import EventType
 from studio.runs.models import (
     FINISHED_STATUSES,
@@ -34,6 +39,8 @@ AnyUser = AbstractBaseUser | AnonymousUser
 
 #: chat events a fork can start from
 CONVERSATION_TYPES = (EventType.MESSAGE.value, EventType.HANDOFF.value)
+#: error codes of runs the server's ceilings stopped (continuing gives a fresh allowance)
+CEILING_CODES = frozenset({ModelCallLimitReached.code, TurnLimitReached.code})
 
 
 def not_found() -> ServiceError:
@@ -97,6 +104,29 @@ def check_budget(budget_tokens: int | None, budget_usd: float | None) -> None:
         )
 
 
+def check_start_limits(user: AnyUser) -> None:
+    """Refuse a start, continuation or fork past the user's limits.
+
+    409 with ``RUNS_MAX_ACTIVE_PER_USER`` runs active (queued, running, or waiting
+    unparked), 429 past ``RUNS_STARTS_PER_MINUTE``; call inside the start's transaction.
+    """
+    limit = settings.RUNS_MAX_ACTIVE_PER_USER
+    if limit:
+        # Two starts at once must not both take the last place: queue them on the user row.
+        list(get_user_model().objects.select_for_update().filter(pk=user.pk).values("pk"))
+        working = Q(status__in=(Status.QUEUED, Status.RUNNING)) | Q(
+            status=Status.AWAITING_INPUT, parked_at__isnull=True
+        )
+        active = Run.objects.filter(working, started_by_id=user.pk).count()
+        if active >= limit:
+            raise ServiceError(
+                f"You have {active} active runs, the most allowed (RUNS_MAX_ACTIVE_PER_USER "
+                f"is {limit}); wait for one to finish or stop one, then start again.",
+                status=409,
+            )
+    check_run_start(user.pk)
+
+
 @transaction.atomic
 def start_run(
     user: AnyUser,
@@ -116,6 +146,7 @@ def start_run(
     problems = validate_team(team)
     if problems:
         raise ServiceError("This team cannot run yet.", problems=problems)
+    check_start_limits(user)
     version = snapshot_team(team, user)
     run = Run.objects.create(
         team=team,
@@ -285,18 +316,21 @@ def continue_run(
 ) -> Run:
     """Continue a finished run, with a new task or none, keeping its conversation.
 
-    New budgets replace the old ones (raise a budget to continue past it).
+    New budgets replace the old ones (raise a budget to continue past it); the server's
+    ceilings on turns and model calls count afresh from here.
     """
     run = get_steerable_run(user, run_id)
     if run.status not in FINISHED_STATUSES:
         raise ServiceError("Only a finished run can be continued.", status=409)
     check_budget(budget_tokens, budget_usd)
+    check_start_limits(user)
     changes: dict[str, Any] = {
         "status": Status.QUEUED,
         "stop_reason": "",
         "finished_at": None,
         "next_task": task,
         "next_task_after_seq": last_seq(run_id),
+        "usage": continued_usage(run.usage or {}),
         "updated_at": timezone.now(),
     }
     if budget_tokens is not None:
@@ -305,7 +339,11 @@ def continue_run(
         changes["budget_usd"] = budget_usd
     if not Run.objects.transition(run_id, FINISHED_STATUSES, **changes):
         raise ServiceError("The run changed meanwhile; try again.", status=409)
-    if run.status == Status.BUDGET_EXHAUSTED and not raises_budget(run, budget_tokens, budget_usd):
+    if (
+        run.status == Status.BUDGET_EXHAUSTED
+        and not stopped_at_a_ceiling(run_id)
+        and not raises_budget(run, budget_tokens, budget_usd)
+    ):
         raise ServiceError(
             f"The run stopped at its budget ({run.stop_reason}) Raise it to continue.",
             problems=[Problem("budget", "must be raised to continue this run")],
@@ -315,6 +353,17 @@ def continue_run(
     transaction.on_commit(lambda: backend.reset_inbox(run_id))
     launch_on_commit(run_id)
     return run
+
+
+def stopped_at_a_ceiling(run_id: int) -> bool:
+    """Whether the run's last error was one of the server's ceilings, not its budget."""
+    last_error = (
+        RunEvent.objects.filter(run_id=run_id, type=EventType.ERROR.value, discarded=False)
+        .order_by("-seq")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return isinstance(last_error, dict) and last_error.get("code") in CEILING_CODES
 
 
 def raises_budget(run: Run, budget_tokens: int | None, budget_usd: float | None) -> bool:
@@ -352,6 +401,7 @@ def fork_run(
             problems=[Problem("from_seq", "must be the seq of a message")],
         )
     checkpoint = checkpoint_after_message(run_id, from_seq)
+    check_start_limits(user)
     state = checkpoints.load_state(checkpoint)
     data = dict(event.data)
     if edited_content is not None:
