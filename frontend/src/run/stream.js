@@ -1,9 +1,17 @@
 // The run's websocket: resumes from the last seq it saw, reconnects with backoff,
 // and hands each event to the view once.
+//
+// Close codes: 4400-4499 mean "refused" (logged out, no right to watch) and end the
+// stream. Every other close reconnects with ?after=<last seq>: a dropped connection or a
+// restarted server (1006, 1001, 1012), and 1011, which the server sends when it can no
+// longer follow the run (its database went away) rather than keep a silent socket open.
 
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
 const PING_EVERY_MS = 25000;
+// A socket that delivered a frame or stayed open this long resets the backoff; one that
+// the server closes straight away (still failing) keeps backing off.
+const STABLE_AFTER_MS = 10000;
 
 /** Builds the absolute ws:// or wss:// URL for a same-origin path. */
 export function socketUrl(path, after) {
@@ -36,6 +44,8 @@ export class RunStream {
     this.pingTimer = null;
     this.isFinished = false;
     this.isStopped = false;
+    this.isStable = false;
+    this.openedAt = 0;
   }
 
   /** Opens the socket; later calls after a close resume from the last seq. */
@@ -44,12 +54,16 @@ export class RunStream {
     this.onState(this.attempt === 0 ? "connecting" : "reconnecting");
     const socket = new WebSocket(socketUrl(this.path, this.lastSeq));
     this.socket = socket;
+    this.isStable = false;
     socket.addEventListener("open", () => {
-      this.attempt = 0;
+      this.openedAt = Date.now();
       this.onState("open");
       this.pingTimer = window.setInterval(() => this.send({ type: "ping" }), PING_EVERY_MS);
     });
-    socket.addEventListener("message", (message) => this.receive(message.data));
+    socket.addEventListener("message", (message) => {
+      this.isStable = true;
+      this.receive(message.data);
+    });
     socket.addEventListener("close", (event) => this.handleClose(socket, event.code));
   }
 
@@ -86,6 +100,10 @@ export class RunStream {
       this.onState("closed");
       return;
     }
+    if (this.isStable || (this.openedAt && Date.now() - this.openedAt >= STABLE_AFTER_MS)) {
+      this.attempt = 0;
+    }
+    this.openedAt = 0;
     const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** this.attempt);
     this.attempt += 1;
     this.onState("reconnecting");
