@@ -176,8 +176,9 @@ class RunConsumer(AsyncWebsocketConsumer):
     async def authenticate(self) -> Any:
         """The bearer token's user, or else the session's."""
         token = bearer_token(self.scope)
-        if token is not None:
-            return await auser_from_bearer(token)
+        if token is not None:  # wrong tokens count against the address (throttled guessing)
+            address = (self.scope.get("client") or ["unknown"])[0]
+            return await auser_from_bearer(token, client_ip=address)
         user = self.scope.get("user")
         return user if user is not None and user.is_authenticated else None
 

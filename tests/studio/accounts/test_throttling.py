@@ -184,6 +184,40 @@ async def test_wrong_tokens_on_the_websocket_count_too(
     await sync_to_async(connections.close_all)()
 
 
+def queued_run(owner: User) -> int:
+    from studio.runs.models import Run
+    from tests.studio.runs.conftest import chatty_team
+
+    team = chatty_team(owner)
+    run = Run.objects.create(
+        team=team, team_version=team.versions.get(), task="Go", started_by=owner
+    )
+    return run.pk
+
+
+async def test_wrong_tokens_on_the_run_websocket_lock_the_address(
+    transactional_db, owner: User, limits: None
+) -> None:
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    from tests.studio.runs.conftest import open_socket
+
+    run_id = await sync_to_async(queued_run)(owner)
+    _, good = await sync_to_async(ApiToken.objects.issue)(owner)
+    for number in range(4):
+        connected, _ = await open_socket(run_id, token=f"rt_guess{number}", origin=None)
+        assert not connected
+    connected, _ = await open_socket(run_id, token=good, origin=None)
+    assert not connected
+    await sync_to_async(cache.clear)()
+    connected, socket = await open_socket(run_id, token=good, origin=None)
+    assert connected
+    await socket.disconnect()
+    await sync_to_async(cache.clear)()
+    await sync_to_async(connections.close_all)()
+
+
 # --- across processes ---
 
 RECORD = """
