@@ -332,6 +332,7 @@ class AnthropicChatCompletionClient(ProviderClient):
     """
 
     component_provider = "autogen_ext.models.anthropic.AnthropicChatCompletionClient"
+    _classify_sdk_error = staticmethod(classify_anthropic_error)
 
     def __init__(
         self,
@@ -439,7 +440,7 @@ class AnthropicChatCompletionClient(ProviderClient):
         response = await call_with_retries(
             attempt,
             policy=self._retry,
-            classify=classify_anthropic_error,
+            classify=self._classify,
             provider=PROVIDER,
             scope=TokenScope(cancellation_token),
         )
@@ -474,13 +475,13 @@ class AnthropicChatCompletionClient(ProviderClient):
         stream = await call_with_retries(
             attempt,
             policy=self._retry,
-            classify=classify_anthropic_error,
+            classify=self._classify,
             provider=PROVIDER,
             scope=scope,
         )
         assembly = _StreamAssembly()
         events = stream_items(
-            stream.__aiter__(), classify=classify_anthropic_error, provider=PROVIDER, scope=scope
+            stream.__aiter__(), classify=self._classify, provider=PROVIDER, scope=scope
         )
         try:
             async with contextlib.aclosing(events):

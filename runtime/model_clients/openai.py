@@ -253,6 +253,7 @@ class OpenAIChatCompletionClient(ProviderClient):
     """
 
     component_provider = "autogen_ext.models.openai.OpenAIChatCompletionClient"
+    _classify_sdk_error = staticmethod(classify_openai_error)
 
     def __init__(
         self,
@@ -369,7 +370,7 @@ class OpenAIChatCompletionClient(ProviderClient):
         response = await call_with_retries(
             attempt,
             policy=self._retry,
-            classify=classify_openai_error,
+            classify=self._classify,
             provider=PROVIDER,
             scope=TokenScope(cancellation_token),
         )
@@ -404,13 +405,13 @@ class OpenAIChatCompletionClient(ProviderClient):
         stream = await call_with_retries(
             attempt,
             policy=self._retry,
-            classify=classify_openai_error,
+            classify=self._classify,
             provider=PROVIDER,
             scope=scope,
         )
         assembly = _StreamAssembly()
         chunks = stream_items(
-            stream.__aiter__(), classify=classify_openai_error, provider=PROVIDER, scope=scope
+            stream.__aiter__(), classify=self._classify, provider=PROVIDER, scope=scope
         )
         try:
             async with contextlib.aclosing(chunks):

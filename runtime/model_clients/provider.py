@@ -8,13 +8,15 @@ Subclasses build their SDK client and translate requests and answers.
 
 from __future__ import annotations
 
+import dataclasses
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from runtime.errors import ConfigurationError
 from runtime.llm import ModelInfo, RequestUsage
 from runtime.model_clients.base import ChatCompletionClient
-from runtime.model_clients.retry import RetryPolicy
+from runtime.model_clients.retry import ProviderFailure, RetryPolicy
 
 # Internal to the model clients: the concrete clients are the public names.
 __all__: list[str] = []
@@ -109,6 +111,20 @@ class ProviderClient(ChatCompletionClient):
     def total_usage(self) -> RequestUsage:
         """Usage summed over every call of this client."""
         return self._total_usage
+
+    def _classify(self, error: BaseException) -> ProviderFailure | None:
+        """The subclass's reading of an SDK error, with this client's key cut out of the
+        message: some providers quote the key they were sent in their error text."""
+        failure = self._classify_sdk_error(error)
+        key = self._api_key
+        if failure is None or not key or key not in failure.message:
+            return failure
+        return dataclasses.replace(failure, message=failure.message.replace(key, "[key]"))
+
+    @staticmethod
+    @abstractmethod
+    def _classify_sdk_error(error: BaseException) -> ProviderFailure | None:
+        """How the subclass's SDK error reads as a ProviderFailure (None: not the SDK's)."""
 
     def _record_usage(self, usage: RequestUsage) -> None:
         self._last_usage = usage

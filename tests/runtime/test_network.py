@@ -153,3 +153,25 @@ def test_error_excerpts_are_single_line_and_bounded() -> None:
     long = error_excerpt("x" * 5000)
     assert len(long) == MAX_ERROR_EXCERPT and long.endswith("…")
     assert message_from_body({"error": {"message": "y" * 5000}}, "") == error_excerpt("y" * 5000)
+
+
+@pytest.mark.parametrize(
+    "client_class", [OpenAIChatCompletionClient, AnthropicChatCompletionClient]
+)
+async def test_a_provider_quoting_the_key_in_its_error_does_not_leak_it(
+    llm_server: FakeLLMServer, client_class: type
+) -> None:
+    key = "sk-canary-0123456789abcdef"
+    llm_server.add(error(401, f"Incorrect API key provided: {key}. Check your key."))
+    url = llm_server.openai_url if client_class is OpenAIChatCompletionClient else llm_server.url
+    client = client_class(
+        "gpt-4o" if client_class is OpenAIChatCompletionClient else "claude-opus-4",
+        api_key=key,
+        base_url=url,
+        network_guard=NetworkGuard(["127.0.0.1"]),
+        max_retries=0,
+    )
+    with pytest.raises(ModelClientError) as caught:
+        await client.create(HELLO)
+    assert key not in str(caught.value)
+    assert "Incorrect API key provided: [key]" in str(caught.value)
