@@ -11,19 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
-from django.db import connection
 
 from studio.celery import app as celery_app
 from studio.runs import backends, services
@@ -41,8 +35,8 @@ from tests.studio.runs.conftest import (
     wait_finished,
     wait_until,
 )
+from tests.studio.runs.processes import CeleryWorker, RedisServer
 
-ROOT = Path(__file__).resolve().parents[3]
 INPUT_GRACE_SECONDS = 2
 
 pytestmark = [
@@ -52,122 +46,41 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A throwaway redis-server on a free port, nothing persisted."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
-    yield url
-    client.close()
-    process.terminate()
-    process.wait(10)
-
-
-def database_url() -> str:
-    """The test database as a URL the worker can use."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        if connection.creation.is_in_memory_db(db["NAME"]):
-            pytest.fail("the worker cannot open an in-memory test database: give it a file")
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log")
+    server.start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="module")
 def worker(
     redis_url: str, django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[subprocess.Popen[bytes]]:
+) -> Iterator[CeleryWorker]:
     """A real Celery worker process on the test database (prefork, two children)."""
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "studio.settings",
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": database_url(),
-        "RUNS_HEARTBEAT_SECONDS": "1",
-        "RUNS_LEASE_SECONDS": "3",
-        "RUNS_CHECKPOINT_INTERVAL_MS": "0",
-        "RUNS_INPUT_GRACE_SECONDS": str(INPUT_GRACE_SECONDS),
-        "RUNS_STOP_GRACE_SECONDS": "5",
-    }
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "studio",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"tests-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while b"ready." not in log.read_bytes():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.1)
-    yield process
-    process.terminate()
+    process = CeleryWorker(
+        tmp_path_factory.mktemp("worker") / "worker.log",
+        redis_url=redis_url,
+        settings={
+            "RUNS_HEARTBEAT_SECONDS": "1",
+            "RUNS_LEASE_SECONDS": "3",
+            "RUNS_CHECKPOINT_INTERVAL_MS": "0",
+            "RUNS_INPUT_GRACE_SECONDS": str(INPUT_GRACE_SECONDS),
+            "RUNS_STOP_GRACE_SECONDS": "5",
+        },
+    )
     try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+        process.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield process
+    process.stop()
 
 
 @pytest.fixture
-def distributed_mode(
-    settings: Any, redis_url: str, worker: subprocess.Popen[bytes]
-) -> Iterator[None]:
+def distributed_mode(settings: Any, redis_url: str, worker: CeleryWorker) -> Iterator[None]:
     """This test process talks to the same Redis and queue as the worker."""
     settings.REDIS_URL = redis_url
     settings.RUNS_BACKEND = "distributed"

@@ -1,0 +1,235 @@
+"""Real processes for the distributed tests: a redis-server, a Celery worker, daphne.
+
+Each can be stopped the hard way (SIGKILL, as a crash or an OOM kill would) and started
+again on the same port, so tests can inject the faults a deployment meets. Every process
+binds to 127.0.0.1 and is started in its own process group, which a kill takes down whole.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def database_url() -> str:
+    """The test database as a URL another process can use."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        if connection.creation.is_in_memory_db(db["NAME"]):
+            raise RuntimeError("another process cannot open an in-memory test database")
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_for(check: object, what: str, limit: float, process: subprocess.Popen[bytes]) -> None:
+    """Poll ``check()`` until true; fail if the process exits or ``limit`` passes."""
+    deadline = time.monotonic() + limit
+    while not check():  # type: ignore[operator]
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start within {limit} s")
+        time.sleep(0.05)
+
+
+class Service:
+    """A child process in its own group, restartable with the same arguments."""
+
+    name = "service"
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        """The command line."""
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str]:
+        """The environment it runs with."""
+        return dict(os.environ)
+
+    def is_ready(self) -> bool:
+        """Whether it serves."""
+        raise NotImplementedError
+
+    def start(self, limit: float = 30.0) -> None:
+        """Start it and wait until it serves."""
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=self.environment(),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_for(self.is_ready, self.name, limit, self.process)
+        except RuntimeError as exc:
+            self.kill()
+            raise RuntimeError(f"{exc}:\n{self.log.read_text(errors='replace')[-3000:]}") from None
+
+    @property
+    def is_running(self) -> bool:
+        """Whether its main process is alive."""
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean-up runs, as in a crash."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
+
+    def stop(self, limit: float = 15.0) -> None:
+        """SIGTERM, then SIGKILL if it does not exit in time."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(limit)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        else:
+            self.kill()  # whatever it left in its group
+
+    def restart(self) -> None:
+        """Kill it and start it again."""
+        self.kill()
+        self.start()
+
+
+class RedisServer(Service):
+    """A redis-server on a fixed port that keeps nothing on disk: a restart empties it."""
+
+    name = "redis-server"
+
+    def __init__(self, log: Path, port: int | None = None) -> None:
+        super().__init__(log)
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self) -> list[str]:
+        """See :meth:`Service.command`."""
+        return [
+            "redis-server",
+            *("--port", str(self.port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no"),
+        ]
+
+    def is_ready(self) -> bool:
+        """See :meth:`Service.is_ready`."""
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+        finally:
+            client.close()
+
+
+class CeleryWorker(Service):
+    """A Celery worker (prefork) on the test database and a given Redis."""
+
+    name = "celery worker"
+
+    def __init__(
+        self, log: Path, *, redis_url: str, settings: dict[str, str], concurrency: int = 2
+    ) -> None:
+        super().__init__(log)
+        self.redis_url = redis_url
+        self.settings = settings
+        self.concurrency = concurrency
+        self.node = f"tests-{os.getpid()}-{free_port()}@%h"
+        self._ready_marks = 0
+
+    def command(self) -> list[str]:
+        """See :meth:`Service.command`."""
+        return [
+            *(sys.executable, "-m", "celery", "-A", "studio", "worker"),
+            *("--pool", "prefork", "--concurrency", str(self.concurrency)),
+            *("--loglevel", "INFO", "--without-gossip", "--without-mingle"),
+            *("--without-heartbeat", "-n", self.node),
+        ]
+
+    def environment(self) -> dict[str, str]:
+        """See :meth:`Service.environment`."""
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "studio.settings",
+            "REDIS_URL": self.redis_url,
+            "DATABASE_URL": database_url(),
+            **self.settings,
+        }
+
+    def start(self, limit: float = 30.0) -> None:
+        """See :meth:`Service.start`: ready once it logs one more "ready." than before."""
+        self._ready_marks = self.ready_marks()
+        super().start(limit)
+
+    def ready_marks(self) -> int:
+        """How many times a worker logged into this file that it was ready."""
+        return self.log.read_bytes().count(b" ready.") if self.log.exists() else 0
+
+    def is_ready(self) -> bool:
+        """See :meth:`Service.is_ready`."""
+        return self.ready_marks() > self._ready_marks
+
+
+class Daphne(Service):
+    """A daphne server of the studio on 127.0.0.1, in distributed mode."""
+
+    name = "daphne"
+
+    def __init__(self, log: Path, *, redis_url: str, settings: dict[str, str]) -> None:
+        super().__init__(log)
+        self.port = free_port()
+        self.redis_url = redis_url
+        self.settings = settings
+
+    def command(self) -> list[str]:
+        """See :meth:`Service.command`."""
+        return [
+            *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
+            "studio.asgi:application",
+        ]
+
+    def environment(self) -> dict[str, str]:
+        """See :meth:`Service.environment`."""
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "studio.settings",
+            "REDIS_URL": self.redis_url,
+            "DATABASE_URL": database_url(),
+            **self.settings,
+        }
+
+    def is_ready(self) -> bool:
+        """See :meth:`Service.is_ready`."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
