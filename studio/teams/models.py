@@ -223,8 +223,10 @@ class Credential(Owned):
         """Only allow-listed environment variables, and only toward their own URL."""
         if not self.key_env_var.isidentifier():
             return  # blank, or the field's own validator already said what is wrong
-        if env_key_url(self.key_env_var) is None:
+        allowed_url = env_key_url(self.key_env_var)
+        if allowed_url is None:
             raise ValidationError({"key_env_var": f"not allowed: {ENV_KEY_REFUSED}"})
+        self.base_url = self.base_url or allowed_url
         problem = self.destination_problem(self.base_url)
         if problem is not None:
             raise ValidationError({"base_url": problem})
