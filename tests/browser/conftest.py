@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
 ]
 USERNAME = "alice"
 PASSWORD = "correct-horse-battery"
+ADMIN_USERNAME = "root"
 BUNDLE = ROOT / "static" / "dist" / "run.js"
 
 
@@ -81,6 +82,7 @@ def manage(env: dict[str, str], *args: str) -> None:
 CREATE_USER = f"""
 from django.contrib.auth.models import User
 user = User.objects.create_user({USERNAME!r}, password={PASSWORD!r})
+User.objects.create_superuser({ADMIN_USERNAME!r}, password={PASSWORD!r})
 """
 
 
