@@ -76,3 +76,25 @@ def check_credentials_secret(app_configs: Any, **kwargs: Any) -> list[CheckMessa
             )
         ]
     return []
+
+
+#: cache backends that keep nothing other processes can read
+PROCESS_LOCAL_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+
+
+@register(Tags.security)
+def check_throttle_cache(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Login, token and run-start throttles count in the cache: every process must share it."""
+    if settings.CACHES["default"]["BACKEND"] in PROCESS_LOCAL_CACHES:
+        return [
+            Warning(
+                "The default cache is not shared between processes, so login, API token "
+                "and run-start throttles count separately in each (or not at all).",
+                hint="Keep the database cache (the default) or set REDIS_URL.",
+                id="roundtable.W003",
+            )
+        ]
+    return []

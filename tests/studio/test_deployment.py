@@ -164,3 +164,22 @@ def test_templates_carry_no_inline_scripts_styles_or_handlers() -> None:
         for match in inline.finditer(path.read_text())
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("backend", "warns"),
+    [
+        ("django.core.cache.backends.locmem.LocMemCache", True),
+        ("django.core.cache.backends.dummy.DummyCache", True),
+        ("django.core.cache.backends.db.DatabaseCache", False),
+        ("django.core.cache.backends.redis.RedisCache", False),
+    ],
+)
+def test_a_cache_other_processes_cannot_see_is_reported(
+    settings, backend: str, warns: bool
+) -> None:
+    from studio.checks import check_throttle_cache
+
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": "roundtable_cache"}}
+    ids = [problem.id for problem in check_throttle_cache(None)]
+    assert ids == (["roundtable.W003"] if warns else [])
