@@ -167,6 +167,11 @@ class Stack:
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
             "RUNS_RECOVER_ON_START": "false",
+            # One user starts dozens of long runs at once here: lift the per-user limits.
+            "RUNS_STARTS_PER_MINUTE": "0",
+            "RUNS_MAX_ACTIVE_PER_USER": "0",
+            "RUNS_MAX_TURNS": "100000",
+            "RUNS_MAX_MODEL_CALLS": "100000",
         }
         if self.database == "postgres":
             self.env["DATABASE_URL"] = self.postgres_url
