@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from studio.inputs import MAX_ID, ObjectId, Seq, Text
 from studio.runs import backends, services
 from studio.runs.events import Envelope
 from studio.runs.models import Run, RunEvent
@@ -26,15 +27,15 @@ router = Router(tags=["runs"])
 class BudgetIn(Schema):
     """A limit on tokens and/or dollars; the run stops before a call that would pass it."""
 
-    tokens: int | None = Field(default=None, gt=0)
-    usd: float | None = Field(default=None, gt=0)
+    tokens: int | None = Field(default=None, gt=0, le=MAX_ID)
+    usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
 
 class RunIn(Schema):
     """Start a run of a team's current version."""
 
-    team: int
-    task: str = Field(min_length=1, max_length=100_000)
+    team: ObjectId
+    task: Text = Field(min_length=1, max_length=100_000)
     budget: BudgetIn | None = None
 
 
@@ -67,39 +68,40 @@ class RunOut(Schema):
 class RunFilters(Schema):
     """Filters of the run list."""
 
-    team: int | None = None
+    team: ObjectId | None = None
     status: RunStatus | None = None
-    q: str | None = Field(default=None, description="Text in the task or any message.")
+    q: Text | None = Field(default=None, description="Text in the task or any message.")
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    # offset + limit must still fit a 64-bit integer
+    offset: int = Field(default=0, ge=0, le=MAX_ID - 200)
 
 
 class InputIn(Schema):
     """An answer to the human seat's pending request."""
 
-    request_id: str = Field(min_length=1, max_length=64)
-    content: str = Field(max_length=100_000)
+    request_id: Text = Field(min_length=1, max_length=64)
+    content: Text = Field(max_length=100_000)
 
 
 class InterjectIn(Schema):
     """A message for the team's next turn boundary."""
 
-    content: str = Field(min_length=1, max_length=100_000)
+    content: Text = Field(min_length=1, max_length=100_000)
 
 
 class ContinueIn(Schema):
     """Continue a finished run; a new budget replaces the old one."""
 
-    task: str = Field(default="", max_length=100_000)
+    task: Text = Field(default="", max_length=100_000)
     budget: BudgetIn | None = None
 
 
 class ForkIn(Schema):
     """A new run from the message at ``from_seq``, optionally edited."""
 
-    from_seq: int = Field(ge=1)
-    edited_content: str | None = Field(default=None, max_length=100_000)
-    task: str = Field(default="", max_length=100_000)
+    from_seq: int = Field(ge=1, le=MAX_ID)
+    edited_content: Text | None = Field(default=None, max_length=100_000)
+    task: Text = Field(default="", max_length=100_000)
 
 
 def run_out(run: Run, request: HttpRequest) -> dict[str, Any]:
@@ -162,7 +164,7 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> list[dict[str
 
 
 @router.get("/runs/{run_id}", response=RunOut, url_name="runs-detail")
-def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
+def get_run(request: HttpRequest, run_id: ObjectId) -> dict[str, Any]:
     """One run."""
     services.get_run(request.user, run_id)
     return fresh(request, run_id)
@@ -170,36 +172,36 @@ def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
 
 @router.get("/runs/{run_id}/events", response=list[Envelope], url_name="runs-events")
 def list_events(
-    request: HttpRequest, run_id: int, after: int = 0, limit: int = 500
+    request: HttpRequest, run_id: ObjectId, after: Seq = 0, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Persisted events with seq > ``after`` (at most ``limit``, up to 2000)."""
     services.get_run(request.user, run_id)
-    return persisted_after(run_id, max(after, 0), min(max(limit, 1), 2000))
+    return persisted_after(run_id, after, min(max(limit, 1), 2000))
 
 
 @router.post("/runs/{run_id}/input", response=RunOut, url_name="runs-input")
-def provide_input(request: HttpRequest, run_id: int, payload: InputIn) -> dict[str, Any]:
+def provide_input(request: HttpRequest, run_id: ObjectId, payload: InputIn) -> dict[str, Any]:
     """Answer the pending request of the human seat."""
     services.provide_input(request.user, run_id, payload.request_id, payload.content)
     return fresh(request, run_id)
 
 
 @router.post("/runs/{run_id}/stop", response=RunOut, url_name="runs-stop")
-def stop_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
+def stop_run(request: HttpRequest, run_id: ObjectId) -> dict[str, Any]:
     """Stop the run (it ends as cancelled)."""
     services.stop_run(request.user, run_id)
     return fresh(request, run_id)
 
 
 @router.post("/runs/{run_id}/interject", response=RunOut, url_name="runs-interject")
-def interject(request: HttpRequest, run_id: int, payload: InterjectIn) -> dict[str, Any]:
+def interject(request: HttpRequest, run_id: ObjectId, payload: InterjectIn) -> dict[str, Any]:
     """Say something to the team at its next turn boundary."""
     services.interject(request.user, run_id, payload.content)
     return fresh(request, run_id)
 
 
 @router.post("/runs/{run_id}/continue", response=RunOut, url_name="runs-continue")
-def continue_run(request: HttpRequest, run_id: int, payload: ContinueIn) -> dict[str, Any]:
+def continue_run(request: HttpRequest, run_id: ObjectId, payload: ContinueIn) -> dict[str, Any]:
     """Continue a finished run with a new task (or none), keeping the conversation."""
     backends.get_backend().ensure_started()
     budget = payload.budget or BudgetIn()
@@ -210,7 +212,7 @@ def continue_run(request: HttpRequest, run_id: int, payload: ContinueIn) -> dict
 
 
 @router.post("/runs/{run_id}/fork", response={201: RunOut}, url_name="runs-fork")
-def fork_run(request: HttpRequest, run_id: int, payload: ForkIn) -> Status[dict[str, Any]]:
+def fork_run(request: HttpRequest, run_id: ObjectId, payload: ForkIn) -> Status[dict[str, Any]]:
     """A new run from a message of this one, optionally with that message edited."""
     backends.get_backend().ensure_started()
     fork = services.fork_run(

@@ -6,14 +6,13 @@ but not change are 403), calls one service and responds.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Status
 from ninja.errors import HttpError
 
-from studio.errors import ServiceError
+from studio.inputs import ObjectId
 from studio.teams import importing, services
 from studio.teams.models import Agent, Credential, ModelConfig, Owned, Share, Team
 from studio.teams.schemas import (
@@ -185,10 +184,7 @@ def import_teams(request: HttpRequest) -> dict[str, Any]:
     The body is the file's JSON. Each team is saved whole or not at all; the report says
     what happened to every component.
     """
-    try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ServiceError("The body is not JSON.", 422) from None
+    data = importing.read_document(request.body)
     items = [item.as_dict() for item in importing.import_document(request.user, data)]
     return {
         "imported": sum(item["status"] == "imported" for item in items),
@@ -198,34 +194,34 @@ def import_teams(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/teams/{team_id}", response=TeamOut, url_name="teams-detail")
-def get_team(request: HttpRequest, team_id: int) -> dict[str, Any]:
+def get_team(request: HttpRequest, team_id: ObjectId) -> dict[str, Any]:
     """One team with its resolved spec."""
     return team_out(get_visible(Team, request, team_id), request)
 
 
 @router.put("/teams/{team_id}", response=TeamOut, url_name="teams-update")
-def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> dict[str, Any]:
+def update_team(request: HttpRequest, team_id: ObjectId, payload: TeamPatch) -> dict[str, Any]:
     """Change a team; a new version is saved when its spec changed."""
     team = get_editable(Team, request, team_id)
     return team_out(services.save_team(request.user, payload_data(payload), team), request)
 
 
 @router.delete("/teams/{team_id}", response={204: None}, url_name="teams-delete")
-def delete_team(request: HttpRequest, team_id: int) -> Status[None]:
+def delete_team(request: HttpRequest, team_id: ObjectId) -> Status[None]:
     """Delete a team (owner only)."""
     services.delete_owned(get_owned(Team, request, team_id))
     return Status(204, None)
 
 
 @router.post("/teams/{team_id}/validate", response=ValidationOut, url_name="teams-validate")
-def validate_team(request: HttpRequest, team_id: int) -> dict[str, Any]:
+def validate_team(request: HttpRequest, team_id: ObjectId) -> dict[str, Any]:
     """Every problem that would stop the team from running, each with a path."""
     problems = services.validate_team(get_visible(Team, request, team_id))
     return {"is_valid": not problems, "problems": [problem.as_dict() for problem in problems]}
 
 
 @router.post("/teams/{team_id}/duplicate", response={201: TeamOut}, url_name="teams-duplicate")
-def duplicate_team(request: HttpRequest, team_id: int) -> Status[dict[str, Any]]:
+def duplicate_team(request: HttpRequest, team_id: ObjectId) -> Status[dict[str, Any]]:
     """Copy a team you can see (a gallery team, say) into one you own."""
     team = get_visible(Team, request, team_id)
     copy = services.duplicate_team(request.user, team)
@@ -233,20 +229,20 @@ def duplicate_team(request: HttpRequest, team_id: int) -> Status[dict[str, Any]]
 
 
 @router.get("/teams/{team_id}/export", url_name="teams-export")
-def export_team(request: HttpRequest, team_id: int, format: str = "roundtable") -> Any:
+def export_team(request: HttpRequest, team_id: ObjectId, format: str = "roundtable") -> Any:
     """The team as a file: `format=autogen` (AutoGen Studio) or `roundtable`."""
     return importing.export_team(get_visible(Team, request, team_id), format)
 
 
 @router.get("/teams/{team_id}/versions", response=list[VersionOut], url_name="teams-versions")
-def list_versions(request: HttpRequest, team_id: int) -> list[dict[str, Any]]:
+def list_versions(request: HttpRequest, team_id: ObjectId) -> list[dict[str, Any]]:
     """Saved versions, newest first."""
     team = get_visible(Team, request, team_id)
     return [version_out(version) for version in team.versions.select_related("created_by")]
 
 
 @router.get("/teams/{team_id}/versions/{number}", response=VersionDetail, url_name="teams-version")
-def get_version(request: HttpRequest, team_id: int, number: int) -> dict[str, Any]:
+def get_version(request: HttpRequest, team_id: ObjectId, number: ObjectId) -> dict[str, Any]:
     """One version with its spec."""
     version = get_visible(Team, request, team_id).versions.filter(number=number).first()
     if version is None:
@@ -256,7 +252,7 @@ def get_version(request: HttpRequest, team_id: int, number: int) -> dict[str, An
 
 @router.get("/teams/{team_id}/versions/{number}/diff", response=DiffOut, url_name="teams-diff")
 def diff_version(
-    request: HttpRequest, team_id: int, number: int, against: int | None = None
+    request: HttpRequest, team_id: ObjectId, number: ObjectId, against: ObjectId | None = None
 ) -> dict[str, Any]:
     """What changed from version `against` (default: the one before) to `number`."""
     team = get_visible(Team, request, team_id)
@@ -271,7 +267,7 @@ def diff_version(
 @router.post(
     "/teams/{team_id}/versions/{number}/restore", response=TeamOut, url_name="teams-restore"
 )
-def restore_version(request: HttpRequest, team_id: int, number: int) -> dict[str, Any]:
+def restore_version(request: HttpRequest, team_id: ObjectId, number: ObjectId) -> dict[str, Any]:
     """Make the team match an older version (saved as a new version)."""
     team = get_editable(Team, request, team_id)
     version = team.versions.filter(number=number).first()
@@ -297,20 +293,20 @@ def create_agent(request: HttpRequest, payload: AgentIn) -> Status[dict[str, Any
 
 
 @router.get("/agents/{agent_id}", response=AgentOut, url_name="agents-detail")
-def get_agent(request: HttpRequest, agent_id: int) -> dict[str, Any]:
+def get_agent(request: HttpRequest, agent_id: ObjectId) -> dict[str, Any]:
     """One agent."""
     return agent_out(get_visible(Agent, request, agent_id), request)
 
 
 @router.put("/agents/{agent_id}", response=AgentOut, url_name="agents-update")
-def update_agent(request: HttpRequest, agent_id: int, payload: AgentPatch) -> dict[str, Any]:
+def update_agent(request: HttpRequest, agent_id: ObjectId, payload: AgentPatch) -> dict[str, Any]:
     """Change an agent (teams using it get a new version when next saved or run)."""
     agent = get_editable(Agent, request, agent_id)
     return agent_out(services.save_agent(request.user, payload_data(payload), agent), request)
 
 
 @router.delete("/agents/{agent_id}", response={204: None}, url_name="agents-delete")
-def delete_agent(request: HttpRequest, agent_id: int) -> Status[None]:
+def delete_agent(request: HttpRequest, agent_id: ObjectId) -> Status[None]:
     """Delete an agent no team uses (owner only)."""
     services.delete_owned(get_owned(Agent, request, agent_id))
     return Status(204, None)
@@ -333,20 +329,20 @@ def create_model(request: HttpRequest, payload: ModelIn) -> Status[dict[str, Any
 
 
 @router.get("/models/{model_id}", response=ModelOut, url_name="models-detail")
-def get_model(request: HttpRequest, model_id: int) -> dict[str, Any]:
+def get_model(request: HttpRequest, model_id: ObjectId) -> dict[str, Any]:
     """One model configuration."""
     return model_out(get_visible(ModelConfig, request, model_id), request)
 
 
 @router.put("/models/{model_id}", response=ModelOut, url_name="models-update")
-def update_model(request: HttpRequest, model_id: int, payload: ModelPatch) -> dict[str, Any]:
+def update_model(request: HttpRequest, model_id: ObjectId, payload: ModelPatch) -> dict[str, Any]:
     """Change a model configuration."""
     model = get_editable(ModelConfig, request, model_id)
     return model_out(services.save_model(request.user, payload_data(payload), model), request)
 
 
 @router.delete("/models/{model_id}", response={204: None}, url_name="models-delete")
-def delete_model(request: HttpRequest, model_id: int) -> Status[None]:
+def delete_model(request: HttpRequest, model_id: ObjectId) -> Status[None]:
     """Delete a model configuration no agent uses (owner only)."""
     services.delete_owned(get_owned(ModelConfig, request, model_id))
     return Status(204, None)
@@ -370,14 +366,14 @@ def create_credential(request: HttpRequest, payload: CredentialIn) -> Status[dic
 
 
 @router.get("/credentials/{credential_id}", response=CredentialOut, url_name="credentials-detail")
-def get_credential(request: HttpRequest, credential_id: int) -> dict[str, Any]:
+def get_credential(request: HttpRequest, credential_id: ObjectId) -> dict[str, Any]:
     """One credential (without its key)."""
     return credential_out(get_visible(Credential, request, credential_id), request)
 
 
 @router.put("/credentials/{credential_id}", response=CredentialOut, url_name="credentials-update")
 def update_credential(
-    request: HttpRequest, credential_id: int, payload: CredentialPatch
+    request: HttpRequest, credential_id: ObjectId, payload: CredentialPatch
 ) -> dict[str, Any]:
     """Change a credential; omit `api_key` to keep the stored one."""
     credential = get_editable(Credential, request, credential_id)
@@ -386,7 +382,7 @@ def update_credential(
 
 
 @router.delete("/credentials/{credential_id}", response={204: None}, url_name="credentials-delete")
-def delete_credential(request: HttpRequest, credential_id: int) -> Status[None]:
+def delete_credential(request: HttpRequest, credential_id: ObjectId) -> Status[None]:
     """Delete a credential (owner only); models using it lose it."""
     services.delete_owned(get_owned(Credential, request, credential_id))
     return Status(204, None)
@@ -430,7 +426,7 @@ def add_share_routes(collection: str, model: type[Owned]) -> None:
         url_name=f"{collection}-shares",
         operation_id=f"list_{collection}_shares",
     )
-    def list_shares(request: HttpRequest, object_id: int) -> list[dict[str, Any]]:
+    def list_shares(request: HttpRequest, object_id: ObjectId) -> list[dict[str, Any]]:
         instance = get_owned(model, request, object_id)
         return [share_out(share) for share in instance.shares.select_related("user", "group")]
 
@@ -440,7 +436,9 @@ def add_share_routes(collection: str, model: type[Owned]) -> None:
         url_name=f"{collection}-share",
         operation_id=f"add_{collection}_share",
     )
-    def add_share(request: HttpRequest, object_id: int, payload: ShareIn) -> Status[dict[str, Any]]:
+    def add_share(
+        request: HttpRequest, object_id: ObjectId, payload: ShareIn
+    ) -> Status[dict[str, Any]]:
         instance = get_owned(model, request, object_id)
         share = services.share_object(
             instance, username=payload.user, group_name=payload.group, role=payload.role
@@ -453,7 +451,7 @@ def add_share_routes(collection: str, model: type[Owned]) -> None:
         url_name=f"{collection}-unshare",
         operation_id=f"remove_{collection}_share",
     )
-    def remove_share(request: HttpRequest, object_id: int, share_id: int) -> Status[None]:
+    def remove_share(request: HttpRequest, object_id: ObjectId, share_id: ObjectId) -> Status[None]:
         instance = get_owned(model, request, object_id)
         deleted, _ = instance.shares.filter(pk=share_id).delete()
         if not deleted:

@@ -3,18 +3,24 @@ own export format.
 
 Each team is imported in its own savepoint: it is saved whole or not at all. The
 report lists every component with `imported`, `failed` (and why, with a path) or
-`skipped`. Export never includes keys or credential references.
+`skipped`. A file that is not one of these shapes is refused whole with a 422, as is one
+that is not strict JSON, nests deeper than `MAX_JSON_DEPTH`, holds a NUL character or
+more than `MAX_COMPONENTS` components. Export never includes keys or credential
+references.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Model
 
 from studio.errors import Problem, ServiceError
+from studio.inputs import MAX_JSON_DEPTH, json_problem
 from studio.teams.autogen import AutoGenReader, AutoGenWriter, ComponentProblem
 from studio.teams.models import Agent, AgentKind, Credential, ModelConfig, Team, TeamMember
 from studio.teams.services import snapshot_team
@@ -23,6 +29,8 @@ from studio.teams.tools import tool_registry
 from studio.teams.validation import validate_spec
 
 GALLERY_SECTIONS = ("teams", "agents", "models", "tools", "terminations")
+#: components one file may hold: each team is validated and saved on its own
+MAX_COMPONENTS = 500
 
 
 @dataclass
@@ -73,7 +81,7 @@ class SpecWriter:
                 credential = visible.filter(pk=spec["credential"]).first()
             self.models[key] = ModelConfig.objects.create(
                 owner=self.user,
-                name=spec.get("name") or spec.get("model") or "Imported model",
+                name=fit(ModelConfig, "name", spec.get("name") or spec.get("model") or "Imported"),
                 provider=spec["provider"],
                 model=spec.get("model") or "",
                 credential=credential,
@@ -117,7 +125,7 @@ class SpecWriter:
     def team(self, spec: dict[str, Any], team: Team | None = None) -> Team:
         """A team (created, or updated in place) matching the spec."""
         team = team or Team(owner=self.user)
-        team.name = spec.get("name") or "Imported team"
+        team.name = fit(Team, "name", spec.get("name") or "Imported team")
         team.description = spec.get("description") or ""
         team.kind = spec["kind"]
         team.termination = spec.get("termination")
@@ -126,7 +134,8 @@ class SpecWriter:
         team.selector_model = self.model(selector["model"]) if selector.get("model") else None
         team.selector_prompt = selector.get("prompt") or ""
         team.allow_repeated_speaker = bool(selector.get("allow_repeated_speaker"))
-        team.graph_edges = list((spec.get("graph") or {}).get("edges") or [])
+        graph = spec.get("graph")
+        team.graph_edges = list(graph.get("edges") or []) if isinstance(graph, dict) else []
         team.save()
         agents = [self.agent(agent) for agent in spec["participants"]]
         team.members.all().delete()
@@ -134,6 +143,12 @@ class SpecWriter:
             TeamMember(team=team, agent=agent, position=index) for index, agent in enumerate(agents)
         )
         return team
+
+
+def fit(model: type[Model], field_name: str, text: str) -> str:
+    """Text cut to the size of a column (an imported label may be longer than a name)."""
+    limit = model._meta.get_field(field_name).max_length
+    return text[:limit] if limit else text
 
 
 def apply_team_spec(
@@ -167,7 +182,7 @@ def import_team_spec(
     try:
         with transaction.atomic():
             team = apply_team_spec(user, spec, reuse_ids=False)
-            if layout:
+            if layout and isinstance(layout, dict):
                 team.layout = layout
                 team.save(update_fields=["layout"])
             snapshot_team(team, user, note="Imported")
@@ -178,9 +193,19 @@ def import_team_spec(
     )
 
 
+def component_label(data: Any, path: str) -> str:
+    """What a report calls a component: its label, its config's name, or where it sits."""
+    if not isinstance(data, dict):
+        return path
+    config = data.get("config")
+    name = config.get("name") if isinstance(config, dict) else None
+    label = data.get("label") or name
+    return label if isinstance(label, str) and label else path
+
+
 def import_autogen_team(user: AbstractBaseUser, data: Any, path: str) -> ReportItem:
     """Import one AutoGen team component."""
-    label = str((data or {}).get("label") or (data or {}).get("config", {}).get("name") or path)
+    label = component_label(data, path)
     try:
         spec = AutoGenReader(tool_registry()).team(data, path)
     except ComponentProblem as problem:
@@ -193,7 +218,7 @@ def import_autogen_team(user: AbstractBaseUser, data: Any, path: str) -> ReportI
 def import_component(user: AbstractBaseUser, data: Any, path: str, kind: str) -> ReportItem:
     """Import one non-team component of a gallery (agent, model, tool, termination)."""
     reader = AutoGenReader(tool_registry())
-    label = str((data or {}).get("label") or path) if isinstance(data, dict) else path
+    label = component_label(data, path)
     try:
         if kind == "team":
             return import_autogen_team(user, data, path)
@@ -229,8 +254,52 @@ def import_component(user: AbstractBaseUser, data: Any, path: str, kind: str) ->
         return ReportItem(kind, label, "failed", problems=[Problem(path, str(exc))])
 
 
+def read_document(body: bytes) -> Any:
+    """The JSON of an uploaded file, or a 422 saying why it cannot be imported."""
+    try:
+        data = json.loads(body or b"null", parse_constant=refuse_constant)
+    except RecursionError:
+        raise not_importable("", f"nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ServiceError("The body is not JSON.", 422) from None
+    problem = json_problem(data)
+    if problem is not None:
+        raise not_importable(*problem)
+    count = count_components(data)
+    if count > MAX_COMPONENTS:
+        raise not_importable("", f"holds {count} components; import at most {MAX_COMPONENTS}")
+    return data
+
+
+def refuse_constant(name: str) -> Any:
+    """``NaN`` and ``Infinity`` are not JSON (Python's reader accepts them)."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def not_importable(path: str, message: str) -> ServiceError:
+    """A 422 for a file refused whole."""
+    return ServiceError("The file cannot be imported.", 422, [Problem(path, message)])
+
+
+def count_components(data: Any) -> int:
+    """How many components a file holds (a gallery counts each of its entries)."""
+    count = 0
+    for document in data if isinstance(data, list) else [data]:
+        components = document.get("components") if isinstance(document, dict) else None
+        if isinstance(components, dict):
+            sections = [components.get(section) for section in GALLERY_SECTIONS]
+            count += sum(len(entries) for entries in sections if isinstance(entries, list))
+        else:
+            count += 1
+    return count
+
+
+@transaction.atomic
 def import_document(user: AbstractBaseUser, data: Any) -> list[ReportItem]:
-    """Import a file: our export, an AutoGen Studio gallery, a component or a list of them."""
+    """Import a file: our export, an AutoGen Studio gallery, a component or a list of them.
+
+    A part that is not one of these refuses the whole file: nothing is imported.
+    """
     if isinstance(data, list):
         items: list[ReportItem] = []
         for index, entry in enumerate(data):
@@ -242,25 +311,37 @@ def import_document(user: AbstractBaseUser, data: Any) -> list[ReportItem]:
 def import_document_at(user: AbstractBaseUser, data: Any, path: str) -> list[ReportItem]:
     """Import one document found at `path` of the uploaded file."""
     if not isinstance(data, dict):
-        raise ServiceError("The file is not a team, a gallery or a component.", 422)
+        raise not_importable(path, "not a team, a gallery or a component")
     if str(data.get("format", "")).startswith("roundtable/"):
         if data["format"] != SPEC_FORMAT or not isinstance(data.get("team"), dict):
             raise ServiceError(f"Unknown export format {data['format']!r}.", 422)
         spec = data["team"]
         return [import_team_spec(user, spec, str(spec.get("name")), data.get("layout"))]
     if isinstance(data.get("components"), dict):
-        items = []
-        for section in GALLERY_SECTIONS:
-            for index, entry in enumerate(data["components"].get(section) or []):
-                where = f"{path}components.{section}[{index}]"
-                items.append(import_component(user, entry, where, section.removesuffix("s")))
-        return items
+        return import_gallery(user, data["components"], f"{path}components")
     kind = data.get("component_type")
+    if kind is not None and not isinstance(kind, str):
+        raise not_importable(f"{path}.component_type" if path else "component_type", "not text")
     if kind in {"team", "agent", "model", "tool", "termination"}:
         return [import_component(user, data, path, kind)]
     if "provider" in data and kind in {None, "replay_chat_completion_client"}:
         return [import_component(user, data, path, "model")]
-    raise ServiceError("The file is not a team, a gallery or a component.", 422)
+    raise not_importable(path, "not a team, a gallery or a component")
+
+
+def import_gallery(
+    user: AbstractBaseUser, components: dict[str, Any], path: str
+) -> list[ReportItem]:
+    """Import every entry of an AutoGen Studio gallery's sections."""
+    items = []
+    for section in GALLERY_SECTIONS:
+        entries = components.get(section) or []
+        if not isinstance(entries, list):
+            raise not_importable(f"{path}.{section}", "must be a list of components")
+        for index, entry in enumerate(entries):
+            where = f"{path}.{section}[{index}]"
+            items.append(import_component(user, entry, where, section.removesuffix("s")))
+    return items
 
 
 # --- Export ---

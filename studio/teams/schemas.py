@@ -1,9 +1,16 @@
-"""Request and response shapes of the teams API (they become the OpenAPI schema)."""
+"""Request and response shapes of the teams API (they become the OpenAPI schema).
+
+A patch may leave a field out (it stays as it is) but may send null only where null
+means something (no credential, no model, no termination, no turn limit): the other
+fields default to None just to mark them absent, so an explicit null is a 422.
+"""
 
 from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
+
+from studio.inputs import MAX_SMALL_COUNT, JsonList, JsonObject, ObjectId, Text
 
 ProviderName = Literal["openai", "anthropic", "openai_compatible", "scripted"]
 AgentKindName = Literal["assistant", "user_proxy", "team"]
@@ -20,21 +27,21 @@ class ProblemOut(Schema):
 class CredentialIn(Schema):
     """A credential; `api_key` is write-only (send "" to clear it)."""
 
-    name: str = Field(..., min_length=1, max_length=100)
+    name: Text = Field(..., min_length=1, max_length=100)
     provider: ProviderName
-    base_url: str = ""
-    api_key: str | None = Field(None, max_length=4000)
-    key_env_var: str = ""
+    base_url: Text = Field("", max_length=500)
+    api_key: Text | None = Field(None, max_length=4000)
+    key_env_var: Text = Field("", max_length=100)
 
 
 class CredentialPatch(Schema):
-    """Fields to change on a credential."""
+    """Fields to change on a credential; a null `api_key` keeps the stored one."""
 
-    name: str | None = Field(None, min_length=1, max_length=100)
-    provider: ProviderName | None = None
-    base_url: str | None = None
-    api_key: str | None = Field(None, max_length=4000)
-    key_env_var: str | None = None
+    name: Text = Field(None, min_length=1, max_length=100)
+    provider: ProviderName = Field(None)
+    base_url: Text = Field(None, max_length=500)
+    api_key: Text | None = Field(None, max_length=4000)
+    key_env_var: Text = Field(None, max_length=100)
 
 
 class CredentialOut(Schema):
@@ -54,31 +61,31 @@ class CredentialOut(Schema):
 class ModelIn(Schema):
     """A model configuration."""
 
-    name: str = Field(..., min_length=1, max_length=100)
+    name: Text = Field(..., min_length=1, max_length=100)
     provider: ProviderName
-    model: str = ""
-    credential: int | None = None
-    base_url: str = ""
-    params: dict[str, Any] = {}
-    model_info: dict[str, Any] = {}
-    price_input_per_million: float = Field(0.0, ge=0)
-    price_output_per_million: float = Field(0.0, ge=0)
-    scripted_replies: list[Any] = []
+    model: Text = Field("", max_length=200)
+    credential: ObjectId | None = None
+    base_url: Text = Field("", max_length=500)
+    params: JsonObject = {}
+    model_info: JsonObject = {}
+    price_input_per_million: float = Field(0.0, ge=0, allow_inf_nan=False)
+    price_output_per_million: float = Field(0.0, ge=0, allow_inf_nan=False)
+    scripted_replies: JsonList = []
 
 
 class ModelPatch(Schema):
-    """Fields to change on a model configuration."""
+    """Fields to change on a model configuration; a null `credential` removes it."""
 
-    name: str | None = Field(None, min_length=1, max_length=100)
-    provider: ProviderName | None = None
-    model: str | None = None
-    credential: int | None = None
-    base_url: str | None = None
-    params: dict[str, Any] | None = None
-    model_info: dict[str, Any] | None = None
-    price_input_per_million: float | None = Field(None, ge=0)
-    price_output_per_million: float | None = Field(None, ge=0)
-    scripted_replies: list[Any] | None = None
+    name: Text = Field(None, min_length=1, max_length=100)
+    provider: ProviderName = Field(None)
+    model: Text = Field(None, max_length=200)
+    credential: ObjectId | None = None
+    base_url: Text = Field(None, max_length=500)
+    params: JsonObject = Field(None)
+    model_info: JsonObject = Field(None)
+    price_input_per_million: float = Field(None, ge=0, allow_inf_nan=False)
+    price_output_per_million: float = Field(None, ge=0, allow_inf_nan=False)
+    scripted_replies: JsonList = Field(None)
 
 
 class ModelOut(Schema):
@@ -104,37 +111,37 @@ class ModelOut(Schema):
 class AgentIn(Schema):
     """An agent: assistant, human seat (user_proxy) or nested team."""
 
-    name: str = Field(..., min_length=1, max_length=64)
+    name: Text = Field(..., min_length=1, max_length=64)
     kind: AgentKindName = "assistant"
-    description: str = ""
-    system_message: str = ""
-    model: int | None = None
-    tools: list[str] = []
-    handoffs: list[str] = []
+    description: Text = ""
+    system_message: Text = ""
+    model: ObjectId | None = None
+    tools: list[Text] = []
+    handoffs: list[Text] = []
     reflect_on_tool_use: bool = False
     max_tool_iterations: int = Field(1, ge=1, le=50)
     model_client_stream: bool = False
-    team: int | None = None
-    instruction: str = ""
-    response_prompt: str = ""
+    team: ObjectId | None = None
+    instruction: Text = ""
+    response_prompt: Text = ""
 
 
 class AgentPatch(Schema):
-    """Fields to change on an agent."""
+    """Fields to change on an agent; a null `model` or `team` removes it."""
 
-    name: str | None = Field(None, min_length=1, max_length=64)
-    kind: AgentKindName | None = None
-    description: str | None = None
-    system_message: str | None = None
-    model: int | None = None
-    tools: list[str] | None = None
-    handoffs: list[str] | None = None
-    reflect_on_tool_use: bool | None = None
-    max_tool_iterations: int | None = Field(None, ge=1, le=50)
-    model_client_stream: bool | None = None
-    team: int | None = None
-    instruction: str | None = None
-    response_prompt: str | None = None
+    name: Text = Field(None, min_length=1, max_length=64)
+    kind: AgentKindName = Field(None)
+    description: Text = Field(None)
+    system_message: Text = Field(None)
+    model: ObjectId | None = None
+    tools: list[Text] = Field(None)
+    handoffs: list[Text] = Field(None)
+    reflect_on_tool_use: bool = Field(None)
+    max_tool_iterations: int = Field(None, ge=1, le=50)
+    model_client_stream: bool = Field(None)
+    team: ObjectId | None = None
+    instruction: Text = Field(None)
+    response_prompt: Text = Field(None)
 
 
 class AgentOut(Schema):
@@ -163,41 +170,42 @@ class AgentOut(Schema):
 class GraphEdge(Schema):
     """An edge of a graph team; `condition` is text the source's message must contain."""
 
-    source: str
-    target: str
-    condition: str | None = None
+    source: Text
+    target: Text
+    condition: Text | None = None
 
 
 class TeamIn(Schema):
     """A team; `participants` are agent ids in seat order."""
 
-    name: str = Field(..., min_length=1, max_length=200)
-    description: str = ""
+    name: Text = Field(..., min_length=1, max_length=200)
+    description: Text = ""
     kind: TeamKindName = "round_robin"
-    participants: list[int] = []
-    termination: dict[str, Any] | None = None
-    max_turns: int | None = Field(None, ge=1)
-    selector_model: int | None = None
-    selector_prompt: str = ""
+    participants: list[ObjectId] = []
+    termination: JsonObject | None = None
+    max_turns: int | None = Field(None, ge=1, le=MAX_SMALL_COUNT)
+    selector_model: ObjectId | None = None
+    selector_prompt: Text = ""
     allow_repeated_speaker: bool = False
     graph_edges: list[GraphEdge] = []
-    layout: dict[str, Any] = {}
+    layout: JsonObject = {}
 
 
 class TeamPatch(Schema):
-    """Fields to change on a team."""
+    """Fields to change on a team; a null `termination`, `max_turns` or `selector_model`
+    removes it."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = None
-    kind: TeamKindName | None = None
-    participants: list[int] | None = None
-    termination: dict[str, Any] | None = None
-    max_turns: int | None = Field(None, ge=1)
-    selector_model: int | None = None
-    selector_prompt: str | None = None
-    allow_repeated_speaker: bool | None = None
-    graph_edges: list[GraphEdge] | None = None
-    layout: dict[str, Any] | None = None
+    name: Text = Field(None, min_length=1, max_length=200)
+    description: Text = Field(None)
+    kind: TeamKindName = Field(None)
+    participants: list[ObjectId] = Field(None)
+    termination: JsonObject | None = None
+    max_turns: int | None = Field(None, ge=1, le=MAX_SMALL_COUNT)
+    selector_model: ObjectId | None = None
+    selector_prompt: Text = Field(None)
+    allow_repeated_speaker: bool = Field(None)
+    graph_edges: list[GraphEdge] = Field(None)
+    layout: JsonObject = Field(None)
 
 
 class TeamSummary(Schema):
@@ -297,8 +305,8 @@ class ToolOut(Schema):
 class ShareIn(Schema):
     """Share with a user (username) or a group (name)."""
 
-    user: str | None = None
-    group: str | None = None
+    user: Text | None = Field(None, max_length=150)
+    group: Text | None = Field(None, max_length=150)
     role: Literal["viewer", "editor"] = "viewer"
 
 
