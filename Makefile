@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= data
 PYTEST_FLAGS ?=
 
-.PHONY: run test install system-deps frontend lint typecheck pytest pytest-postgres clean
+.PHONY: run test install system-deps frontend lint typecheck pytest pytest-postgres audit clean
 
 # A studio on this machine may talk to an Ollama server on this machine (see README).
 run: export MODEL_PRIVATE_HOSTS ?= 127.0.0.1:11434,localhost:11434
@@ -66,6 +66,12 @@ pytest-postgres: install
 	else \
 		echo "DATABASE_URL is not a PostgreSQL URL: PostgreSQL pass skipped."; \
 	fi
+
+# Known vulnerabilities in the pinned dependencies (needs the vulnerability database:
+# PyPI's JSON API or OSV must be reachable from this machine).
+audit: install
+	$(BIN)/pip install --quiet --disable-pip-version-check pip-audit
+	$(BIN)/pip-audit -r requirements.txt -r requirements-dev.txt --progress-spinner off
 
 clean:
 	rm -rf $(VENV) frontend/node_modules static/dist .coverage
