@@ -219,6 +219,14 @@ class SelectSpeakerEvent(BaseAgentEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SelectorEvent(BaseAgentEvent):
+    """The whole answer of a selector model that streamed its choice of speaker."""
+
+    type: ClassVar[Literal["SelectorEvent"]] = "SelectorEvent"
+    content: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UserInputRequestedEvent(BaseAgentEvent):
     """The human seat is about to wait for an answer to ``request_id``."""
 
@@ -246,6 +254,7 @@ MESSAGE_TYPES: dict[str, type[BaseMessage]] = {
         ModelClientStreamingChunkEvent,
         ThoughtEvent,
         SelectSpeakerEvent,
+        SelectorEvent,
         UserInputRequestedEvent,
     )
 }

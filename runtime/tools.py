@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import dataclasses
-import enum
 import functools
 import inspect
 import json
@@ -44,17 +42,13 @@ def _is_async_callable(func: Callable[..., Any]) -> bool:
 
 
 def _result_text(value: Any) -> str:
+    """A tool's return value as the model reads it, as AutoGen writes it: a pydantic
+    model as its JSON, anything else through ``str()`` (so a dict reads as Python)."""
     if isinstance(value, str):
         return value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    if isinstance(value, dict | list | tuple):
-        try:
-            return json.dumps(value, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
-            return str(value)
-    if isinstance(value, enum.Enum):
-        return str(value.value)
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        return json.dumps(dump(), default=str)
     return str(value)
 
 

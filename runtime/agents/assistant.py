@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import warnings
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -307,9 +308,14 @@ class AssistantAgent(BaseChatAgent):
         ):
             if isinstance(item, CreateResult):
                 result = item
-            elif item:
+            elif isinstance(item, str):
                 yield ModelClientStreamingChunkEvent(
                     content=item, source=self.name, full_message_id=stream_id
+                )
+            else:
+                raise ModelResponseError(
+                    f"agent {self.name!r}: the model stream yielded a {type(item).__name__}; "
+                    "streams yield text pieces and one CreateResult"
                 )
         if result is None:
             raise ModelResponseError(
@@ -388,15 +394,25 @@ class AssistantAgent(BaseChatAgent):
         chosen_result = ""
         other_calls: list[FunctionCall] = []
         other_results: list[FunctionExecutionResult] = []
+        called: list[str] = []
         for call, result in zip(calls, results, strict=True):
             handoff = self._handoffs.get(call.name)
             if handoff is None:
                 other_calls.append(call)
                 other_results.append(result)
-            elif chosen is None:
+                continue
+            called.append(handoff.name)
+            if chosen is None:
                 chosen, chosen_result = handoff, result.content
         if chosen is None:
             return None
+        if len(called) > 1:
+            warnings.warn(
+                f"agent {self.name!r} called several handoffs at once ({', '.join(called)}); "
+                f"only the first, {called[0]}, is followed. Turn off parallel tool calls "
+                "in the model client to avoid this.",
+                stacklevel=2,
+            )
         context: list[LLMMessage] = []
         if other_calls:
             context.append(AssistantMessage(content=other_calls, source=self.name, thought=thought))
@@ -515,6 +531,11 @@ def _handoffs_by_name(
         if handoff.name in tools:
             raise ConfigurationError(
                 f"agent {agent!r}: handoff {handoff.name!r} has the same name as a tool"
+            )
+        if handoff.target in tools:
+            raise ConfigurationError(
+                f"agent {agent!r}: handoff target {handoff.target!r} has the same name as a "
+                "tool; rename the tool or the target"
             )
         by_name[handoff.name] = handoff
     return by_name

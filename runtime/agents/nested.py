@@ -197,6 +197,16 @@ class SocietyOfMindAgent(BaseChatAgent):
         self._encoded_context.clear()
         await self._team.reset()
 
+    async def on_pause(self, cancellation_token: CancellationToken) -> None:
+        """Pause the inner team when it is running."""
+        if self._team.status is TeamStatus.RUNNING:
+            await self._team.pause()
+
+    async def on_resume(self, cancellation_token: CancellationToken) -> None:
+        """Resume the inner team when it is paused."""
+        if self._team.status is TeamStatus.PAUSED:
+            await self._team.resume()
+
     async def save_state(self) -> dict[str, Any]:
         """The inner team's state and the remembered conversation, as JSON data.
 

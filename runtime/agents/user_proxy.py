@@ -12,7 +12,7 @@ from typing import Any
 
 from runtime.agents.base import BaseChatAgent, Response
 from runtime.cancellation import CancellationToken
-from runtime.errors import ConfigurationError, InputError
+from runtime.errors import ConfigurationError, InputError, TeamError
 from runtime.messages import (
     BaseChatMessage,
     BaseMessage,
@@ -50,7 +50,8 @@ class UserProxyAgent(BaseChatAgent):
     ``request_id``) *before* waiting on ``input_func``, so observers can show a prompt.
     After a handoff addressed to this agent, the answer is a
     :class:`~runtime.HandoffMessage` back to the sender; otherwise a
-    :class:`~runtime.TextMessage`. An input function that fails raises
+    :class:`~runtime.TextMessage`. A last message that hands off to another agent is a
+    :class:`~runtime.TeamError`. An input function that fails raises
     :class:`~runtime.InputError` (the failure is its ``__cause__``); cancellation
     propagates. Without an input function, asking is an :class:`~runtime.InputError`:
     the runtime never reads a terminal by itself.
@@ -85,7 +86,12 @@ class UserProxyAgent(BaseChatAgent):
     ) -> AsyncGenerator[BaseMessage | Response, None]:
         """Announce the request, wait for the human, and answer with what they wrote."""
         last = messages[-1] if messages else None
-        handoff = last if isinstance(last, HandoffMessage) and last.target == self.name else None
+        handoff = last if isinstance(last, HandoffMessage) else None
+        if handoff is not None and handoff.target != self.name:
+            raise TeamError(
+                f"agent {self.name!r} was asked to answer a handoff addressed to "
+                f"{handoff.target!r}; route handoffs to their target"
+            )
         if handoff is not None:
             prompt = f"Handoff received from {handoff.source}. Enter your response: "
         else:

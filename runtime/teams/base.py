@@ -56,12 +56,14 @@ class TeamStatus(enum.Enum):
 
     IDLE = "idle"
     RUNNING = "running"
+    PAUSED = "paused"
     CLOSED = "closed"
 
 
 TRANSITIONS: dict[TeamStatus, frozenset[TeamStatus]] = {
     TeamStatus.IDLE: frozenset({TeamStatus.RUNNING, TeamStatus.CLOSED}),
-    TeamStatus.RUNNING: frozenset({TeamStatus.IDLE}),
+    TeamStatus.RUNNING: frozenset({TeamStatus.IDLE, TeamStatus.PAUSED}),
+    TeamStatus.PAUSED: frozenset({TeamStatus.RUNNING, TeamStatus.IDLE}),
     TeamStatus.CLOSED: frozenset(),
 }
 
@@ -161,6 +163,7 @@ class BaseGroupChat(abc.ABC):
         self._turn = 0
         self._interjections: deque[BaseChatMessage] = deque()
         self._status = TeamStatus.IDLE
+        self._resumed = asyncio.Event()
 
     # -- configuration, readable as constructed ------------------------------------------
 
@@ -190,7 +193,7 @@ class BaseGroupChat(abc.ABC):
 
     @property
     def status(self) -> TeamStatus:
-        """The lifecycle state: idle, running or closed."""
+        """The lifecycle state: idle, running, paused or closed."""
         return self._status
 
     @property
@@ -214,6 +217,43 @@ class BaseGroupChat(abc.ABC):
     def _require_idle(self, action: str) -> None:
         if self._status is not TeamStatus.IDLE:
             raise TeamError(f"cannot {action} team {self._name!r} while it is {self._status.value}")
+
+    async def pause(self) -> None:
+        """Pause a running team: every participant's ``on_pause`` is called (running
+        nested teams are paused), and no new turn starts until :meth:`resume`.
+
+        The turn in progress finishes. Pausing a team that is not running is a
+        :class:`TeamError` (AutoGen waits forever there).
+        """
+        if self._status is TeamStatus.PAUSED:
+            return
+        if self._status is not TeamStatus.RUNNING:
+            raise TeamError(f"cannot pause team {self._name!r}: it is {self._status.value}")
+        self._move_to(TeamStatus.PAUSED)
+        self._resumed.clear()
+        token = CancellationToken()
+        for seat in self._seats:
+            if isinstance(seat.member, BaseGroupChat):
+                if seat.member.status is TeamStatus.RUNNING:
+                    await seat.member.pause()
+            else:
+                await seat.member.on_pause(token)
+
+    async def resume(self) -> None:
+        """Undo :meth:`pause`: participants' ``on_resume`` is called and turns go on."""
+        if self._status is not TeamStatus.PAUSED:
+            if self._status is TeamStatus.RUNNING:
+                return
+            raise TeamError(f"cannot resume team {self._name!r}: it is {self._status.value}")
+        self._move_to(TeamStatus.RUNNING)
+        self._resumed.set()
+        token = CancellationToken()
+        for seat in self._seats:
+            if isinstance(seat.member, BaseGroupChat):
+                if seat.member.status is TeamStatus.PAUSED:
+                    await seat.member.resume()
+            else:
+                await seat.member.on_resume(token)
 
     async def close(self) -> None:
         """Close every participant; the team cannot run afterwards."""
@@ -286,6 +326,7 @@ class BaseGroupChat(abc.ABC):
             control.finish()
             self._turn = 0
             self._status = TeamStatus.IDLE
+            self._resumed.set()
             if self._termination_condition is not None:
                 await self._termination_condition.reset()
 
@@ -317,6 +358,8 @@ class BaseGroupChat(abc.ABC):
                 if await self._should_stop(control, batch):
                     return
             try:
+                if self._status is TeamStatus.PAUSED:
+                    await control.step(self._resumed.wait())
                 speakers = await self._next_speakers(control)
                 for event in control.pending_events:
                     yield event

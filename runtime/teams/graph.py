@@ -15,6 +15,7 @@ next run starts over from the start nodes, keeping the conversation.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -106,20 +107,94 @@ class DiGraph:
                 parents.setdefault(edge.target, []).append(node.name)
         return parents
 
-    def get_start_nodes(self) -> list[str]:
-        """The default start node, or else every node nobody points to."""
+    def start_nodes(self) -> list[str]:
+        """The start nodes in the order the nodes were given (execution starts so)."""
         if self.default_start_node is not None:
             return [self.default_start_node]
         parents = self.get_parents()
         return [name for name in self.nodes if not parents[name]]
 
-    def get_leaf_nodes(self) -> list[str]:
+    def get_start_nodes(self) -> set[str]:
+        """The default start node, or else every node nobody points to."""
+        return set(self.start_nodes())
+
+    def get_leaf_nodes(self) -> set[str]:
         """Nodes without outgoing edges."""
-        return [name for name, node in self.nodes.items() if not node.edges]
+        return {name for name, node in self.nodes.items() if not node.edges}
 
     def has_cycles(self) -> bool:
         """Whether any path leads back to where it started."""
         return _find_cycle(self.nodes, lambda edge: True) is not None
+
+    def has_cycles_with_exit(self) -> bool:
+        """Whether the graph loops, every loop having a conditional edge to leave by.
+
+        False without loops; :class:`ConfigurationError` (a ValueError) for a loop whose
+        edges are all unconditional, as it could never end.
+        """
+        cycle = _find_cycle(self.nodes, lambda edge: not edge.is_conditional)
+        if cycle is not None:
+            raise ConfigurationError(
+                f"the loop {' -> '.join(cycle)} has no exit: give one of its edges a condition"
+            )
+        return self.has_cycles()
+
+    def model_dump(self) -> dict[str, Any]:
+        """The graph as JSON data, in AutoGen's ``DiGraph`` shape.
+
+        Function conditions cannot be written down: they are a :class:`ConfigurationError`
+        (AutoGen writes such edges as unconditional ones).
+        """
+        nodes: dict[str, Any] = {}
+        for name, node in self.nodes.items():
+            edges = []
+            for edge in node.edges:
+                if callable(edge.condition):
+                    raise ConfigurationError(
+                        f"the edge {name} -> {edge.target} has a function as its condition, "
+                        "which cannot be written as JSON; use a text condition"
+                    )
+                edges.append(
+                    {
+                        "target": edge.target,
+                        "condition": edge.condition,
+                        "activation_group": edge.activation_group,
+                        "activation_condition": edge.activation_condition,
+                    }
+                )
+            nodes[name] = {"name": name, "edges": edges, "activation": node.activation}
+        return {"nodes": nodes, "default_start_node": self.default_start_node}
+
+    def model_dump_json(self) -> str:
+        """:meth:`model_dump` as JSON text."""
+        return json.dumps(self.model_dump())
+
+    @classmethod
+    def model_validate(cls, data: Mapping[str, Any]) -> DiGraph:
+        """A graph from :meth:`model_dump` data (or AutoGen's); bad shapes are a
+        :class:`ConfigurationError`."""
+        nodes_data = data.get("nodes") if isinstance(data, Mapping) else None
+        if not isinstance(nodes_data, Mapping):
+            raise ConfigurationError("a graph needs a 'nodes' object")
+        nodes: dict[str, DiGraphNode] = {}
+        for name, node in nodes_data.items():
+            if not isinstance(node, Mapping):
+                raise ConfigurationError(f"graph node {name!r} must be an object")
+            edges = [_edge_from(name, edge) for edge in node.get("edges") or ()]
+            nodes[str(name)] = DiGraphNode(
+                str(node.get("name", name)), edges=edges, activation=node.get("activation", "all")
+            )
+        start = data.get("default_start_node")
+        return cls(nodes, default_start_node=start if isinstance(start, str) else None)
+
+    @classmethod
+    def model_validate_json(cls, text: str | bytes) -> DiGraph:
+        """A graph from :meth:`model_dump_json` text."""
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ConfigurationError(f"the graph is not valid JSON: {exc}") from exc
+        return cls.model_validate(data)
 
     def graph_validate(self) -> None:
         """Raise :class:`ConfigurationError` unless the graph can run and can end."""
@@ -159,6 +234,20 @@ class DiGraph:
             raise ConfigurationError(
                 f"the loop {' -> '.join(cycle)} has no exit: give one of its edges a condition"
             )
+
+
+def _edge_from(source: str, data: Any) -> DiGraphEdge:
+    if not isinstance(data, Mapping) or not isinstance(data.get("target"), str):
+        raise ConfigurationError(f"an edge of node {source!r} needs a 'target' name")
+    condition = data.get("condition")
+    if condition is not None and not isinstance(condition, str):
+        raise ConfigurationError(f"an edge of node {source!r} has a condition that is not text")
+    return DiGraphEdge(
+        data["target"],
+        condition=condition,
+        activation_group=str(data.get("activation_group") or ""),
+        activation_condition=data.get("activation_condition") or "all",
+    )
 
 
 def _find_cycle(
@@ -317,7 +406,7 @@ class GraphFlow(BaseGroupChat):
         return counts
 
     def _restart(self) -> None:
-        self._ready = list(self._graph.get_start_nodes())
+        self._ready = self._graph.start_nodes()
         self._remaining = {name: dict(groups) for name, groups in self._initial.items()}
         self._fired_any = {
             name: dict.fromkeys(groups, False) for name, groups in self._initial.items()

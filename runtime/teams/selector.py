@@ -11,7 +11,7 @@ from runtime.agents.base import BaseChatAgent
 from runtime.conditions import TerminationCondition
 from runtime.errors import ConfigurationError
 from runtime.llm import AssistantMessage, CreateResult, LLMMessage, SystemMessage, UserMessage
-from runtime.messages import BaseChatMessage, ModelClientStreamingChunkEvent
+from runtime.messages import BaseChatMessage, ModelClientStreamingChunkEvent, SelectorEvent
 from runtime.model_clients.base import ChatCompletionClient, load_client_state
 from runtime.teams.base import BaseGroupChat, Seat
 from runtime.teams.run_control import RunControl
@@ -221,7 +221,10 @@ class SelectorGroupChat(BaseGroupChat):
                     )
         finally:
             await stream.aclose()
-        return final.content if final is not None and isinstance(final.content, str) else ""
+        answer = final.content if final is not None and isinstance(final.content, str) else ""
+        if self._emit_team_events:
+            control.pending_events.append(SelectorEvent(content=answer, source=self._name))
+        return answer
 
     def _mentions(self, text: str, names: Sequence[str]) -> list[str]:
         return [name for name in names if self._patterns[name].search(text)]

@@ -596,7 +596,8 @@ async def test_only_the_first_of_several_handoffs_is_followed_though_all_are_ans
     model = FakeModel([calls(("transfer_to_b", "{}"), ("transfer_to_c", "{}"))])
     agent = AssistantAgent("a", model, handoffs=["b", "c"])
 
-    items, response = await run_turn(agent)
+    with pytest.warns(UserWarning, match="several handoffs at once"):
+        items, response = await run_turn(agent)
 
     assert [r.content for r in items[1].content] == [
         "Transferred to b, adopting the role of b immediately.",
@@ -624,7 +625,7 @@ async def test_a_reflection_thought_is_an_event_before_the_reflected_answer() ->
     assert list(response.inner_messages)[-1] == thought
 
 
-async def test_empty_stream_pieces_are_not_chunk_events() -> None:
+async def test_empty_stream_pieces_are_chunk_events_too_as_in_autogen() -> None:
     class Gappy(FakeModel):
         async def create_stream(
             self, messages: Sequence[LLMMessage], **kwargs: Any
@@ -635,4 +636,21 @@ async def test_empty_stream_pieces_are_not_chunk_events() -> None:
 
     items, _ = await run_turn(AssistantAgent("a", Gappy([]), model_client_stream=True))
 
-    assert [i.content for i in items] == ["Hi"]
+    assert [i.content for i in items] == ["", "Hi", ""]
+
+
+async def test_a_stream_piece_that_is_not_text_is_refused() -> None:
+    class Odd(FakeModel):
+        async def create_stream(
+            self, messages: Sequence[LLMMessage], **kwargs: Any
+        ) -> AsyncGenerator[Any, None]:
+            yield 42
+            yield CreateResult(content="Hi")
+
+    with pytest.raises(ModelResponseError, match="yielded a int"):
+        await run_turn(AssistantAgent("a", Odd([]), model_client_stream=True))
+
+
+def test_a_handoff_whose_target_is_named_like_a_tool_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="target 'add' has the same name as a tool"):
+        AssistantAgent("a", FakeModel([]), tools=[add], handoffs=["add"])

@@ -3,8 +3,8 @@ cancellation, and the event loop free while it works."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
-import json
 import os
 from pathlib import Path
 
@@ -23,7 +23,7 @@ def isolated(func: object, **options: object) -> FunctionTool:
 async def test_a_result_comes_back_as_text_from_another_process() -> None:
     os.environ["PARENT"] = str(os.getpid())
     text = await isolated(functions.describe).run_json({"value": 7}, CancellationToken())
-    assert json.loads(text) == {"value": 7, "pid_differs": 1}
+    assert ast.literal_eval(text) == {"value": 7, "pid_differs": 1}
 
 
 async def test_the_function_s_builtin_exception_type_is_kept() -> None:
@@ -90,7 +90,7 @@ async def test_memory_is_limited() -> None:
 
 async def test_the_child_does_not_see_the_servers_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-server")
-    names = json.loads(
+    names = ast.literal_eval(
         await isolated(functions.environment_names).run_json({}, CancellationToken())
     )
     assert "OPENAI_API_KEY" not in names

@@ -326,7 +326,9 @@ def test_graph_flow_checks_participants_and_that_loops_can_end() -> None:
         GraphFlow([a], looped, max_turns=3)
     assert looped.has_cycles()
     assert looped.get_parents()["a"] == ["b"]
-    assert looped.get_leaf_nodes() == ["c"]
+    assert looped.get_leaf_nodes() == {"c"}
+    assert looped.get_start_nodes() == {"a"}
+    assert looped.has_cycles_with_exit() is True
     team = GraphFlow([a, b, ScriptedAgent("c")], looped, max_turns=3)
     assert team.graph is looped
 
@@ -340,3 +342,56 @@ def test_edges_read_their_conditions() -> None:
     assert keyword.condition_function is None and keyword.activation_group == "t"
     assert not predicate.check_condition(message) and predicate.condition_function is not None
     assert always.check_condition(message) and not always.is_conditional
+
+
+def test_start_and_leaf_nodes_are_sets_as_in_autogen() -> None:
+    graph = chain(agents("a", "b", "c")).build()
+
+    assert graph.get_start_nodes() == {"a"}
+    assert graph.get_leaf_nodes() == {"c"}
+    assert graph.has_cycles_with_exit() is False
+
+
+def test_a_loop_without_a_conditional_edge_has_no_exit() -> None:
+    graph = DiGraph(
+        {
+            "a": DiGraphNode("a", edges=[DiGraphEdge("b")]),
+            "b": DiGraphNode("b", edges=[DiGraphEdge("a")]),
+        }
+    )
+
+    with pytest.raises(ValueError, match="has no exit"):
+        graph.has_cycles_with_exit()
+
+
+async def test_a_graph_round_trips_through_json_on_its_own_and_runs_the_same() -> None:
+    a, b, c = ScriptedAgent("a", ["go on"]), ScriptedAgent("b"), ScriptedAgent("c")
+    built = (
+        DiGraphBuilder()
+        .add_node(a).add_node(b).add_node(c)
+        .add_edge(a, b, condition="go").add_edge(a, c, condition="stop")
+        .build()
+    )  # fmt: skip
+
+    text = built.model_dump_json()
+    loaded = DiGraph.model_validate_json(text)
+
+    assert json.loads(text)["nodes"]["a"]["edges"][0] == {
+        "target": "b",
+        "condition": "go",
+        "activation_group": "b",
+        "activation_condition": "all",
+    }
+    assert loaded.model_dump() == built.model_dump()
+    result = await GraphFlow([a, b, c], loaded).run(task="start")
+    assert speakers(result) == ["user", "a", "b"]
+
+
+def test_a_graph_with_a_function_condition_is_not_written_as_json() -> None:
+    a, b = ScriptedAgent("a"), ScriptedAgent("b")
+    graph = DiGraphBuilder().add_node(a).add_node(b).add_edge(a, b, condition=lambda m: True)
+
+    with pytest.raises(ConfigurationError, match="function as its condition"):
+        graph.build().model_dump_json()
+    with pytest.raises(ConfigurationError, match="not valid JSON"):
+        DiGraph.model_validate_json("{nope")

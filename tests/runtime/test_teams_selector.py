@@ -17,11 +17,13 @@ from runtime import (
     ModelClientStreamingChunkEvent,
     ModelInfo,
     RoundRobinGroupChat,
+    SelectorEvent,
     SelectorGroupChat,
     SelectSpeakerEvent,
     SystemMessage,
     TaskResult,
     UserMessage,
+    load_message,
 )
 from runtime.llm import LLMMessage
 from runtime.model_clients.base import ToolChoice
@@ -196,6 +198,10 @@ async def test_team_events_show_the_selection_and_streamed_selector_output() -> 
     assert "".join(c.content for c in chunks) == "the planner"
     selected = [i for i in items if isinstance(i, SelectSpeakerEvent)]
     assert [list(s.content) for s in selected] == [["planner"]]
+    answers = [i for i in items if isinstance(i, SelectorEvent)]
+    assert [a.content for a in answers] == ["the planner"]
+    assert items.index(answers[0]) == items.index(chunks[-1]) + 1
+    assert load_message(answers[0].dump()) == answers[0]
     result = items[-1]
     assert isinstance(result, TaskResult)
     assert not any(isinstance(m, ModelClientStreamingChunkEvent) for m in result.messages)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-import json
 import threading
 from typing import Annotated, Any, Literal, Optional, TypedDict
 
+import pydantic
 import pytest
 
 from runtime import CancellationToken, FunctionTool, Handoff, ToolError, ToolRegistry
@@ -98,6 +98,11 @@ def test_rest_style_docstrings_describe_parameters() -> None:
 class Unit(enum.Enum):
     CELSIUS = "c"
     FAHRENHEIT = "f"
+
+
+class Reading(pydantic.BaseModel):
+    value: float
+    unit: str
 
 
 @dataclasses.dataclass
@@ -290,18 +295,24 @@ async def test_exceptions_from_the_function_propagate_unchanged() -> None:
         await FunctionTool(broken).run_json({}, CancellationToken())
 
 
-async def test_structured_return_values_become_json_text() -> None:
+async def test_results_read_as_autogen_writes_them_str_for_data_json_for_pydantic() -> None:
     async def stats() -> dict[str, Any]:
         return {"mean": 1.5, "names": ["ä"]}
 
     async def where() -> Point:
         return Point(1, 2)
 
-    assert json.loads(await FunctionTool(stats).run_json({}, CancellationToken())) == {
-        "mean": 1.5,
-        "names": ["ä"],
-    }
-    assert await FunctionTool(where).run_json({}, CancellationToken()) == '{"x": 1, "y": 2}'
+    async def listed() -> list[int]:
+        return [1, 2]
+
+    async def model() -> Reading:
+        return Reading(value=2.5, unit="C")
+
+    token = CancellationToken()
+    assert await FunctionTool(stats).run_json({}, token) == "{'mean': 1.5, 'names': ['ä']}"
+    assert await FunctionTool(where).run_json({}, token) == "Point(x=1, y=2)"
+    assert await FunctionTool(listed).run_json({}, token) == "[1, 2]"
+    assert await FunctionTool(model).run_json({}, token) == '{"value": 2.5, "unit": "C"}'
 
 
 def test_strict_tools_need_every_parameter_required() -> None:
@@ -536,7 +547,7 @@ async def test_enum_and_unserialisable_results_become_plain_text() -> None:
         data["self"] = data
         return data
 
-    assert await FunctionTool(unit).run_json({}, CancellationToken()) == "f"
+    assert await FunctionTool(unit).run_json({}, CancellationToken()) == "Unit.FAHRENHEIT"
     assert await FunctionTool(loop).run_json({}, CancellationToken()) == "{'self': {...}}"
 
 

@@ -13,6 +13,7 @@ from runtime import (
     HandoffMessage,
     InputError,
     Response,
+    TeamError,
     TextMessage,
     UserInputRequestedEvent,
     UserProxyAgent,
@@ -112,15 +113,27 @@ async def test_a_handoff_to_the_human_is_answered_with_a_handoff_back() -> None:
     assert human.prompts == ["Handoff received from planner. Enter your response: "]
 
 
-async def test_a_handoff_addressed_to_someone_else_is_read_as_plain_text() -> None:
+async def test_a_handoff_addressed_to_someone_else_is_refused_without_asking() -> None:
     human = ScriptedInput(["Noted."])
     agent = UserProxyAgent("human", input_func=human)
     handoff = HandoffMessage(content="Over.", target="writer", source="planner")
 
-    response = await agent.on_messages([handoff], CancellationToken())
+    with pytest.raises(TeamError, match="addressed to 'writer'"):
+        await agent.on_messages([handoff], CancellationToken())
+
+    assert human.prompts == []
+
+
+async def test_a_handoff_to_someone_else_earlier_in_the_batch_does_not_matter() -> None:
+    human = ScriptedInput(["Noted."])
+    agent = UserProxyAgent("human", input_func=human)
+    handoff = HandoffMessage(content="Over.", target="writer", source="planner")
+
+    response = await agent.on_messages(
+        [handoff, TextMessage(content="hi", source="writer")], CancellationToken()
+    )
 
     assert isinstance(response.chat_message, TextMessage)
-    assert human.prompts == ["Enter your response: "]
 
 
 async def test_an_input_function_failure_is_an_input_error_with_the_cause() -> None:
