@@ -5,8 +5,9 @@ trip over with a 500:
 
 - ``ObjectId``: ids fit a signed 64-bit key; larger numbers overflow SQLite's and
   PostgreSQL's integers before a query can say "not found".
-- ``Text``: PostgreSQL cannot store a NUL character in text or JSON, so text that
-  names or configures something is refused with it rather than changed.
+- ``Text``: PostgreSQL cannot store a NUL character in text or JSON, and neither
+  database an unpaired surrogate (JSON can spell one, ``"\\ud800"``), so text that names
+  or configures something is refused with one rather than changed.
 - ``JsonObject`` / ``JsonList``: free-form JSON (model parameters, a termination tree, a
   canvas layout) nests at most ``MAX_JSON_DEPTH`` levels, holds no NUL character and only
   finite numbers (``NaN`` and ``Infinity`` are not JSON, and PostgreSQL refuses them).
@@ -17,6 +18,7 @@ trip over with a 500:
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
@@ -31,12 +33,23 @@ MAX_SMALL_COUNT = 2**31 - 1
 MAX_JSON_DEPTH = 100
 
 NUL = "\x00"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def refuse_nul(value: str) -> str:
-    """The text unchanged, or a validation error when it holds a NUL character."""
-    if NUL in value:
-        raise PydanticCustomError("nul_character", "must not contain NUL characters")
+def text_problem(text: str) -> str | None:
+    """Why a database cannot store ``text`` as it is; None when it can."""
+    if NUL in text:
+        return "must not contain NUL characters"
+    if _SURROGATE.search(text):
+        return "must not contain unpaired surrogates"
+    return None
+
+
+def refuse_unstorable_text(value: str) -> str:
+    """The text unchanged, or a validation error saying why it cannot be stored."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("unstorable_text", problem)
     return value
 
 
@@ -55,13 +68,13 @@ def json_problem(
                 return where, f"nests deeper than {max_depth} levels"
             if isinstance(item, dict):
                 for key, child in item.items():
-                    if isinstance(key, str) and NUL in key:
-                        return where, "a key holds a NUL character"
+                    if isinstance(key, str) and (problem := text_problem(key)) is not None:
+                        return where, f"a key {problem}"
                     stack.append((child, f"{where}.{key}" if where else str(key), depth + 1))
             else:
                 stack.extend((child, f"{where}[{i}]", depth + 1) for i, child in enumerate(item))
-        elif isinstance(item, str) and NUL in item:
-            return where, "text holds a NUL character"
+        elif isinstance(item, str) and (problem := text_problem(item)) is not None:
+            return where, f"text {problem}"
         elif isinstance(item, float) and not math.isfinite(item):
             return where, "numbers must be finite"
     return None
@@ -78,6 +91,6 @@ def refuse_bad_json(value: Any) -> Any:
 
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Seq = Annotated[int, Field(ge=0, le=MAX_ID)]
-Text = Annotated[str, AfterValidator(refuse_nul)]
+Text = Annotated[str, AfterValidator(refuse_unstorable_text)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(refuse_bad_json)]
 JsonList = Annotated[list[Any], AfterValidator(refuse_bad_json)]

@@ -25,6 +25,7 @@ from django.http.request import validate_host
 
 from studio.accounts.auth import auser_from_bearer
 from studio.errors import ServiceError
+from studio.inputs import json_problem
 from studio.runs import backends, services
 from studio.runs.streaming import follow_run
 
@@ -117,6 +118,37 @@ class ScriptAwareOriginValidator:
         if origin is not None and is_allowed_origin(scope, origin):
             return await self.application(scope, receive, send)
         return await WebsocketDenier()(scope, receive, send)
+
+
+#: a steering frame is a flat object; nesting past this is refused before it is walked
+MAX_FRAME_DEPTH = 8
+
+
+def parse_frame(text: str) -> tuple[dict[str, Any] | None, str]:
+    """A client frame as a JSON object, or None and what is wrong with it.
+
+    Refused: text that is not strict JSON (``NaN`` is not), nesting that only a hostile
+    client sends (the parser would recurse once per bracket), and text a database cannot
+    store (NUL characters, unpaired surrogates), as the HTTP API refuses them.
+    """
+    try:
+        frame = json.loads(text, parse_constant=refuse_json_constant)
+    except RecursionError:
+        return None, f"The frame nests deeper than {MAX_FRAME_DEPTH} levels."
+    except ValueError:
+        return None, "The frame is not JSON."
+    if not isinstance(frame, dict):
+        return None, "A frame is a JSON object with a type."
+    problem = json_problem(frame, max_depth=MAX_FRAME_DEPTH)
+    if problem is not None:
+        where, message = problem
+        return None, f"{where}: {message}." if where else f"The frame {message}."
+    return frame, ""
+
+
+def refuse_json_constant(name: str) -> Any:
+    """``NaN`` and ``Infinity`` are not JSON (Python's parser accepts them)."""
+    raise ValueError(f"{name} is not JSON")
 
 
 class RunConsumer(AsyncWebsocketConsumer):
@@ -228,17 +260,13 @@ class RunConsumer(AsyncWebsocketConsumer):
         if text_data is None:
             await self.send_error("bad_frame", "Send JSON text frames.")
             return
-        if len(text_data.encode()) > settings.RUNS_WS_MAX_FRAME_BYTES:
+        if len(text_data.encode(errors="surrogatepass")) > settings.RUNS_WS_MAX_FRAME_BYTES:
             limit = settings.RUNS_WS_MAX_FRAME_BYTES
             await self.send_error("too_large", f"Frames are limited to {limit} bytes.")
             return
-        try:
-            frame = json.loads(text_data)
-        except ValueError:
-            await self.send_error("bad_frame", "The frame is not JSON.")
-            return
-        if not isinstance(frame, dict):
-            await self.send_error("bad_frame", "A frame is a JSON object with a type.")
+        frame, problem = parse_frame(text_data)
+        if frame is None:
+            await self.send_error("bad_frame", problem)
             return
         await self.handle(frame)
 

@@ -9,11 +9,18 @@ Every event travels as::
 (``message.chunk``) are live only: they carry ``"seq": null``, the seq they follow in
 ``after`` and their position in ``index``. :func:`describe_item` maps what the runtime
 emits onto these types; :data:`DATA_SCHEMAS` validates each type's ``data``.
+
+Text in an event is whatever a model or a tool produced, NUL characters included, and
+PostgreSQL can store those in neither ``jsonb`` nor ``text``: :class:`EventDataEncoder`
+and :class:`EventDataDecoder` write them escaped into the ``data`` column and read them
+back exactly, and :func:`searchable_text` leaves them out of the search column.
 """
 
 from __future__ import annotations
 
 import enum
+import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -345,7 +352,89 @@ def describe_item(item: BaseMessage) -> Described | None:
 
 
 def searchable_text(event_type: str, data: dict[str, Any]) -> str:
-    """The text of an event that history search looks at ("" for most types)."""
+    """The text of an event that history search looks at ("" for most types).
+
+    NUL characters and unpaired surrogates are left out: the ``data`` column keeps them.
+    """
     if event_type in SEARCHABLE_TYPES:
-        return str(data.get("content", ""))
+        return _UNSTORABLE.sub(_drop_unstorable, str(data.get("content", "")))
     return ""
+
+
+def _drop_unstorable(match: re.Match[str]) -> str:
+    return match.group(0) if match.group(0) == NUL_ESCAPE else ""
+
+
+# --- storing text with NUL characters ---
+
+NUL = "\x00"
+#: a private-use character that marks an escape in stored event data: ``NUL_ESCAPE + "0"``
+#: stands for NUL, ``NUL_ESCAPE + "u" + 4 hex digits`` for an unpaired surrogate, and a
+#: doubled ``NUL_ESCAPE`` for itself, so every string reads back as it was written
+NUL_ESCAPE = "\ue000"
+_UNSTORABLE = re.compile("[\x00\ue000\ud800-\udfff]")
+_ESCAPED = re.compile(NUL_ESCAPE + "(?:(0)|u([0-9a-f]{4})|(" + NUL_ESCAPE + "))")
+#: how NUL, a surrogate or the escape character can show up in JSON text
+_MAY_NEED_ESCAPING = re.compile(r"\\u0000|\\u[eE]000|\\u[dD][89a-fA-F]|[\ue000\ud800-\udfff]")
+_MAY_BE_ESCAPED = re.compile(r"\\u[eE]000|\ue000")
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    character = match.group(0)
+    if character == NUL:
+        return NUL_ESCAPE + "0"
+    if character == NUL_ESCAPE:
+        return NUL_ESCAPE * 2
+    return f"{NUL_ESCAPE}u{ord(character):04x}"
+
+
+def _unescape_one(match: re.Match[str]) -> str:
+    nul, surrogate, escape = match.groups()
+    if nul:
+        return NUL
+    return chr(int(surrogate, 16)) if surrogate else escape
+
+
+def escape_nul(value: Any) -> Any:
+    """A copy of a JSON value whose strings (keys too) hold no NUL or lone surrogate."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(_escape_one, value)
+    if isinstance(value, dict):
+        return {escape_nul(key): escape_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [escape_nul(item) for item in value]
+    return value
+
+
+def unescape_nul(value: Any) -> Any:
+    """The JSON value :func:`escape_nul` was given."""
+    if isinstance(value, str):
+        return _ESCAPED.sub(_unescape_one, value) if NUL_ESCAPE in value else value
+    if isinstance(value, dict):
+        return {unescape_nul(key): unescape_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unescape_nul(item) for item in value]
+    return value
+
+
+class EventDataEncoder(json.JSONEncoder):
+    """Encodes event data with NUL characters escaped (see :func:`escape_nul`).
+
+    Data without NUL or the escape character, nearly all of it, is encoded once as is.
+    """
+
+    def encode(self, o: Any) -> str:
+        """JSON text of ``o`` holding no NUL character."""
+        text = super().encode(o)
+        if _MAY_NEED_ESCAPING.search(text) is None:
+            return text
+        return super().encode(escape_nul(o))
+
+
+class EventDataDecoder(json.JSONDecoder):
+    """Decodes what :class:`EventDataEncoder` wrote back into the original data."""
+
+    def decode(self, s: str, *args: Any, **kwargs: Any) -> Any:
+        """The value of the JSON text ``s``, NUL characters restored."""
+        value = super().decode(s, *args, **kwargs)
+        return unescape_nul(value) if _MAY_BE_ESCAPED.search(s) else value

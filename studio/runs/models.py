@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from studio.runs.events import EventDataDecoder, EventDataEncoder
 from studio.teams.models import Team, TeamVersion
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -169,7 +170,8 @@ class RunEvent(models.Model):
     seq = models.PositiveIntegerField()
     type = models.CharField(max_length=30)
     source = models.CharField(max_length=200, blank=True)
-    data = models.JSONField(default=dict)
+    # Escapes NUL characters, which PostgreSQL's jsonb cannot hold, and restores them.
+    data = models.JSONField(default=dict, encoder=EventDataEncoder, decoder=EventDataDecoder)
     text = models.TextField(blank=True, help_text="Searchable text (message content).")
     discarded = models.BooleanField(
         default=False, help_text="Produced by an attempt that did not finish; replaced."

@@ -368,11 +368,14 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: list[tuple[A
         model.objects.bulk_create(model(**dict(zip(columns, row, strict=True))) for row in rows)
         return
     from psycopg import Cursor
-    from psycopg.types.json import Jsonb
 
     json_at = columns.index("data") if "data" in columns else -1
     if json_at >= 0:
-        rows = [(*row[:json_at], Jsonb(row[json_at]), *row[json_at + 1 :]) for row in rows]
+        # Adapted by the field, with its encoder (event data escapes NUL characters).
+        prepare = model._meta.get_field("data").get_db_prep_value
+        rows = [
+            (*row[:json_at], prepare(row[json_at], connection), *row[json_at + 1 :]) for row in rows
+        ]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     placeholders = ", ".join(["%s"] * len(columns))
