@@ -80,6 +80,13 @@ from runtime.messages import (
     load_message,
 )
 from runtime.model_clients.base import ChatCompletionClient
+from runtime.model_context import (
+    BufferedChatCompletionContext,
+    ChatCompletionContext,
+    HeadAndTailChatCompletionContext,
+    TokenLimitedChatCompletionContext,
+    UnboundedChatCompletionContext,
+)
 from runtime.network import NetworkGuard, is_public_address
 from runtime.sink import EventSink
 from runtime.teams import (
@@ -128,8 +135,10 @@ __all__ = [
     "BaseChatMessage",
     "BaseGroupChat",
     "BaseMessage",
+    "BufferedChatCompletionContext",
     "CancellationToken",
     "ChatCompletionClient",
+    "ChatCompletionContext",
     "ComponentError",
     "ComponentKind",
     "ComponentRegistry",
@@ -154,6 +163,7 @@ __all__ = [
     "Handoff",
     "HandoffMessage",
     "HandoffTermination",
+    "HeadAndTailChatCompletionContext",
     "InputError",
     "InputFunc",
     "MaxMessageTermination",
@@ -188,6 +198,7 @@ __all__ = [
     "TextMessageTermination",
     "ThoughtEvent",
     "TimeoutTermination",
+    "TokenLimitedChatCompletionContext",
     "TokenUsageTermination",
     "ToolCallExecutionEvent",
     "ToolCallRequestEvent",
@@ -195,6 +206,7 @@ __all__ = [
     "ToolError",
     "ToolRegistry",
     "ToolSchema",
+    "UnboundedChatCompletionContext",
     "UserInputRequestedEvent",
     "UserMessage",
     "UserProxyAgent",

@@ -22,7 +22,6 @@ from runtime.llm import (
     LLMMessage,
     SystemMessage,
     ToolSchema,
-    load_llm_message,
 )
 from runtime.messages import (
     BaseAgentEvent,
@@ -38,6 +37,7 @@ from runtime.messages import (
     new_id,
 )
 from runtime.model_clients.base import ChatCompletionClient, ToolChoice, load_client_state
+from runtime.model_context import ChatCompletionContext, UnboundedChatCompletionContext
 from runtime.tools import FunctionTool, Handoff, as_tool
 
 __all__ = ["AssistantAgent"]
@@ -86,6 +86,7 @@ class AssistantAgent(BaseChatAgent):
         reflect_on_tool_use: bool | None = None,
         max_tool_iterations: int = 1,
         tool_call_summary_format: str = "{result}",
+        model_context: ChatCompletionContext | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(name, description)
@@ -124,7 +125,21 @@ class AssistantAgent(BaseChatAgent):
         self._usage_metadata: Mapping[str, str] = MappingProxyType(
             {"model": model} if model else {}
         )
-        self._context: list[LLMMessage] = []
+        if model_context is not None and not isinstance(model_context, ChatCompletionContext):
+            raise ConfigurationError(
+                f"agent {name!r}: model_context must be a ChatCompletionContext, "
+                f"got {type(model_context).__name__}"
+            )
+        self._model_context = model_context or UnboundedChatCompletionContext()
+        context_class = type(self._model_context)
+        # Built-in contexts store into a list the agent may append to directly: the
+        # history grows on every message, so the hot path skips a coroutine per message.
+        self._is_plain_context = (
+            context_class.add_message is ChatCompletionContext.add_message
+            and context_class.save_state is ChatCompletionContext.save_state
+            and context_class.load_state is ChatCompletionContext.load_state
+        )
+        self._shows_everything = context_class is UnboundedChatCompletionContext
         self._encoded_context = EncodedContext()
 
     # -- configuration, readable under the constructor's names ---------------------------
@@ -175,9 +190,9 @@ class AssistantAgent(BaseChatAgent):
         return dict(self._metadata)
 
     @property
-    def model_context(self) -> list[LLMMessage]:
-        """A copy of the history the model sees after the system message."""
-        return list(self._context)
+    def model_context(self) -> ChatCompletionContext:
+        """The agent's history and what of it the model sees (after the system message)."""
+        return self._model_context
 
     # -- one turn --------------------------------------------------------------------------
 
@@ -185,11 +200,18 @@ class AssistantAgent(BaseChatAgent):
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[BaseMessage | Response, None]:
         """Take the new messages, call the model (and tools), then yield a Response last."""
-        context = self._context
-        for message in messages:
-            if isinstance(message, HandoffMessage) and message.context:
-                context.extend(message.context)
-            context.append(message.to_model_message())
+        if self._is_plain_context:
+            context = self._model_context._messages
+            for message in messages:
+                if isinstance(message, HandoffMessage) and message.context:
+                    context.extend(message.context)
+                context.append(message.to_model_message())
+        else:
+            for message in messages:
+                if isinstance(message, HandoffMessage):
+                    for earlier in message.context:
+                        await self._model_context.add_message(earlier)
+                await self._model_context.add_message(message.to_model_message())
         inner: list[InnerItem] = []
         stream_id = new_id() if self._model_client_stream else None
         result: CreateResult | None = None
@@ -209,7 +231,7 @@ class AssistantAgent(BaseChatAgent):
                 if stream_id is not None:
                     stream_id = new_id()
             content = result.content
-            context.append(
+            await self._remember(
                 AssistantMessage(content=content, source=self.name, thought=result.thought)
             )
             if isinstance(content, str):
@@ -229,7 +251,7 @@ class AssistantAgent(BaseChatAgent):
             execution = ToolCallExecutionEvent(content=tuple(results), source=self.name)
             inner.append(execution)
             yield execution
-            context.append(FunctionExecutionResultMessage(results))
+            await self._remember(FunctionExecutionResultMessage(results))
             if self._handoffs:
                 handoff = self._handoff_message(content, results, result.thought)
                 if handoff is not None:
@@ -271,17 +293,27 @@ class AssistantAgent(BaseChatAgent):
             yield thought
             if stream_id is not None:
                 stream_id = new_id()
-        self._context.append(
+        await self._remember(
             AssistantMessage(content=result.content, source=self.name, thought=result.thought)
         )
         yield Response(
             chat_message=self._text(result.content, result, stream_id), inner_messages=inner
         )
 
-    def _request(self) -> list[LLMMessage]:
+    async def _remember(self, message: LLMMessage) -> None:
+        if self._is_plain_context:
+            self._model_context._messages.append(message)
+        else:
+            await self._model_context.add_message(message)
+
+    async def _request(self) -> list[LLMMessage]:
+        if self._shows_everything:
+            history: list[LLMMessage] = self._model_context._messages
+        else:
+            history = await self._model_context.get_messages()
         if self._system is None:
-            return list(self._context)
-        return [self._system, *self._context]
+            return list(history)
+        return [self._system, *history]
 
     async def _ask(
         self,
@@ -290,7 +322,7 @@ class AssistantAgent(BaseChatAgent):
         cancellation_token: CancellationToken,
     ) -> AsyncGenerator[ModelClientStreamingChunkEvent | CreateResult, None]:
         """One model call: its text chunks as events when streaming, then its result."""
-        request = self._request()
+        request = await self._request()
         if stream_id is None:
             yield await self._model_client.create(
                 request,
@@ -443,7 +475,7 @@ class AssistantAgent(BaseChatAgent):
 
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
         """Forget the history."""
-        self._context.clear()
+        await self._model_context.clear()
         self._encoded_context.clear()
 
     async def save_state(self) -> dict[str, Any]:
@@ -453,10 +485,14 @@ class AssistantAgent(BaseChatAgent):
         Each history entry is dumped once: later saves return new lists holding the same
         entry dicts, so treat the returned dicts as read-only (copy before changing one).
         """
+        if self._is_plain_context:
+            llm_context = {"messages": self._encoded_context.dump(self._model_context._messages)}
+        else:
+            llm_context = await self._model_context.save_state()
         state: dict[str, Any] = {
             "type": STATE_TYPE,
             "version": STATE_VERSION,
-            "llm_context": {"messages": self._encoded_context.dump(self._context)},
+            "llm_context": llm_context,
         }
         client_state = self._model_client.save_state()
         if client_state:
@@ -474,11 +510,10 @@ class AssistantAgent(BaseChatAgent):
         ):
             raise StateError(f"agent {self.name!r}: state has no llm_context.messages list")
         try:
-            messages = [load_llm_message(data) for data in llm_context["messages"]]
-        except (ConfigurationError, KeyError, TypeError) as exc:
+            await self._model_context.load_state(llm_context)
+        except StateError as exc:
             raise StateError(f"agent {self.name!r}: unreadable llm_context: {exc}") from exc
         load_client_state(f"agent {self.name!r}", self._model_client, state)
-        self._context = messages
         self._encoded_context.clear()
 
 

@@ -25,6 +25,7 @@ from runtime.messages import (
     TextMessage,
 )
 from runtime.model_clients.base import ChatCompletionClient, load_client_state
+from runtime.model_context import ChatCompletionContext, UnboundedChatCompletionContext
 from runtime.teams.base import STATE_VERSION as TEAM_STATE_VERSION
 from runtime.teams.base import BaseGroupChat, TeamStatus
 
@@ -69,6 +70,7 @@ class SocietyOfMindAgent(BaseChatAgent):
         description: str = DEFAULT_DESCRIPTION,
         instruction: str = DEFAULT_INSTRUCTION,
         response_prompt: str = DEFAULT_RESPONSE_PROMPT,
+        model_context: ChatCompletionContext | None = None,
     ) -> None:
         super().__init__(name, description)
         if not isinstance(team, BaseGroupChat):
@@ -88,7 +90,11 @@ class SocietyOfMindAgent(BaseChatAgent):
         self._usage_metadata: Mapping[str, str] = MappingProxyType(
             {"model": model} if model else {}
         )
-        self._context: list[LLMMessage] = []
+        if model_context is not None and not isinstance(model_context, ChatCompletionContext):
+            raise ConfigurationError(
+                f"agent {name!r}: model_context must be a ChatCompletionContext or None"
+            )
+        self._model_context = model_context or UnboundedChatCompletionContext()
         self._encoded_context = EncodedContext()
 
     @property
@@ -112,16 +118,16 @@ class SocietyOfMindAgent(BaseChatAgent):
         return self._response_prompt
 
     @property
-    def model_context(self) -> list[LLMMessage]:
-        """A copy of the remembered conversation around this agent."""
-        return list(self._context)
+    def model_context(self) -> ChatCompletionContext:
+        """The remembered conversation around this agent (what it is told and says)."""
+        return self._model_context
 
     async def on_messages_stream(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[BaseMessage | Response, None]:
         """Run the inner team (streaming its items), answer, then reset the inner team."""
         task: list[BaseChatMessage] = list(messages)
-        earlier = self._render_context()
+        earlier = self._render_context(await self._model_context.get_messages())
         if earlier:
             task.insert(0, TextMessage(content=earlier, source=self.name))
         said: list[BaseChatMessage] = []
@@ -142,8 +148,10 @@ class SocietyOfMindAgent(BaseChatAgent):
             if self._team.status is TeamStatus.IDLE:
                 await self._team.reset()
         for message in messages:
-            self._context.append(message.to_model_message())
-        self._context.append(AssistantMessage(content=answer.content, source=self.name))
+            await self._model_context.add_message(message.to_model_message())
+        await self._model_context.add_message(
+            AssistantMessage(content=answer.content, source=self.name)
+        )
         # The inner items were streamed already; they are not this agent's own events, so
         # an outer team's termination condition does not see them twice.
         yield Response(chat_message=answer)
@@ -180,9 +188,10 @@ class SocietyOfMindAgent(BaseChatAgent):
     def _framing(text: str, as_system: bool) -> SystemMessage | UserMessage:
         return SystemMessage(text) if as_system else UserMessage(text, "user")
 
-    def _render_context(self) -> str:
+    @staticmethod
+    def _render_context(context: Sequence[LLMMessage]) -> str:
         lines: list[str] = []
-        for message in self._context:
+        for message in context:
             if isinstance(message, UserMessage | AssistantMessage) and isinstance(
                 message.content, str
             ):
@@ -193,7 +202,7 @@ class SocietyOfMindAgent(BaseChatAgent):
 
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
         """Forget the conversation and reset the inner team."""
-        self._context.clear()
+        await self._model_context.clear()
         self._encoded_context.clear()
         await self._team.reset()
 
@@ -217,7 +226,7 @@ class SocietyOfMindAgent(BaseChatAgent):
             "type": STATE_TYPE,
             "version": STATE_VERSION,
             "inner_team_state": await self._team.save_state(),
-            "llm_context": {"messages": self._encoded_context.dump(self._context)},
+            "llm_context": {"messages": self._encoded_context.dump(self._model_context._messages)},
         }
         client_state = self._model_client.save_state() if self._model_client else {}
         if client_state:
@@ -243,7 +252,7 @@ class SocietyOfMindAgent(BaseChatAgent):
             raise StateError(f"agent {self.name!r}: unreadable llm_context: {exc}") from exc
         if self._model_client is not None:
             load_client_state(f"agent {self.name!r}", self._model_client, state)
-        self._context = messages
+        self._model_context._messages = messages
         self._encoded_context.clear()
 
     async def close(self) -> None:

@@ -14,12 +14,7 @@ from runtime.components.registry import (
     ConfigWriter,
     compact,
 )
-from runtime.components.tools import (
-    UNBOUNDED_CONTEXT,
-    Workbench,
-    handoff_config,
-    handoff_from,
-)
+from runtime.components.tools import Workbench, handoff_config, handoff_from
 from runtime.tools import FunctionTool
 
 # Internal: these kinds reach users through ComponentRegistry.default().
@@ -50,7 +45,6 @@ def _load_assistant(reader: ConfigReader) -> AssistantAgent:
     for key, what in _UNSUPPORTED_AGENT_FIELDS.items():
         if key in reader:
             raise reader.error(f"{what} is not supported", key)
-    reader.optional_component("model_context", "context")
     handoffs = [
         handoff_from(value, reader, f"handoffs[{index}]")
         for index, value in enumerate(reader.items("handoffs"))
@@ -69,6 +63,7 @@ def _load_assistant(reader: ConfigReader) -> AssistantAgent:
         reflect_on_tool_use=reader.flag("reflect_on_tool_use", None),
         max_tool_iterations=reader.integer("max_tool_iterations", 1),
         tool_call_summary_format=reader.text("tool_call_summary_format", "{result}"),
+        model_context=reader.optional_component("model_context", "context"),
         metadata=reader.mapping("metadata", None),
         **options,
     )
@@ -80,7 +75,7 @@ def _dump_assistant(agent: AssistantAgent, writer: ConfigWriter) -> dict[str, An
         "model_client": writer.component(agent.model_client),
         "workbench": [writer.component(Workbench(agent.tools))],
         "handoffs": [handoff_config(h) for h in agent.handoffs] or None,
-        "model_context": writer.component(UNBOUNDED_CONTEXT),
+        "model_context": writer.component(agent.model_context),
         "description": agent.description,
         "system_message": agent.system_message,
         "model_client_stream": agent.model_client_stream,
@@ -105,8 +100,9 @@ def _dump_user_proxy(agent: UserProxyAgent, writer: ConfigWriter) -> dict[str, A
 
 
 def _load_society(reader: ConfigReader) -> SocietyOfMindAgent:
-    reader.optional_component("model_context", "context")
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {
+        "model_context": reader.optional_component("model_context", "context")
+    }
     for key in ("description", "instruction", "response_prompt"):
         if key in reader:
             options[key] = reader.text(key)
@@ -128,7 +124,7 @@ def _dump_society(agent: SocietyOfMindAgent, writer: ConfigWriter) -> dict[str, 
             "description": agent.description,
             "instruction": agent.instruction,
             "response_prompt": agent.response_prompt,
-            "model_context": writer.component(UNBOUNDED_CONTEXT),
+            "model_context": writer.component(agent.model_context),
         }
     )
 

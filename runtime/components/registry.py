@@ -215,9 +215,16 @@ class ComponentRegistry:
     def default(cls) -> ComponentRegistry:
         """A new registry with every built-in kind (extend it with :meth:`register`)."""
         # The kind modules build on this one, so they are imported on first use.
-        from runtime.components import agents, conditions, model_clients, teams, tools
+        from runtime.components import (
+            agents,
+            conditions,
+            contexts,
+            model_clients,
+            teams,
+            tools,
+        )
 
-        modules = (model_clients, tools, conditions, agents, teams)
+        modules = (model_clients, tools, contexts, conditions, agents, teams)
         return cls(kind for module in modules for kind in module.kinds())
 
     def register(self, kind: ComponentKind) -> None:

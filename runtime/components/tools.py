@@ -1,19 +1,16 @@
-"""Component kinds of tools: registered function tools, workbenches, handoffs, and the
-model context AutoGen writes (ours always keeps the whole conversation).
-"""
+"""Component kinds of tools: registered function tools, workbenches and handoffs."""
 
 from __future__ import annotations
 
 import inspect
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 from runtime.components.registry import (
     ComponentKind,
     ConfigReader,
     ConfigWriter,
-    no_config,
 )
 from runtime.tools import FunctionTool, Handoff
 
@@ -126,19 +123,6 @@ def _load_handoff(reader: ConfigReader) -> Handoff:
     )
 
 
-def _load_unbounded_context(reader: ConfigReader) -> None:
-    if reader.items("initial_messages"):
-        raise reader.error("initial_messages in a model context are not supported")
-    return None
-
-
-class UnboundedContext:
-    """AutoGen's default model context; our agents always keep the whole history."""
-
-
-UNBOUNDED_CONTEXT: Final = UnboundedContext()
-
-
 def kinds() -> list[ComponentKind]:
     """The built-in kinds of this module."""
     return [
@@ -174,14 +158,5 @@ def kinds() -> list[ComponentKind]:
             _load_handoff,
             lambda h, w: handoff_config(h),
             description="Passes the conversation to another agent.",
-        ),
-        ComponentKind(
-            "autogen_core.model_context.UnboundedChatCompletionContext",
-            UnboundedContext,
-            "context",
-            _load_unbounded_context,
-            no_config,
-            component_type="chat_completion_context",
-            description="Keeps the whole conversation.",
         ),
     ]

@@ -272,7 +272,9 @@ async def test_reflection_asks_the_model_for_words_after_the_tools() -> None:
     assert message.content == "The sum is 5."
     assert message.metadata == {"model": "fake-1"}
     assert model.requests[1]["choice"] == "none"
-    assert agent.model_context[-1] == AssistantMessage(content="The sum is 5.", source="a")
+    assert (await agent.model_context.get_messages())[-1] == AssistantMessage(
+        content="The sum is 5.", source="a"
+    )
 
 
 async def test_a_reflection_answered_with_tool_calls_is_a_model_response_error() -> None:
@@ -468,7 +470,9 @@ async def test_a_thought_without_streaming_is_an_event_before_the_answer() -> No
     items, response = await run_turn(agent)
 
     assert [i.content for i in items] == ["Hmm."]
-    assert agent.model_context[-1] == AssistantMessage(content="Yes.", source="a", thought="Hmm.")
+    assert (await agent.model_context.get_messages())[-1] == AssistantMessage(
+        content="Yes.", source="a", thought="Hmm."
+    )
     assert response.chat_message.content == "Yes."
 
 
@@ -484,10 +488,10 @@ async def test_state_round_trips_through_json_and_reset_forgets() -> None:
 
     copy = AssistantAgent("a", model, tools=[add])
     await copy.load_state(state)
-    assert copy.model_context == agent.model_context
+    assert (await copy.model_context.get_messages()) == (await agent.model_context.get_messages())
 
     await copy.on_reset(CancellationToken())
-    assert copy.model_context == []
+    assert (await copy.model_context.get_messages()) == []
     await run_turn(copy, task("hi"))
     assert model.requests[-1]["messages"][1:] == [UserMessage("hi", "user")]
 

@@ -16,6 +16,7 @@ from runtime import (
     AndTerminationCondition,
     AnthropicChatCompletionClient,
     AssistantAgent,
+    BufferedChatCompletionContext,
     ComponentError,
     ComponentKind,
     ComponentRegistry,
@@ -763,14 +764,31 @@ def test_agent_features_we_do_not_have_are_refused_rather_than_dropped() -> None
     assert caught.value.path == "config.memory"
 
 
-def test_a_bounded_model_context_is_an_unknown_component() -> None:
+def test_a_buffered_model_context_in_an_autogen_file_loads_and_is_written_back() -> None:
     agent = autogen_file("assistant_agent")
     agent["config"]["model_context"] = {
         "provider": "autogen_core.model_context.BufferedChatCompletionContext",
         "config": {"buffer_size": 5},
     }
 
-    with pytest.raises(ComponentError) as caught:
+    loaded = load_component(agent, tools=ToolRegistry([get_weather, add]))
+
+    assert isinstance(loaded.model_context, BufferedChatCompletionContext)
+    assert loaded.model_context.buffer_size == 5
+    dumped = dump_component(loaded)["config"]["model_context"]
+    assert dumped["provider"] == "autogen_core.model_context.BufferedChatCompletionContext"
+    assert dumped["component_type"] == "chat_completion_context"
+    assert dumped["config"] == {"buffer_size": 5}
+
+
+def test_a_model_context_with_a_bad_size_is_an_error_at_its_path() -> None:
+    agent = autogen_file("assistant_agent")
+    agent["config"]["model_context"] = {
+        "provider": "autogen_core.model_context.BufferedChatCompletionContext",
+        "config": {"buffer_size": 0},
+    }
+
+    with pytest.raises(ComponentError, match="buffer_size must be a positive") as caught:
         load_component(agent, tools=ToolRegistry([get_weather, add]))
 
     assert caught.value.path == "config.model_context"
@@ -991,8 +1009,8 @@ def set_edge(value: Any) -> Any:
                     },
                 )
             ),
-            "config.participants[0].config.model_context",
-            "initial_messages",
+            "config.participants[0].config.model_context.config.initial_messages[0]",
+            "content",
         ),
         (graph_with(set_edge(5)), "config.graph.nodes.first.edges[0]", "'target'"),
         (

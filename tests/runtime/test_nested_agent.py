@@ -129,7 +129,7 @@ async def test_the_inner_team_is_reset_after_each_turn_and_hears_the_earlier_con
 
     await collect(agent, "Write a poem.")
     assert team.thread == ()
-    assert writer.model_context == []
+    assert (await writer.model_context.get_messages()) == []
     items, response = await collect(agent, "Shorter, please.")
 
     assert response.chat_message.content == "Fine."
@@ -200,11 +200,11 @@ async def test_state_round_trips_through_json_and_reset_forgets() -> None:
 
     copy = SocietyOfMindAgent("society", inner_team("x", "y"))
     await copy.load_state(state)
-    assert copy.model_context == agent.model_context
-    assert copy.model_context[-1].content == "Final."
+    assert (await copy.model_context.get_messages()) == (await agent.model_context.get_messages())
+    assert (await copy.model_context.get_messages())[-1].content == "Final."
 
     await copy.on_reset(CancellationToken())
-    assert copy.model_context == []
+    assert (await copy.model_context.get_messages()) == []
 
 
 async def test_loading_state_of_another_kind_is_a_state_error() -> None:
@@ -295,13 +295,13 @@ async def test_autogen_state_without_a_context_loads_and_tool_work_is_not_render
             "inner_team_state": {"type": "TeamState", "version": "1.0.0", "agent_states": {}},
         }
     )
-    assert agent.model_context == []
+    assert (await agent.model_context.get_messages()) == []
 
     call = FunctionCall(id="1", name="x", arguments="{}")
     await agent.load_state(
         {"llm_context": {"messages": [AssistantMessage(content=[call], source="s").to_dict()]}}
     )
-    assert len(agent.model_context) == 1
+    assert len(await agent.model_context.get_messages()) == 1
     with pytest.raises(StateError, match="unreadable"):
         await agent.load_state({"llm_context": {"messages": [{"type": "Bogus"}]}})
 

@@ -47,10 +47,10 @@ async def loaded(
     return team, writer, critic
 
 
-def texts(agent: AssistantAgent, kind: type[Any], source: str) -> list[str]:
+async def texts(agent: AssistantAgent, kind: type[Any], source: str) -> list[str]:
     return [
         m.content
-        for m in agent.model_context
+        for m in (await agent.model_context.get_messages())
         if isinstance(m, kind) and m.source == source and isinstance(m.content, str)
     ]
 
@@ -66,8 +66,8 @@ async def test_an_edited_message_changes_in_the_thread_and_in_every_context_hold
     restored, writer, critic = await loaded(edited, *script)
     assert restored.thread[1].content == "The Danube." and restored.thread[1].id == first_reply.id
     assert [m.content for m in restored.thread[2:]] == ["Why?", "More.", "Ok."]
-    assert texts(writer, AssistantMessage, "writer") == ["The Danube.", "More."]
-    assert texts(critic, UserMessage, "writer") == ["The Danube.", "More."]
+    assert await texts(writer, AssistantMessage, "writer") == ["The Danube.", "More."]
+    assert await texts(critic, UserMessage, "writer") == ["The Danube.", "More."]
 
 
 async def test_the_given_state_is_left_as_it_was() -> None:
@@ -91,8 +91,8 @@ async def test_of_two_equal_messages_only_the_edited_one_changes(which: int) -> 
     expected = ["Same.", "Same."]
     expected[which] = "Different."
     assert [m.content for m in restored.thread if m.source == "writer"] == expected
-    assert texts(writer, AssistantMessage, "writer") == expected
-    assert texts(critic, UserMessage, "writer") == expected
+    assert await texts(writer, AssistantMessage, "writer") == expected
+    assert await texts(critic, UserMessage, "writer") == expected
 
 
 async def test_a_context_entry_stored_in_full_is_edited_and_keeps_its_other_fields() -> None:
@@ -103,7 +103,7 @@ async def test_a_context_entry_stored_in_full_is_edited_and_keeps_its_other_fiel
     edited = replace_message_content(state, team.thread[1].id, "The Danube.")
 
     _, writer, _ = await loaded(edited, *script)
-    first = writer.model_context[1]
+    first = (await writer.model_context.get_messages())[1]
     assert isinstance(first, AssistantMessage)
     assert (first.content, first.thought) == ("The Danube.", "rivers of Europe")
 
