@@ -21,7 +21,14 @@ from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+)
 from django.db import connection as default_connection
 
 logger = logging.getLogger(__name__)
@@ -61,20 +68,57 @@ def drop_connection() -> None:
 def call_guarded(function: Callable[..., T], *args: Any) -> T:
     """Call ``function``; turn a broken connection into :class:`ConnectionLost`.
 
-    Integrity and data errors are the query's fault and pass through. Any other database
-    error counts as the connection's when it is an operational or interface error, or
-    when the connection no longer answers afterwards (SQLite reports a closed handle as a
-    programming error).
+    Integrity and data errors are the query's fault and pass through; any other database
+    error is the connection's when :func:`is_connection_lost` says so.
     """
     try:
         return function(*args)
-    except (IntegrityError, DataError):
-        raise
-    except DatabaseError as exc:
-        if isinstance(exc, OperationalError | InterfaceError) or not is_connection_working():
+    except Exception as exc:
+        if is_database_error(exc) and not is_query_error(exc) and is_connection_lost(exc):
             drop_connection()
             raise ConnectionLost(str(exc)) from exc
         raise
+
+
+def driver_errors(name: str) -> tuple[type[BaseException], ...]:
+    """Django's exception class ``name`` and the database driver's own.
+
+    Django wraps driver errors, but one raised while it cleans up after another (closing
+    a cursor on a dead SQLite handle) reaches the caller unwrapped.
+    """
+    django_class = {
+        "Error": DatabaseError,
+        "IntegrityError": IntegrityError,
+        "DataError": DataError,
+        "OperationalError": OperationalError,
+        "InterfaceError": InterfaceError,
+        "ProgrammingError": ProgrammingError,
+    }[name]
+    return (django_class, getattr(default_connection.Database, name))
+
+
+def is_database_error(error: BaseException) -> bool:
+    """Whether ``error`` comes from the database layer at all."""
+    return isinstance(error, driver_errors("Error"))
+
+
+def is_query_error(error: BaseException) -> bool:
+    """Whether the database refused the query itself (a constraint, a bad value)."""
+    return isinstance(error, driver_errors("IntegrityError") + driver_errors("DataError"))
+
+
+def is_connection_lost(error: BaseException) -> bool:
+    """Whether a database error came from the connection rather than from the query."""
+    if isinstance(error, driver_errors("OperationalError") + driver_errors("InterfaceError")):
+        return True
+    # SQLite has no link to lose, only a handle: it reports a closed one as a programming
+    # error (and Django may already have replaced it by the time the error arrives here).
+    if isinstance(error, driver_errors("ProgrammingError")) and "closed" in str(error).lower():
+        return True
+    # Django drops a connection it could not roll back on: it was broken.
+    if default_connection.connection is None:
+        return True
+    return not is_connection_working()
 
 
 async def call_database(

@@ -50,6 +50,18 @@ def wait_for(check: object, what: str, limit: float, process: subprocess.Popen[b
         time.sleep(0.05)
 
 
+def use_broker(url: str) -> str:
+    """Point this process's Celery app at ``url``; returns the URL it used before."""
+    from studio.celery import app
+
+    previous = str(app.conf.broker_url)
+    app.conf.broker_url = url
+    # The app has no public way to drop its cached connections; new ones follow the URL.
+    app._pool = None
+    app.amqp._producer_pool = None
+    return previous
+
+
 class Service:
     """A child process in its own group, restartable with the same arguments."""
 

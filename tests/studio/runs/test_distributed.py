@@ -19,7 +19,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
-from studio.celery import app as celery_app
 from studio.runs import backends, services
 from studio.runs.models import Run, Status
 from tests.studio.runs.conftest import (
@@ -35,7 +34,7 @@ from tests.studio.runs.conftest import (
     wait_finished,
     wait_until,
 )
-from tests.studio.runs.processes import CeleryWorker, RedisServer
+from tests.studio.runs.processes import CeleryWorker, RedisServer, use_broker
 
 INPUT_GRACE_SECONDS = 2
 
@@ -85,20 +84,11 @@ def distributed_mode(settings: Any, redis_url: str, worker: CeleryWorker) -> Ite
     settings.REDIS_URL = redis_url
     settings.RUNS_BACKEND = "distributed"
     settings.RUNS_INPUT_GRACE_SECONDS = INPUT_GRACE_SECONDS
-    previous = celery_app.conf.broker_url
-    use_broker(redis_url)
+    previous = use_broker(redis_url)
     backends.get_backend.cache_clear()
     yield
     use_broker(previous)
     backends.get_backend.cache_clear()
-
-
-def use_broker(url: str) -> None:
-    """Point the Celery app of this process at ``url`` (settings were read at start-up)."""
-    celery_app.conf.broker_url = url
-    # The app has no public way to drop its cached connections; new ones follow the URL.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def run_worker_pid(run_id: int) -> int:
