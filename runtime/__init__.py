@@ -36,6 +36,7 @@ from runtime.conditions import (
     TimeoutTermination,
     TokenUsageTermination,
 )
+from runtime.console import Console
 from runtime.errors import (
     AddressNotAllowed,
     ComponentError,
@@ -145,6 +146,7 @@ __all__ = [
     "ConfigReader",
     "ConfigWriter",
     "ConfigurationError",
+    "Console",
     "CostTermination",
     "CreateResult",
     "DiGraph",
