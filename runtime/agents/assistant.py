@@ -51,6 +51,8 @@ STATE_TYPE = "AssistantAgentState"
 STATE_VERSION = "1.0.0"
 
 InnerItem = BaseAgentEvent | BaseChatMessage
+#: ``(call, result) -> line`` writes one line of a tool call summary.
+SummaryFormatter = Callable[[FunctionCall, FunctionExecutionResult], str]
 
 
 class AssistantAgent(BaseChatAgent):
@@ -62,8 +64,9 @@ class AssistantAgent(BaseChatAgent):
     error results the model sees on its next call. The model is called again while it
     asks for tools, up to ``max_tool_iterations`` calls; then the turn ends with a
     reflection answer (``reflect_on_tool_use``) or a :class:`~runtime.ToolCallSummaryMessage`
-    built from ``tool_call_summary_format`` (fields ``tool_name``, ``arguments``,
-    ``result``, ``is_error``). Calling a handoff ends the turn with a
+    whose lines ``tool_call_summary_formatter(call, result)`` writes, or else
+    ``tool_call_summary_format`` (fields ``tool_name``, ``arguments``, ``result``,
+    ``is_error``). Calling a handoff ends the turn with a
     :class:`~runtime.HandoffMessage` carrying the turn's other tool work as context.
 
     Messages that carry model usage also carry ``metadata["model"]`` (the client's
@@ -86,6 +89,7 @@ class AssistantAgent(BaseChatAgent):
         reflect_on_tool_use: bool | None = None,
         max_tool_iterations: int = 1,
         tool_call_summary_format: str = "{result}",
+        tool_call_summary_formatter: SummaryFormatter | None = None,
         model_context: ChatCompletionContext | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> None:
@@ -108,6 +112,11 @@ class AssistantAgent(BaseChatAgent):
         self._reflect_on_tool_use = bool(reflect_on_tool_use)
         self._max_tool_iterations = max_tool_iterations
         self._tool_call_summary_format = _checked_format(name, tool_call_summary_format)
+        if tool_call_summary_formatter is not None and not callable(tool_call_summary_formatter):
+            raise ConfigurationError(
+                f"agent {name!r}: tool_call_summary_formatter must be callable"
+            )
+        self._tool_call_summary_formatter = tool_call_summary_formatter
         self._metadata: dict[str, str] = dict(metadata or {})
         self._tools = _tools_by_name(name, tools)
         self._handoffs = _handoffs_by_name(name, handoffs, self._tools)
@@ -183,6 +192,11 @@ class AssistantAgent(BaseChatAgent):
     def tool_call_summary_format(self) -> str:
         """The format of each line of a tool call summary."""
         return self._tool_call_summary_format
+
+    @property
+    def tool_call_summary_formatter(self) -> SummaryFormatter | None:
+        """The function that writes each summary line instead of the format, if any."""
+        return self._tool_call_summary_formatter
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -458,6 +472,11 @@ class AssistantAgent(BaseChatAgent):
     def _summary_text(
         self, calls: list[FunctionCall], results: list[FunctionExecutionResult]
     ) -> str:
+        formatter = self._tool_call_summary_formatter
+        if formatter is not None:
+            return "\n".join(
+                formatter(call, result) for call, result in zip(calls, results, strict=True)
+            )
         template = self._tool_call_summary_format
         if template == "{result}":
             return "\n".join(result.content for result in results)

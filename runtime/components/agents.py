@@ -15,6 +15,7 @@ from runtime.components.registry import (
     compact,
 )
 from runtime.components.tools import Workbench, handoff_config, handoff_from
+from runtime.errors import ComponentError
 from runtime.tools import FunctionTool
 
 # Internal: these kinds reach users through ComponentRegistry.default().
@@ -70,6 +71,12 @@ def _load_assistant(reader: ConfigReader) -> AssistantAgent:
 
 
 def _dump_assistant(agent: AssistantAgent, writer: ConfigWriter) -> dict[str, Any]:
+    if agent.tool_call_summary_formatter is not None:
+        raise ComponentError(
+            f"agent {agent.name!r} has a tool_call_summary_formatter, a Python function that "
+            "cannot be written to a file; use tool_call_summary_format to export it",
+            component="AssistantAgent",
+        )
     config: dict[str, Any] = {
         "name": agent.name,
         "model_client": writer.component(agent.model_client),

@@ -13,9 +13,11 @@ from runtime import (
     AssistantAgent,
     AssistantMessage,
     CancellationToken,
+    ComponentError,
     ConfigurationError,
     CreateResult,
     FunctionCall,
+    FunctionExecutionResult,
     FunctionExecutionResultMessage,
     FunctionTool,
     Handoff,
@@ -33,6 +35,7 @@ from runtime import (
     ToolCallSummaryMessage,
     ToolSchema,
     UserMessage,
+    dump_component,
     load_message,
 )
 from runtime.llm import LLMMessage
@@ -300,6 +303,38 @@ async def test_the_summary_format_can_show_names_arguments_and_errors() -> None:
         'add({"a": 1, "b": 1}) -> 2 [error=False]',
         "missing({}) -> Error: there is no tool named 'missing' (available: add) [error=True]",
     ]
+
+
+async def test_a_summary_formatter_function_writes_each_line_instead_of_the_format() -> None:
+    model = FakeModel([calls(("add", '{"a": 1, "b": 1}'), ("missing", "{}"))])
+    seen: list[tuple[FunctionCall, FunctionExecutionResult]] = []
+
+    def formatter(call: FunctionCall, result: FunctionExecutionResult) -> str:
+        seen.append((call, result))
+        return f"{call.name}: {'failed' if result.is_error else result.content}"
+
+    agent = AssistantAgent(
+        "a",
+        model,
+        tools=[add],
+        tool_call_summary_format="{result} (not used)",
+        tool_call_summary_formatter=formatter,
+    )
+
+    _, response = await run_turn(agent)
+
+    assert response.chat_message.content == "add: 2\nmissing: failed"
+    assert [call.name for call, _ in seen] == ["add", "missing"]
+    assert agent.tool_call_summary_formatter is formatter
+
+
+def test_an_agent_with_a_summary_formatter_is_not_written_to_a_file() -> None:
+    agent = AssistantAgent(
+        "a", FakeModel([]), tool_call_summary_formatter=lambda call, result: result.content
+    )
+
+    with pytest.raises(ComponentError, match="tool_call_summary_format to export it"):
+        dump_component(agent)
 
 
 def test_a_summary_format_with_unknown_fields_is_refused() -> None:
