@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.agents.assistant import AssistantAgent
 from runtime.agents.base import BaseChatAgent, Response
+from runtime.agents.filtering import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
 from runtime.agents.nested import SocietyOfMindAgent
 from runtime.agents.user_proxy import InputFunc, UserProxyAgent, current_request_id
 from runtime.cancellation import CancellationToken
@@ -169,6 +170,8 @@ __all__ = [
     "InputError",
     "InputFunc",
     "MaxMessageTermination",
+    "MessageFilterAgent",
+    "MessageFilterConfig",
     "ModelClientError",
     "ModelClientStreamingChunkEvent",
     "ModelInfo",
@@ -176,6 +179,7 @@ __all__ = [
     "NetworkGuard",
     "OpenAIChatCompletionClient",
     "OrTerminationCondition",
+    "PerSourceFilter",
     "ProcessLimits",
     "RequestUsage",
     "Response",

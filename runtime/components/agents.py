@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from runtime.agents.assistant import AssistantAgent
+from runtime.agents.filtering import MessageFilterAgent, MessageFilterConfig
 from runtime.agents.nested import SocietyOfMindAgent
 from runtime.agents.user_proxy import UserProxyAgent
 from runtime.components.registry import (
@@ -136,6 +137,22 @@ def _dump_society(agent: SocietyOfMindAgent, writer: ConfigWriter) -> dict[str, 
     )
 
 
+def _load_filter_agent(reader: ConfigReader) -> MessageFilterAgent:
+    return MessageFilterAgent(
+        reader.text("name"),
+        reader.component("wrapped_agent", "agent"),
+        MessageFilterConfig.from_dict(reader.mapping("filter", {})),
+    )
+
+
+def _dump_filter_agent(agent: MessageFilterAgent, writer: ConfigWriter) -> dict[str, Any]:
+    return {
+        "name": agent.name,
+        "wrapped_agent": writer.component(agent.wrapped_agent),
+        "filter": agent.filter.to_dict(),
+    }
+
+
 def kinds() -> list[ComponentKind]:
     """The built-in kinds of this module."""
     return [
@@ -166,5 +183,14 @@ def kinds() -> list[ComponentKind]:
             _dump_society,
             aliases=("SocietyOfMindAgent",),
             description="A whole team acting as one participant.",
+        ),
+        ComponentKind(
+            "autogen_agentchat.agents.MessageFilterAgent",
+            MessageFilterAgent,
+            "agent",
+            _load_filter_agent,
+            _dump_filter_agent,
+            aliases=("MessageFilterAgent",),
+            description="Passes its agent only some of the messages it receives.",
         ),
     ]
