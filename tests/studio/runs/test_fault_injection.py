@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
+import http.client
 import json
 import os
 import random
@@ -76,6 +78,10 @@ WORKER_SETTINGS = {
 WORKER_APPLICATION = "roundtable-fault-worker"
 
 pytestmark = [pytest.mark.distributed, pytest.mark.django_db(transaction=True)]
+ON_POSTGRESQL = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").split(":")[0] not in {"postgres", "postgresql", "pgsql"},
+    reason="needs PostgreSQL (the in-process connection test covers SQLite)",
+)
 
 
 # --- the cluster ---
@@ -319,10 +325,7 @@ async def test_runs_go_on_when_redis_restarts_empty_mid_run(owner: User, faults:
     assert faults.worker_log_count("its launch was lost") > relaunched
 
 
-@pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").split(":")[0] not in {"postgres", "postgresql", "pgsql"},
-    reason="pg_terminate_backend needs PostgreSQL (see the in-process test for SQLite)",
-)
+@ON_POSTGRESQL
 async def test_runs_go_on_when_postgresql_terminates_their_connections(
     owner: User, faults: Cluster
 ) -> None:
@@ -445,3 +448,61 @@ async def test_a_client_sees_every_event_once_across_a_daphne_restart(
     seqs = await sync_to_async(check_transcript)(run.pk)
     assert client.seqs == seqs
     assert client.connections >= 2, "the restart did not cut the connection"
+
+
+# --- a server's connections stay within its pool ---
+
+SERVER_APPLICATION = "roundtable-fault-server"
+
+
+def server_sessions() -> int:
+    """How many sessions the daphne under test holds on the test database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = %s",
+            [SERVER_APPLICATION],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def status_code(port: int, path: str, cookie: str) -> int:
+    """GET ``path`` from the server; its status code."""
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        client.request("GET", path, headers={"Cookie": cookie})
+        response = client.getresponse()
+        response.read()
+        return response.status
+    finally:
+        client.close()
+
+
+@ON_POSTGRESQL
+async def test_a_server_holds_no_more_connections_than_its_pool_after_many_requests(
+    owner: User, faults: Cluster, tmp_path: Path
+) -> None:
+    pool_size = 4
+    url = f"{await sync_to_async(database_url)()}?application_name={SERVER_APPLICATION}"
+    server = Daphne(
+        tmp_path / "daphne.log",
+        redis_url=faults.redis.url,
+        settings={"DATABASE_URL": url, "DATABASE_POOL_MAX_SIZE": str(pool_size)},
+    )
+    await asyncio.to_thread(server.start)
+    try:
+        team = await sync_to_async(talking_team)(owner, turns=2, delay=0)
+        run = await sync_to_async(services.start_run)(owner, team.pk, "Say hello")
+        cookie = (await sync_to_async(session_cookie)(owner)).decode()
+        path = f"/api/runs/{run.pk}"
+        with concurrent.futures.ThreadPoolExecutor(8) as requests:
+            codes = await asyncio.to_thread(
+                lambda: list(
+                    requests.map(lambda _: status_code(server.port, path, cookie), range(100))
+                )
+            )
+        held = await sync_to_async(server_sessions)()
+    finally:
+        await asyncio.to_thread(server.stop)
+    assert codes == [200] * 100
+    assert 0 < held <= pool_size
