@@ -91,6 +91,7 @@ from runtime.model_context import (
 )
 from runtime.network import NetworkGuard, is_public_address
 from runtime.sink import EventSink
+from runtime.task_tools import AgentTool, TeamTool
 from runtime.teams import (
     BaseGroupChat,
     DiGraph,
@@ -128,6 +129,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_SELECTOR_PROMPT",
     "AddressNotAllowed",
+    "AgentTool",
     "AndTerminationCondition",
     "AnthropicChatCompletionClient",
     "AssistantAgent",
@@ -198,6 +200,7 @@ __all__ = [
     "TaskResult",
     "TeamError",
     "TeamStatus",
+    "TeamTool",
     "TerminationCondition",
     "TextMentionTermination",
     "TextMessage",

@@ -38,6 +38,7 @@ from runtime.messages import (
 )
 from runtime.model_clients.base import ChatCompletionClient, ToolChoice, load_client_state
 from runtime.model_context import ChatCompletionContext, UnboundedChatCompletionContext
+from runtime.task_tools import TaskRunnerTool, reset_item_receiver, set_item_receiver
 from runtime.tools import FunctionTool, Handoff, as_tool
 
 __all__ = ["AssistantAgent"]
@@ -120,6 +121,9 @@ class AssistantAgent(BaseChatAgent):
         self._metadata: dict[str, str] = dict(metadata or {})
         self._tools = _tools_by_name(name, tools)
         self._handoffs = _handoffs_by_name(name, handoffs, self._tools)
+        self._task_tools = frozenset(
+            name for name, tool in self._tools.items() if isinstance(tool, TaskRunnerTool)
+        )
         if (self._tools or self._handoffs) and model_client.model_info.get(
             "function_calling", True
         ) is False:
@@ -261,7 +265,16 @@ class AssistantAgent(BaseChatAgent):
             )
             inner.append(request)
             yield request
-            results = await self._execute(content, cancellation_token)
+            if self._task_tools and any(call.name in self._task_tools for call in content):
+                results = []
+                async for piece in self._execute_streaming(content, cancellation_token):
+                    if isinstance(piece, list):
+                        results = piece
+                    else:
+                        inner.append(piece)
+                        yield piece
+            else:
+                results = await self._execute(content, cancellation_token)
             execution = ToolCallExecutionEvent(content=tuple(results), source=self.name)
             inner.append(execution)
             yield execution
@@ -400,6 +413,28 @@ class AssistantAgent(BaseChatAgent):
         return list(
             await asyncio.gather(*(self._execute_one(c, cancellation_token) for c in calls))
         )
+
+    async def _execute_streaming(
+        self, calls: list[FunctionCall], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[InnerItem | list[FunctionExecutionResult], None]:
+        """Run the calls like :meth:`_execute`, yielding the inner items of agent and team
+        tools as they happen, then the results."""
+        queue: asyncio.Queue[InnerItem | None] = asyncio.Queue()
+        receiver = set_item_receiver(queue.put_nowait)
+        try:
+            # The tasks copy this context, receiver included.
+            running = asyncio.ensure_future(self._execute(calls, cancellation_token))
+        finally:
+            reset_item_receiver(receiver)
+        running.add_done_callback(lambda _: queue.put_nowait(None))
+        try:
+            while (item := await queue.get()) is not None:
+                yield item
+            yield running.result()
+        finally:
+            if not running.done():
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
 
     async def _execute_one(
         self, call: FunctionCall, cancellation_token: CancellationToken

@@ -1,4 +1,5 @@
-"""Component kinds of the teams: round robin, selector, swarm and graph flow."""
+"""Component kinds of the teams (round robin, selector, swarm, graph flow) and of the
+tools that run an agent or a team."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from runtime.components.registry import (
     compact,
 )
 from runtime.errors import ComponentError
+from runtime.task_tools import AgentTool, TeamTool
 from runtime.teams import (
     DiGraph,
     DiGraphEdge,
@@ -175,6 +177,38 @@ def _dump_graph_flow(team: GraphFlow, writer: ConfigWriter) -> dict[str, Any]:
     return compact(config)
 
 
+def _load_agent_tool(reader: ConfigReader) -> AgentTool:
+    return AgentTool(
+        reader.component("agent", "agent"),
+        return_value_as_last_message=reader.flag("return_value_as_last_message", False),
+    )
+
+
+def _dump_agent_tool(tool: AgentTool, writer: ConfigWriter) -> dict[str, Any]:
+    return {
+        "agent": writer.component(tool.agent),
+        "return_value_as_last_message": tool.return_value_as_last_message,
+    }
+
+
+def _load_team_tool(reader: ConfigReader) -> TeamTool:
+    return TeamTool(
+        reader.component("team", "team"),
+        reader.text("name"),
+        reader.text("description"),
+        return_value_as_last_message=reader.flag("return_value_as_last_message", False),
+    )
+
+
+def _dump_team_tool(tool: TeamTool, writer: ConfigWriter) -> dict[str, Any]:
+    return {
+        "team": writer.component(tool.team),
+        "name": tool.name,
+        "description": tool.description,
+        "return_value_as_last_message": tool.return_value_as_last_message,
+    }
+
+
 def kinds() -> list[ComponentKind]:
     """The built-in kinds of this module."""
     return [
@@ -213,5 +247,23 @@ def kinds() -> list[ComponentKind]:
             _dump_graph_flow,
             aliases=("GraphFlow",),
             description="Agents speak along the edges of a directed graph.",
+        ),
+        ComponentKind(
+            "autogen_agentchat.tools.AgentTool",
+            AgentTool,
+            "tool",
+            _load_agent_tool,
+            _dump_agent_tool,
+            aliases=("AgentTool",),
+            description="An agent that another agent's model can give a task.",
+        ),
+        ComponentKind(
+            "autogen_agentchat.tools.TeamTool",
+            TeamTool,
+            "tool",
+            _load_team_tool,
+            _dump_team_tool,
+            aliases=("TeamTool",),
+            description="A team that an agent's model can give a task.",
         ),
     ]
