@@ -75,3 +75,13 @@ audit: install
 
 clean:
 	rm -rf $(VENV) frontend/node_modules static/dist .coverage
+
+# Distributed mode on this machine: redis-server, a Celery worker and daphne on 127.0.0.1.
+.PHONY: run-distributed fault-injection
+run-distributed: install frontend
+	bash scripts/run_distributed.sh
+
+# The long fault-injection proof: 20 worker kills (FAULT_INJECTION_KILLS), Redis and daphne
+# restarts, killed database connections; every run must complete gap-free.
+fault-injection: install
+	FAULT_INJECTION_KILLS=$${FAULT_INJECTION_KILLS:-20} $(BIN)/pytest tests/studio/runs/test_fault_injection.py -v -s $(PYTEST_FLAGS)
