@@ -7,6 +7,7 @@ Agents only ever *receive* chat messages; events go to the run's stream and sink
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -147,6 +148,83 @@ class ToolCallSummaryMessage(BaseChatMessage):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StructuredMessage(BaseChatMessage):
+    """A chat message whose content is a pydantic model instance.
+
+    Use it subscripted, as in AutoGen: ``StructuredMessage[Weather](content=Weather(...),
+    source="a")``; the subscripted class's ``type`` is ``"StructuredMessage[Weather]"``.
+    The model reads it as ``format_string.format(**fields)`` when a format is given, else
+    as the content's JSON. Loading one from JSON needs its subscripted class to exist in
+    the process (teams list theirs through ``custom_message_types``).
+    """
+
+    type: ClassVar[str] = "StructuredMessage"
+    content_type: ClassVar[Any] = None
+    content: Any
+    format_string: str | None = None
+
+    def __class_getitem__(cls, content_type: Any) -> builtins.type[StructuredMessage]:
+        return structured_message_type(content_type)
+
+    def to_model_text(self) -> str:
+        if self.format_string is not None:
+            return self.format_string.format(**self.content.model_dump())
+        return str(self.content.model_dump_json())
+
+    def to_text(self) -> str:
+        return self.to_model_text()
+
+    def to_model_message(self) -> UserMessage:
+        return UserMessage(self.to_model_text(), self.source)
+
+    def _dump_fields(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"content": self.content.model_dump(mode="json")}
+        if self.format_string is not None:
+            data["format_string"] = self.format_string
+        return data
+
+    @classmethod
+    def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        if cls.content_type is None:
+            raise ValueError("load a subscripted StructuredMessage[...], not the bare class")
+        return {
+            "content": cls.content_type.model_validate(data["content"]),
+            "format_string": data.get("format_string"),
+        }
+
+
+_STRUCTURED_TYPES: dict[Any, type[StructuredMessage]] = {}
+
+
+def structured_message_type(content_type: Any) -> type[StructuredMessage]:
+    """The ``StructuredMessage[content_type]`` class (one per content type)."""
+    known = _STRUCTURED_TYPES.get(content_type)
+    if known is not None:
+        return known
+    if not (isinstance(content_type, type) and hasattr(content_type, "model_validate_json")):
+        raise ConfigurationError(
+            f"StructuredMessage content must be a pydantic model class, got {content_type!r}"
+        )
+    name = f"StructuredMessage[{content_type.__name__}]"
+    cls = type(
+        name,
+        (StructuredMessage,),
+        {"__slots__": (), "type": name, "content_type": content_type, "__module__": __name__},
+    )
+    _STRUCTURED_TYPES[content_type] = cls
+    return cls
+
+
+def is_structured_type(cls: object) -> bool:
+    """Whether ``cls`` is a subscripted ``StructuredMessage[...]`` class."""
+    return (
+        isinstance(cls, type)
+        and issubclass(cls, StructuredMessage)
+        and cls.content_type is not None
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ToolCallRequestEvent(BaseAgentEvent):
     type: ClassVar[Literal["ToolCallRequestEvent"]] = "ToolCallRequestEvent"
     content: Sequence[FunctionCall]
@@ -268,13 +346,35 @@ def _parse_time(value: Any) -> datetime:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def load_message(data: Mapping[str, Any]) -> BaseMessage:
-    """Rebuild any message or event from :meth:`BaseMessage.dump` data (or AutoGen's)."""
+def find_message_type(
+    kind: object, types: Mapping[str, type[BaseMessage]] | None = None
+) -> type[BaseMessage] | None:
+    """The class of a message ``type`` string: ``types`` first, then the built-in ones,
+    then the ``StructuredMessage[...]`` classes made in this process."""
+    if not isinstance(kind, str):
+        return None
+    if types and kind in types:
+        return types[kind]
+    cls = MESSAGE_TYPES.get(kind)
+    if cls is None and kind.startswith("StructuredMessage["):
+        matches = [c for c in _STRUCTURED_TYPES.values() if c.type == kind]
+        cls = matches[0] if len(matches) == 1 else None
+    return cls
+
+
+def load_message(
+    data: Mapping[str, Any], types: Mapping[str, type[BaseMessage]] | None = None
+) -> BaseMessage:
+    """Rebuild any message or event from :meth:`BaseMessage.dump` data (or AutoGen's).
+
+    ``types`` adds message classes by their ``type`` (a team's ``custom_message_types``).
+    """
     kind = data.get("type") if isinstance(data, Mapping) else None
-    cls = MESSAGE_TYPES.get(kind) if isinstance(kind, str) else None
+    cls = find_message_type(kind, types)
     if cls is None:
         raise ConfigurationError(
-            f"unknown message type {kind!r}; expected one of {sorted(MESSAGE_TYPES)}"
+            f"unknown message type {kind!r}; expected one of {sorted(MESSAGE_TYPES)} "
+            "or a registered custom type"
         )
     usage = data.get("models_usage")
     try:

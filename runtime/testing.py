@@ -17,7 +17,7 @@ from runtime.agents.user_proxy import current_request_id
 from runtime.cancellation import CancellationToken
 from runtime.errors import ConfigurationError, InputError, ModelClientError, StateError
 from runtime.llm import CreateResult, LLMMessage, ModelInfo, RequestUsage, ToolSchema
-from runtime.model_clients.base import ChatCompletionClient, ToolChoice
+from runtime.model_clients.base import ChatCompletionClient, JsonOutput, ToolChoice
 from runtime.sink import EventSink
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ class ScriptedModelClient(ChatCompletionClient):
         *,
         tools: Sequence[ToolSchema] = (),
         tool_choice: ToolChoice = "auto",
-        json_output: bool | None = None,
+        json_output: JsonOutput = None,
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
@@ -209,7 +209,7 @@ class ScriptedModelClient(ChatCompletionClient):
         *,
         tools: Sequence[ToolSchema] = (),
         tool_choice: ToolChoice = "auto",
-        json_output: bool | None = None,
+        json_output: JsonOutput = None,
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:

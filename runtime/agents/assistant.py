@@ -29,12 +29,14 @@ from runtime.messages import (
     BaseMessage,
     HandoffMessage,
     ModelClientStreamingChunkEvent,
+    StructuredMessage,
     TextMessage,
     ThoughtEvent,
     ToolCallExecutionEvent,
     ToolCallRequestEvent,
     ToolCallSummaryMessage,
     new_id,
+    structured_message_type,
 )
 from runtime.model_clients.base import ChatCompletionClient, ToolChoice, load_client_state
 from runtime.model_context import ChatCompletionContext, UnboundedChatCompletionContext
@@ -75,7 +77,11 @@ class AssistantAgent(BaseChatAgent):
     """
 
     component_provider = "autogen_agentchat.agents.AssistantAgent"
-    produced_message_types = (TextMessage, ToolCallSummaryMessage, HandoffMessage)
+    produced_message_types: Sequence[type[BaseChatMessage]] = (
+        TextMessage,
+        ToolCallSummaryMessage,
+        HandoffMessage,
+    )
 
     def __init__(
         self,
@@ -92,6 +98,8 @@ class AssistantAgent(BaseChatAgent):
         tool_call_summary_format: str = "{result}",
         tool_call_summary_formatter: SummaryFormatter | None = None,
         model_context: ChatCompletionContext | None = None,
+        output_content_type: type[Any] | None = None,
+        output_content_type_format: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(name, description)
@@ -110,6 +118,14 @@ class AssistantAgent(BaseChatAgent):
         self._system_message = system_message
         self._system = SystemMessage(system_message) if system_message else None
         self._model_client_stream = model_client_stream
+        self._output_type: type[StructuredMessage] | None = None
+        if output_content_type is not None:
+            self._output_type = structured_message_type(output_content_type)
+            self.produced_message_types = (*self.produced_message_types, self._output_type)
+        self._output_content_type = output_content_type
+        self._output_content_type_format = output_content_type_format
+        if reflect_on_tool_use is None:
+            reflect_on_tool_use = output_content_type is not None
         self._reflect_on_tool_use = bool(reflect_on_tool_use)
         self._max_tool_iterations = max_tool_iterations
         self._tool_call_summary_format = _checked_format(name, tool_call_summary_format)
@@ -201,6 +217,16 @@ class AssistantAgent(BaseChatAgent):
     def tool_call_summary_formatter(self) -> SummaryFormatter | None:
         """The function that writes each summary line instead of the format, if any."""
         return self._tool_call_summary_formatter
+
+    @property
+    def output_content_type(self) -> type[Any] | None:
+        """The pydantic model final answers are parsed into (``None``: plain text)."""
+        return self._output_content_type
+
+    @property
+    def output_content_type_format(self) -> str | None:
+        """How a structured answer reads as text (``str.format`` over its fields)."""
+        return self._output_content_type_format
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -355,6 +381,7 @@ class AssistantAgent(BaseChatAgent):
                 request,
                 tools=self._tool_schemas,
                 tool_choice=tool_choice,
+                json_output=self._output_content_type,
                 cancellation_token=cancellation_token,
             )
             return
@@ -363,6 +390,7 @@ class AssistantAgent(BaseChatAgent):
             request,
             tools=self._tool_schemas,
             tool_choice=tool_choice,
+            json_output=self._output_content_type,
             cancellation_token=cancellation_token,
         ):
             if isinstance(item, CreateResult):
@@ -387,7 +415,18 @@ class AssistantAgent(BaseChatAgent):
             return ThoughtEvent(content=text, source=self.name)
         return ThoughtEvent(content=text, source=self.name, id=stream_id)
 
-    def _text(self, content: str, result: CreateResult, stream_id: str | None) -> TextMessage:
+    def _text(
+        self, content: str, result: CreateResult, stream_id: str | None
+    ) -> TextMessage | StructuredMessage:
+        if self._output_type is not None:
+            return self._output_type(
+                content=self._output_type.content_type.model_validate_json(content),
+                format_string=self._output_content_type_format,
+                source=self.name,
+                id=stream_id or new_id(),
+                models_usage=result.usage,
+                metadata=self._usage_metadata,
+            )
         if stream_id is None:
             return TextMessage(
                 content=content,

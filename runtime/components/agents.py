@@ -15,6 +15,7 @@ from runtime.components.registry import (
     ConfigWriter,
     compact,
 )
+from runtime.components.structured import StructuredOutput
 from runtime.components.tools import Workbench, handoff_config, handoff_from
 from runtime.errors import ComponentError
 from runtime.tools import FunctionTool
@@ -25,7 +26,6 @@ __all__: list[str] = []
 
 _UNSUPPORTED_AGENT_FIELDS: Final = {
     "memory": "memory",
-    "output_content_type": "structured output (output_content_type)",
     "tool_call_summary_formatter": "a tool call summary formatter",
 }
 
@@ -67,8 +67,19 @@ def _load_assistant(reader: ConfigReader) -> AssistantAgent:
         tool_call_summary_format=reader.text("tool_call_summary_format", "{result}"),
         model_context=reader.optional_component("model_context", "context"),
         metadata=reader.mapping("metadata", None),
+        **_structured_options(reader),
         **options,
     )
+
+
+def _structured_options(reader: ConfigReader) -> dict[str, Any]:
+    output = reader.optional_component("structured_message_factory", "structured_message")
+    if output is None:
+        return {}
+    return {
+        "output_content_type": output.model,
+        "output_content_type_format": output.format_string,
+    }
 
 
 def _dump_assistant(agent: AssistantAgent, writer: ConfigWriter) -> dict[str, Any]:
@@ -92,6 +103,9 @@ def _dump_assistant(agent: AssistantAgent, writer: ConfigWriter) -> dict[str, An
         "max_tool_iterations": agent.max_tool_iterations,
         "metadata": dict(agent.metadata),
     }
+    if agent.output_content_type is not None:
+        output = StructuredOutput(agent.output_content_type, agent.output_content_type_format)
+        config["structured_message_factory"] = writer.component(output)
     return compact(config)
 
 

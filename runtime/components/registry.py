@@ -220,11 +220,12 @@ class ComponentRegistry:
             conditions,
             contexts,
             model_clients,
+            structured,
             teams,
             tools,
         )
 
-        modules = (model_clients, tools, contexts, conditions, agents, teams)
+        modules = (model_clients, tools, contexts, structured, conditions, agents, teams)
         return cls(kind for module in modules for kind in module.kinds())
 
     def register(self, kind: ComponentKind) -> None:

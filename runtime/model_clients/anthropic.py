@@ -49,7 +49,7 @@ from runtime.llm import (
     ToolSchema,
     UserMessage,
 )
-from runtime.model_clients.base import ToolChoice, resolve_api_key
+from runtime.model_clients.base import JsonOutput, ToolChoice, resolve_api_key
 from runtime.model_clients.provider import ProviderClient
 from runtime.model_clients.retry import (
     ProviderFailure,
@@ -70,6 +70,8 @@ _EventStream = anthropic.AsyncStream[RawMessageStreamEvent]
 
 #: Anthropic rejects empty text blocks; an empty message is sent as this text instead.
 EMPTY_TEXT = "(empty)"
+#: The tool whose input is a structured answer (``json_output`` with a model class).
+OUTPUT_TOOL = "structured_output"
 #: Sent as the first user turn when a conversation would otherwise start with the model.
 OPENING_TEXT = "(the conversation so far follows)"
 
@@ -197,6 +199,29 @@ def to_anthropic_tools(tools: Iterable[ToolSchema]) -> list[dict[str, Any]]:
             item["description"] = tool["description"]
         converted.append(item)
     return converted
+
+
+def _output_tool(model: type[Any]) -> dict[str, Any]:
+    return {
+        "name": OUTPUT_TOOL,
+        "description": f"Give your final answer as a {model.__name__} object.",
+        "input_schema": model.model_json_schema(),
+    }
+
+
+def _structured_answer(result: CreateResult, json_output: JsonOutput) -> CreateResult:
+    """A call of the output tool is the structured answer: its arguments become the text."""
+    if not isinstance(json_output, type) or isinstance(result.content, str):
+        return result
+    for call in result.content:
+        if call.name == OUTPUT_TOOL:
+            return CreateResult(
+                content=call.arguments,
+                finish_reason="stop",
+                usage=result.usage,
+                thought=result.thought,
+            )
+    return result
 
 
 def _usage_of(input_tokens: int | None, *extra: int | None) -> int:
@@ -395,6 +420,7 @@ class AnthropicChatCompletionClient(ProviderClient):
         tools: Sequence[ToolSchema],
         tool_choice: ToolChoice,
         extra_create_args: Mapping[str, Any] | None,
+        json_output: JsonOutput = None,
     ) -> dict[str, Any]:
         system, turns = to_anthropic_messages(messages)
         args: dict[str, Any] = {"model": self._model, "max_tokens": self._max_tokens}
@@ -407,7 +433,15 @@ class AnthropicChatCompletionClient(ProviderClient):
         if extra_create_args:
             args.update(extra_create_args)
         is_parallel = args.pop("parallel_tool_calls", None) is not False
-        if tools:
+        if isinstance(json_output, type):
+            # Anthropic has no JSON mode: the answer is the input of a tool the model must
+            # call (or may call, while it can still use the other tools).
+            args["tools"] = [*to_anthropic_tools(tools), _output_tool(json_output)]
+            if tools and tool_choice != "none":
+                args["tool_choice"] = {"type": _TOOL_CHOICES[tool_choice]}
+            else:
+                args["tool_choice"] = {"type": "tool", "name": OUTPUT_TOOL}
+        elif tools:
             args["tools"] = to_anthropic_tools(tools)
             choice: dict[str, Any] = {"type": _TOOL_CHOICES[tool_choice]}
             if not is_parallel and tool_choice != "none":
@@ -421,16 +455,17 @@ class AnthropicChatCompletionClient(ProviderClient):
         *,
         tools: Sequence[ToolSchema] = (),
         tool_choice: ToolChoice = "auto",
-        json_output: bool | None = None,
+        json_output: JsonOutput = None,
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         """Ask the model once; retries as the policy allows; cancellable by the token.
 
-        ``json_output`` is accepted for interface parity; Anthropic has no JSON mode, so
-        ask for JSON in the prompt.
+        ``json_output`` with a pydantic model class makes the model answer through a tool
+        whose input schema is the model's, and that input is the answer's text; ``True``
+        alone is ignored (Anthropic has no JSON mode: ask for JSON in the prompt).
         """
-        args = self._request_args(messages, tools, tool_choice, extra_create_args)
+        args = self._request_args(messages, tools, tool_choice, extra_create_args, json_output)
         args["stream"] = False
 
         async def attempt() -> Message:
@@ -444,7 +479,7 @@ class AnthropicChatCompletionClient(ProviderClient):
             provider=PROVIDER,
             scope=TokenScope(cancellation_token),
         )
-        result = _result_from_message(response)
+        result = _structured_answer(_result_from_message(response), json_output)
         self._record_usage(result.usage)
         return result
 
@@ -454,7 +489,7 @@ class AnthropicChatCompletionClient(ProviderClient):
         *,
         tools: Sequence[ToolSchema] = (),
         tool_choice: ToolChoice = "auto",
-        json_output: bool | None = None,
+        json_output: JsonOutput = None,
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:
@@ -464,7 +499,7 @@ class AnthropicChatCompletionClient(ProviderClient):
         as streamed. Opening the stream is retried like :meth:`create`; a failure after
         text has been yielded is raised as ModelClientError without retrying.
         """
-        args = self._request_args(messages, tools, tool_choice, extra_create_args)
+        args = self._request_args(messages, tools, tool_choice, extra_create_args, json_output)
         args["stream"] = True
         scope = TokenScope(cancellation_token)
 
@@ -491,6 +526,6 @@ class AnthropicChatCompletionClient(ProviderClient):
                         yield text
         finally:
             await asyncio.shield(stream.close())
-        result = assembly.result()
+        result = _structured_answer(assembly.result(), json_output)
         self._record_usage(result.usage)
         yield result

@@ -12,6 +12,8 @@ from runtime.errors import ConfigurationError, StateError
 from runtime.llm import CreateResult, LLMMessage, ModelInfo, RequestUsage, ToolSchema
 
 ToolChoice = Literal["auto", "required", "none"]
+#: ``True`` asks for any JSON object; a pydantic model class asks for JSON of its schema.
+JsonOutput = bool | type[Any] | None
 
 
 class ChatCompletionClient(abc.ABC):
@@ -28,7 +30,7 @@ class ChatCompletionClient(abc.ABC):
         *,
         tools: Sequence[ToolSchema] = (),
         tool_choice: ToolChoice = "auto",
-        json_output: bool | None = None,
+        json_output: JsonOutput = None,
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult: ...
@@ -40,7 +42,7 @@ class ChatCompletionClient(abc.ABC):
         *,
         tools: Sequence[ToolSchema] = (),
         tool_choice: ToolChoice = "auto",
-        json_output: bool | None = None,
+        json_output: JsonOutput = None,
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]: ...

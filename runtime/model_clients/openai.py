@@ -41,7 +41,7 @@ from runtime.llm import (
     ToolSchema,
     UserMessage,
 )
-from runtime.model_clients.base import ToolChoice, resolve_api_key
+from runtime.model_clients.base import JsonOutput, ToolChoice, resolve_api_key
 from runtime.model_clients.provider import ProviderClient
 from runtime.model_clients.retry import (
     ProviderFailure,
@@ -197,6 +197,23 @@ def to_openai_tools(tools: Iterable[ToolSchema]) -> list[ChatCompletionToolParam
     return converted
 
 
+def response_format(json_output: JsonOutput) -> dict[str, Any]:
+    """The ``response_format`` that asks for JSON: any object for ``True``, or JSON of a
+    pydantic model's schema (OpenAI's strict structured outputs) for a model class."""
+    if not isinstance(json_output, type):
+        return {"type": "json_object"}
+    try:
+        from openai.lib._pydantic import to_strict_json_schema  # the SDK's own converter
+
+        schema, strict = to_strict_json_schema(json_output), True
+    except ImportError:  # pragma: no cover - an SDK without the helper
+        schema, strict = json_output.model_json_schema(), False
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": json_output.__name__, "schema": schema, "strict": strict},
+    }
+
+
 def split_thought(text: str) -> tuple[str, str | None]:
     """Separate a leading ``<think>…</think>`` block (DeepSeek-R1 style) from the answer."""
     stripped = text.lstrip()
@@ -325,7 +342,7 @@ class OpenAIChatCompletionClient(ProviderClient):
         messages: Sequence[LLMMessage],
         tools: Sequence[ToolSchema],
         tool_choice: ToolChoice,
-        json_output: bool | None,
+        json_output: JsonOutput,
         extra_create_args: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         args: dict[str, Any] = {
@@ -341,7 +358,7 @@ class OpenAIChatCompletionClient(ProviderClient):
             args["tools"] = to_openai_tools(tools)
             args["tool_choice"] = tool_choice
         if json_output:
-            args["response_format"] = {"type": "json_object"}
+            args["response_format"] = response_format(json_output)
         args.update(self._create_args)
         if extra_create_args:
             args.update(extra_create_args)
@@ -355,7 +372,7 @@ class OpenAIChatCompletionClient(ProviderClient):
         *,
         tools: Sequence[ToolSchema] = (),
         tool_choice: ToolChoice = "auto",
-        json_output: bool | None = None,
+        json_output: JsonOutput = None,
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
@@ -384,7 +401,7 @@ class OpenAIChatCompletionClient(ProviderClient):
         *,
         tools: Sequence[ToolSchema] = (),
         tool_choice: ToolChoice = "auto",
-        json_output: bool | None = None,
+        json_output: JsonOutput = None,
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:

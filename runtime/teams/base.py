@@ -33,6 +33,7 @@ from runtime.messages import (
     SelectSpeakerEvent,
     TaskResult,
     TextMessage,
+    is_structured_type,
 )
 from runtime.sink import EventSink
 from runtime.teams.checkpoint import (
@@ -121,6 +122,26 @@ def check_participants(
     return members
 
 
+def _message_types(
+    members: Sequence[BaseChatAgent | BaseGroupChat], custom: Sequence[type[BaseMessage]]
+) -> dict[str, type[BaseMessage]]:
+    """Message classes by ``type``: the custom ones and the structured messages that
+    participants say (AutoGen registers those too)."""
+    types: dict[str, type[BaseMessage]] = {}
+    for cls in custom:
+        if not (isinstance(cls, type) and issubclass(cls, BaseMessage)):
+            raise ConfigurationError(f"custom_message_types must be message classes, got {cls!r}")
+        types[cls.type] = cls
+    for member in members:
+        if isinstance(member, BaseGroupChat):
+            types.update(member._message_types)
+            continue
+        for cls in member.produced_message_types:
+            if is_structured_type(cls):
+                types[cls.type] = cls
+    return types
+
+
 class BaseGroupChat(abc.ABC):
     """A team: participants taking turns on one shared thread until a condition stops them.
 
@@ -143,6 +164,7 @@ class BaseGroupChat(abc.ABC):
         termination_condition: TerminationCondition | None = None,
         max_turns: int | None = None,
         emit_team_events: bool = False,
+        custom_message_types: Sequence[type[BaseMessage]] | None = None,
     ) -> None:
         kind = type(self).__name__
         members = check_participants(
@@ -157,6 +179,8 @@ class BaseGroupChat(abc.ABC):
         self._emit_team_events = emit_team_events
         self._seats = [Seat(index, member) for index, member in enumerate(members)]
         self._seat_by_name = {seat.name: seat for seat in self._seats}
+        self._custom_message_types = tuple(custom_message_types or ())
+        self._message_types = _message_types(members, self._custom_message_types)
         self._thread: list[BaseChatMessage] = []
         self._producers: list[int] = []
         self._archive = ThreadArchive()
@@ -190,6 +214,11 @@ class BaseGroupChat(abc.ABC):
     @property
     def emit_team_events(self) -> bool:
         return self._emit_team_events
+
+    @property
+    def custom_message_types(self) -> list[type[BaseMessage]]:
+        """Message classes beyond the built-in ones that this team's state may hold."""
+        return list(self._custom_message_types)
 
     @property
     def status(self) -> TeamStatus:
@@ -627,7 +656,7 @@ class BaseGroupChat(abc.ABC):
             raise StateError(
                 f"state was saved by a {state.get('team')}, not a {type(self).__name__}"
             )
-        thread = [decode_message(row) for row in state.get("thread") or ()]
+        thread = [decode_message(row, self._message_types) for row in state.get("thread") or ()]
         producers = [int(p) for p in state.get("producers") or ()]
         if len(producers) != len(thread):
             raise StateError("saved state is inconsistent: producers and thread differ in length")
@@ -647,7 +676,8 @@ class BaseGroupChat(abc.ABC):
         self._archive.clear()
         self._turn = int(state.get("turn", 0))
         self._interjections = deque(
-            decode_message_dump(item) for item in state.get("interjections") or ()
+            decode_message_dump(item, self._message_types)
+            for item in state.get("interjections") or ()
         )
         condition = self._termination_condition
         if condition is not None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runtime.errors import StateError
-from runtime.messages import BaseChatMessage, load_message
+from runtime.messages import BaseChatMessage, BaseMessage, load_message
 
 # Only replace_message_content is public (exported by ``runtime``); the rest serves the
 # teams package.
@@ -43,8 +43,10 @@ def encode_message(message: BaseChatMessage) -> list[Any]:
     return row
 
 
-def decode_message(row: Sequence[Any]) -> BaseChatMessage:
-    """The inverse of :func:`encode_message`."""
+def decode_message(
+    row: Sequence[Any], types: Mapping[str, type[BaseMessage]] | None = None
+) -> BaseChatMessage:
+    """The inverse of :func:`encode_message`; ``types`` adds custom message classes."""
     try:
         padded = [*row, None, None, None][:8]
         kind, message_id, source, created_at, content, usage, metadata, extra = padded
@@ -60,7 +62,7 @@ def decode_message(row: Sequence[Any]) -> BaseChatMessage:
             "metadata": metadata or {},
         }
         data.update(extra or {})
-        message = load_message(data)
+        message = load_message(data, types)
     except (TypeError, ValueError, IndexError) as exc:
         raise StateError(f"a saved thread message cannot be read: {exc}") from exc
     if not isinstance(message, BaseChatMessage):
@@ -94,7 +96,7 @@ class ThreadArchive:
         """Encode messages not seen yet; return all rows (a new list sharing the rows)."""
         for index in range(len(self._rows), len(thread)):
             message = thread[index]
-            key = (message.content, message.source)
+            key = (message.to_model_text(), message.source)
             self._rows.append(encode_message(message))
             self._row_keys.append(key)
             self._keys.setdefault(key, index)
@@ -207,15 +209,17 @@ def unpack_agent_state(
                 raise StateError(f"agent state refers to thread message {index}, which is missing")
             message = thread[index]
             kind = "UserMessage" if item >= 0 else "AssistantMessage"
-            item = {"type": kind, "content": message.content, "source": message.source}
+            item = {"type": kind, "content": message.to_model_text(), "source": message.source}
         messages.append(item)
     unpacked["llm_context"] = {**context, "messages": messages}
     return unpacked
 
 
-def decode_message_dump(data: Mapping[str, Any]) -> BaseChatMessage:
+def decode_message_dump(
+    data: Mapping[str, Any], types: Mapping[str, type[BaseMessage]] | None = None
+) -> BaseChatMessage:
     """A chat message from its ``dump()`` data; events are refused."""
-    message = load_message(data)
+    message = load_message(data, types)
     if not isinstance(message, BaseChatMessage):
         raise StateError("a queued interjection is not a chat message")
     return message

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from runtime.agents.base import BaseChatAgent
 from runtime.conditions import TerminationCondition
 from runtime.errors import ConfigurationError
-from runtime.messages import BaseChatMessage
+from runtime.messages import BaseChatMessage, BaseMessage
 from runtime.teams.base import BaseGroupChat, Seat
 from runtime.teams.run_control import RunControl
 
@@ -367,6 +367,7 @@ class GraphFlow(BaseGroupChat):
         name: str | None = None,
         description: str | None = None,
         emit_team_events: bool = False,
+        custom_message_types: Sequence[type[BaseMessage]] | None = None,
     ) -> None:
         super().__init__(
             participants,
@@ -375,6 +376,7 @@ class GraphFlow(BaseGroupChat):
             termination_condition=termination_condition,
             max_turns=max_turns,
             emit_team_events=emit_team_events,
+            custom_message_types=custom_message_types,
         )
         graph.graph_validate()
         names = {seat.name for seat in self._seats}

@@ -7,7 +7,7 @@ from typing import Any
 
 from runtime.agents.base import BaseChatAgent
 from runtime.conditions import TerminationCondition
-from runtime.messages import BaseChatMessage
+from runtime.messages import BaseChatMessage, BaseMessage
 from runtime.teams.base import BaseGroupChat, Seat
 from runtime.teams.run_control import RunControl
 
@@ -32,6 +32,7 @@ class RoundRobinGroupChat(BaseGroupChat):
         name: str | None = None,
         description: str | None = None,
         emit_team_events: bool = False,
+        custom_message_types: Sequence[type[BaseMessage]] | None = None,
     ) -> None:
         super().__init__(
             participants,
@@ -40,6 +41,7 @@ class RoundRobinGroupChat(BaseGroupChat):
             termination_condition=termination_condition,
             max_turns=max_turns,
             emit_team_events=emit_team_events,
+            custom_message_types=custom_message_types,
         )
         self._next_index = 0
 

@@ -11,7 +11,12 @@ from runtime.agents.base import BaseChatAgent
 from runtime.conditions import TerminationCondition
 from runtime.errors import ConfigurationError
 from runtime.llm import AssistantMessage, CreateResult, LLMMessage, SystemMessage, UserMessage
-from runtime.messages import BaseChatMessage, ModelClientStreamingChunkEvent, SelectorEvent
+from runtime.messages import (
+    BaseChatMessage,
+    BaseMessage,
+    ModelClientStreamingChunkEvent,
+    SelectorEvent,
+)
 from runtime.model_clients.base import ChatCompletionClient, load_client_state
 from runtime.teams.base import BaseGroupChat, Seat
 from runtime.teams.run_control import RunControl
@@ -64,6 +69,7 @@ class SelectorGroupChat(BaseGroupChat):
         selector_func: SelectorFunc | None = None,
         candidate_func: CandidateFunc | None = None,
         emit_team_events: bool = False,
+        custom_message_types: Sequence[type[BaseMessage]] | None = None,
         model_client_streaming: bool = False,
     ) -> None:
         super().__init__(
@@ -73,6 +79,7 @@ class SelectorGroupChat(BaseGroupChat):
             termination_condition=termination_condition,
             max_turns=max_turns,
             emit_team_events=emit_team_events,
+            custom_message_types=custom_message_types,
         )
         if len(self._seats) < 2:
             raise ConfigurationError("SelectorGroupChat needs at least two participants")

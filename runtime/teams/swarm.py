@@ -8,7 +8,7 @@ from typing import Any
 from runtime.agents.base import BaseChatAgent
 from runtime.conditions import TerminationCondition
 from runtime.errors import ConfigurationError
-from runtime.messages import BaseChatMessage, HandoffMessage
+from runtime.messages import BaseChatMessage, BaseMessage, HandoffMessage
 from runtime.teams.base import BaseGroupChat, Seat
 from runtime.teams.run_control import RunControl
 
@@ -37,6 +37,7 @@ class Swarm(BaseGroupChat):
         name: str | None = None,
         description: str | None = None,
         emit_team_events: bool = False,
+        custom_message_types: Sequence[type[BaseMessage]] | None = None,
     ) -> None:
         super().__init__(
             participants,
@@ -45,6 +46,7 @@ class Swarm(BaseGroupChat):
             termination_condition=termination_condition,
             max_turns=max_turns,
             emit_team_events=emit_team_events,
+            custom_message_types=custom_message_types,
         )
         self._current = self._seats[0].name
         self._outside_handoff: HandoffMessage | None = None

@@ -1,0 +1,120 @@
+"""What the builder lists, derived from the team spec and the registries: served at
+`GET /api/teams/catalog` so the browser never keeps copies of these lists.
+
+A new condition type, agent option, provider parameter or tool appears here (and so in
+the builder's forms) as soon as it exists in `studio.teams.spec`, `studio.teams.building`
+or the tool registry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from studio.teams.building import PARAMS_BY_PROVIDER
+from studio.teams.models import AgentKind, Provider, TeamKind
+from studio.teams.spec import AGENT_CLASSES, CONDITION_CLASSES, SPEC_FORMAT, TeamSpec
+from studio.teams.tools import describe_tools
+
+#: What a team kind does, in a line the builder shows beside it.
+TEAM_KIND_HELP = {
+    TeamKind.ROUND_ROBIN: "Participants speak in turn, in seat order.",
+    TeamKind.SELECTOR: "A model picks who speaks next from the participants' descriptions.",
+    TeamKind.SWARM: "The speaker hands off to the next one with a handoff tool.",
+    TeamKind.GRAPH: "Edges say who may speak after whom, with optional conditions.",
+}
+PROVIDER_HELP = {
+    Provider.OPENAI: "OpenAI's API. Needs a credential.",
+    Provider.ANTHROPIC: "Anthropic's API. Needs a credential.",
+    Provider.OPENAI_COMPATIBLE: "Any server speaking OpenAI's API (Ollama, vLLM, LM Studio).",
+    Provider.SCRIPTED: "Replies from a list, offline: for demos and tests.",
+}
+#: Starting points for a new model configuration.
+MODEL_PRESETS = [
+    {"name": "GPT-4o mini", "provider": "openai", "model": "gpt-4o-mini"},
+    {"name": "GPT-4.1", "provider": "openai", "model": "gpt-4.1"},
+    {"name": "Claude Sonnet 4.5", "provider": "anthropic", "model": "claude-sonnet-4-5"},
+    {"name": "Claude Haiku 4.5", "provider": "anthropic", "model": "claude-haiku-4-5"},
+    {
+        "name": "Ollama (this machine)",
+        "provider": "openai_compatible",
+        "model": "llama3.2",
+        "base_url": "http://localhost:11434/v1",
+    },
+    {"name": "Scripted replies", "provider": "scripted", "model": "scripted"},
+]
+
+
+def fields_of(spec_class: type[BaseModel], skip: frozenset[str]) -> list[dict[str, Any]]:
+    """The fields of a spec class as the builder's forms need them."""
+    schema = spec_class.model_json_schema()
+    if "properties" not in schema:  # a recursive class is a reference into its $defs
+        schema = schema["$defs"][spec_class.__name__]
+    required = set(schema.get("required", []))
+    fields = []
+    for name, field in spec_class.model_fields.items():
+        if name in skip:
+            continue
+        prop = schema["properties"].get(name, {})
+        fields.append(
+            {
+                "name": name,
+                "label": name.replace("_", " ").capitalize(),
+                "required": name in required,
+                "help": field.description or "",
+                "default": None
+                if field.is_required()
+                else field.get_default(call_default_factory=True),
+                "schema": prop,
+            }
+        )
+    return fields
+
+
+def first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if text else ""
+
+
+def build_catalog() -> dict[str, Any]:
+    """Everything the builder lists, with the spec's JSON Schema."""
+    return {
+        "format": SPEC_FORMAT,
+        "spec_schema": TeamSpec.model_json_schema(),
+        "team_kinds": [
+            {"value": kind.value, "label": kind.label, "help": TEAM_KIND_HELP[kind]}
+            for kind in TeamKind
+        ],
+        "agent_kinds": [
+            {
+                "value": spec_class.model_fields["kind"].default,
+                "label": AgentKind(spec_class.model_fields["kind"].default).label,
+                "help": first_line(spec_class.__doc__),
+                "fields": fields_of(spec_class, frozenset({"kind", "id"})),
+            }
+            for spec_class in AGENT_CLASSES
+        ],
+        "conditions": [
+            {
+                "type": spec_class.model_fields["type"].default,
+                "label": spec_class.model_fields["type"].default.replace("_", " ").capitalize(),
+                "help": first_line(spec_class.__doc__),
+                "is_combinator": "conditions" in spec_class.model_fields,
+                "fields": fields_of(spec_class, frozenset({"type", "conditions"})),
+            }
+            for spec_class in CONDITION_CLASSES
+        ],
+        "providers": [
+            {
+                "value": provider.value,
+                "label": provider.label,
+                "help": PROVIDER_HELP[provider],
+                "params": sorted(PARAMS_BY_PROVIDER[provider]),
+                "needs_credential": provider in (Provider.OPENAI, Provider.ANTHROPIC),
+                "needs_base_url": provider == Provider.OPENAI_COMPATIBLE,
+            }
+            for provider in Provider
+        ],
+        "tools": describe_tools(),
+        "model_presets": MODEL_PRESETS,
+    }
