@@ -85,3 +85,9 @@ run-distributed: install frontend
 # restarts, killed database connections; every run must complete gap-free.
 fault-injection: install
 	FAULT_INJECTION_KILLS=$${FAULT_INJECTION_KILLS:-20} $(BIN)/pytest tests/studio/runs/test_fault_injection.py -v -s $(PYTEST_FLAGS)
+
+# A longer property-based fuzzing pass over the API's OpenAPI schema than the suite's
+# (FUZZ_EXAMPLES requests per operation and mode; set DATABASE_URL for PostgreSQL).
+.PHONY: fuzz
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/pytest tests/studio/test_api_fuzz.py -v $(PYTEST_FLAGS)
