@@ -50,6 +50,7 @@ from runtime.errors import (
     TeamError,
     ToolError,
 )
+from runtime.images import DirectoryImageStore, Image, ImageStore, restore_images, store_images
 from runtime.isolation import ProcessLimits
 from runtime.llm import (
     AssistantMessage,
@@ -69,6 +70,7 @@ from runtime.messages import (
     BaseMessage,
     HandoffMessage,
     ModelClientStreamingChunkEvent,
+    MultiModalMessage,
     SelectorEvent,
     SelectSpeakerEvent,
     StopMessage,
@@ -157,6 +159,7 @@ __all__ = [
     "DiGraphBuilder",
     "DiGraphEdge",
     "DiGraphNode",
+    "DirectoryImageStore",
     "EventSink",
     "ExternalTermination",
     "FunctionCall",
@@ -170,6 +173,8 @@ __all__ = [
     "HandoffMessage",
     "HandoffTermination",
     "HeadAndTailChatCompletionContext",
+    "Image",
+    "ImageStore",
     "InputError",
     "InputFunc",
     "MaxMessageTermination",
@@ -179,6 +184,7 @@ __all__ = [
     "ModelClientStreamingChunkEvent",
     "ModelInfo",
     "ModelResponseError",
+    "MultiModalMessage",
     "NetworkGuard",
     "OpenAIChatCompletionClient",
     "OrTerminationCondition",
@@ -227,4 +233,6 @@ __all__ = [
     "load_component",
     "load_message",
     "replace_message_content",
+    "restore_images",
+    "store_images",
 ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 from runtime.errors import ConfigurationError
+from runtime.images import Image
 
 FinishReason = Literal["stop", "length", "function_calls", "content_filter", "unknown"]
 
@@ -94,12 +95,18 @@ class SystemMessage:
 
 @dataclass(frozen=True, slots=True)
 class UserMessage:
-    content: str
+    """What someone other than the model said: text, or text and images."""
+
+    content: str | list[str | Image]
     source: str
     type: Literal["UserMessage"] = "UserMessage"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "content": self.content, "source": self.source}
+        content = self.content
+        if isinstance(content, str):
+            return {"type": self.type, "content": content, "source": self.source}
+        parts = [part if isinstance(part, str) else part.to_dict() for part in content]
+        return {"type": self.type, "content": parts, "source": self.source}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,10 +144,13 @@ def load_llm_message(data: Mapping[str, Any]) -> LLMMessage:
     if kind == "SystemMessage":
         return SystemMessage(str(data["content"]))
     if kind == "UserMessage":
-        text = data["content"]
-        if not isinstance(text, str):  # multimodal parts: keep the text
-            text = "\n".join(part for part in text if isinstance(part, str))
-        return UserMessage(text, str(data.get("source", "user")))
+        raw = data["content"]
+        parts: str | list[str | Image] = (
+            raw
+            if isinstance(raw, str)
+            else [p if isinstance(p, str) else Image.from_dict(p) for p in raw]
+        )
+        return UserMessage(parts, str(data.get("source", "user")))
     if kind == "AssistantMessage":
         raw = data["content"]
         content: str | list[FunctionCall] = (

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 from runtime.errors import ConfigurationError
+from runtime.images import Image
 from runtime.llm import (
     FunctionCall,
     FunctionExecutionResult,
@@ -144,6 +145,55 @@ class ToolCallSummaryMessage(BaseChatMessage):
             "results": tuple(
                 FunctionExecutionResult.from_dict(r) for r in data.get("results") or ()
             ),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MultiModalMessage(BaseChatMessage):
+    """Text and images (:class:`~runtime.Image`) in one message, for vision models."""
+
+    type: ClassVar[Literal["MultiModalMessage"]] = "MultiModalMessage"
+    content: Sequence[str | Image]  # type: ignore[assignment]  # parts, not one text
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "content", tuple(self.content))
+
+    def to_model_text(self, image_placeholder: str | None = "[image]") -> str:
+        """The text, with each image as `` [image]`` (or its base64 when no placeholder)."""
+        text = ""
+        for part in self.content:
+            if isinstance(part, str):
+                text += part
+            elif image_placeholder is not None:
+                text += f" {image_placeholder}"
+            else:
+                text += f" {part.to_base64()}"
+        return text
+
+    def to_text(self) -> str:
+        return "\n".join(part if isinstance(part, str) else "<image>" for part in self.content)
+
+    def to_model_message(self) -> UserMessage:
+        return UserMessage(list(self.content), self.source)
+
+    @property
+    def images(self) -> list[Image]:
+        """The images of the message, in order."""
+        return [part for part in self.content if isinstance(part, Image)]
+
+    def _dump_fields(self) -> dict[str, Any]:
+        parts = [part if isinstance(part, str) else part.to_dict() for part in self.content]
+        return {"content": parts}
+
+    @classmethod
+    def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        parts = data.get("content")
+        if not isinstance(parts, list):
+            raise ValueError("a MultiModalMessage's content is a list of text and images")
+        return {
+            "content": tuple(
+                part if isinstance(part, str) else Image.from_dict(part) for part in parts
+            )
         }
 
 
@@ -324,6 +374,7 @@ MESSAGE_TYPES: dict[str, type[BaseMessage]] = {
     cls.type: cls
     for cls in (
         TextMessage,
+        MultiModalMessage,
         StopMessage,
         HandoffMessage,
         ToolCallSummaryMessage,

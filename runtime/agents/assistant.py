@@ -29,6 +29,7 @@ from runtime.messages import (
     BaseMessage,
     HandoffMessage,
     ModelClientStreamingChunkEvent,
+    MultiModalMessage,
     StructuredMessage,
     TextMessage,
     ThoughtEvent,
@@ -169,6 +170,7 @@ class AssistantAgent(BaseChatAgent):
             and context_class.load_state is ChatCompletionContext.load_state
         )
         self._shows_everything = context_class is UnboundedChatCompletionContext
+        self._sees_images = bool(model_client.model_info.get("vision", False))
         self._encoded_context = EncodedContext()
 
     # -- configuration, readable under the constructor's names ---------------------------
@@ -244,6 +246,8 @@ class AssistantAgent(BaseChatAgent):
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[BaseMessage | Response, None]:
         """Take the new messages, call the model (and tools), then yield a Response last."""
+        if not self._sees_images:
+            self._refuse_images(messages)
         if self._is_plain_context:
             context = self._model_context._messages
             for message in messages:
@@ -352,6 +356,15 @@ class AssistantAgent(BaseChatAgent):
         yield Response(
             chat_message=self._text(result.content, result, stream_id), inner_messages=inner
         )
+
+    def _refuse_images(self, messages: Sequence[BaseChatMessage]) -> None:
+        for message in messages:
+            if isinstance(message, MultiModalMessage) and message.images:
+                raise ConfigurationError(
+                    f"agent {self.name!r} got images from {message.source!r}, but its model "
+                    f"{self._model_client.model or '(unnamed)'} cannot see images "
+                    "(model_info['vision'] is False); give it a vision model or send text"
+                )
 
     async def _remember(self, message: LLMMessage) -> None:
         if self._is_plain_context:

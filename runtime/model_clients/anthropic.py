@@ -36,6 +36,7 @@ from anthropic.types import (
 
 from runtime.cancellation import CancellationToken
 from runtime.errors import ConfigurationError
+from runtime.images import Image
 from runtime.llm import (
     AssistantMessage,
     CreateResult,
@@ -126,6 +127,15 @@ def _text_blocks(text: str) -> list[dict[str, Any]]:
     return [{"type": "text", "text": text}] if text.strip() else []
 
 
+def _part_blocks(part: str | Image) -> list[dict[str, Any]]:
+    if isinstance(part, str):
+        return _text_blocks(part)
+    if part.url is not None:
+        return [{"type": "image", "source": {"type": "url", "url": part.url}}]
+    source = {"type": "base64", "media_type": part.mime, "data": part.to_base64()}
+    return [{"type": "image", "source": source}]
+
+
 def _tool_input(arguments: str) -> dict[str, Any]:
     """Arguments as the object Anthropic wants; unreadable JSON is kept under a key."""
     try:
@@ -138,7 +148,9 @@ def _tool_input(arguments: str) -> dict[str, Any]:
 def _blocks_of(message: LLMMessage) -> tuple[str, list[dict[str, Any]]]:
     """The role and content blocks of one non-system message."""
     if isinstance(message, UserMessage):
-        return "user", _text_blocks(message.content)
+        if isinstance(message.content, str):
+            return "user", _text_blocks(message.content)
+        return "user", [block for part in message.content for block in _part_blocks(part)]
     if isinstance(message, FunctionExecutionResultMessage):
         return "user", [
             {

@@ -28,6 +28,7 @@ from openai.types.completion_usage import CompletionUsage
 
 from runtime.cancellation import CancellationToken
 from runtime.errors import ModelResponseError
+from runtime.images import Image
 from runtime.llm import (
     AssistantMessage,
     CreateResult,
@@ -140,16 +141,10 @@ def to_openai_messages(
         if isinstance(message, SystemMessage):
             converted.append({"role": "system", "content": message.content})
         elif isinstance(message, UserMessage):
+            data: dict[str, Any] = {"role": "user", "content": _user_content(message.content)}
             if include_names:
-                converted.append(
-                    {
-                        "role": "user",
-                        "content": message.content,
-                        "name": participant_name(message.source),
-                    }
-                )
-            else:
-                converted.append({"role": "user", "content": message.content})
+                data["name"] = participant_name(message.source)
+            converted.append(data)  # type: ignore[arg-type]  # a user message param
         elif isinstance(message, AssistantMessage):
             converted.append(_assistant_message(message, include_names=include_names))
         elif isinstance(message, FunctionExecutionResultMessage):
@@ -158,6 +153,18 @@ def to_openai_messages(
                     {"role": "tool", "tool_call_id": result.call_id, "content": result.content}
                 )
     return converted
+
+
+def _user_content(content: str | list[str | Image]) -> str | list[dict[str, Any]]:
+    """Text as is; text and images as content parts (images as data URIs or URLs)."""
+    if isinstance(content, str):
+        return content
+    return [
+        {"type": "text", "text": part}
+        if isinstance(part, str)
+        else {"type": "image_url", "image_url": {"url": part.data_uri}}
+        for part in content
+    ]
 
 
 def _assistant_message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from runtime import (
     FunctionExecutionResult,
     FunctionExecutionResultMessage,
     HandoffMessage,
+    Image,
     ModelClientStreamingChunkEvent,
     RequestUsage,
     SelectSpeakerEvent,
@@ -96,21 +98,24 @@ def test_a_message_keeps_a_datetime_given_as_an_object() -> None:
     assert message.created_at == moment
 
 
-def test_an_autogen_multimodal_user_message_keeps_its_text_parts() -> None:
+def test_an_autogen_multimodal_user_message_keeps_its_text_and_images() -> None:
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 8).decode()
     data = {
         "type": "HandoffMessage",
         "source": "a",
         "target": "b",
         "content": "over",
         "context": [
-            {"type": "UserMessage", "content": ["look", {"url": "x.png"}, "here"], "source": "u"}
+            {"type": "UserMessage", "content": ["look", {"data": png}, "here"], "source": "u"}
         ],
     }
 
     message = load_message(data)
 
     assert isinstance(message, HandoffMessage)
-    assert message.context == (UserMessage("look\nhere", "u"),)
+    image = Image.from_base64(png)
+    assert image.mime == "image/png"
+    assert message.context == (UserMessage(["look", image, "here"], "u"),)
 
 
 @pytest.mark.parametrize(
