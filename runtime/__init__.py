@@ -64,11 +64,20 @@ from runtime.llm import (
     ToolSchema,
     UserMessage,
 )
+from runtime.memory import (
+    ListMemory,
+    Memory,
+    MemoryContent,
+    MemoryMimeType,
+    MemoryQueryResult,
+    UpdateContextResult,
+)
 from runtime.messages import (
     BaseAgentEvent,
     BaseChatMessage,
     BaseMessage,
     HandoffMessage,
+    MemoryQueryEvent,
     ModelClientStreamingChunkEvent,
     MultiModalMessage,
     SelectorEvent,
@@ -110,6 +119,7 @@ from runtime.teams import (
 from runtime.teams.checkpoint import replace_message_content
 from runtime.teams.selector import DEFAULT_SELECTOR_PROMPT
 from runtime.tools import FunctionTool, Handoff, ToolRegistry
+from runtime.vector_memory import EmbeddingClient, OpenAIEmbeddingClient, SQLiteVectorMemory
 
 if TYPE_CHECKING:
     from runtime.model_clients.anthropic import AnthropicChatCompletionClient
@@ -160,6 +170,7 @@ __all__ = [
     "DiGraphEdge",
     "DiGraphNode",
     "DirectoryImageStore",
+    "EmbeddingClient",
     "EventSink",
     "ExternalTermination",
     "FunctionCall",
@@ -177,7 +188,13 @@ __all__ = [
     "ImageStore",
     "InputError",
     "InputFunc",
+    "ListMemory",
     "MaxMessageTermination",
+    "Memory",
+    "MemoryContent",
+    "MemoryMimeType",
+    "MemoryQueryEvent",
+    "MemoryQueryResult",
     "MessageFilterAgent",
     "MessageFilterConfig",
     "ModelClientError",
@@ -187,6 +204,7 @@ __all__ = [
     "MultiModalMessage",
     "NetworkGuard",
     "OpenAIChatCompletionClient",
+    "OpenAIEmbeddingClient",
     "OrTerminationCondition",
     "PerSourceFilter",
     "ProcessLimits",
@@ -194,6 +212,7 @@ __all__ = [
     "Response",
     "RoundRobinGroupChat",
     "RoundtableError",
+    "SQLiteVectorMemory",
     "SelectSpeakerEvent",
     "SelectorEvent",
     "SelectorGroupChat",
@@ -224,6 +243,7 @@ __all__ = [
     "ToolRegistry",
     "ToolSchema",
     "UnboundedChatCompletionContext",
+    "UpdateContextResult",
     "UserInputRequestedEvent",
     "UserMessage",
     "UserProxyAgent",

@@ -24,6 +24,7 @@ from runtime.llm import (
     UserMessage,
     load_llm_message,
 )
+from runtime.memory import MemoryContent
 
 
 def new_id() -> str:
@@ -347,6 +348,24 @@ class SelectSpeakerEvent(BaseAgentEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MemoryQueryEvent(BaseAgentEvent):
+    """What an agent's memories recalled into its context before a model call."""
+
+    type: ClassVar[Literal["MemoryQueryEvent"]] = "MemoryQueryEvent"
+    content: Sequence[MemoryContent]
+
+    def to_text(self) -> str:
+        return str([item.to_dict() for item in self.content])
+
+    def _dump_fields(self) -> dict[str, Any]:
+        return {"content": [item.to_dict() for item in self.content]}
+
+    @classmethod
+    def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"content": tuple(MemoryContent.from_dict(item) for item in data["content"])}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SelectorEvent(BaseAgentEvent):
     """The whole answer of a selector model that streamed its choice of speaker."""
 
@@ -384,6 +403,7 @@ MESSAGE_TYPES: dict[str, type[BaseMessage]] = {
         ThoughtEvent,
         SelectSpeakerEvent,
         SelectorEvent,
+        MemoryQueryEvent,
         UserInputRequestedEvent,
     )
 }

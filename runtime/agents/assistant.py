@@ -23,11 +23,13 @@ from runtime.llm import (
     SystemMessage,
     ToolSchema,
 )
+from runtime.memory import Memory
 from runtime.messages import (
     BaseAgentEvent,
     BaseChatMessage,
     BaseMessage,
     HandoffMessage,
+    MemoryQueryEvent,
     ModelClientStreamingChunkEvent,
     MultiModalMessage,
     StructuredMessage,
@@ -101,6 +103,7 @@ class AssistantAgent(BaseChatAgent):
         model_context: ChatCompletionContext | None = None,
         output_content_type: type[Any] | None = None,
         output_content_type_format: str | None = None,
+        memory: Sequence[Memory] | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(name, description)
@@ -171,6 +174,13 @@ class AssistantAgent(BaseChatAgent):
         )
         self._shows_everything = context_class is UnboundedChatCompletionContext
         self._sees_images = bool(model_client.model_info.get("vision", False))
+        self._memory = list(memory or ())
+        for item in self._memory:
+            if not isinstance(item, Memory):
+                raise ConfigurationError(
+                    f"agent {name!r}: memory items must be Memory objects, "
+                    f"got {type(item).__name__}"
+                )
         self._encoded_context = EncodedContext()
 
     # -- configuration, readable under the constructor's names ---------------------------
@@ -221,6 +231,11 @@ class AssistantAgent(BaseChatAgent):
         return self._tool_call_summary_formatter
 
     @property
+    def memory(self) -> list[Memory]:
+        """The memories asked before every model call, in order."""
+        return list(self._memory)
+
+    @property
     def output_content_type(self) -> type[Any] | None:
         """The pydantic model final answers are parsed into (``None``: plain text)."""
         return self._output_content_type
@@ -261,6 +276,12 @@ class AssistantAgent(BaseChatAgent):
                         await self._model_context.add_message(earlier)
                 await self._model_context.add_message(message.to_model_message())
         inner: list[InnerItem] = []
+        for memory in self._memory:
+            recalled = await memory.update_context(self._model_context)
+            if recalled.memories.results:
+                event = MemoryQueryEvent(content=tuple(recalled.memories.results), source=self.name)
+                inner.append(event)
+                yield event
         stream_id = new_id() if self._model_client_stream else None
         result: CreateResult | None = None
         last_calls: list[FunctionCall] = []

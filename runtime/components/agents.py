@@ -25,7 +25,6 @@ __all__: list[str] = []
 
 
 _UNSUPPORTED_AGENT_FIELDS: Final = {
-    "memory": "memory",
     "tool_call_summary_formatter": "a tool call summary formatter",
 }
 
@@ -67,6 +66,7 @@ def _load_assistant(reader: ConfigReader) -> AssistantAgent:
         tool_call_summary_format=reader.text("tool_call_summary_format", "{result}"),
         model_context=reader.optional_component("model_context", "context"),
         metadata=reader.mapping("metadata", None),
+        memory=reader.components("memory", "memory"),
         **_structured_options(reader),
         **options,
     )
@@ -102,6 +102,7 @@ def _dump_assistant(agent: AssistantAgent, writer: ConfigWriter) -> dict[str, An
         "tool_call_summary_format": agent.tool_call_summary_format,
         "max_tool_iterations": agent.max_tool_iterations,
         "metadata": dict(agent.metadata),
+        "memory": [writer.component(m) for m in agent.memory] or None,
     }
     if agent.output_content_type is not None:
         output = StructuredOutput(agent.output_content_type, agent.output_content_type_format)

@@ -219,13 +219,14 @@ class ComponentRegistry:
             agents,
             conditions,
             contexts,
+            memory,
             model_clients,
             structured,
             teams,
             tools,
         )
 
-        modules = (model_clients, tools, contexts, structured, conditions, agents, teams)
+        modules = (model_clients, tools, contexts, structured, memory, conditions, agents, teams)
         return cls(kind for module in modules for kind in module.kinds())
 
     def register(self, kind: ComponentKind) -> None:

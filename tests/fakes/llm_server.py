@@ -8,13 +8,15 @@ a Django server under test can all call it. Each test scripts the replies in ord
 
 A reply is provider-neutral: the server renders it in the shape of the endpoint that was
 called (``/v1/chat/completions`` or ``/v1/messages``), streamed as server-sent events when
-the request asked for ``stream``. Every request is recorded in ``llm_server.requests``.
+the request asked for ``stream``. ``/v1/embeddings`` answers unscripted, with
+:func:`embedding` vectors. Every request is recorded in ``llm_server.requests``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import json
 import threading
@@ -280,6 +282,10 @@ class FakeLLMServer:
         raw = await reader.readexactly(int(headers.get("content-length", "0")))
         body = json.loads(raw) if raw else None
         path = path.split("?", 1)[0]
+        if path.endswith("/embeddings"):
+            self.requests.append(RecordedRequest("embeddings", method, path, headers, body))
+            await _send_json(writer, 200, _embeddings(body))
+            return
         if path.endswith("/chat/completions"):
             api = "openai"
         elif path.endswith("/messages"):
@@ -366,6 +372,34 @@ def _words(content: str) -> list[str]:
 def _halves(arguments: str) -> list[str]:
     middle = len(arguments) // 2
     return [part for part in (arguments[:middle], arguments[middle:]) if part]
+
+
+# -- Embeddings --------------------------------------------------------------------------
+
+EMBEDDING_SIZE = 16
+
+
+def embedding(text: str) -> list[float]:
+    """A deterministic stand-in for a text's embedding: each word lands in one of
+    ``EMBEDDING_SIZE`` buckets, so texts sharing words point the same way."""
+    vector = [0.0] * EMBEDDING_SIZE
+    for word in text.lower().split():
+        word = word.strip(".,!?;:")
+        if word:
+            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % EMBEDDING_SIZE] += 1.0
+    return vector
+
+
+def _embeddings(body: Any) -> dict[str, Any]:
+    texts = body.get("input") if isinstance(body, dict) else None
+    if isinstance(texts, str):
+        texts = [texts]
+    data = [
+        {"object": "embedding", "index": index, "embedding": embedding(str(text))}
+        for index, text in enumerate(texts or [])
+    ]
+    usage = {"prompt_tokens": len(data), "total_tokens": len(data)}
+    return {"object": "list", "data": data, "model": MODEL_ECHO, "usage": usage}
 
 
 # -- OpenAI shapes ---------------------------------------------------------------------

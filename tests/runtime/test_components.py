@@ -32,6 +32,7 @@ from runtime import (
     Handoff,
     HandoffMessage,
     HandoffTermination,
+    ListMemory,
     MaxMessageTermination,
     OpenAIChatCompletionClient,
     OrTerminationCondition,
@@ -756,12 +757,36 @@ def test_json_text_loads_and_broken_json_is_a_component_error() -> None:
 
 def test_agent_features_we_do_not_have_are_refused_rather_than_dropped() -> None:
     data = autogen_file("assistant_agent")
-    data["config"]["memory"] = [{"provider": "autogen_core.memory.ListMemory", "config": {}}]
+    data["config"]["tool_call_summary_formatter"] = "lambda call, result: result"
 
     with pytest.raises(ComponentError) as caught:
         load_component(data, tools=ToolRegistry([get_weather, add]))
 
-    assert caught.value.path == "config.memory"
+    assert caught.value.path == "config.tool_call_summary_formatter"
+
+
+def test_a_list_memory_in_an_autogen_file_loads_with_its_entries() -> None:
+    data = autogen_file("assistant_agent")
+    data["config"]["memory"] = [
+        {
+            "provider": "autogen_core.memory.ListMemory",
+            "component_type": "memory",
+            "config": {
+                "name": "prefs",
+                "memory_contents": [{"content": "Use metric units.", "mime_type": "text/plain"}],
+            },
+        }
+    ]
+
+    agent = load_component(data, tools=ToolRegistry([get_weather, add]))
+
+    (memory,) = agent.memory
+    assert isinstance(memory, ListMemory)
+    assert [item.content for item in memory.content] == ["Use metric units."]
+    assert dump_component(agent)["config"]["memory"][0]["config"] == {
+        "name": "prefs",
+        "memory_contents": [{"content": "Use metric units.", "mime_type": "text/plain"}],
+    }
 
 
 def test_a_buffered_model_context_in_an_autogen_file_loads_and_is_written_back() -> None:
