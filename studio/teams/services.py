@@ -377,5 +377,5 @@ def duplicate_team(user: AbstractBaseUser, team: Team) -> Team:
     copy = apply_team_spec(user, spec, reuse_ids=False)
     copy.layout = team.layout
     copy.save(update_fields=["layout"])
-    snapshot_team(copy, user, note=f"Copied from {team.name}")
+    snapshot_team(copy, user, note=f"Copied from {team.name}"[:200])  # the note's column size
     return copy

@@ -161,6 +161,13 @@ def test_text_longer_than_its_column_is_a_422(owner_client: Client) -> None:
     assert_refused(send(owner_client, "post", "/api/models", body), 422, "model")
 
 
+def test_a_team_with_the_longest_name_can_be_duplicated(owner_client: Client, team: Team) -> None:
+    send(owner_client, "put", f"/api/teams/{team.pk}", {"name": "n" * 200})
+    response = send(owner_client, "post", f"/api/teams/{team.pk}/duplicate")
+    assert response.status_code == 201
+    assert len(response.json()["name"]) <= 200
+
+
 # --- NUL characters ---
 
 
