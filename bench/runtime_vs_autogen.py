@@ -18,6 +18,7 @@ Workloads:
   c   one AssistantAgent, 200 tool round trips (async tool)
   d   after (a): save_state + json.dumps, then json.loads + load_state into a fresh team
   f   50 RoundRobin teams x 100 messages, concurrently
+  g   RoundRobin, 4 agents each with BufferedChatCompletionContext(5), 4,000 messages
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 AUTOGEN_VENV = BENCH_DIR / ".autogen-venv"
 REQUIREMENTS = BENCH_DIR / "requirements-autogen.txt"
-WORKLOADS = ("a", "a+", "b", "c", "d", "f")
+WORKLOADS = ("a", "a+", "b", "c", "d", "f", "g")
 
 TOOL_MODEL_INFO = {
     "vision": False,
@@ -67,6 +68,7 @@ class Kit(abc.ABC):
     RoundRobinGroupChat: Any
     Swarm: Any
     MaxMessageTermination: Any
+    BufferedChatCompletionContext: Any
 
     @abc.abstractmethod
     def client(self, replies: list[Any]) -> Any:
@@ -87,6 +89,7 @@ class AutogenKit(Kit):
         from autogen_agentchat.conditions import MaxMessageTermination
         from autogen_agentchat.teams import RoundRobinGroupChat, Swarm
         from autogen_core import FunctionCall
+        from autogen_core.model_context import BufferedChatCompletionContext
         from autogen_core.models import CreateResult, RequestUsage
         from autogen_ext.models.replay import ReplayChatCompletionClient
 
@@ -98,6 +101,7 @@ class AutogenKit(Kit):
         self.RoundRobinGroupChat = RoundRobinGroupChat
         self.Swarm = Swarm
         self.MaxMessageTermination = MaxMessageTermination
+        self.BufferedChatCompletionContext = BufferedChatCompletionContext
         self._replay = ReplayChatCompletionClient
         self._call = FunctionCall
         self._result = CreateResult
@@ -127,6 +131,7 @@ class RuntimeKit(Kit):
         self.RoundRobinGroupChat = runtime.RoundRobinGroupChat
         self.Swarm = getattr(runtime, "Swarm", None)
         self.MaxMessageTermination = runtime.MaxMessageTermination
+        self.BufferedChatCompletionContext = runtime.BufferedChatCompletionContext
         self._scripted = ScriptedModelClient
         self._call = runtime.FunctionCall
         self._result = runtime.CreateResult
@@ -146,24 +151,33 @@ class RuntimeKit(Kit):
 # --------------------------------------------------------------------------------------
 
 
-def round_robin_team(kit: Kit, messages: int, agents: int = 4) -> Any:
+def round_robin_team(
+    kit: Kit, messages: int, agents: int = 4, buffer_size: int | None = None
+) -> Any:
     per_agent = messages // agents + 2
-    participants = [
-        kit.AssistantAgent(
-            f"agent_{i}",
-            kit.client([f"Reply {n} from agent {i}." for n in range(per_agent)]),
-            system_message="You are one of several agents taking turns.",
+    options: dict[str, Any] = {}
+    participants = []
+    for i in range(agents):
+        if buffer_size is not None:
+            options["model_context"] = kit.BufferedChatCompletionContext(buffer_size=buffer_size)
+        participants.append(
+            kit.AssistantAgent(
+                f"agent_{i}",
+                kit.client([f"Reply {n} from agent {i}." for n in range(per_agent)]),
+                system_message="You are one of several agents taking turns.",
+                **options,
+            )
         )
-        for i in range(agents)
-    ]
     # The task message counts as one message, as in AutoGen.
     return kit.RoundRobinGroupChat(
         participants, termination_condition=kit.MaxMessageTermination(messages + 1)
     )
 
 
-async def run_round_robin(kit: Kit, messages: int) -> dict[str, Any]:
-    team = round_robin_team(kit, messages)
+async def run_round_robin(
+    kit: Kit, messages: int, buffer_size: int | None = None
+) -> dict[str, Any]:
+    team = round_robin_team(kit, messages, buffer_size=buffer_size)
     started = time.perf_counter()
     result = await team.run(task="Start the discussion.")
     seconds = time.perf_counter() - started
@@ -178,6 +192,10 @@ async def workload_a(kit: Kit) -> dict[str, Any]:
 
 async def workload_a_plus(kit: Kit) -> dict[str, Any]:
     return await run_round_robin(kit, 4000)
+
+
+async def workload_g(kit: Kit) -> dict[str, Any]:
+    return await run_round_robin(kit, 4000, buffer_size=5)
 
 
 async def workload_b(kit: Kit) -> dict[str, Any]:
@@ -266,6 +284,7 @@ WORKLOAD_FUNCTIONS: dict[str, Callable[[Kit], Coroutine[Any, Any, dict[str, Any]
     "c": workload_c,
     "d": workload_d,
     "f": workload_f,
+    "g": workload_g,
 }
 
 
@@ -338,7 +357,7 @@ def collect(runs: int, workloads: list[str]) -> dict[str, Row]:
     rows: dict[str, Row] = {}
     for workload in workloads:
         row = Row(workload, [], [])
-        count = max(3, runs - 2) if workload == "a+" else runs
+        count = max(3, runs - 2) if workload in ("a+", "g") else runs
         for index in range(count):
             # Alternate which side goes first so neither always gets the warmer machine.
             order = [("runtime", ours), ("autogen", autogen_python)]
@@ -358,8 +377,16 @@ LABELS = {
     "c": "(c) 1 agent, 200 tool round trips",
     "d": "(d) save+load state after (a)",
     "f": "(f) 50 teams x 100 msgs, concurrent",
+    "g": "(g) RoundRobin 4, Buffered(5), 4k msgs",
 }
-UNITS = {"a": "ms/msg", "a+": "ms/msg", "b": "ms/handoff", "c": "ms/trip", "f": "ms/msg"}
+UNITS = {
+    "a": "ms/msg",
+    "a+": "ms/msg",
+    "b": "ms/handoff",
+    "c": "ms/trip",
+    "f": "ms/msg",
+    "g": "ms/msg",
+}
 
 
 def verdict(is_met: bool) -> str:
