@@ -137,8 +137,9 @@ class Memory(abc.ABC):
 
 
 def recall_message(header: str, contents: Sequence[MemoryContent]) -> SystemMessage:
-    """The system message a memory adds: a header and the numbered entries."""
-    lines = [f"{index}. {item.to_text()}" for index, item in enumerate(contents, 1)]
+    """The system message a memory adds: a header and the numbered entries (each written
+    with ``str()``, as AutoGen does)."""
+    lines = [f"{index}. {item.content}" for index, item in enumerate(contents, 1)]
     return SystemMessage(f"\n{header}\n" + "\n".join(lines) + "\n")
 
 

@@ -45,7 +45,7 @@ async def test_a_list_memory_recalls_everything_into_the_context_as_autogen_does
     assert await context.get_messages() == [
         SystemMessage(
             "\nRelevant memory content (in chronological order):\n"
-            '1. Use metric units.\n2. {"diet": "vegan"}\n'
+            "1. Use metric units.\n2. {'diet': 'vegan'}\n"
         )
     ]
     await memory.clear()
