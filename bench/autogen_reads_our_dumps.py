@@ -43,20 +43,32 @@ async def lookup(key: str) -> str:
 
 
 def components() -> dict[str, Any]:
+    import pydantic
+
     from runtime import (
+        AgentTool,
         AnthropicChatCompletionClient,
         AssistantAgent,
+        BufferedChatCompletionContext,
         DiGraphBuilder,
         FunctionTool,
         GraphFlow,
         HandoffTermination,
+        HeadAndTailChatCompletionContext,
+        ListMemory,
         MaxMessageTermination,
+        MemoryContent,
+        MessageFilterAgent,
+        MessageFilterConfig,
         OpenAIChatCompletionClient,
+        PerSourceFilter,
         RoundRobinGroupChat,
         SelectorGroupChat,
         SocietyOfMindAgent,
         Swarm,
+        TeamTool,
         TextMentionTermination,
+        TokenLimitedChatCompletionContext,
         TokenUsageTermination,
         UserProxyAgent,
     )
@@ -69,6 +81,12 @@ def components() -> dict[str, Any]:
     builder = DiGraphBuilder().add_node(first).add_node(second)
     builder.add_edge(first, second, condition="next")
     tool = FunctionTool(lookup)
+
+    class Verdict(pydantic.BaseModel):
+        approved: bool
+        reasons: list[str]
+
+    scripted = ScriptedModelClient(["ok"])
     return {
         "openai": OpenAIChatCompletionClient("gpt-4o-mini", api_key="unused", temperature=0.3),
         "anthropic": AnthropicChatCompletionClient("claude-3-5-haiku-20241022", api_key="unused"),
@@ -89,6 +107,25 @@ def components() -> dict[str, Any]:
             [agent("a", handoffs=["b"]), agent("b")], termination_condition=HandoffTermination("x")
         ),
         "graph_flow": GraphFlow(builder.get_participants(), builder.build()),
+        "buffered": BufferedChatCompletionContext(5),
+        "head_tail": HeadAndTailChatCompletionContext(2, 3),
+        "token_limit": TokenLimitedChatCompletionContext(scripted, token_limit=500),
+        "contextual": agent("ctx", model_context=BufferedChatCompletionContext(4)),
+        "structured": agent(
+            "judge", output_content_type=Verdict, output_content_type_format="{approved}"
+        ),
+        "memory": agent("mem", memory=[ListMemory(memory_contents=[MemoryContent(content="x")])]),
+        "filtered": MessageFilterAgent(
+            "f",
+            agent("f"),
+            MessageFilterConfig(
+                per_source=[PerSourceFilter(source="user", position="last", count=1)]
+            ),
+        ),
+        "agent_tool": agent("lead", tools=[AgentTool(agent("writer"))]),
+        "team_tool": agent(
+            "boss", tools=[TeamTool(RoundRobinGroupChat([agent("x")]), "desk", "A desk.")]
+        ),
     }
 
 
