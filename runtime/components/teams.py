@@ -63,8 +63,8 @@ def _dump_round_robin(team: RoundRobinGroupChat, writer: ConfigWriter) -> dict[s
 
 
 def _load_selector(reader: ConfigReader) -> SelectorGroupChat:
-    reader.optional_component("model_context", "context")
     options = _team_options(reader)
+    options["model_context"] = reader.optional_component("model_context", "context")
     if "selector_prompt" in reader:
         options["selector_prompt"] = reader.text("selector_prompt")
     return SelectorGroupChat(
@@ -93,6 +93,7 @@ def _dump_selector(team: SelectorGroupChat, writer: ConfigWriter) -> dict[str, A
             "allow_repeated_speaker": team.allow_repeated_speaker,
             "max_selector_attempts": team.max_selector_attempts,
             "model_client_streaming": team.model_client_streaming,
+            "model_context": writer.component(team.model_context) if team.model_context else None,
         }
     )
     return compact(config)

@@ -14,10 +14,12 @@ from runtime.llm import AssistantMessage, CreateResult, LLMMessage, SystemMessag
 from runtime.messages import (
     BaseChatMessage,
     BaseMessage,
+    HandoffMessage,
     ModelClientStreamingChunkEvent,
     SelectorEvent,
 )
 from runtime.model_clients.base import ChatCompletionClient, load_client_state
+from runtime.model_context import ChatCompletionContext
 from runtime.teams.base import BaseGroupChat, Seat
 from runtime.teams.run_control import RunControl
 
@@ -71,6 +73,7 @@ class SelectorGroupChat(BaseGroupChat):
         emit_team_events: bool = False,
         custom_message_types: Sequence[type[BaseMessage]] | None = None,
         model_client_streaming: bool = False,
+        model_context: ChatCompletionContext | None = None,
     ) -> None:
         super().__init__(
             participants,
@@ -94,6 +97,10 @@ class SelectorGroupChat(BaseGroupChat):
         self._model_client_streaming = model_client_streaming
         self._previous_speaker: str | None = None
         self._history: list[str] = []
+        if model_context is not None and not isinstance(model_context, ChatCompletionContext):
+            raise ConfigurationError("model_context must be a ChatCompletionContext")
+        self._model_context = model_context
+        self._context_read = 0
         self._roles = "\n".join(
             f"{seat.name}: {' '.join(seat.member.description.split())}" for seat in self._seats
         )
@@ -126,6 +133,11 @@ class SelectorGroupChat(BaseGroupChat):
     @property
     def model_client_streaming(self) -> bool:
         return self._model_client_streaming
+
+    @property
+    def model_context(self) -> ChatCompletionContext | None:
+        """What of the conversation the selector model sees (``None``: all of it)."""
+        return self._model_context
 
     @property
     def previous_speaker(self) -> str | None:
@@ -166,12 +178,29 @@ class SelectorGroupChat(BaseGroupChat):
             names.remove(self._previous_speaker)
         return names
 
-    def _prompt_message(self, candidates: list[str]) -> LLMMessage:
-        for message in self._thread[len(self._history) :]:
-            self._history.append(f"{message.source}: {message.to_model_text()}".rstrip())
+    async def _history_text(self) -> str:
+        context = self._model_context
+        if context is None:
+            for message in self._thread[len(self._history) :]:
+                self._history.append(f"{message.source}: {message.to_model_text()}".rstrip())
+            return "\n\n".join(self._history)
+        # With a model context the selector sees what the context shows of the thread.
+        for message in self._thread[self._context_read :]:
+            if isinstance(message, HandoffMessage):
+                for earlier in message.context:
+                    await context.add_message(earlier)
+            await context.add_message(message.to_model_message())
+        self._context_read = len(self._thread)
+        lines = []
+        for shown in await context.get_messages():
+            if isinstance(shown, UserMessage | AssistantMessage) and isinstance(shown.content, str):
+                lines.append(f"{shown.source}: {shown.content}".rstrip())
+        return "\n\n".join(lines)
+
+    async def _prompt_message(self, candidates: list[str]) -> LLMMessage:
         prompt = self._selector_prompt.format(
             roles=self._roles,
-            history="\n\n".join(self._history),
+            history=await self._history_text(),
             participants=str(candidates),
         )
         family = str(self._model_client.model_info.get("family", ""))
@@ -180,7 +209,7 @@ class SelectorGroupChat(BaseGroupChat):
         return UserMessage(prompt, "user")
 
     async def _ask_model(self, control: RunControl, candidates: list[str]) -> str:
-        messages: list[LLMMessage] = [self._prompt_message(candidates)]
+        messages: list[LLMMessage] = [await self._prompt_message(candidates)]
         for _attempt in range(self._max_selector_attempts):
             reply = await self._complete(control, messages)
             mentioned = self._mentions(reply, candidates)
@@ -242,6 +271,9 @@ class SelectorGroupChat(BaseGroupChat):
     async def _reset_manager(self) -> None:
         self._previous_speaker = None
         self._history.clear()
+        self._context_read = 0
+        if self._model_context is not None:
+            await self._model_context.clear()
 
     def _save_manager(self) -> dict[str, Any]:
         state: dict[str, Any] = {"previous_speaker": self._previous_speaker}

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from runtime import (
+    AssistantAgent,
     BaseChatMessage,
+    BufferedChatCompletionContext,
     CancellationToken,
     ConfigurationError,
     CreateResult,
@@ -23,6 +25,8 @@ from runtime import (
     SystemMessage,
     TaskResult,
     UserMessage,
+    dump_component,
+    load_component,
     load_message,
 )
 from runtime.llm import LLMMessage
@@ -244,3 +248,34 @@ async def test_selector_configuration_is_checked_and_readable() -> None:
         SelectorGroupChat([ScriptedAgent("alone")], client)
     with pytest.raises(ConfigurationError, match="max_selector_attempts"):
         SelectorGroupChat(crew(), client, max_selector_attempts=0)
+
+
+async def test_a_selector_model_context_limits_the_history_in_the_prompt() -> None:
+    client = PromptRecordingClient(["reviewer", "planner"])
+    team = SelectorGroupChat(
+        crew(),
+        client,
+        max_turns=2,
+        model_context=BufferedChatCompletionContext(buffer_size=1),
+        selector_prompt="{history}",
+    )
+
+    await team.run(task="go")
+
+    first, second = (prompt[0].content for prompt in client.prompts)
+    assert first == "user: go"
+    assert second.startswith("reviewer: ") and "user: go" not in second
+    assert team.model_context is not None
+
+
+def test_a_selector_model_context_is_written_and_read_in_its_file() -> None:
+    agents = [AssistantAgent(n, ScriptedModelClient([])) for n in ("a", "b")]
+    team = SelectorGroupChat(
+        agents, ScriptedModelClient([]), model_context=BufferedChatCompletionContext(3)
+    )
+
+    document = dump_component(team)
+    loaded = load_component(document)
+
+    assert document["config"]["model_context"]["config"] == {"buffer_size": 3}
+    assert isinstance(loaded.model_context, BufferedChatCompletionContext)
