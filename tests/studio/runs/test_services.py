@@ -128,7 +128,8 @@ async def test_a_fork_edits_only_the_chosen_one_of_two_equal_messages(owner: Use
     writer = AssistantAgent("writer", ScriptedModelClient(["unused"] * 10))
     critic = AssistantAgent("critic", ScriptedModelClient(["unused"] * 10))
     await RoundRobinGroupChat([writer, critic]).load_state(checkpoint.state)
-    said = [m.content for m in writer.model_context if isinstance(m, AssistantMessage)]
+    history = await writer.model_context.get_messages()
+    said = [m.content for m in history if isinstance(m, AssistantMessage)]
     assert said == [first.data["content"], "The Danube, obviously."]
 
 
