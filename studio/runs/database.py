@@ -55,7 +55,12 @@ def is_connection_working() -> bool:
 
 
 def drop_connection() -> None:
-    """Forget the calling thread's connection; the next query opens (or borrows) another."""
+    """Forget the calling thread's connection; the next query opens (or borrows) another.
+
+    With a pool, also weed out the pool's idle connections: when one died the others
+    usually did too (the server restarted, or an operator ended every session), and the
+    pool's own check on borrowing waits ever longer (1 s, 2 s, 4 s…) between dead ones.
+    """
     try:
         default_connection.close()
     except Exception:
@@ -63,6 +68,12 @@ def drop_connection() -> None:
     # A close inside a failed atomic block leaves the dead handle; let it go too.
     if not default_connection.in_atomic_block:
         default_connection.connection = None
+    pool = getattr(default_connection, "pool", None)
+    if pool is not None:
+        try:
+            pool.check()
+        except Exception:
+            logger.debug("checking the connection pool failed", exc_info=True)
 
 
 def call_guarded(function: Callable[..., T], *args: Any) -> T:

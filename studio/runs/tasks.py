@@ -16,7 +16,7 @@ import gc
 
 from asgiref.sync import async_to_sync
 from celery import shared_task
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from studio.runs import backends
 from studio.runs.recovery import Sweeper, force_stop_if_active, sweep_runs
@@ -67,6 +67,27 @@ def sweep_runs_task() -> None:
 
 #: this process's sweeper, once its worker is ready
 sweepers: list[Sweeper] = []
+#: database pools a forked child found in its parent's memory, kept from being collected
+inherited_pools: list[object] = []
+
+
+@worker_process_init.connect
+def forget_inherited_database_pools(**kwargs: object) -> None:
+    """A worker child forked after its parent used the database opens its own pool.
+
+    The parent's sweeper holds a pool; a child that replaces a dead one is forked with a
+    copy of it, whose connections are the parent's sessions and whose threads did not
+    survive the fork. Closing it would end the parent's sessions, so the child only sets
+    it aside (psycopg never closes a connection another process opened when collected).
+    """
+    from django.db import connections
+
+    for alias in connections:
+        # Django keeps its pools in a dict shared by every connection of its backend class.
+        pools = getattr(type(connections[alias]), "_connection_pools", None)
+        if pools:
+            inherited_pools.extend(pools.values())
+            pools.clear()
 
 
 @worker_ready.connect

@@ -73,9 +73,13 @@ WORKER_SETTINGS = {
     "RUNS_DATABASE_RETRY_SECONDS": "30",
     "RUNS_CHECKPOINT_INTERVAL_MS": "0",
     "DATABASE_POOL_MAX_SIZE": "4",
+    # Below the lease, as the defaults are (10 s and 30 s): waiting for a connection after
+    # the database dropped them all must not cost a run its lease.
+    "DATABASE_POOL_TIMEOUT": "1",
 }
 
 WORKER_APPLICATION = "roundtable-fault-worker"
+SERVER_APPLICATION = "roundtable-fault-server"
 
 pytestmark = [pytest.mark.distributed, pytest.mark.django_db(transaction=True)]
 ON_POSTGRESQL = pytest.mark.skipif(
@@ -326,34 +330,58 @@ async def test_runs_go_on_when_redis_restarts_empty_mid_run(owner: User, faults:
 
 
 @ON_POSTGRESQL
-async def test_runs_go_on_when_postgresql_terminates_their_connections(
-    owner: User, faults: Cluster
+async def test_runs_and_their_watchers_go_on_when_postgresql_terminates_every_session(
+    owner: User, faults: Cluster, tmp_path: Path
 ) -> None:
-    team = await sync_to_async(talking_team)(owner)
-    watched = []
-    for index in range(2):
-        run = await sync_to_async(services.start_run)(owner, team.pk, f"Topic {index}")
-        watched.append((run.pk, *watch(run.pk, owner)))
-    lost = faults.worker_log_count("lost its database connection")
-    terminated = 0
-    for _ in range(3):
-        await wait_until(lambda: executing_workers([w[0] for w in watched]), limit=20)
-        await asyncio.sleep(0.3)
-        terminated += await sync_to_async(terminate_worker_sessions)()
-    await finish_and_check(watched)
-    assert terminated >= 3
+    server = await start_server(faults, tmp_path)
+    try:
+        team = await sync_to_async(talking_team)(owner)
+        cookie = (await sync_to_async(session_cookie)(owner)).decode()
+        watched = []
+        for index in range(2):
+            run = await sync_to_async(services.start_run)(owner, team.pk, f"Topic {index}")
+            client = RemoteWatcher(server.port, run.pk, cookie)
+            watched.append((run.pk, client, asyncio.create_task(client.watch())))
+        lost = faults.worker_log_count("lost its database connection")
+        terminated = 0
+        for _ in range(3):
+            await wait_until(lambda: executing_workers([w[0] for w in watched]), limit=20)
+            await asyncio.sleep(0.3)
+            terminated += await sync_to_async(terminate_sessions)(
+                WORKER_APPLICATION, SERVER_APPLICATION
+            )
+        await finish_and_check(watched)
+    finally:
+        await asyncio.to_thread(server.stop)
+    assert terminated >= 6, "the worker's and the server's sessions were terminated"
     assert faults.worker_log_count("lost its database connection") > lost
+    attempts = [run.attempts async for run in Run.objects.filter(pk__in=[w[0] for w in watched])]
+    assert attempts == [1, 1], "the runs went on without resuming"
 
 
-def terminate_worker_sessions() -> int:
-    """Kill every session of the worker: its runs' and its sweeper's, busy or idle."""
+def terminate_sessions(*applications: str) -> int:
+    """Kill every session of these applications (busy or idle) on the test database."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = %s",
-            [WORKER_APPLICATION],
+            " WHERE datname = current_database() AND application_name = ANY(%s)",
+            [list(applications)],
         )
         return int(cursor.fetchone()[0])
+
+
+async def start_server(faults: Cluster, folder: Path, **settings: str) -> Daphne:
+    """A daphne server of the cluster whose database sessions can be told apart."""
+    url = await sync_to_async(database_url)()
+    if connection.vendor == "postgresql":
+        url = f"{url}?application_name={SERVER_APPLICATION}"
+    server = Daphne(
+        folder / "daphne.log",
+        redis_url=faults.redis.url,
+        settings={"DATABASE_URL": url, **settings},
+    )
+    await asyncio.to_thread(server.start)
+    return server
 
 
 # --- a connection closed under the executor, in process (either database) ---
@@ -431,8 +459,7 @@ class RemoteWatcher:
 async def test_a_client_sees_every_event_once_across_a_daphne_restart(
     owner: User, faults: Cluster, tmp_path: Path
 ) -> None:
-    server = Daphne(tmp_path / "daphne.log", redis_url=faults.redis.url, settings={})
-    await asyncio.to_thread(server.start)
+    server = await start_server(faults, tmp_path)
     try:
         team = await sync_to_async(talking_team)(owner, delay=0.15)
         run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a garden")
@@ -451,8 +478,6 @@ async def test_a_client_sees_every_event_once_across_a_daphne_restart(
 
 
 # --- a server's connections stay within its pool ---
-
-SERVER_APPLICATION = "roundtable-fault-server"
 
 
 def server_sessions() -> int:
@@ -483,13 +508,7 @@ async def test_a_server_holds_no_more_connections_than_its_pool_after_many_reque
     owner: User, faults: Cluster, tmp_path: Path
 ) -> None:
     pool_size = 4
-    url = f"{await sync_to_async(database_url)()}?application_name={SERVER_APPLICATION}"
-    server = Daphne(
-        tmp_path / "daphne.log",
-        redis_url=faults.redis.url,
-        settings={"DATABASE_URL": url, "DATABASE_POOL_MAX_SIZE": str(pool_size)},
-    )
-    await asyncio.to_thread(server.start)
+    server = await start_server(faults, tmp_path, DATABASE_POOL_MAX_SIZE=str(pool_size))
     try:
         team = await sync_to_async(talking_team)(owner, turns=2, delay=0)
         run = await sync_to_async(services.start_run)(owner, team.pk, "Say hello")
