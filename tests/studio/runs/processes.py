@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -39,10 +40,12 @@ def database_url() -> str:
     return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def wait_for(check: object, what: str, limit: float, process: subprocess.Popen[bytes]) -> None:
+def wait_for(
+    check: Callable[[], bool], what: str, limit: float, process: subprocess.Popen[bytes]
+) -> None:
     """Poll ``check()`` until true; fail if the process exits or ``limit`` passes."""
     deadline = time.monotonic() + limit
-    while not check():  # type: ignore[operator]
+    while not check():
         if process.poll() is not None:
             raise RuntimeError(f"{what} exited with {process.returncode}")
         if time.monotonic() > deadline:
