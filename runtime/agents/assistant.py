@@ -261,16 +261,18 @@ class AssistantAgent(BaseChatAgent):
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> AsyncGenerator[BaseMessage | Response, None]:
         """Take the new messages, call the model (and tools), then yield a Response last."""
-        if not self._sees_images:
-            self._refuse_images(messages)
         if self._is_plain_context:
             context = self._model_context._messages
             for message in messages:
                 if isinstance(message, HandoffMessage) and message.context:
                     context.extend(message.context)
+                elif isinstance(message, MultiModalMessage) and not self._sees_images:
+                    self._refuse_images(message)
                 context.append(message.to_model_message())
         else:
             for message in messages:
+                if isinstance(message, MultiModalMessage) and not self._sees_images:
+                    self._refuse_images(message)
                 if isinstance(message, HandoffMessage):
                     for earlier in message.context:
                         await self._model_context.add_message(earlier)
@@ -300,9 +302,11 @@ class AssistantAgent(BaseChatAgent):
                 if stream_id is not None:
                     stream_id = new_id()
             content = result.content
-            await self._remember(
-                AssistantMessage(content=content, source=self.name, thought=result.thought)
-            )
+            said = AssistantMessage(content=content, source=self.name, thought=result.thought)
+            if self._is_plain_context:  # the common case, without a coroutine per message
+                self._model_context._messages.append(said)
+            else:
+                await self._model_context.add_message(said)
             if isinstance(content, str):
                 yield Response(
                     chat_message=self._text(content, result, stream_id), inner_messages=inner
@@ -378,14 +382,13 @@ class AssistantAgent(BaseChatAgent):
             chat_message=self._text(result.content, result, stream_id), inner_messages=inner
         )
 
-    def _refuse_images(self, messages: Sequence[BaseChatMessage]) -> None:
-        for message in messages:
-            if isinstance(message, MultiModalMessage) and message.images:
-                raise ConfigurationError(
-                    f"agent {self.name!r} got images from {message.source!r}, but its model "
-                    f"{self._model_client.model or '(unnamed)'} cannot see images "
-                    "(model_info['vision'] is False); give it a vision model or send text"
-                )
+    def _refuse_images(self, message: MultiModalMessage) -> None:
+        if message.images:
+            raise ConfigurationError(
+                f"agent {self.name!r} got images from {message.source!r}, but its model "
+                f"{self._model_client.model or '(unnamed)'} cannot see images "
+                "(model_info['vision'] is False); give it a vision model or send text"
+            )
 
     async def _remember(self, message: LLMMessage) -> None:
         if self._is_plain_context:
@@ -394,13 +397,8 @@ class AssistantAgent(BaseChatAgent):
             await self._model_context.add_message(message)
 
     async def _request(self) -> list[LLMMessage]:
-        if self._shows_everything:
-            history: list[LLMMessage] = self._model_context._messages
-        else:
-            history = await self._model_context.get_messages()
-        if self._system is None:
-            return list(history)
-        return [self._system, *history]
+        history = await self._model_context.get_messages()
+        return [self._system, *history] if self._system is not None else list(history)
 
     async def _ask(
         self,
@@ -409,7 +407,11 @@ class AssistantAgent(BaseChatAgent):
         cancellation_token: CancellationToken,
     ) -> AsyncGenerator[ModelClientStreamingChunkEvent | CreateResult, None]:
         """One model call: its text chunks as events when streaming, then its result."""
-        request = await self._request()
+        if self._shows_everything:  # the whole history: one copy, no coroutine
+            history = self._model_context._messages
+            request = [self._system, *history] if self._system is not None else list(history)
+        else:
+            request = await self._request()
         if stream_id is None:
             yield await self._model_client.create(
                 request,
