@@ -7,7 +7,10 @@ every shape (examples, then random JSON from Hypothesis).
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from hypothesis import strategies as st
 from studio.teams.models import Agent, ModelConfig, Team
 
 HUGE = 10**21
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "autogen"
 SELECTOR = "autogen_agentchat.teams.SelectorGroupChat"
 
 
@@ -497,6 +501,131 @@ def test_random_import_files_never_crash_the_importer(owner_client: Client, docu
     response = post_raw_import(owner_client, json.dumps(document))
     if response.status_code != 200:
         assert_refused(response, response.status_code)
-    elif response.json()["imported"]:
-        for path in ("/api/teams", "/api/agents", "/api/models"):
-            assert send(owner_client, "get", path).status_code == 200
+    else:
+        assert_imports_are_usable(owner_client, response.json())
+
+
+def assert_imports_are_usable(client: Client, report: dict[str, Any]) -> None:
+    """Whatever an import saved can be listed, read, validated, exported and copied."""
+    if not report["imported"]:
+        return
+    for path in ("/api/teams", "/api/agents", "/api/models"):
+        assert send(client, "get", path).status_code == 200
+    for item in report["items"]:
+        if item["kind"] == "team" and item["status"] == "imported":
+            base = f"/api/teams/{item['id']}"
+            assert send(client, "get", base).status_code == 200
+            assert send(client, "post", f"{base}/validate").status_code == 200
+            assert send(client, "get", f"{base}/export?format=autogen").status_code == 200
+            assert send(client, "post", f"{base}/duplicate").status_code == 201
+
+
+ROUNDTABLE_EXPORT = {
+    "format": "roundtable/team@1",
+    "layout": {"nodes": {"writer": {"x": 1, "y": 2}}},
+    "team": {
+        "name": "Desk",
+        "description": "",
+        "kind": "selector",
+        "participants": [
+            {
+                "name": "writer",
+                "kind": "assistant",
+                "description": "",
+                "system_message": "Write.",
+                "model": {
+                    "name": "Scripted",
+                    "provider": "scripted",
+                    "model": "scripted",
+                    "base_url": "",
+                    "params": {},
+                    "model_info": {},
+                    "price_input_per_million": 1.0,
+                    "price_output_per_million": 2.0,
+                    "scripted_replies": ["Draft. APPROVE"],
+                },
+                "tools": ["calculator"],
+                "handoffs": [],
+                "reflect_on_tool_use": False,
+                "max_tool_iterations": 1,
+                "model_client_stream": False,
+                "team": None,
+                "instruction": "",
+                "response_prompt": "",
+            },
+            {"name": "person", "kind": "user_proxy", "description": "A person."},
+        ],
+        "termination": {
+            "type": "or",
+            "conditions": [
+                {"type": "text_mention", "text": "APPROVE"},
+                {"type": "max_messages", "max_messages": 5},
+            ],
+        },
+        "max_turns": 4,
+        "selector": {
+            "model": {"name": "Picker", "provider": "scripted", "scripted_replies": ["writer"]},
+            "prompt": "Pick.",
+            "allow_repeated_speaker": True,
+        },
+        "graph": None,
+    },
+}
+VALID_FILES = [
+    ROUNDTABLE_EXPORT,
+    *(
+        json.loads((FIXTURES / name).read_text())
+        for name in (
+            "selector_team.json",
+            "nested_team.json",
+            "graph_flow_team.json",
+            "swarm_team.json",
+            "gallery_0_4_team.json",
+        )
+    ),
+]
+
+
+def paths_of(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every place in a JSON tree, as a path of keys and indexes."""
+    yield prefix
+    if isinstance(value, dict | list):
+        children = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, child in children:
+            yield from paths_of(child, (*prefix, key))
+
+
+def replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
+    """A copy of ``document`` with ``value`` at ``path``."""
+    changed = copy.deepcopy(document)
+    parent = changed
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return changed
+
+
+MUTATED_FILES = st.sampled_from(VALID_FILES).flatmap(
+    lambda document: st.builds(
+        replaced,
+        st.just(document),
+        st.sampled_from(list(paths_of(document))[1:]),
+        JSON_VALUES,
+    )
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(document=MUTATED_FILES)
+def test_valid_files_with_one_value_replaced_import_or_report_never_crash(
+    owner_client: Client, document: Any
+) -> None:
+    response = post_raw_import(owner_client, json.dumps(document))
+    if response.status_code != 200:
+        assert_refused(response, response.status_code)
+    else:
+        assert_imports_are_usable(owner_client, response.json())
