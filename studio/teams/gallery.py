@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from studio.teams.importing import apply_team_spec
 from studio.teams.models import Team
 from studio.teams.services import snapshot_team
+from studio.teams.writing import apply_team_spec
 
 GALLERY_USERNAME = "gallery"
 

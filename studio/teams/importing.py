@@ -17,16 +17,16 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Model
 
 from studio.errors import Problem, ServiceError
 from studio.inputs import MAX_JSON_DEPTH, json_problem
 from studio.teams.autogen import AutoGenReader, AutoGenWriter, ComponentProblem
-from studio.teams.models import Agent, AgentKind, Credential, ModelConfig, Team, TeamMember
+from studio.teams.models import Team
 from studio.teams.services import snapshot_team
 from studio.teams.specs import SPEC_FORMAT, strip_ids, team_spec
 from studio.teams.tools import tool_registry
 from studio.teams.validation import validate_spec
+from studio.teams.writing import SpecWriter, apply_team_spec
 
 GALLERY_SECTIONS = ("teams", "agents", "models", "tools", "terminations")
 #: components one file may hold: each team is validated and saved on its own
@@ -54,108 +54,6 @@ class ReportItem:
             "problems": [problem.as_dict() for problem in self.problems],
             "warnings": [warning.as_dict() for warning in self.warnings],
         }
-
-
-# --- Writing specs into the database ---
-
-
-class SpecWriter:
-    """Creates (or, when restoring, updates) the rows a team spec describes."""
-
-    def __init__(self, user: AbstractBaseUser, *, reuse_ids: bool) -> None:
-        self.user = user
-        self.reuse_ids = reuse_ids
-        self.models: dict[str, ModelConfig] = {}
-
-    def model(self, spec: dict[str, Any]) -> ModelConfig:
-        """A model config for a spec: reused when restoring, deduplicated per import."""
-        if self.reuse_ids and spec.get("id"):
-            found = ModelConfig.objects.visible_to(self.user).filter(pk=spec["id"]).first()
-            if found is not None:
-                return found
-        key = repr(sorted((k, repr(v)) for k, v in spec.items() if k != "id"))
-        if key not in self.models:
-            credential = None
-            if spec.get("credential"):
-                visible = Credential.objects.visible_to(self.user)
-                credential = visible.filter(pk=spec["credential"]).first()
-            self.models[key] = ModelConfig.objects.create(
-                owner=self.user,
-                name=fit(ModelConfig, "name", spec.get("name") or spec.get("model") or "Imported"),
-                provider=spec["provider"],
-                model=spec.get("model") or "",
-                credential=credential,
-                base_url=spec.get("base_url") or "",
-                params=spec.get("params") or {},
-                model_info=spec.get("model_info") or {},
-                price_input_per_million=float(spec.get("price_input_per_million") or 0),
-                price_output_per_million=float(spec.get("price_output_per_million") or 0),
-                scripted_replies=spec.get("scripted_replies") or [],
-            )
-        return self.models[key]
-
-    def agent(self, spec: dict[str, Any]) -> Agent:
-        """An agent for a spec (its model and nested team created as needed)."""
-        agent = None
-        if self.reuse_ids and spec.get("id"):
-            agent = Agent.objects.editable_by(self.user).filter(pk=spec["id"]).first()
-        agent = agent or Agent(owner=self.user)
-        for name in (
-            "name",
-            "kind",
-            "description",
-            "system_message",
-            "tools",
-            "handoffs",
-            "reflect_on_tool_use",
-            "max_tool_iterations",
-            "model_client_stream",
-            "instruction",
-            "response_prompt",
-        ):
-            if name in spec and spec[name] is not None:
-                setattr(agent, name, spec[name])
-        agent.model = self.model(spec["model"]) if spec.get("model") else None
-        if spec.get("kind") == AgentKind.TEAM and isinstance(spec.get("team"), dict):
-            agent.inner_team = self.team(spec["team"])
-        agent.full_clean(exclude=["owner", "model", "inner_team"])
-        agent.save()
-        return agent
-
-    def team(self, spec: dict[str, Any], team: Team | None = None) -> Team:
-        """A team (created, or updated in place) matching the spec."""
-        team = team or Team(owner=self.user)
-        team.name = fit(Team, "name", spec.get("name") or "Imported team")
-        team.description = spec.get("description") or ""
-        team.kind = spec["kind"]
-        team.termination = spec.get("termination")
-        team.max_turns = spec.get("max_turns")
-        selector = spec.get("selector") or {}
-        team.selector_model = self.model(selector["model"]) if selector.get("model") else None
-        team.selector_prompt = selector.get("prompt") or ""
-        team.allow_repeated_speaker = bool(selector.get("allow_repeated_speaker"))
-        graph = spec.get("graph")
-        team.graph_edges = list(graph.get("edges") or []) if isinstance(graph, dict) else []
-        team.save()
-        agents = [self.agent(agent) for agent in spec["participants"]]
-        team.members.all().delete()
-        TeamMember.objects.bulk_create(
-            TeamMember(team=team, agent=agent, position=index) for index, agent in enumerate(agents)
-        )
-        return team
-
-
-def fit(model: type[Model], field_name: str, text: str) -> str:
-    """Text cut to the size of a column (an imported label may be longer than a name)."""
-    limit = model._meta.get_field(field_name).max_length
-    return text[:limit] if limit else text
-
-
-def apply_team_spec(
-    user: AbstractBaseUser, spec: dict[str, Any], *, team: Team | None = None, reuse_ids: bool
-) -> Team:
-    """Write a spec to the database (the caller holds the transaction)."""
-    return SpecWriter(user, reuse_ids=reuse_ids).team(spec, team=team)
 
 
 # --- Import ---

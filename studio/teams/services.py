@@ -36,6 +36,7 @@ from studio.teams.models import (
 from studio.teams.specs import team_spec
 from studio.teams.tools import tool_registry
 from studio.teams.validation import validate_spec
+from studio.teams.writing import apply_team_spec
 
 
 def invalid(path: str, message: str) -> ServiceError:
@@ -313,8 +314,6 @@ def validate_team(team: Team) -> list[Problem]:
 @transaction.atomic
 def restore_version(user: AbstractBaseUser, team: Team, version: TeamVersion) -> Team:
     """Make the team match an older version again (a new version records the restore)."""
-    from studio.teams.importing import apply_team_spec
-
     apply_team_spec(user, version.spec, team=team, reuse_ids=True)
     snapshot_team(team, user, note=f"Restored from version {version.number}")
     return team
@@ -370,8 +369,6 @@ def share_object(
 @transaction.atomic
 def duplicate_team(user: AbstractBaseUser, team: Team) -> Team:
     """A copy of a visible team, its agents and models owned by `user`."""
-    from studio.teams.importing import apply_team_spec
-
     spec = team_spec(team)
     spec["name"] = f"{team.name} (copy)"
     copy = apply_team_spec(user, spec, reuse_ids=False)
