@@ -12,8 +12,10 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Status
 from ninja.errors import HttpError
 
+from studio.errors import Problem, ServiceError
 from studio.inputs import ObjectId
-from studio.teams import importing, services
+from studio.teams import importing, saving, services
+from studio.teams.catalog import build_catalog
 from studio.teams.models import Agent, Credential, ModelConfig, Owned, Share, Team
 from studio.teams.schemas import (
     AgentIn,
@@ -23,12 +25,15 @@ from studio.teams.schemas import (
     CredentialOut,
     CredentialPatch,
     DiffOut,
+    DraftIn,
+    DraftOut,
     ImportOut,
     ModelIn,
     ModelOut,
     ModelPatch,
     ShareIn,
     ShareOut,
+    SpecSaveIn,
     TeamIn,
     TeamOut,
     TeamPatch,
@@ -56,8 +61,10 @@ def get_visible(model: type[Owned], request: HttpRequest, pk: int) -> Any:
 
 
 def get_editable(model: type[Owned], request: HttpRequest, pk: int) -> Any:
-    """The object if the user may change it; 403 if only visible; 404 otherwise."""
+    """The object if the user may change it; 403 if only visible or in the gallery (which
+    nobody changes); 404 otherwise."""
     found = get_visible(model, request, pk)
+    saving.refuse_gallery(found)
     if not model.objects.editable_by(request.user).filter(pk=pk).exists():
         raise HttpError(403, "You can view this but not change it.")
     return found
@@ -66,6 +73,7 @@ def get_editable(model: type[Owned], request: HttpRequest, pk: int) -> Any:
 def get_owned(model: type[Owned], request: HttpRequest, pk: int) -> Any:
     """The object if the user owns it (deleting and sharing); 403/404 otherwise."""
     found = get_visible(model, request, pk)
+    saving.refuse_gallery(found)
     if found.role_of(request.user) != "owner":
         raise HttpError(403, "Only the owner can do this.")
     return found
@@ -141,6 +149,7 @@ def team_out(team: Team, request: HttpRequest) -> dict[str, Any]:
         "graph_edges": team.graph_edges,
         "layout": team.layout,
         "spec": team_spec(team),
+        "draft": saving.get_draft(request.user, team),
     }
 
 
@@ -170,11 +179,58 @@ def list_teams(request: HttpRequest) -> list[dict[str, Any]]:
     return [team_summary(team, request) for team in teams]
 
 
+@router.get("/teams/catalog", response=dict[str, Any], url_name="teams-catalog")
+def team_catalog(request: HttpRequest) -> dict[str, Any]:
+    """What the builder lists: the spec's JSON Schema, team and agent kinds, condition
+    types with their fields, providers, tools and model presets."""
+    return build_catalog()
+
+
 @router.post("/teams", response={201: TeamOut}, url_name="teams-create")
 def create_team(request: HttpRequest, payload: TeamIn) -> Status[dict[str, Any]]:
-    """Create a team (version 1 is saved with it)."""
-    team = services.save_team(request.user, payload_data(payload))
+    """Create a team from a whole spec, or from fields (version 1 is saved with it)."""
+    data = payload_data(payload)
+    if payload.spec is not None:
+        team = saving.save_team_spec(request.user, payload.spec, note=payload.note)
+        return Status(201, team_out(team, request))
+    if not data.get("name"):
+        raise ServiceError("The request is not valid.", 422, [Problem("name", "is required")])
+    data.pop("note", None)
+    data.pop("spec", None)
+    team = services.save_team(request.user, data)
     return Status(201, team_out(team, request))
+
+
+@router.put("/teams/{team_id}/spec", response=TeamOut, url_name="teams-save-spec")
+def save_team_spec(request: HttpRequest, team_id: ObjectId, payload: SpecSaveIn) -> dict[str, Any]:
+    """Save a whole spec as the next version: all of it, or nothing and every problem
+    (422); 409 when another version was saved after `base_version`."""
+    team = get_editable(Team, request, team_id)
+    saved = saving.save_team_spec(
+        request.user, payload.spec, team, base_version=payload.base_version, note=payload.note
+    )
+    return team_out(saved, request)
+
+
+@router.get("/teams/{team_id}/draft", response={200: DraftOut, 204: None}, url_name="teams-draft")
+def get_draft(request: HttpRequest, team_id: ObjectId) -> Any:
+    """Your unsaved work on a team (204 when there is none)."""
+    draft = saving.get_draft(request.user, get_editable(Team, request, team_id))
+    return draft if draft is not None else Status(204, None)
+
+
+@router.put("/teams/{team_id}/draft", response=DraftOut, url_name="teams-draft-save")
+def save_draft(request: HttpRequest, team_id: ObjectId, payload: DraftIn) -> Any:
+    """Keep your unsaved work on a team, valid or not; saving the team clears it."""
+    team = get_editable(Team, request, team_id)
+    return saving.save_draft(request.user, team, payload.spec, payload.base_version)
+
+
+@router.delete("/teams/{team_id}/draft", response={204: None}, url_name="teams-draft-delete")
+def discard_draft(request: HttpRequest, team_id: ObjectId) -> Status[None]:
+    """Forget your unsaved work on a team."""
+    saving.discard_draft(request.user, get_editable(Team, request, team_id))
+    return Status(204, None)
 
 
 @router.post("/teams/import", response=ImportOut, url_name="teams-import")

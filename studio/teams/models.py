@@ -427,3 +427,25 @@ class TeamVersion(models.Model):
             raise ValidationError("Team versions are immutable.")
         self.content_hash = spec_hash(self.spec)
         super().save(*args, **kwargs)
+
+
+class TeamDraft(models.Model):
+    """A user's unsaved work on a team: any JSON, valid or not, kept until they save.
+
+    One per user and team; the builder autosaves here. `base_version` is the version the
+    work started from, so a save can tell when someone else saved in between.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    spec = models.JSONField()
+    base_version = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="draft_unique_team_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}'s draft of {self.team}"

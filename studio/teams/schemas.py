@@ -176,9 +176,14 @@ class GraphEdge(Schema):
 
 
 class TeamIn(Schema):
-    """A team; `participants` are agent ids in seat order."""
+    """A team: either a whole `spec` (saved as version 1, or refused whole with every
+    problem), or fields with `participants` as agent ids in seat order."""
 
-    name: Text = Field(..., min_length=1, max_length=200)
+    spec: JsonObject | None = Field(
+        None, description="A whole team spec (its JSON Schema is in GET /api/teams/catalog)."
+    )
+    note: Text = Field("", max_length=200)
+    name: Text = Field(None, min_length=1, max_length=200)
     description: Text = ""
     kind: TeamKindName = "round_robin"
     participants: list[ObjectId] = []
@@ -222,8 +227,34 @@ class TeamSummary(Schema):
     updated_at: datetime
 
 
+class DraftIn(Schema):
+    """Unsaved work on a team: any JSON object, valid or not."""
+
+    spec: JsonObject
+    base_version: int | None = Field(None, ge=1, le=MAX_SMALL_COUNT)
+
+
+class DraftOut(Schema):
+    """A user's draft of a team."""
+
+    spec: dict[str, Any]
+    base_version: int | None
+    updated_at: datetime
+
+
+class SpecSaveIn(Schema):
+    """A whole team spec to save as the next version. `base_version` is the version the
+    changes start from: when another was saved since, the save is refused with 409."""
+
+    spec: JsonObject = Field(
+        ..., description="The team spec (its JSON Schema is in GET /api/teams/catalog)."
+    )
+    base_version: int | None = Field(None, ge=1, le=MAX_SMALL_COUNT)
+    note: Text = Field("", max_length=200)
+
+
 class TeamOut(TeamSummary):
-    """A team with its fields and its resolved spec."""
+    """A team with its fields, its spec, and the caller's draft of it."""
 
     participants: list[int]
     termination: dict[str, Any] | None
@@ -234,6 +265,7 @@ class TeamOut(TeamSummary):
     graph_edges: list[dict[str, Any]]
     layout: dict[str, Any]
     spec: dict[str, Any]
+    draft: DraftOut | None = None
 
 
 class ValidationOut(Schema):

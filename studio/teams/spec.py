@@ -271,6 +271,7 @@ class GraphSpec(Spec):
 class TeamSpec(Spec):
     """A team: who takes part, how turns pass, when to stop, and where nodes sit."""
 
+    id: ObjectId | None = Field(None, description="The stored team this is, if any.")
     name: Text = Field("Untitled team", min_length=1, max_length=200)
     description: Text = ""
     kind: TeamKindName = "round_robin"

@@ -2,11 +2,12 @@
 
 Shape (the contract with `studio.teams.building` and the runs app)::
 
-    team  = {"name", "description", "kind": round_robin|selector|swarm|graph,
+    team  = {"id", "name", "description", "kind": round_robin|selector|swarm|graph,
              "participants": [agent], "termination": condition|None,
              "max_turns": int|None,
              "selector": {"model": model|None, "prompt", "allow_repeated_speaker"}|None,
-             "graph": {"edges": [{"source", "target", "condition"}]}|None}
+             "graph": {"edges": [{"source", "target", "condition"}]}|None,
+             "layout": {...}}
     agent = {"id", "name", "kind": assistant|user_proxy|team, "description",
              "system_message", "model": model|None, "tools": [name], "handoffs": [name],
              "reflect_on_tool_use", "max_tool_iterations", "model_client_stream",
@@ -94,7 +95,7 @@ def agent_spec(agent: Agent, *, seen: frozenset[int] = frozenset()) -> dict[str,
 
 
 def team_spec(team: Team, *, seen: frozenset[int] = frozenset()) -> dict[str, Any]:
-    """The fully resolved spec of a team as stored now (layout excluded)."""
+    """The fully resolved spec of a team as stored now."""
     seen = seen | {team.pk}
     selector = None
     if team.kind == TeamKind.SELECTOR:
@@ -107,6 +108,7 @@ def team_spec(team: Team, *, seen: frozenset[int] = frozenset()) -> dict[str, An
     if team.kind == TeamKind.GRAPH:
         graph = {"edges": [dict(edge) for edge in team.graph_edges or []]}
     return {
+        "id": team.pk,
         "name": team.name,
         "description": team.description,
         "kind": team.kind,
@@ -115,6 +117,7 @@ def team_spec(team: Team, *, seen: frozenset[int] = frozenset()) -> dict[str, An
         "max_turns": team.max_turns,
         "selector": selector,
         "graph": graph,
+        "layout": dict(team.layout or {}),
     }
 
 

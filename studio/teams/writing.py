@@ -54,7 +54,9 @@ class SpecWriter:
         """An agent for a spec (its model and nested team created as needed)."""
         agent = None
         if self.reuse_ids and spec.get("id"):
-            agent = Agent.objects.editable_by(self.user).filter(pk=spec["id"]).first()
+            agent = (
+                Agent.objects.editable_by(self.user).filter(pk=spec["id"], is_gallery=False).first()
+            )
         agent = agent or Agent(owner=self.user)
         for name in (
             "name",
@@ -80,6 +82,10 @@ class SpecWriter:
 
     def team(self, spec: dict[str, Any], team: Team | None = None) -> Team:
         """A team (created, or updated in place) matching the spec."""
+        if team is None and self.reuse_ids and spec.get("id"):
+            team = (
+                Team.objects.editable_by(self.user).filter(pk=spec["id"], is_gallery=False).first()
+            )
         team = team or Team(owner=self.user)
         team.name = fit(Team, "name", spec.get("name") or "Imported team")
         team.description = spec.get("description") or ""

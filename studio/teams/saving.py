@@ -1,0 +1,115 @@
+"""Saving a whole team spec at once, and keeping unsaved work as a draft.
+
+A save is all or nothing: the spec is validated first (every problem with its path, a
+422 that changes nothing), then the team, its agents and its models are written in one
+transaction and one new version is recorded. A save names the version it started from
+(`base_version`); when someone saved in between it is refused with a 409 that says who
+and when, so two tabs never overwrite each other. Drafts hold any JSON, valid or not,
+per user and team, until the user saves or discards them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from studio.errors import Problem, ServiceError
+from studio.inputs import json_problem
+from studio.teams.models import Credential, Team, TeamDraft, TeamVersion
+from studio.teams.services import snapshot_team
+from studio.teams.spec import TeamSpec, iter_models
+from studio.teams.validation import validate_spec
+from studio.teams.writing import apply_team_spec
+
+GALLERY_REFUSAL = "This is in the gallery, which nobody changes: make an editable copy."
+#: The largest draft kept, in characters of JSON.
+MAX_DRAFT_CHARS = 2_000_000
+
+
+def refuse_gallery(item: Any) -> None:
+    """Gallery objects are read-only for everyone, staff included."""
+    if getattr(item, "is_gallery", False):
+        raise ServiceError(GALLERY_REFUSAL, 403)
+
+
+def stale_base(latest: TeamVersion, base_version: int) -> ServiceError:
+    """The 409 for a save that started from an older version than the latest."""
+    who = latest.created_by.get_username() if latest.created_by else "someone"
+    when = latest.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return ServiceError(
+        f"{who} saved version {latest.number} at {when}, after version {base_version} "
+        "that your changes start from. Reload to see it (your draft keeps your work).",
+        409,
+        [Problem("base_version", f"the latest version is {latest.number}")],
+    )
+
+
+def credential_problems(user: AbstractBaseUser, spec: TeamSpec) -> list[Problem]:
+    """Models may only name credentials their author can use."""
+    wanted = {model.credential for model in iter_models(spec) if model.credential}
+    usable = set(
+        Credential.objects.visible_to(user).filter(pk__in=wanted).values_list("pk", flat=True)
+    )
+    return [
+        Problem("credential", f"no credential with id {missing} that you can use")
+        for missing in sorted(wanted - usable)
+    ]
+
+
+@transaction.atomic
+def save_team_spec(
+    user: AbstractBaseUser,
+    data: Any,
+    team: Team | None = None,
+    *,
+    base_version: int | None = None,
+    note: str = "",
+) -> Team:
+    """Write a whole spec as the team's next version, or refuse and change nothing."""
+    if team is not None:
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        refuse_gallery(team)
+        latest = team.latest_version()
+        if base_version is not None and latest is not None and latest.number != base_version:
+            raise stale_base(latest, base_version)
+    problems = validate_spec(data)
+    if problems:
+        raise ServiceError("The team has problems, so nothing was saved.", 422, problems)
+    spec = TeamSpec.model_validate(data)
+    problems = credential_problems(user, spec)
+    if problems:
+        raise ServiceError("The team has problems, so nothing was saved.", 422, problems)
+    written = apply_team_spec(user, spec.model_dump(), team=team, reuse_ids=True)
+    written.layout = spec.layout
+    written.save(update_fields=["layout"])
+    snapshot_team(written, user, note=note)
+    TeamDraft.objects.filter(team=written, user=user).delete()
+    return written
+
+
+def save_draft(
+    user: AbstractBaseUser, team: Team, data: Any, base_version: int | None
+) -> TeamDraft:
+    """Keep the user's unsaved work on a team, whatever state it is in."""
+    refuse_gallery(team)
+    problem = json_problem(data, "spec")
+    if problem is not None:
+        raise ServiceError("The draft cannot be stored.", 422, [Problem(*problem)])
+    if len(str(data)) > MAX_DRAFT_CHARS:
+        raise ServiceError(f"A draft holds at most {MAX_DRAFT_CHARS} characters.", 413)
+    draft, _ = TeamDraft.objects.update_or_create(
+        team=team, user=user, defaults={"spec": data, "base_version": base_version}
+    )
+    return draft
+
+
+def get_draft(user: AbstractBaseUser, team: Team) -> TeamDraft | None:
+    """The user's draft of a team, if they have one."""
+    return TeamDraft.objects.filter(team=team, user=user).first()
+
+
+def discard_draft(user: AbstractBaseUser, team: Team) -> None:
+    """Forget the user's draft of a team."""
+    TeamDraft.objects.filter(team=team, user=user).delete()
