@@ -47,6 +47,17 @@ class ProcessLimits:
             raise ToolError("process limits need at least 1 CPU second and 64 MiB of memory")
 
 
+def result_text(value: Any) -> str:
+    """A tool's return value as the model reads it, as AutoGen writes it: a pydantic
+    model as its JSON, anything else through ``str()`` (so a dict reads as Python)."""
+    if isinstance(value, str):
+        return value
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        return json.dumps(dump(), default=str)
+    return str(value)
+
+
 def import_path(func: Any, tool_name: str) -> tuple[str, str]:
     """The (module, qualified name) a child process imports ``func`` by; refused when
     importing that path would not give back the same function."""
@@ -137,9 +148,7 @@ def _serve() -> None:
         func: Any = importlib.import_module(request["module"])
         for part in request["qualname"].split("."):
             func = getattr(func, part)
-        from runtime.tools import _result_text
-
-        text = _result_text(func(**request["kwargs"]))
+        text = result_text(func(**request["kwargs"]))
         limit = request["max_output_bytes"]
         if len(text.encode()) > limit:
             text = text.encode()[:limit].decode(errors="ignore") + " [truncated]"

@@ -13,14 +13,13 @@ import asyncio
 import contextvars
 import functools
 import inspect
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar, overload
 
 from runtime.cancellation import CancellationToken
 from runtime.errors import ConfigurationError, ToolError
-from runtime.isolation import ProcessLimits, import_path, run_in_process
+from runtime.isolation import ProcessLimits, import_path, result_text, run_in_process
 from runtime.llm import ToolSchema
 from runtime.tool_schemas import parse_docstring, read_parameters
 
@@ -39,17 +38,6 @@ def _is_async_callable(func: Callable[..., Any]) -> bool:
         return True
     call = getattr(func, "__call__", None)  # noqa: B004 - an async __call__ on an object
     return call is not None and inspect.iscoroutinefunction(call)
-
-
-def _result_text(value: Any) -> str:
-    """A tool's return value as the model reads it, as AutoGen writes it: a pydantic
-    model as its JSON, anything else through ``str()`` (so a dict reads as Python)."""
-    if isinstance(value, str):
-        return value
-    dump = getattr(value, "model_dump", None)
-    if callable(dump) and not isinstance(value, type):
-        return json.dumps(dump(), default=str)
-    return str(value)
 
 
 class FunctionTool:
@@ -189,7 +177,7 @@ class FunctionTool:
         if cancellation_token.is_cancelled():
             raise asyncio.CancelledError()
         if self._timeout is None:
-            return _result_text(await self._call(kwargs, cancellation_token))
+            return result_text(await self._call(kwargs, cancellation_token))
         deadline = asyncio.timeout(self._timeout)
         try:
             async with deadline:
@@ -200,7 +188,7 @@ class FunctionTool:
             raise TimeoutError(
                 f"tool {self._name!r} did not finish within {self._timeout:g} seconds"
             ) from None
-        return _result_text(result)
+        return result_text(result)
 
     @property
     def process_limits(self) -> ProcessLimits | None:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpcore2
 import httpx2
 
 from runtime.errors import AddressNotAllowed
-from runtime.network import NetworkGuard
+
+if TYPE_CHECKING:
+    from runtime.network import NetworkGuard
 
 __all__: list[str] = []
 
