@@ -19,6 +19,7 @@ from runtime import (
     AndTerminationCondition,
     AnthropicChatCompletionClient,
     AssistantAgent,
+    BufferedChatCompletionContext,
     ConfigurationError,
     CostTermination,
     CreateResult,
@@ -27,7 +28,10 @@ from runtime import (
     FunctionCallTermination,
     GraphFlow,
     HandoffTermination,
+    HeadAndTailChatCompletionContext,
+    ListMemory,
     MaxMessageTermination,
+    MemoryContent,
     NetworkGuard,
     OpenAIChatCompletionClient,
     OrTerminationCondition,
@@ -40,8 +44,10 @@ from runtime import (
     TextMentionTermination,
     TextMessageTermination,
     TimeoutTermination,
+    TokenLimitedChatCompletionContext,
     TokenUsageTermination,
     ToolRegistry,
+    UnboundedChatCompletionContext,
     UserProxyAgent,
 )
 from studio.teams.models import Credential, ModelConfig, Provider, same_url
@@ -276,15 +282,23 @@ class TeamBuilder:
             inner = self.team(spec["team"])
             client = self.model_client(spec["model"]) if spec.get("model") else None
             return SocietyOfMindAgent(spec["name"], inner, client, **optional)
+        client = self.model_client(spec["model"])
         return AssistantAgent(
             spec["name"],
-            self.model_client(spec["model"]),
+            client,
             tools=[self.tools.get(name) for name in spec.get("tools") or []],
             handoffs=list(spec.get("handoffs") or []),
             system_message=spec.get("system_message") or None,
             model_client_stream=bool(spec.get("model_client_stream")),
             reflect_on_tool_use=spec.get("reflect_on_tool_use"),
             max_tool_iterations=int(spec.get("max_tool_iterations") or 1),
+            model_context=model_context(spec.get("model_context"), client),
+            memory=[
+                ListMemory(memory_contents=[MemoryContent(content=text) for text in spec["memory"]])
+            ]
+            if spec.get("memory")
+            else None,
+            tool_call_summary_format=spec.get("tool_call_summary_format") or "{result}",
             **_only(optional, "description"),
         )
 
@@ -330,6 +344,19 @@ class TeamBuilder:
                 by_name[edge["source"]], by_name[edge["target"]], condition=edge.get("condition")
             )
         return builder.build()
+
+
+def model_context(spec: dict[str, Any] | None, client: Any) -> Any:
+    """The runtime model context a spec names (None: the whole history)."""
+    options = dict(spec or {})
+    kind = options.pop("type", None)
+    if kind == "buffered":
+        return BufferedChatCompletionContext(**options)
+    if kind == "head_and_tail":
+        return HeadAndTailChatCompletionContext(**options)
+    if kind == "token_limited":
+        return TokenLimitedChatCompletionContext(client, **options)
+    return UnboundedChatCompletionContext() if kind == "unbounded" else None
 
 
 def _only(options: dict[str, Any], *keys: str) -> dict[str, Any]:

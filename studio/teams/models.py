@@ -325,6 +325,11 @@ class Agent(Owned):
     )
     instruction = models.TextField(blank=True)
     response_prompt = models.TextField(blank=True)
+    model_context = models.JSONField(
+        null=True, blank=True, help_text="What the model sees of the conversation."
+    )
+    memory = models.JSONField(default=list, blank=True, help_text="Facts recalled each turn.")
+    tool_call_summary_format = models.CharField(max_length=1000, default="{result}")
 
     class Meta:
         ordering = ["name", "pk"]

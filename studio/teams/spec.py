@@ -197,6 +197,43 @@ CONDITION_CLASSES: tuple[type[Spec], ...] = (
 COMBINATORS = ("or", "and")
 
 
+# --- What an assistant's model sees of the conversation (`type` tells which) ---
+
+
+class WholeHistory(Spec):
+    """The model sees the whole conversation."""
+
+    type: Literal["unbounded"] = "unbounded"
+
+
+class LastMessages(Spec):
+    """The model sees only the latest messages: cheaper on long runs."""
+
+    type: Literal["buffered"] = "buffered"
+    buffer_size: Count = Field(description="How many of the latest messages it sees.")
+
+
+class HeadAndTail(Spec):
+    """The model sees the first and the latest messages, not those between."""
+
+    type: Literal["head_and_tail"] = "head_and_tail"
+    head_size: Count = Field(description="How many of the first messages it sees.")
+    tail_size: Count = Field(description="How many of the latest messages it sees.")
+
+
+class TokenLimited(Spec):
+    """The model sees the latest messages that fit in a number of tokens."""
+
+    type: Literal["token_limited"] = "token_limited"
+    token_limit: Count = Field(description="Tokens of history the model sees at most.")
+
+
+ModelContext = Annotated[
+    WholeHistory | LastMessages | HeadAndTail | TokenLimited, Field(discriminator="type")
+]
+CONTEXT_CLASSES: tuple[type[Spec], ...] = (WholeHistory, LastMessages, HeadAndTail, TokenLimited)
+
+
 # --- Agents (`kind` tells which) ---
 
 
@@ -214,6 +251,18 @@ class AssistantSpec(Spec):
     reflect_on_tool_use: bool = False
     max_tool_iterations: int = Field(1, ge=1, le=50)
     model_client_stream: bool = Field(False, description="Stream tokens as they arrive.")
+    model_context: ModelContext | None = Field(
+        None, description="What the model sees of the conversation (default: all of it)."
+    )
+    memory: list[Annotated[Text, Field(max_length=10_000)]] = Field(
+        default_factory=list, description="Facts the agent recalls before each reply."
+    )
+    tool_call_summary_format: Text = Field(
+        "{result}",
+        max_length=1000,
+        description="How a tool result reads when not reflected on: {tool_name}, "
+        "{arguments}, {result}, {is_error}.",
+    )
 
 
 class UserProxySpec(Spec):

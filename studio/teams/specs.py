@@ -26,9 +26,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.teams.models import Agent, AgentKind, ModelConfig, Team, TeamKind
+from studio.teams.models import Agent, ModelConfig, Team, TeamKind
+from studio.teams.spec import AGENT_CLASSES, AssistantSpec
 
 SPEC_FORMAT = "roundtable/team@1"
+#: The spec class of each agent kind, whose fields an agent's spec holds.
+AGENT_SPEC_BY_KIND = {
+    spec_class.model_fields["kind"].default: spec_class for spec_class in AGENT_CLASSES
+}
 
 # Termination condition types and their fields: name -> (type, required).
 CONDITION_FIELDS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
@@ -69,29 +74,28 @@ def model_spec(model: ModelConfig) -> dict[str, Any]:
 
 
 def agent_spec(agent: Agent, *, seen: frozenset[int] = frozenset()) -> dict[str, Any]:
-    """The resolved spec of one agent; nested teams are resolved inline."""
-    inner = None
-    if agent.kind == AgentKind.TEAM and agent.inner_team_id is not None:
-        if agent.inner_team_id in seen:
-            inner = {"cycle": agent.inner_team_id}
+    """The resolved spec of one agent, with the fields of its kind's spec class; nested
+    teams are resolved inline."""
+    data: dict[str, Any] = {"id": agent.pk, "kind": agent.kind}
+    for name in AGENT_SPEC_BY_KIND.get(agent.kind, AssistantSpec).model_fields:
+        if name in data:
+            continue
+        if name == "model":
+            data["model"] = model_spec(agent.model) if agent.model else None
+        elif name == "team":
+            data["team"] = inner_team_spec(agent, seen)
         else:
-            inner = team_spec(agent.inner_team, seen=seen)
-    return {
-        "id": agent.pk,
-        "name": agent.name,
-        "kind": agent.kind,
-        "description": agent.description,
-        "system_message": agent.system_message,
-        "model": model_spec(agent.model) if agent.model else None,
-        "tools": list(agent.tools or []),
-        "handoffs": list(agent.handoffs or []),
-        "reflect_on_tool_use": agent.reflect_on_tool_use,
-        "max_tool_iterations": agent.max_tool_iterations,
-        "model_client_stream": agent.model_client_stream,
-        "team": inner,
-        "instruction": agent.instruction,
-        "response_prompt": agent.response_prompt,
-    }
+            data[name] = getattr(agent, name)
+    return data
+
+
+def inner_team_spec(agent: Agent, seen: frozenset[int]) -> dict[str, Any] | None:
+    """A nested team's spec, or a marker when the team contains itself."""
+    if agent.inner_team_id is None:
+        return None
+    if agent.inner_team_id in seen:
+        return {"cycle": agent.inner_team_id}
+    return team_spec(agent.inner_team, seen=seen)
 
 
 def team_spec(team: Team, *, seen: frozenset[int] = frozenset()) -> dict[str, Any]:

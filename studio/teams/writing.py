@@ -13,6 +13,18 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model
 
 from studio.teams.models import Agent, AgentKind, Credential, ModelConfig, Team, TeamMember
+from studio.teams.spec import AGENT_CLASSES
+
+#: The agent columns a spec sets: every field of an agent spec class that is a column
+#: of its own (the model and the nested team are rows, written apart).
+AGENT_ROW_FIELDS = tuple(
+    dict.fromkeys(
+        name
+        for spec_class in AGENT_CLASSES
+        for name in spec_class.model_fields
+        if name not in {"id", "model", "team"}
+    )
+)
 
 
 class SpecWriter:
@@ -58,20 +70,8 @@ class SpecWriter:
                 Agent.objects.editable_by(self.user).filter(pk=spec["id"], is_gallery=False).first()
             )
         agent = agent or Agent(owner=self.user)
-        for name in (
-            "name",
-            "kind",
-            "description",
-            "system_message",
-            "tools",
-            "handoffs",
-            "reflect_on_tool_use",
-            "max_tool_iterations",
-            "model_client_stream",
-            "instruction",
-            "response_prompt",
-        ):
-            if name in spec and spec[name] is not None:
+        for name in AGENT_ROW_FIELDS:
+            if name in spec and (spec[name] is not None or Agent._meta.get_field(name).null):
                 setattr(agent, name, spec[name])
         agent.model = self.model(spec["model"]) if spec.get("model") else None
         if spec.get("kind") == AgentKind.TEAM and isinstance(spec.get("team"), dict):

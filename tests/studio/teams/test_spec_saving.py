@@ -194,3 +194,33 @@ def test_the_catalog_lists_every_condition_the_runtime_has(owner_client: Client)
     assert mention["help"] and mention["fields"][0]["name"] == "text"
     schema = catalog["spec_schema"]
     assert "participants" in schema["$defs"]["TeamSpec"]["properties"]
+
+
+def test_an_assistant_can_see_only_part_of_the_history_and_recall_facts(
+    owner_client: Client, team: Team
+) -> None:
+    from runtime import BufferedChatCompletionContext, ListMemory
+    from studio.teams.building import build_team
+
+    spec = current(team)
+    spec["participants"][0]["model_context"] = {"type": "buffered", "buffer_size": 3}
+    spec["participants"][0]["memory"] = ["The client prefers short answers."]
+    spec["participants"][0]["tool_call_summary_format"] = "{tool_name}: {result}"
+    assert save(owner_client, team, spec, base=1).status_code == 200
+    saved = current(team)
+    assert saved["participants"][0]["model_context"] == {"type": "buffered", "buffer_size": 3}
+    writer = build_team(saved).participants[0]
+    assert isinstance(writer.model_context, BufferedChatCompletionContext)
+    assert writer.model_context.buffer_size == 3
+    assert isinstance(writer.memory[0], ListMemory)
+    spec = current(team)
+    spec["participants"][0]["model_context"] = {"type": "buffered", "buffer_size": 0}
+    refused = save(owner_client, team, spec, base=2)
+    assert refused.json()["errors"][0]["path"] == "participants[0].model_context.buffer_size"
+
+
+def test_the_catalog_offers_the_assistants_context_choices(owner_client: Client) -> None:
+    catalog = owner_client.get("/api/teams/catalog").json()
+    assistant = next(kind for kind in catalog["agent_kinds"] if kind["value"] == "assistant")
+    names = [field["name"] for field in assistant["fields"]]
+    assert {"model_context", "memory", "tool_call_summary_format"} <= set(names)
