@@ -1,7 +1,10 @@
 """Admin pages for reviewing teams, agents, models, credentials, versions and shares."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.http import HttpRequest
 
 from studio.teams.models import (
     Agent,
@@ -9,9 +12,20 @@ from studio.teams.models import (
     ModelConfig,
     Share,
     Team,
+    TeamDraft,
     TeamMember,
     TeamVersion,
 )
+
+
+class GalleryReadOnly(admin.ModelAdmin):
+    """Gallery objects are read-only here too: only `seed_demo` writes them."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not getattr(obj, "is_gallery", False) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not getattr(obj, "is_gallery", False) and super().has_delete_permission(request, obj)
 
 
 class ShareInline(GenericTabularInline):
@@ -31,7 +45,7 @@ class TeamMemberInline(admin.TabularInline):
 
 
 @admin.register(Credential)
-class CredentialAdmin(admin.ModelAdmin):
+class CredentialAdmin(GalleryReadOnly):
     """Credentials; the key is never shown, only whether one is set."""
 
     list_display = ["name", "provider", "owner", "base_url", "has_key", "key_env_var", "updated_at"]
@@ -47,7 +61,7 @@ class CredentialAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelConfig)
-class ModelConfigAdmin(admin.ModelAdmin):
+class ModelConfigAdmin(GalleryReadOnly):
     """Model configurations."""
 
     list_display = [
@@ -67,7 +81,7 @@ class ModelConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(GalleryReadOnly):
     """Agents."""
 
     list_display = ["name", "kind", "model", "owner", "is_gallery", "updated_at"]
@@ -78,7 +92,7 @@ class AgentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(GalleryReadOnly):
     """Teams with their seats and shares."""
 
     list_display = ["name", "kind", "owner", "is_gallery", "max_turns", "updated_at"]
@@ -124,3 +138,15 @@ class ShareAdmin(admin.ModelAdmin):
     list_display = ["content_type", "object_id", "user", "group", "role", "created_at"]
     list_filter = ["role", "content_type"]
     search_fields = ["user__username", "group__name"]
+
+
+@admin.register(TeamDraft)
+class TeamDraftAdmin(admin.ModelAdmin):
+    """Unsaved work people keep on teams (read-only: it is theirs to change)."""
+
+    list_display = ["team", "user", "base_version", "updated_at"]
+    search_fields = ["team__name", "user__username"]
+    readonly_fields = ["team", "user", "spec", "base_version", "updated_at"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
