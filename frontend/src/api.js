@@ -41,9 +41,10 @@ export function csrfToken() {
 }
 
 /** Sends `body` as JSON to `url` and returns the decoded answer; throws ApiError otherwise. */
-export async function requestJson(url, { method = "GET", body, signal } = {}) {
+export async function requestJson(url, { method = "GET", body, signal, keepalive } = {}) {
   const headers = { Accept: "application/json" };
-  const init = { method, headers, credentials: "same-origin", signal };
+  // `keepalive` lets a request outlive the page (a draft flushed while the tab closes).
+  const init = { method, headers, credentials: "same-origin", signal, keepalive };
   if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrfToken();
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";

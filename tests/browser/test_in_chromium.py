@@ -73,7 +73,7 @@ def test_builder_edits_saves_and_validates_a_copy_of_a_demo_team(logged_in_page:
     system_message = page.get_by_label("System message", exact=True)
     expect(system_message).to_have_value("Review the draft. Say APPROVE when good.")
     system_message.fill("Be strict. Say APPROVE only for one clear sentence.")
-    expect(page.get_by_test_id("save-state")).to_have_text("Unsaved changes")
+    expect(page.get_by_test_id("save-state")).to_have_text("Draft saved")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
 

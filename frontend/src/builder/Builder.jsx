@@ -1,19 +1,31 @@
-import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, requestJson } from "../api.js";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { requestJson } from "../api.js";
 import { Canvas } from "./Canvas.jsx";
-import {
-  agentPayload,
-  draftFromJson,
-  draftFromServer,
-  draftToJson,
-  newAgent,
-  removeAgent,
-  renameAgent,
-  seatOfPath,
-  teamPayload,
-} from "./draft.js";
 import { Inspector } from "./Inspector.jsx";
+import { JsonTab } from "./JsonTab.jsx";
+import { ConflictNotice, DraftOffer, ProblemsPanel } from "./Notices.jsx";
+import { RunDialog } from "./RunDialog.jsx";
+import {
+  changeKind,
+  freshName,
+  graphEdges,
+  isObject,
+  modelSpecOf,
+  moveItem,
+  moveSeat,
+  newParticipant,
+  participantName,
+  participantOfPath,
+  pathPrefixes,
+  positionOf,
+  removeParticipant,
+  renameParticipant,
+  replaceParticipant,
+  withGraphEdges,
+  withPosition,
+} from "./spec.js";
 import { TeamSettings } from "./TeamSettings.jsx";
+import { newKey, useTeamSpec } from "./useTeamSpec.js";
 import { Versions } from "./Versions.jsx";
 
 const TABS = [
@@ -21,239 +33,114 @@ const TABS = [
   ["team", "Team"],
   ["json", "JSON"],
   ["versions", "Versions"],
-  ["problems", "Problems"],
 ];
 
-async function loadEverything(urls) {
-  const team = await requestJson(urls.team);
-  const [agents, models, tools, teams] = await Promise.all([
-    Promise.all(team.participants.map((id) => requestJson(`${urls.agents}/${id}`))),
-    requestJson(urls.models),
-    requestJson(urls.tools),
-    requestJson(urls.teams),
-  ]);
-  return { team, agents, models, tools, teams };
-}
-
-function Problems({ result, onPick }) {
-  if (!result) {
-    return <p className="muted">Validate to check the saved team for problems.</p>;
-  }
-  if (result.isValid) {
-    return (
-      <p className="notice notice-ok" role="status">
-        No problems: the team can run.
-      </p>
-    );
-  }
-  return (
-    <>
-      <p className="notice notice-error" role="status">
-        {result.problems.length} problem{result.problems.length === 1 ? "" : "s"} found.
-      </p>
-      <ul className="problems" aria-label="Problems">
-        {result.problems.map((problem, index) => (
-          <li key={index}>
-            {seatOfPath(problem.path) >= 0 ? (
-              <button type="button" className="button-link" onClick={() => onPick(problem.path)}>
-                <code>{problem.path}</code>
-              </button>
-            ) : (
-              <code>{problem.path || "team"}</code>
-            )}
-            : {problem.message}
-          </li>
-        ))}
-      </ul>
-    </>
-  );
-}
-
-function JsonTab({ draft, isReadOnly, onApply }) {
-  const [text, setText] = useState(() => JSON.stringify(draftToJson(draft), null, 2));
-  const [error, setError] = useState("");
-  const [isEditing, setEditing] = useState(false);
-  useEffect(() => {
-    if (!isEditing) setText(JSON.stringify(draftToJson(draft), null, 2));
-  }, [draft, isEditing]);
-  const apply = () => {
-    try {
-      onApply(draftFromJson(text, draft));
-      setError("");
-      setEditing(false);
-    } catch (problem) {
-      setError(problem.message);
-    }
+/** Problems as the builder keeps them: each knows the canvas node of its participant. */
+function problemsOf(message, list, keys) {
+  return {
+    message,
+    items: list.map((item) => {
+      const index = participantOfPath(item.path);
+      return { ...item, key: index >= 0 ? (keys[index] ?? null) : null };
+    }),
   };
-  return (
-    <div>
-      <div className="field">
-        <label htmlFor="team-json">Team and agents as JSON</label>
-        <textarea
-          id="team-json"
-          className="code"
-          spellCheck={false}
-          value={text}
-          readOnly={isReadOnly}
-          onChange={(event) => {
-            setEditing(true);
-            setText(event.target.value);
-          }}
-        />
-      </div>
-      {error && (
-        <p className="error-text" role="alert">
-          {error}
-        </p>
-      )}
-      {!isReadOnly && (
-        <div className="field-row">
-          <button type="button" onClick={apply} disabled={!isEditing}>
-            Apply JSON
-          </button>
-          <button
-            type="button"
-            onClick={() => {
-              setEditing(false);
-              setError("");
-            }}
-            disabled={!isEditing}
-          >
-            Discard edits
-          </button>
-        </div>
-      )}
-    </div>
-  );
 }
 
-function RunDialog({ dialogRef, onStart }) {
-  const [task, setTask] = useState("");
-  const [budgetTokens, setBudgetTokens] = useState("");
-  const [budgetUsd, setBudgetUsd] = useState("");
-  const [error, setError] = useState("");
-  const [isStarting, setStarting] = useState(false);
-  const submit = async (event) => {
-    event.preventDefault();
-    setStarting(true);
-    setError("");
-    try {
-      const budget = {
-        tokens: budgetTokens ? Number(budgetTokens) : null,
-        usd: budgetUsd ? Number(budgetUsd) : null,
-      };
-      await onStart(task.trim(), budget.tokens || budget.usd ? budget : null);
-    } catch (problem) {
-      setError(problem.message);
-      setStarting(false);
+/** Focuses the input of a spec path, or of its nearest parent that has one. */
+function focusPath(path) {
+  const inputs = [...document.querySelectorAll("[data-path]")];
+  for (const prefix of pathPrefixes(path)) {
+    const input = inputs.find((element) => element.getAttribute("data-path") === prefix);
+    if (input) {
+      input.focus();
+      input.scrollIntoView({ block: "center" });
+      return true;
     }
-  };
-  return (
-    <dialog ref={dialogRef} aria-labelledby="run-dialog-title">
-      <form onSubmit={submit}>
-        <h2 id="run-dialog-title">Run this team</h2>
-        <div className="field">
-          <label htmlFor="run-task">Task</label>
-          <textarea
-            id="run-task"
-            rows={4}
-            value={task}
-            required
-            placeholder="What should the team do?"
-            onChange={(event) => setTask(event.target.value)}
-          />
-        </div>
-        <fieldset>
-          <legend>Budget (optional)</legend>
-          <div className="field-row">
-            <div className="field">
-              <label htmlFor="run-budget-tokens">Max tokens</label>
-              <input
-                id="run-budget-tokens"
-                type="number"
-                min={1}
-                value={budgetTokens}
-                onChange={(event) => setBudgetTokens(event.target.value)}
-              />
-            </div>
-            <div className="field">
-              <label htmlFor="run-budget-usd">Max cost (USD)</label>
-              <input
-                id="run-budget-usd"
-                type="number"
-                min={0}
-                step="any"
-                value={budgetUsd}
-                onChange={(event) => setBudgetUsd(event.target.value)}
-              />
-            </div>
-          </div>
-          <p className="hint small muted">
-            The run stops before a model call that would go past either limit.
-          </p>
-        </fieldset>
-        {error && (
-          <p className="error-text" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" onClick={() => dialogRef.current.close()}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={isStarting || !task.trim()}>
-            {isStarting ? "Starting…" : "Start run"}
-          </button>
-        </div>
-      </form>
-    </dialog>
-  );
+  }
+  return false;
 }
 
-/** The team builder: canvas, inspector, settings, JSON, validation, save and run. */
+function saveStateText(editor) {
+  if (editor.isReadOnly) return "Read only";
+  if (editor.isSaving || editor.draftState === "pending" || editor.draftState === "saving") {
+    return "Saving…";
+  }
+  if (!editor.isDirty) return "All changes saved";
+  if (editor.draftState === "failed") return `Draft not saved: ${editor.draftError}`;
+  return "Draft saved";
+}
+
+/** The team builder: canvas, inspector, settings, JSON, versions, validation, save and run. */
 export function Builder({ urls }) {
-  const [loaded, setLoaded] = useState(null);
-  const [draft, setDraft] = useState(null);
+  const editor = useTeamSpec(urls);
+  const { team, catalog, spec, keys, isReadOnly, change } = editor;
+  const [loadError, setLoadError] = useState("");
+  const [choices, setChoices] = useState({ models: [], teams: [] });
   const [selected, setSelected] = useState(null);
   const [tab, setTab] = useState("agent");
-  const [isDirty, setDirty] = useState(false);
-  const [isBusy, setBusy] = useState(false);
   const [notice, setNotice] = useState(null);
-  const [validation, setValidation] = useState(null);
+  const [problems, setProblems] = useState(null);
+  const [conflict, setConflict] = useState("");
+  const [isBusy, setBusy] = useState(false);
+  const [focusRequest, setFocusRequest] = useState(null);
+  // The name the rest of the spec uses for a participant whose name is mid-edit (by key).
+  const referenceNames = useRef(new Map());
   const runDialog = useRef(null);
 
-  const reload = useCallback(async () => {
-    const data = await loadEverything(urls);
-    setLoaded(data);
-    const next = draftFromServer(data.team, data.agents);
-    setDraft(next);
-    setSelected((current) =>
-      next.agents.some((agent) => agent.key === current) ? current : next.agents[0]?.key,
-    );
-    setDirty(false);
-    return data;
-  }, [urls]);
+  useEffect(() => {
+    editor
+      .load()
+      .then((answer) => {
+        if (!answer.is_gallery && (answer.role === "owner" || answer.role === "editor")) {
+          // What the inspector's lists offer besides the catalog: your models and teams.
+          Promise.all([requestJson(urls.models), requestJson(urls.teams)]).then(
+            ([models, teams]) => setChoices({ models, teams }),
+            (error) =>
+              setNotice({ kind: "error", text: `Could not list models: ${error.message}` }),
+          );
+        }
+      })
+      .catch((error) => setLoadError(error.message));
+  }, []); // once per page
+
+  // Select the first agent once there is one and nothing (still existing) is selected.
+  useEffect(() => {
+    if (keys && !keys.includes(selected)) setSelected(keys[0] ?? null);
+  }, [keys, selected]);
 
   useEffect(() => {
-    reload().catch((error) => setNotice({ kind: "error", text: error.message }));
-  }, [reload]);
+    if (focusRequest) focusPath(focusRequest.path);
+  }, [focusRequest]);
 
-  useEffect(() => {
-    const warn = (event) => {
-      if (!isDirty) return;
-      event.preventDefault();
-      event.returnValue = "";
-    };
-    window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
-  }, [isDirty]);
+  const problemCounts = useMemo(() => {
+    const counts = new Map();
+    for (const item of problems?.items || []) {
+      if (item.key) counts.set(item.key, (counts.get(item.key) || 0) + 1);
+    }
+    return counts;
+  }, [problems]);
 
-  if (!draft) {
+  const onMove = useCallback(
+    (key, position) =>
+      change((doc) => {
+        const index = doc.keys.indexOf(key);
+        if (index < 0) return doc;
+        const name = participantName(doc.spec.participants[index]);
+        const current = positionOf(doc.spec, name);
+        const x = Math.round(position.x);
+        const y = Math.round(position.y);
+        if (current && current.x === x && current.y === y) return doc;
+        return { ...doc, spec: withPosition(doc.spec, name, position) };
+      }),
+    [change],
+  );
+
+  if (!spec || !catalog) {
     return (
       <div className="page">
-        {notice ? (
+        {loadError ? (
           <p className="notice notice-error" role="alert">
-            Could not load the team: {notice.text}
+            Could not load the team: {loadError}
           </p>
         ) : (
           <p className="muted">Loading the team…</p>
@@ -262,150 +149,75 @@ export function Builder({ urls }) {
     );
   }
 
-  const { team: serverTeam, models, tools, teams } = loaded;
-  const isReadOnly = serverTeam.role !== "owner" && serverTeam.role !== "editor";
-  const seat = draft.agents.findIndex((agent) => agent.key === selected);
-  const agent = seat >= 0 ? draft.agents[seat] : null;
-  const names = draft.agents.map((item) => item.name);
+  const index = keys.indexOf(selected);
+  const participant = index >= 0 ? spec.participants[index] : null;
+  const names = spec.participants.map(participantName);
+  const setSpec = (next) => change((doc) => ({ ...doc, spec: next }));
 
-  const update = (next) => {
-    setDraft(next);
-    setDirty(true);
-    setNotice(null);
-  };
-  const updateTeam = (patch) => update({ ...draft, team: { ...draft.team, ...patch } });
-  const updateAgent = (patch) => {
-    let next = draft;
-    if (patch.name !== undefined && patch.name !== agent.name) {
-      next = renameAgent(next, agent.name, patch.name);
+  const pick = (item) => {
+    let path = item.path || "";
+    if (item.key) {
+      const seat = keys.indexOf(item.key);
+      if (seat < 0) return;
+      setSelected(item.key);
+      setTab("agent");
+      path = path.replace(/^participants\[\d+\]/, `participants[${seat}]`);
+    } else {
+      setTab("team");
     }
-    next = {
-      ...next,
-      agents: next.agents.map((item) =>
-        item.key === selected ? { ...item, ...patch, isDirty: true } : item,
-      ),
-    };
-    update(next);
-  };
-  const moveAgent = (offset) => {
-    const agents = draft.agents.slice();
-    const [moved] = agents.splice(seat, 1);
-    agents.splice(seat + offset, 0, moved);
-    update({ ...draft, agents });
-  };
-  const addAgent = () => {
-    const created = newAgent(draft.agents, models);
-    update({ ...draft, agents: [...draft.agents, created] });
-    setSelected(created.key);
-    setTab("agent");
-  };
-  const moveNode = (key, position) => {
-    const moved = draft.agents.find((item) => item.key === key);
-    if (!moved || isReadOnly) return;
-    update({
-      ...draft,
-      team: { ...draft.team, positions: { ...draft.team.positions, [moved.name]: position } },
-    });
-  };
-  const connect = ({ source, target }) => {
-    if (isReadOnly || source === target) return;
-    const from = draft.agents.find((item) => item.key === source);
-    const to = draft.agents.find((item) => item.key === target);
-    if (!from || !to) return;
-    if (draft.team.kind === "graph") {
-      const exists = draft.team.graph_edges.some(
-        (edge) => edge.source === from.name && edge.target === to.name,
-      );
-      if (!exists) {
-        updateTeam({
-          graph_edges: [
-            ...draft.team.graph_edges,
-            { source: from.name, target: to.name, condition: null },
-          ],
-        });
-      }
-    } else if (draft.team.kind === "swarm" && !from.handoffs.includes(to.name)) {
-      update({
-        ...draft,
-        agents: draft.agents.map((item) =>
-          item.key === from.key
-            ? { ...item, handoffs: [...item.handoffs, to.name], isDirty: true }
-            : item,
-        ),
-      });
-    }
-  };
-  const deleteEdge = (data) => {
-    if (isReadOnly) return;
-    if (data.index !== undefined) {
-      updateTeam({ graph_edges: draft.team.graph_edges.filter((_, i) => i !== data.index) });
-    } else if (data.pairs) {
-      const dropped = (key, name) =>
-        data.pairs.some((pair) => pair.from === key && pair.target === name);
-      update({
-        ...draft,
-        agents: draft.agents.map((item) => {
-          const handoffs = item.handoffs.filter((name) => !dropped(item.key, name));
-          return handoffs.length === item.handoffs.length
-            ? item
-            : { ...item, handoffs, isDirty: true };
-        }),
-      });
-    }
+    setFocusRequest({ path });
   };
 
   const save = async () => {
-    setBusy(true);
     setNotice(null);
-    try {
-      const ids = [];
-      for (const [index, item] of draft.agents.entries()) {
-        try {
-          if (!item.id) {
-            const created = await requestJson(urls.agents, {
-              method: "POST",
-              body: agentPayload(item),
-            });
-            ids.push(created.id);
-          } else {
-            if (item.isDirty) {
-              await requestJson(`${urls.agents}/${item.id}`, {
-                method: "PUT",
-                body: agentPayload(item),
-              });
-            }
-            ids.push(item.id);
-          }
-        } catch (error) {
-          const where = error.problems?.length
-            ? error.problems.map((p) => `${p.path}: ${p.message}`).join("; ")
-            : error.message;
-          throw new Error(`Agent "${item.name}" (participants[${index}]): ${where}`);
-        }
-      }
-      await requestJson(urls.team, { method: "PUT", body: teamPayload(draft, ids) });
-      const data = await reload();
-      setNotice({ kind: "ok", text: `Saved as version ${data.team.version}.` });
+    setConflict("");
+    const result = await editor.save();
+    if (result.isSaved) {
+      setProblems(null);
+      setNotice({ kind: "ok", text: `Saved as version ${result.version}.` });
       return true;
+    }
+    const { error } = result;
+    if (error.status === 422) {
+      const found = problemsOf(error.message, error.problems, result.keys);
+      setProblems(found);
+      if (found.items.length) pick(found.items[0]);
+    } else if (error.status === 409) {
+      setConflict(error.message);
+    } else {
+      setNotice({ kind: "error", text: error.message });
+    }
+    return false;
+  };
+
+  const reloadLatest = async () => {
+    setBusy(true);
+    try {
+      await editor.reload();
+      setConflict("");
+      setProblems(null);
+      setNotice(null);
     } catch (error) {
-      const detail =
-        error instanceof ApiError && error.problems.length
-          ? `${error.message} ${error.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`
-          : error.message;
-      setNotice({ kind: "error", text: detail });
-      return false;
+      setNotice({ kind: "error", text: error.message });
     } finally {
       setBusy(false);
     }
   };
 
   const validate = async () => {
-    if (isDirty && !isReadOnly && !(await save())) return;
+    if (editor.isDirty && !isReadOnly && !(await save())) return;
     setBusy(true);
     try {
       const result = await requestJson(urls.validate, { method: "POST" });
-      setValidation({ isValid: result.is_valid, problems: result.problems });
-      setTab("problems");
+      setProblems(
+        result.is_valid
+          ? { isValid: true, items: [] }
+          : problemsOf(
+              `${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} found.`,
+              result.problems,
+              keys,
+            ),
+      );
     } catch (error) {
       setNotice({ kind: "error", text: error.message });
     } finally {
@@ -425,7 +237,7 @@ export function Builder({ urls }) {
   };
 
   const deleteTeam = async () => {
-    const question = `Delete "${serverTeam.name}" and all its runs? This cannot be undone.`;
+    const question = `Delete "${team.name}" and all its runs? This cannot be undone.`;
     if (!window.confirm(question)) return;
     try {
       await requestJson(urls.team, { method: "DELETE" });
@@ -436,15 +248,111 @@ export function Builder({ urls }) {
   };
 
   const openRun = async () => {
-    if (isDirty && !isReadOnly && !(await save())) return;
+    if (editor.isDirty && !isReadOnly && !(await save())) return;
     runDialog.current.showModal();
   };
 
   const startRun = async (task, budget) => {
-    const body = { team: serverTeam.id, task };
+    const body = { team: team.id, task };
     if (budget) body.budget = budget;
     const run = await requestJson(urls.runs, { method: "POST", body });
     window.location.assign(`${urls.runPageBase}${run.id}/`);
+  };
+
+  // --- Edits: each makes the next spec ---
+
+  const addAgent = () => {
+    const model = choices.models.length ? modelSpecOf(choices.models[0]) : null;
+    const created = newParticipant(catalog, "assistant", freshName(spec), model);
+    const key = newKey();
+    change((doc) => ({
+      spec: { ...doc.spec, participants: [...doc.spec.participants, created] },
+      keys: [...doc.keys, key],
+    }));
+    setSelected(key);
+    setTab("agent");
+  };
+
+  const rename = (name) =>
+    change((doc) => {
+      const key = doc.keys[index];
+      const known = referenceNames.current.get(key);
+      const reference = known ?? participantName(doc.spec.participants[index]);
+      const result = renameParticipant(doc.spec, index, name, reference);
+      if (result.referenceName === name) referenceNames.current.delete(key);
+      else referenceNames.current.set(key, result.referenceName);
+      return { ...doc, spec: result.spec };
+    });
+
+  const updateParticipant = (next) =>
+    change((doc) => ({ ...doc, spec: replaceParticipant(doc.spec, index, next) }));
+
+  const pickInnerTeam = async (teamId) => {
+    if (teamId === null) {
+      updateParticipant({ ...participant, team: null });
+      return;
+    }
+    try {
+      const inner = await requestJson(`${urls.teams}/${teamId}`);
+      updateParticipant({ ...participant, team: inner.spec });
+    } catch (error) {
+      setNotice({ kind: "error", text: `Could not load that team: ${error.message}` });
+    }
+  };
+
+  const removeSelected = () => {
+    change((doc) => ({
+      spec: removeParticipant(doc.spec, index),
+      keys: doc.keys.filter((_, i) => i !== index),
+    }));
+    setSelected(null);
+  };
+
+  const connect = ({ source, target }) => {
+    if (source === target) return;
+    const from = keys.indexOf(source);
+    const to = keys.indexOf(target);
+    if (from < 0 || to < 0) return;
+    const fromName = names[from];
+    const toName = names[to];
+    if (spec.kind === "graph") {
+      const edges = graphEdges(spec);
+      if (edges.some((edge) => edge.source === fromName && edge.target === toName)) return;
+      const edge = { source: fromName, target: toName, condition: null };
+      setSpec(withGraphEdges(spec, [...edges, edge]));
+    } else if (spec.kind === "swarm") {
+      const handoffs = Array.isArray(spec.participants[from].handoffs)
+        ? spec.participants[from].handoffs
+        : [];
+      if (handoffs.includes(toName)) return;
+      const next = { ...spec.participants[from], handoffs: [...handoffs, toName] };
+      setSpec(replaceParticipant(spec, from, next));
+    }
+  };
+
+  const deleteEdge = (data) => {
+    if (data.index !== undefined) {
+      setSpec(withGraphEdges(spec, graphEdges(spec).filter((_, i) => i !== data.index)));
+    } else if (data.pairs) {
+      const participants = spec.participants.map((item, seat) => {
+        const dropped = data.pairs
+          .filter((pair) => pair.from === keys[seat])
+          .map((pair) => pair.target);
+        if (!dropped.length || !Array.isArray(item.handoffs)) return item;
+        return { ...item, handoffs: item.handoffs.filter((name) => !dropped.includes(name)) };
+      });
+      setSpec({ ...spec, participants });
+    }
+  };
+
+  const applyJson = (data) => {
+    change(() => {
+      const participants = Array.isArray(data.participants)
+        ? data.participants.filter(isObject)
+        : [];
+      const next = { ...data, participants, layout: isObject(data.layout) ? data.layout : {} };
+      return { spec: next, keys: participants.map(() => newKey()) };
+    });
   };
 
   const selectFromCanvas = (key) => {
@@ -452,27 +360,21 @@ export function Builder({ urls }) {
     setTab("agent");
   };
 
-  const pickProblem = (path) => {
-    const index = seatOfPath(path);
-    if (index >= 0 && draft.agents[index]) {
-      setSelected(draft.agents[index].key);
-      setTab("agent");
-    }
-  };
-
-  let saveState = "All changes saved";
-  if (isReadOnly) saveState = "Read only";
-  else if (isDirty) saveState = "Unsaved changes";
+  const kindLabel = catalog.team_kinds.find((item) => item.value === spec.kind)?.label || spec.kind;
 
   return (
     <div className="builder">
       <div className="toolbar" role="toolbar" aria-label="Team actions">
-        <h1>{draft.team.name || "Untitled team"}</h1>
-        <span className="tag">{serverTeam.kind.replace("_", " ")}</span>
-        {serverTeam.version && <span className="tag">v{serverTeam.version}</span>}
-        {serverTeam.is_gallery && <span className="tag">gallery</span>}
+        <h1>{spec.name || "Untitled team"}</h1>
+        <span className="tag">{kindLabel}</span>
+        {editor.version && (
+          <span className="tag" data-testid="version">
+            v{editor.version}
+          </span>
+        )}
+        {team.is_gallery && <span className="tag">gallery</span>}
         <span className="save-state" role="status" data-testid="save-state">
-          {saveState}
+          {saveStateText(editor)}
         </span>
         <span className="spacer" />
         {!isReadOnly && (
@@ -480,15 +382,19 @@ export function Builder({ urls }) {
             + Add agent
           </button>
         )}
-        <button type="button" onClick={validate} disabled={isBusy}>
+        <button type="button" onClick={validate} disabled={isBusy || editor.isSaving}>
           Validate
         </button>
         {isReadOnly ? (
-          <button type="button" onClick={duplicate} disabled={isBusy}>
+          <button type="button" className="primary" onClick={duplicate} disabled={isBusy}>
             Make an editable copy
           </button>
         ) : (
-          <button type="button" onClick={save} disabled={isBusy || !isDirty}>
+          <button
+            type="button"
+            onClick={save}
+            disabled={isBusy || editor.isSaving || !editor.isDirty}
+          >
             Save
           </button>
         )}
@@ -498,7 +404,7 @@ export function Builder({ urls }) {
         <a className="button" href={urls.exportAutogen} download>
           Export for AutoGen
         </a>
-        {serverTeam.role === "owner" && (
+        {team.role === "owner" && !team.is_gallery && (
           <button type="button" className="danger" onClick={deleteTeam} disabled={isBusy}>
             Delete
           </button>
@@ -507,6 +413,23 @@ export function Builder({ urls }) {
           Run…
         </button>
       </div>
+      {team.is_gallery && (
+        <p className="notice notice-info">
+          This team is in the gallery, which nobody changes. Make an editable copy to change it.
+        </p>
+      )}
+      <DraftOffer
+        draft={editor.offer}
+        version={editor.version}
+        onRestore={() => {
+          editor.restoreDraft();
+          setProblems(null);
+        }}
+        onDiscard={() =>
+          editor.discardDraft().catch((error) => setNotice({ kind: "error", text: error.message }))
+        }
+      />
+      <ConflictNotice message={conflict} onReload={reloadLatest} />
       {notice && (
         <p
           className={`notice notice-${notice.kind === "ok" ? "ok" : "error"}`}
@@ -515,13 +438,17 @@ export function Builder({ urls }) {
           {notice.text}
         </p>
       )}
+      <ProblemsPanel problems={problems} onPick={pick} onClose={() => setProblems(null)} />
       <div className="builder-body">
         <Canvas
-          draft={draft}
-          models={models}
+          spec={spec}
+          keys={keys}
+          catalog={catalog}
           selected={selected}
+          problemCounts={problemCounts}
+          isReadOnly={isReadOnly}
           onSelect={selectFromCanvas}
-          onMove={moveNode}
+          onMove={onMove}
           onConnect={connect}
           onDeleteEdge={deleteEdge}
         />
@@ -538,72 +465,79 @@ export function Builder({ urls }) {
                 onClick={() => setTab(id)}
               >
                 {label}
-                {id === "problems" && validation && !validation.isValid
-                  ? ` (${validation.problems.length})`
-                  : ""}
               </button>
             ))}
           </div>
-          <div className="tab-panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-            {tab === "agent" && draft.agents.length > 0 && (
+          <div
+            className="tab-panel"
+            role="tabpanel"
+            id={`panel-${tab}`}
+            aria-labelledby={`tab-${tab}`}
+          >
+            {tab === "agent" && keys.length > 0 && (
               <nav className="seat-list" aria-label="Agents in seat order">
-                {draft.agents.map((item) => (
+                {keys.map((key, seat) => (
                   <button
-                    key={item.key}
+                    key={key}
                     type="button"
-                    className="small"
-                    aria-pressed={item.key === selected}
-                    onClick={() => setSelected(item.key)}
+                    className={`small${problemCounts.get(key) ? " has-problems" : ""}`}
+                    aria-pressed={key === selected}
+                    onClick={() => setSelected(key)}
                   >
-                    {item.name}
+                    {names[seat] || "(no name)"}
                   </button>
                 ))}
               </nav>
             )}
             {tab === "agent" && (
               <Inspector
-                agent={agent}
-                seat={seat}
-                seatCount={draft.agents.length}
-                teamKind={draft.team.kind}
-                otherNames={names.filter((name) => !agent || name !== agent.name)}
-                models={models}
-                tools={tools}
-                teams={teams.filter((item) => item.id !== serverTeam.id)}
+                key={selected}
+                participant={participant}
+                index={index}
+                seatCount={keys.length}
+                catalog={catalog}
+                teamKind={spec.kind}
+                otherNames={names.filter((_, seat) => seat !== index)}
+                models={choices.models}
+                teams={choices.teams.filter((item) => item.id !== team.id)}
                 isReadOnly={isReadOnly}
-                onChange={updateAgent}
-                onMove={moveAgent}
-                onRemove={() => {
-                  update(removeAgent(draft, selected));
-                  setSelected(null);
-                }}
+                onChange={updateParticipant}
+                onRename={rename}
+                onKindChange={(kind) => updateParticipant(changeKind(catalog, participant, kind))}
+                onPickTeam={pickInnerTeam}
+                onMove={(offset) =>
+                  change((doc) => ({
+                    spec: moveSeat(doc.spec, index, offset),
+                    keys: moveItem(doc.keys, index, offset),
+                  }))
+                }
+                onRemove={removeSelected}
               />
             )}
             {tab === "team" && (
               <TeamSettings
-                team={draft.team}
+                spec={spec}
+                catalog={catalog}
                 names={names}
-                models={models}
+                models={choices.models}
                 isReadOnly={isReadOnly}
-                onChange={updateTeam}
+                onChange={setSpec}
               />
             )}
-            {tab === "json" && (
-              <JsonTab draft={draft} isReadOnly={isReadOnly} onApply={update} />
-            )}
+            {tab === "json" && <JsonTab spec={spec} isReadOnly={isReadOnly} onApply={applyJson} />}
             {tab === "versions" && (
               <Versions
                 url={`${urls.team}/versions`}
-                currentVersion={serverTeam.version}
+                currentVersion={editor.version}
                 canRestore={!isReadOnly}
-                isDirty={isDirty}
+                isDirty={editor.isDirty}
                 onRestored={async () => {
-                  const data = await reload();
-                  setNotice({ kind: "ok", text: `Restored as version ${data.team.version}.` });
+                  const answer = await editor.reload();
+                  setProblems(null);
+                  setNotice({ kind: "ok", text: `Restored as version ${answer.version}.` });
                 }}
               />
             )}
-            {tab === "problems" && <Problems result={validation} onPick={pickProblem} />}
           </div>
         </aside>
       </div>

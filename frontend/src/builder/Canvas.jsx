@@ -9,22 +9,24 @@ import {
   Position,
   ReactFlow,
 } from "@xyflow/react";
-import { defaultPosition } from "./draft.js";
-
-const KIND_LABELS = { assistant: "Assistant", user_proxy: "Human seat", team: "Nested team" };
+import { defaultPosition, graphEdges, participantName, positionOf } from "./spec.js";
 
 function AgentNode({ data, selected }) {
+  const classes = ["agent-node", `kind-${data.kind}`];
+  if (selected) classes.push("selected");
+  if (data.problems) classes.push("has-problems");
   return (
     <div
-      className={`agent-node kind-${data.kind}${selected ? " selected" : ""}`}
+      className={classes.join(" ")}
       data-testid="agent-node"
+      data-problems={data.problems || undefined}
       aria-label={`Agent ${data.name}`}
     >
       {SIDES.map(([side, position]) => (
         <Handle key={`t-${side}`} id={`t-${side}`} type="target" position={position} />
       ))}
       <div className="node-kind">
-        {KIND_LABELS[data.kind] || data.kind}
+        {data.kindLabel}
         {data.seat !== null && <span className="node-order"> · seat {data.seat + 1}</span>}
       </div>
       <div className="node-name">
@@ -34,6 +36,11 @@ function AgentNode({ data, selected }) {
         <span>{data.name}</span>
       </div>
       {data.detail && <div className="node-model">{data.detail}</div>}
+      {data.problems > 0 && (
+        <div className="node-problems">
+          ⚠ {data.problems} problem{data.problems === 1 ? "" : "s"}
+        </div>
+      )}
       {SIDES.map(([side, position]) => (
         <Handle key={`s-${side}`} id={`s-${side}`} type="source" position={position} />
       ))}
@@ -75,12 +82,15 @@ function attachToSides(edges, positions) {
 const ARROW = { type: MarkerType.ArrowClosed, width: 18, height: 18 };
 
 /** The edges a team kind draws: seat order, handoffs or graph edges. */
-function teamEdges(draft, selectedEdge) {
-  const { kind } = draft.team;
-  const agents = draft.agents;
-  const keyOf = new Map(agents.map((agent) => [agent.name, agent.key]));
-  if (kind === "graph") {
-    return draft.team.graph_edges
+function teamEdges(spec, keys, selectedEdge) {
+  const participants = spec.participants;
+  const keyOf = new Map();
+  participants.forEach((participant, index) => {
+    const name = participantName(participant);
+    if (!keyOf.has(name)) keyOf.set(name, keys[index]);
+  });
+  if (spec.kind === "graph") {
+    return graphEdges(spec)
       .map((edge, index) => ({
         id: `graph-${index}`,
         source: keyOf.get(edge.source),
@@ -92,23 +102,30 @@ function teamEdges(draft, selectedEdge) {
       }))
       .filter((edge) => edge.source && edge.target);
   }
-  if (kind === "swarm") {
-    // A pair of agents that hand off both ways is drawn as one two-headed edge.
+  if (spec.kind === "swarm") {
+    const handoffsOf = (participant) =>
+      Array.isArray(participant.handoffs) ? participant.handoffs : [];
     const handsTo = (name, target) =>
-      agents.some((agent) => agent.name === name && agent.handoffs.includes(target));
+      participants.some(
+        (participant) =>
+          participantName(participant) === name && handoffsOf(participant).includes(target),
+      );
+    // A pair of agents that hand off both ways is drawn as one two-headed edge.
     const edges = [];
-    for (const agent of agents) {
-      for (const target of agent.handoffs) {
+    participants.forEach((participant, index) => {
+      const key = keys[index];
+      const name = participantName(participant);
+      for (const target of handoffsOf(participant)) {
         const targetKey = keyOf.get(target);
         if (!targetKey) continue;
-        const isMutual = handsTo(target, agent.name);
-        if (isMutual && agent.key > targetKey) continue;
-        const id = `handoff-${agent.key}-${target}`;
-        const pairs = [{ from: agent.key, target }];
-        if (isMutual) pairs.push({ from: targetKey, target: agent.name });
+        const isMutual = handsTo(target, name);
+        if (isMutual && key > targetKey) continue;
+        const id = `handoff-${key}-${target}`;
+        const pairs = [{ from: key, target }];
+        if (isMutual) pairs.push({ from: targetKey, target: name });
         edges.push({
           id,
-          source: agent.key,
+          source: key,
           target: targetKey,
           label: isMutual ? "handoffs both ways" : "handoff",
           animated: true,
@@ -118,14 +135,14 @@ function teamEdges(draft, selectedEdge) {
           data: { pairs },
         });
       }
-    }
+    });
     return edges;
   }
-  if (kind === "round_robin" && agents.length > 1) {
-    return agents.map((agent, index) => ({
+  if (spec.kind === "round_robin" && participants.length > 1) {
+    return keys.map((key, index) => ({
       id: `order-${index}`,
-      source: agent.key,
-      target: agents[(index + 1) % agents.length].key,
+      source: key,
+      target: keys[(index + 1) % keys.length],
       style: { strokeDasharray: "4 4" },
       markerEnd: ARROW,
       selectable: false,
@@ -135,55 +152,84 @@ function teamEdges(draft, selectedEdge) {
   return [];
 }
 
-function nodeDetail(agent, modelNames) {
-  if (agent.kind === "user_proxy") return "asks a person";
-  if (agent.kind === "team") return agent.team ? "runs an inner team" : "no inner team";
-  const model = agent.model ? modelNames.get(agent.model) || `model #${agent.model}` : "no model";
-  const tools = agent.tools.length ? ` · ${agent.tools.length} tool(s)` : "";
-  return `${model}${tools}`;
+function nodeDetail(participant) {
+  if (participant.kind === "user_proxy") return "asks a person";
+  if (participant.kind === "team") {
+    const inner = participant.team;
+    if (!inner || typeof inner !== "object") return "no inner team";
+    return `runs ${inner.name || "an inner team"}`;
+  }
+  const model = participant.model;
+  const modelName =
+    model && typeof model === "object" ? model.name || model.model || "a model" : "no model";
+  const count = Array.isArray(participant.tools) ? participant.tools.length : 0;
+  return `${modelName}${count ? ` · ${count} tool(s)` : ""}`;
 }
 
 /**
- * The team on a canvas. Dragging moves nodes (positions are saved with the team);
- * connecting two nodes adds a graph edge or a handoff, depending on the team kind.
+ * The team on a canvas. Dragging a node, or moving it with the arrow keys, sets its position
+ * in the spec's layout; connecting two nodes adds a graph edge or a handoff, depending on the
+ * team kind. `keys` name the nodes (one per participant, in seat order).
  */
-export function Canvas({ draft, models, selected, onSelect, onMove, onConnect, onDeleteEdge }) {
-  const modelNames = useMemo(() => new Map(models.map((m) => [m.id, m.name])), [models]);
+export function Canvas({
+  spec,
+  keys,
+  catalog,
+  selected,
+  problemCounts,
+  isReadOnly,
+  onSelect,
+  onMove,
+  onConnect,
+  onDeleteEdge,
+}) {
   const [nodes, setNodes] = useState([]);
   const [selectedEdge, setSelectedEdge] = useState(null);
+  // The catalog's kind labels, without their explanations in brackets (nodes are small).
+  const kindLabels = useMemo(
+    () =>
+      new Map(
+        catalog.agent_kinds.map((kind) => [kind.value, kind.label.replace(/\s*\(.*\)$/, "")]),
+      ),
+    [catalog],
+  );
 
   useEffect(() => {
     setNodes((previous) => {
       const byId = new Map(previous.map((node) => [node.id, node]));
-      return draft.agents.map((agent, index) => {
-        const old = byId.get(agent.key);
+      return spec.participants.map((participant, index) => {
+        const key = keys[index];
+        const old = byId.get(key);
+        const name = participantName(participant);
+        // A node already on the canvas stays where it is (two agents may share a name
+        // while one is being renamed); a new one goes where the layout says.
         const position =
-          draft.team.positions[agent.name] || (old && old.position) || defaultPosition(draft, index);
+          (old && old.position) || positionOf(spec, name) || defaultPosition(spec, index);
         return {
           ...(old || {}),
-          id: agent.key,
+          id: key,
           type: "agent",
           position,
           deletable: false,
-          selected: agent.key === selected,
+          draggable: !isReadOnly,
+          selected: key === selected,
           data: {
-            name: agent.name,
-            kind: agent.kind,
-            seat: draft.team.kind === "round_robin" ? index : null,
-            detail: nodeDetail(agent, modelNames),
+            name,
+            kind: participant.kind,
+            kindLabel: kindLabels.get(participant.kind) || String(participant.kind ?? "?"),
+            seat: spec.kind === "round_robin" ? index : null,
+            detail: nodeDetail(participant),
+            problems: problemCounts.get(key) || 0,
           },
         };
       });
     });
-  }, [draft, selected, modelNames]);
+  }, [spec, keys, selected, kindLabels, problemCounts, isReadOnly]);
 
-  const positions = useMemo(
-    () => new Map(nodes.map((node) => [node.id, node.position])),
-    [nodes],
-  );
+  const positions = useMemo(() => new Map(nodes.map((node) => [node.id, node.position])), [nodes]);
   const edges = useMemo(
-    () => attachToSides(teamEdges(draft, selectedEdge), positions),
-    [draft, selectedEdge, positions],
+    () => attachToSides(teamEdges(spec, keys, selectedEdge), positions),
+    [spec, keys, selectedEdge, positions],
   );
 
   const handleNodesChange = useCallback(
@@ -192,8 +238,14 @@ export function Canvas({ draft, models, selected, onSelect, onMove, onConnect, o
       // Keyboard selection (Tab to a node, then Enter) arrives here rather than as a click.
       const picked = changes.find((change) => change.type === "select" && change.selected);
       if (picked && picked.id !== selected) onSelect(picked.id);
+      // A drag ends, or an arrow key moves a node, with a position that is no longer dragging.
+      for (const change of changes) {
+        if (change.type === "position" && !change.dragging && change.position) {
+          onMove(change.id, change.position);
+        }
+      }
     },
-    [onSelect, selected],
+    [onSelect, onMove, selected],
   );
 
   const handleEdgesChange = useCallback(
@@ -209,7 +261,7 @@ export function Canvas({ draft, models, selected, onSelect, onMove, onConnect, o
     [edges, onDeleteEdge],
   );
 
-  const canConnect = draft.team.kind === "graph" || draft.team.kind === "swarm";
+  const canConnect = !isReadOnly && (spec.kind === "graph" || spec.kind === "swarm");
 
   return (
     <div className="canvas-wrap" aria-label="Team canvas" role="region">
@@ -221,14 +273,14 @@ export function Canvas({ draft, models, selected, onSelect, onMove, onConnect, o
         onEdgesChange={handleEdgesChange}
         onNodeClick={(_, node) => onSelect(node.id)}
         onPaneClick={() => setSelectedEdge(null)}
-        onNodeDragStop={(_, node) => onMove(node.id, node.position)}
         onConnect={canConnect ? onConnect : undefined}
         nodesConnectable={canConnect}
+        nodesDraggable={!isReadOnly}
         fitView
         fitViewOptions={{ padding: 0.3, maxZoom: 1.2 }}
         minZoom={0.2}
         proOptions={{ hideAttribution: true }}
-        deleteKeyCode={["Backspace", "Delete"]}
+        deleteKeyCode={isReadOnly ? null : ["Backspace", "Delete"]}
       >
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />

@@ -1,233 +1,266 @@
-import { AGENT_KINDS } from "./draft.js";
+import { Field, SchemaField } from "./fields.jsx";
+import { isObject, modelSpecOf } from "./spec.js";
 
 const NAME_PATTERN = "[A-Za-z_][A-Za-z0-9_]{0,63}";
-
-function Field({ id, label, hint, children }) {
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {children}
-      {hint && <div className="hint">{hint}</div>}
-    </div>
-  );
-}
+const NAME_FIELD = { name: "name", label: "Name", help: "", schema: { type: "string" } };
+const ROWS = { system_message: 7, description: 2, instruction: 2, response_prompt: 2 };
 
 function toggle(list, value) {
   return list.includes(value) ? list.filter((item) => item !== value) : [...list, value];
 }
 
-/** Edits the selected agent: name, kind, prompt, model, tools, handoffs and options. */
+function inputId(name) {
+  return `agent-${name.replace(/_/g, "-")}`;
+}
+
+function ModelSelect({ field, path, value, models, onChange }) {
+  const current = isObject(value) ? value : null;
+  const isListed = current && models.some((model) => model.id === current.id);
+  return (
+    <Field id="agent-model" label={field.label} hint={field.help || undefined}>
+      <select
+        id="agent-model"
+        data-path={path}
+        value={current ? String(current.id ?? "inline") : ""}
+        onChange={(event) => {
+          const picked = models.find((model) => String(model.id) === event.target.value);
+          if (picked) onChange(modelSpecOf(picked));
+          else if (!event.target.value) onChange(null);
+        }}
+      >
+        <option value="">— none —</option>
+        {current && !isListed && (
+          <option value={String(current.id ?? "inline")}>
+            {current.name || current.model || "this model"} ({current.provider})
+          </option>
+        )}
+        {models.map((model) => (
+          <option key={model.id} value={String(model.id)}>
+            {model.name} ({model.provider}
+            {model.model ? `: ${model.model}` : ""})
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+function Checklist({ legend, path, options, chosen, hint, empty, describe, onChange }) {
+  const names = [...options, ...chosen.filter((name) => !options.includes(name))];
+  return (
+    <fieldset>
+      <legend>{legend}</legend>
+      {hint && <p className="muted small">{hint}</p>}
+      {names.length ? (
+        <div className="chip-list">
+          {names.map((name, index) => {
+            const position = chosen.indexOf(name);
+            // Each chosen item answers for its own path; the first box for the whole list.
+            let itemPath = position >= 0 ? `${path}[${position}]` : undefined;
+            if (index === 0 && position < 0) itemPath = path;
+            return (
+              <label key={name} className="checkbox" title={describe?.(name)}>
+                <input
+                  type="checkbox"
+                  data-path={itemPath}
+                  checked={position >= 0}
+                  onChange={() => onChange(toggle(chosen, name))}
+                />
+                {name}
+                {!options.includes(name) && <span className="muted small"> (unknown)</span>}
+              </label>
+            );
+          })}
+        </div>
+      ) : (
+        <p className="muted small">{empty}</p>
+      )}
+    </fieldset>
+  );
+}
+
+function InnerTeam({ field, path, value, teams, onPick }) {
+  const current = isObject(value) ? value : null;
+  const isListed = current && teams.some((team) => team.id === current.id);
+  const count = Array.isArray(current?.participants) ? current.participants.length : 0;
+  return (
+    <Field
+      id="agent-team"
+      label="Inner team"
+      hint={
+        current
+          ? `${current.name || "Unnamed"}: ${count} participant${count === 1 ? "" : "s"}. ` +
+            "Edit it in the JSON tab or on its own page."
+          : field.help || undefined
+      }
+    >
+      <select
+        id="agent-team"
+        data-path={path}
+        value={current ? String(current.id ?? "inline") : ""}
+        onChange={(event) => onPick(event.target.value ? Number(event.target.value) : null)}
+      >
+        <option value="">— choose a team —</option>
+        {current && !isListed && (
+          <option value={String(current.id ?? "inline")}>{current.name || "this team"}</option>
+        )}
+        {teams.map((team) => (
+          <option key={team.id} value={String(team.id)}>
+            {team.name}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+/** Edits the selected participant; its fields are the catalog's fields for its kind. */
 export function Inspector({
-  agent,
-  seat,
+  participant,
+  index,
   seatCount,
+  catalog,
   teamKind,
   otherNames,
   models,
-  tools,
   teams,
   isReadOnly,
   onChange,
+  onRename,
+  onKindChange,
+  onPickTeam,
   onMove,
   onRemove,
 }) {
-  if (!agent) {
+  if (!participant) {
     return (
       <p className="muted">
         Select an agent on the canvas to edit it, or add one with <strong>Add agent</strong>.
       </p>
     );
   }
-  const set = (field) => (event) => {
-    const target = event.target;
-    let value = target.type === "checkbox" ? target.checked : target.value;
-    if (field === "model" || field === "team") value = value ? Number(value) : null;
-    if (field === "max_tool_iterations") value = Number(value);
-    onChange({ [field]: value });
+  const base = `participants[${index}]`;
+  const kind = catalog.agent_kinds.find((item) => item.value === participant.kind);
+  const set = (name) => (value) => {
+    const next = { ...participant };
+    if (value === undefined) delete next[name];
+    else next[name] = value;
+    onChange(next);
   };
-  const isAssistant = agent.kind === "assistant";
-  const isNested = agent.kind === "team";
-  const isSharedAgent =
-    !isReadOnly && agent.role && agent.role !== "owner" && agent.role !== "editor";
+
+  const render = (field) => {
+    const path = `${base}.${field.name}`;
+    const value = participant[field.name];
+    switch (field.name) {
+      case "name":
+        return (
+          <Field key="name" id="agent-name" label={field.label} hint={field.help || undefined}>
+            <input
+              id="agent-name"
+              data-path={path}
+              type="text"
+              value={typeof value === "string" ? value : ""}
+              pattern={NAME_PATTERN}
+              required
+              onChange={(event) => onRename(event.target.value)}
+            />
+          </Field>
+        );
+      case "model":
+        return (
+          <ModelSelect
+            key="model"
+            field={field}
+            path={path}
+            value={value}
+            models={models}
+            onChange={set("model")}
+          />
+        );
+      case "team":
+        return (
+          <InnerTeam
+            key="team"
+            field={field}
+            path={path}
+            value={value}
+            teams={teams}
+            onPick={onPickTeam}
+          />
+        );
+      case "tools":
+        return (
+          <Checklist
+            key="tools"
+            legend={field.label}
+            path={path}
+            options={catalog.tools.map((tool) => tool.name)}
+            chosen={Array.isArray(value) ? value : []}
+            describe={(name) => catalog.tools.find((tool) => tool.name === name)?.description}
+            empty="No tools are registered on the server."
+            onChange={set("tools")}
+          />
+        );
+      case "handoffs":
+        return (
+          <Checklist
+            key="handoffs"
+            legend={field.label}
+            path={path}
+            options={otherNames}
+            chosen={Array.isArray(value) ? value : []}
+            hint={
+              teamKind === "swarm" ? undefined : "Handoffs decide who speaks next in swarm teams."
+            }
+            empty="Add another agent to hand off to."
+            onChange={set("handoffs")}
+          />
+        );
+      default:
+        return (
+          <SchemaField
+            key={field.name}
+            id={inputId(field.name)}
+            path={path}
+            field={field}
+            value={value}
+            rows={ROWS[field.name]}
+            onChange={set(field.name)}
+          />
+        );
+    }
+  };
+
+  const fields = kind?.fields || [NAME_FIELD];
+  const nameField = fields.find((field) => field.name === "name") || NAME_FIELD;
 
   return (
     <fieldset disabled={isReadOnly} className="inspector">
       <legend>Agent</legend>
-      {isSharedAgent && (
-        <p className="notice notice-info">
-          This agent belongs to someone else: changes to it cannot be saved.
-        </p>
-      )}
-      <Field id="agent-name" label="Name" hint="Letters, digits and underscores.">
-        <input
-          id="agent-name"
-          type="text"
-          value={agent.name}
-          pattern={NAME_PATTERN}
-          required
-          onChange={set("name")}
-        />
-      </Field>
-      <Field id="agent-kind" label="Kind">
-        <select id="agent-kind" value={agent.kind} onChange={set("kind")}>
-          {AGENT_KINDS.map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
+      {render(nameField)}
+      <Field id="agent-kind" label="Kind" hint={kind?.help}>
+        <select
+          id="agent-kind"
+          data-path={`${base}.kind`}
+          value={participant.kind ?? ""}
+          onChange={(event) => onKindChange(event.target.value)}
+        >
+          {catalog.agent_kinds.map((item) => (
+            <option key={item.value} value={item.value}>
+              {item.label}
             </option>
           ))}
+          {!kind && (
+            <option value={participant.kind ?? ""}>{String(participant.kind ?? "?")}</option>
+          )}
         </select>
       </Field>
-      <Field
-        id="agent-description"
-        label="Description"
-        hint="What others (and selectors) read about this agent."
-      >
-        <textarea
-          id="agent-description"
-          rows={2}
-          value={agent.description}
-          onChange={set("description")}
-        />
-      </Field>
-      {isAssistant && (
-        <Field id="agent-system-message" label="System message">
-          <textarea
-            id="agent-system-message"
-            rows={7}
-            value={agent.system_message}
-            onChange={set("system_message")}
-          />
-        </Field>
-      )}
-      {(isAssistant || isNested) && (
-        <Field
-          id="agent-model"
-          label="Model"
-          hint={isNested ? "Optional: summarises the inner team's conversation." : undefined}
-        >
-          <select id="agent-model" value={agent.model ?? ""} onChange={set("model")}>
-            <option value="">— none —</option>
-            {models.map((model) => (
-              <option key={model.id} value={model.id}>
-                {model.name} ({model.provider}
-                {model.model ? `: ${model.model}` : ""})
-              </option>
-            ))}
-          </select>
-        </Field>
-      )}
-      {isNested && (
-        <>
-          <Field id="agent-team" label="Inner team">
-            <select id="agent-team" value={agent.team ?? ""} onChange={set("team")}>
-              <option value="">— choose a team —</option>
-              {teams.map((team) => (
-                <option key={team.id} value={team.id}>
-                  {team.name}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field id="agent-instruction" label="Instruction">
-            <textarea
-              id="agent-instruction"
-              rows={2}
-              value={agent.instruction}
-              onChange={set("instruction")}
-            />
-          </Field>
-          <Field id="agent-response-prompt" label="Response prompt">
-            <textarea
-              id="agent-response-prompt"
-              rows={2}
-              value={agent.response_prompt}
-              onChange={set("response_prompt")}
-            />
-          </Field>
-        </>
-      )}
-      {isAssistant && (
-        <fieldset>
-          <legend>Tools</legend>
-          {tools.length ? (
-            <div className="chip-list">
-              {tools.map((tool) => (
-                <label key={tool.name} className="checkbox" title={tool.description}>
-                  <input
-                    type="checkbox"
-                    checked={agent.tools.includes(tool.name)}
-                    onChange={() => onChange({ tools: toggle(agent.tools, tool.name) })}
-                  />
-                  {tool.name}
-                </label>
-              ))}
-            </div>
-          ) : (
-            <p className="muted small">No tools are registered on the server.</p>
-          )}
-        </fieldset>
-      )}
-      {(isAssistant || agent.kind === "user_proxy") && (
-        <fieldset>
-          <legend>Handoffs</legend>
-          {teamKind !== "swarm" && (
-            <p className="muted small">Handoffs decide who speaks next in swarm teams.</p>
-          )}
-          {otherNames.length ? (
-            <div className="chip-list">
-              {otherNames.map((name) => (
-                <label key={name} className="checkbox">
-                  <input
-                    type="checkbox"
-                    checked={agent.handoffs.includes(name)}
-                    onChange={() => onChange({ handoffs: toggle(agent.handoffs, name) })}
-                  />
-                  {name}
-                </label>
-              ))}
-            </div>
-          ) : (
-            <p className="muted small">Add another agent to hand off to.</p>
-          )}
-        </fieldset>
-      )}
-      {isAssistant && (
-        <fieldset>
-          <legend>Options</legend>
-          <label className="checkbox">
-            <input
-              type="checkbox"
-              checked={agent.reflect_on_tool_use}
-              onChange={set("reflect_on_tool_use")}
-            />
-            Reflect on tool results with another model call
-          </label>
-          <label className="checkbox">
-            <input
-              type="checkbox"
-              checked={agent.model_client_stream}
-              onChange={set("model_client_stream")}
-            />
-            Stream tokens while the model writes
-          </label>
-          <div className="field spaced">
-            <label htmlFor="agent-max-tool-iterations">Max tool iterations</label>
-            <input
-              id="agent-max-tool-iterations"
-              type="number"
-              min={1}
-              max={50}
-              value={agent.max_tool_iterations}
-              onChange={set("max_tool_iterations")}
-            />
-          </div>
-        </fieldset>
-      )}
+      {fields.filter((field) => field.name !== "name").map(render)}
       <div className="field-row">
-        <button type="button" onClick={() => onMove(-1)} disabled={seat <= 0}>
+        <button type="button" onClick={() => onMove(-1)} disabled={index <= 0}>
           ↑ Earlier seat
         </button>
-        <button type="button" onClick={() => onMove(1)} disabled={seat >= seatCount - 1}>
+        <button type="button" onClick={() => onMove(1)} disabled={index >= seatCount - 1}>
           ↓ Later seat
         </button>
       </div>

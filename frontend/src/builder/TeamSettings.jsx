@@ -1,83 +1,26 @@
 import { useId } from "react";
-import { TEAM_KINDS } from "./draft.js";
+import { Field, SchemaField } from "./fields.jsx";
+import {
+  changeTeamKind,
+  conditionType,
+  graphEdges,
+  isObject,
+  modelSpecOf,
+  newCondition,
+  withGraphEdges,
+} from "./spec.js";
 
-// Condition types and their fields; mirrors CONDITION_FIELDS in studio/teams/specs.py.
-const CONDITIONS = {
-  max_messages: {
-    label: "Max messages",
-    fields: [["max_messages", "Messages", "int", 10]],
-  },
-  text_mention: {
-    label: "Text mentioned",
-    fields: [
-      ["text", "Text", "text", "TERMINATE"],
-      ["sources", "Only from (comma separated)", "list", []],
-    ],
-  },
-  token_usage: {
-    label: "Token usage",
-    fields: [
-      ["max_total_tokens", "Max total tokens", "int", 10000],
-      ["max_prompt_tokens", "Max prompt tokens", "int", null],
-      ["max_completion_tokens", "Max completion tokens", "int", null],
-    ],
-  },
-  cost: { label: "Cost (USD)", fields: [["max_cost_usd", "Max cost in USD", "float", 1]] },
-  timeout: { label: "Timeout", fields: [["timeout_seconds", "Seconds", "float", 300]] },
-  handoff: { label: "Handoff to", fields: [["target", "Target", "text", "user"]] },
-  source_match: {
-    label: "Source spoke",
-    fields: [["sources", "Sources (comma separated)", "list", []]],
-  },
-  function_call: {
-    label: "Function called",
-    fields: [["function_name", "Function name", "text", ""]],
-  },
-  text_message: { label: "Text message", fields: [["source", "From (optional)", "text", ""]] },
-  stop_message: { label: "Stop message", fields: [] },
-  external: { label: "Stopped from outside", fields: [] },
-  or: { label: "Any of (or)", fields: [] },
-  and: { label: "All of (and)", fields: [] },
-};
-
-function newCondition(type) {
-  if (type === "or" || type === "and") {
-    return { type, conditions: [{ type: "max_messages", max_messages: 10 }] };
-  }
-  const condition = { type };
-  for (const [name, , , initial] of CONDITIONS[type].fields) {
-    if (initial !== null && initial !== "") condition[name] = initial;
-  }
-  return condition;
-}
-
-function parseValue(kind, raw) {
-  if (kind === "int") return raw === "" ? null : Math.trunc(Number(raw));
-  if (kind === "float") return raw === "" ? null : Number(raw);
-  if (kind === "list") {
-    return raw
-      .split(",")
-      .map((item) => item.trim())
-      .filter(Boolean);
-  }
-  return raw;
-}
-
-function ConditionEditor({ condition, onChange, onRemove, depth }) {
+/** One termination condition, its form made from the catalog's fields; and/or nest. */
+function ConditionEditor({ catalog, condition, path, onChange, onRemove }) {
   const id = useId();
-  const spec = CONDITIONS[condition.type];
-  const isGroup = condition.type === "or" || condition.type === "and";
-  const setField = (name, kind) => (event) => {
-    const value = parseValue(kind, event.target.value);
+  const entry = conditionType(catalog, condition.type);
+  const children = Array.isArray(condition.conditions) ? condition.conditions : [];
+  const setField = (name) => (value) => {
     const next = { ...condition };
-    if (value === null || value === "" || (Array.isArray(value) && !value.length)) {
-      delete next[name];
-    } else {
-      next[name] = value;
-    }
+    if (value === undefined) delete next[name];
+    else next[name] = value;
     onChange(next);
   };
-  const children = condition.conditions || [];
   const setChild = (index, child) => {
     const next = children.slice();
     if (child) next[index] = child;
@@ -92,44 +35,41 @@ function ConditionEditor({ condition, onChange, onRemove, depth }) {
         </label>
         <select
           id={`${id}-type`}
-          value={condition.type}
-          onChange={(event) => onChange(newCondition(event.target.value))}
+          data-path={`${path}.type`}
+          value={condition.type ?? ""}
+          title={entry?.help}
+          onChange={(event) => onChange(newCondition(catalog, event.target.value))}
         >
-          {Object.entries(CONDITIONS).map(([type, item]) => (
-            <option key={type} value={type} disabled={depth > 2 && (type === "or" || type === "and")}>
+          {catalog.conditions.map((item) => (
+            <option key={item.type} value={item.type} title={item.help}>
               {item.label}
             </option>
           ))}
-          {!spec && <option value={condition.type}>{condition.type}</option>}
+          {!entry && <option value={condition.type ?? ""}>{String(condition.type ?? "?")}</option>}
         </select>
         <button type="button" className="small" onClick={onRemove} aria-label="Remove condition">
           ✕
         </button>
       </div>
-      {spec &&
-        spec.fields.map(([name, label, kind]) => {
-          const value = condition[name];
-          const shown = Array.isArray(value) ? value.join(", ") : (value ?? "");
-          return (
-            <div className="field" key={name}>
-              <label htmlFor={`${id}-${name}`}>{label}</label>
-              <input
-                id={`${id}-${name}`}
-                type={kind === "int" || kind === "float" ? "number" : "text"}
-                step={kind === "float" ? "any" : undefined}
-                value={shown}
-                onChange={setField(name, kind)}
-              />
-            </div>
-          );
-        })}
-      {isGroup && (
+      {entry?.help && <p className="hint small">{entry.help}</p>}
+      {entry?.fields.map((field) => (
+        <SchemaField
+          key={field.name}
+          id={`${id}-${field.name}`}
+          path={`${path}.${field.name}`}
+          field={field}
+          value={condition[field.name]}
+          onChange={setField(field.name)}
+        />
+      ))}
+      {entry?.is_combinator && (
         <div className="children">
           {children.map((child, index) => (
             <ConditionEditor
               key={index}
-              condition={child}
-              depth={depth + 1}
+              catalog={catalog}
+              condition={isObject(child) ? child : { type: "" }}
+              path={`${path}.conditions[${index}]`}
               onChange={(next) => setChild(index, next)}
               onRemove={() => setChild(index, null)}
             />
@@ -137,17 +77,52 @@ function ConditionEditor({ condition, onChange, onRemove, depth }) {
           <button
             type="button"
             className="small"
+            data-path={`${path}.conditions`}
             onClick={() =>
-              onChange({
-                ...condition,
-                conditions: [...children, { type: "text_mention", text: "TERMINATE" }],
-              })
+              onChange({ ...condition, conditions: [...children, starterLeaf(catalog)] })
             }
           >
             + Add condition
           </button>
         </div>
       )}
+    </div>
+  );
+}
+
+/** A leaf to start a new branch with: stop on TERMINATE when the catalog has that. */
+function starterLeaf(catalog) {
+  if (conditionType(catalog, "text_mention")) return { type: "text_mention", text: "TERMINATE" };
+  const leaf = catalog.conditions.find((item) => !item.is_combinator);
+  return newCondition(catalog, (leaf || catalog.conditions[0]).type);
+}
+
+function starterTermination(catalog) {
+  const has = (type) => Boolean(conditionType(catalog, type));
+  if (has("or") && has("text_mention") && has("max_messages")) {
+    return {
+      type: "or",
+      conditions: [
+        { type: "text_mention", text: "TERMINATE" },
+        { type: "max_messages", max_messages: 10 },
+      ],
+    };
+  }
+  return newCondition(catalog, catalog.conditions[0].type);
+}
+
+function EdgeEnd({ id, path, label, value, names, onChange }) {
+  const options = names.includes(value) ? names : [value, ...names];
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} data-path={path} value={value ?? ""} onChange={onChange}>
+        {options.map((name) => (
+          <option key={name ?? ""} value={name ?? ""}>
+            {name || "—"}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }
@@ -162,42 +137,35 @@ function GraphEdges({ edges, names, onChange }) {
     <fieldset>
       <legend>Graph edges</legend>
       <p className="muted small">
-        Drag from one node's right handle to another's left handle, or add edges here. An edge
-        with a condition is followed only when the source's message contains that text.
+        Drag from one node's handle to another's, or add edges here. An edge with a condition is
+        followed only when the source's message contains that text.
       </p>
       {edges.map((edge, index) => (
         <div className="condition" key={index}>
           <div className="field-row">
-            <div className="field">
-              <label htmlFor={`edge-${index}-source`}>From</label>
-              <select
-                id={`edge-${index}-source`}
-                value={edge.source}
-                onChange={(event) => setEdge(index, { source: event.target.value })}
-              >
-                {names.map((name) => (
-                  <option key={name}>{name}</option>
-                ))}
-              </select>
-            </div>
-            <div className="field">
-              <label htmlFor={`edge-${index}-target`}>To</label>
-              <select
-                id={`edge-${index}-target`}
-                value={edge.target}
-                onChange={(event) => setEdge(index, { target: event.target.value })}
-              >
-                {names.map((name) => (
-                  <option key={name}>{name}</option>
-                ))}
-              </select>
-            </div>
+            <EdgeEnd
+              id={`edge-${index}-source`}
+              path={`graph.edges[${index}].source`}
+              label="From"
+              value={edge.source}
+              names={names}
+              onChange={(event) => setEdge(index, { source: event.target.value })}
+            />
+            <EdgeEnd
+              id={`edge-${index}-target`}
+              path={`graph.edges[${index}].target`}
+              label="To"
+              value={edge.target}
+              names={names}
+              onChange={(event) => setEdge(index, { target: event.target.value })}
+            />
           </div>
           <div className="field-row">
             <div className="field">
               <label htmlFor={`edge-${index}-condition`}>When the message contains</label>
               <input
                 id={`edge-${index}-condition`}
+                data-path={`graph.edges[${index}].condition`}
                 type="text"
                 value={edge.condition || ""}
                 placeholder="always"
@@ -218,6 +186,7 @@ function GraphEdges({ edges, names, onChange }) {
       <button
         type="button"
         className="small"
+        data-path="graph.edges"
         disabled={names.length < 2}
         onClick={() =>
           onChange([...edges, { source: names[0], target: names[1], condition: null }])
@@ -229,61 +198,128 @@ function GraphEdges({ edges, names, onChange }) {
   );
 }
 
-/** Team-wide settings: name, kind, turn limits, termination, selector and graph. */
-export function TeamSettings({ team, names, models, isReadOnly, onChange }) {
-  const set = (field) => (event) => {
-    const target = event.target;
-    let value = target.type === "checkbox" ? target.checked : target.value;
-    if (field === "max_turns") value = value === "" ? null : Math.max(1, Number(value));
-    if (field === "selector_model") value = value ? Number(value) : null;
-    onChange({ [field]: value });
-  };
+function Selector({ selector, models, onChange }) {
+  const current = isObject(selector.model) ? selector.model : null;
+  const listed = current && models.some((model) => model.id === current.id);
   return (
-    <fieldset disabled={isReadOnly} className="team-settings">
-      <legend>Team</legend>
-      <div className="field">
-        <label htmlFor="team-name">Name</label>
-        <input id="team-name" type="text" value={team.name} required onChange={set("name")} />
-      </div>
-      <div className="field">
-        <label htmlFor="team-description">Description</label>
-        <textarea
-          id="team-description"
-          rows={2}
-          value={team.description}
-          onChange={set("description")}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor="team-kind">Kind</label>
-        <select id="team-kind" value={team.kind} onChange={set("kind")}>
-          {TEAM_KINDS.map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
+    <fieldset>
+      <legend>Selector</legend>
+      <Field id="selector-model" label="Model that picks the next speaker">
+        <select
+          id="selector-model"
+          data-path="selector.model"
+          value={current?.id ?? (current ? "inline" : "")}
+          onChange={(event) => {
+            const picked = models.find((model) => String(model.id) === event.target.value);
+            onChange({ ...selector, model: picked ? modelSpecOf(picked) : null });
+          }}
+        >
+          <option value="">— none —</option>
+          {current && !listed && (
+            <option value={current.id ?? "inline"}>
+              {current.name || current.model || "this model"}
+            </option>
+          )}
+          {models.map((model) => (
+            <option key={model.id} value={model.id}>
+              {model.name}
             </option>
           ))}
         </select>
-      </div>
-      <div className="field">
-        <label htmlFor="team-max-turns">Max turns</label>
+      </Field>
+      <Field id="selector-prompt" label="Selector prompt">
+        <textarea
+          id="selector-prompt"
+          data-path="selector.prompt"
+          rows={4}
+          value={selector.prompt ?? ""}
+          placeholder="Uses the default prompt when empty."
+          onChange={(event) => onChange({ ...selector, prompt: event.target.value })}
+        />
+      </Field>
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          data-path="selector.allow_repeated_speaker"
+          checked={Boolean(selector.allow_repeated_speaker)}
+          onChange={(event) =>
+            onChange({ ...selector, allow_repeated_speaker: event.target.checked })
+          }
+        />
+        Allow the same speaker twice in a row
+      </label>
+    </fieldset>
+  );
+}
+
+/** Team-wide settings: name, kind, turn limits, termination, selector and graph. */
+export function TeamSettings({ spec, catalog, names, models, isReadOnly, onChange }) {
+  const set = (field) => (event) => onChange({ ...spec, [field]: event.target.value });
+  const kindEntry = catalog.team_kinds.find((item) => item.value === spec.kind);
+  return (
+    <fieldset disabled={isReadOnly} className="team-settings">
+      <legend>Team</legend>
+      <Field id="team-name" label="Name">
+        <input
+          id="team-name"
+          data-path="name"
+          type="text"
+          value={spec.name ?? ""}
+          required
+          onChange={set("name")}
+        />
+      </Field>
+      <Field id="team-description" label="Description">
+        <textarea
+          id="team-description"
+          data-path="description"
+          rows={2}
+          value={spec.description ?? ""}
+          onChange={set("description")}
+        />
+      </Field>
+      <Field id="team-kind" label="Kind" hint={kindEntry?.help}>
+        <select
+          id="team-kind"
+          data-path="kind"
+          value={spec.kind ?? ""}
+          onChange={(event) => onChange(changeTeamKind(spec, event.target.value))}
+        >
+          {catalog.team_kinds.map((item) => (
+            <option key={item.value} value={item.value}>
+              {item.label}
+            </option>
+          ))}
+          {!kindEntry && <option value={spec.kind ?? ""}>{String(spec.kind ?? "?")}</option>}
+        </select>
+      </Field>
+      <Field
+        id="team-max-turns"
+        label="Max turns"
+        hint="The run pauses after this many turns; empty means no limit."
+      >
         <input
           id="team-max-turns"
+          data-path="max_turns"
           type="number"
           min={1}
-          value={team.max_turns ?? ""}
+          value={spec.max_turns ?? ""}
           placeholder="no limit"
-          onChange={set("max_turns")}
+          onChange={(event) => {
+            const raw = event.target.value;
+            onChange({ ...spec, max_turns: raw === "" ? null : Math.trunc(Number(raw)) });
+          }}
         />
-        <div className="hint">The run pauses after this many turns; empty means no limit.</div>
-      </div>
+      </Field>
       <fieldset>
         <legend>Termination</legend>
-        {team.termination ? (
+        {isObject(spec.termination) ? (
           <ConditionEditor
-            condition={team.termination}
-            depth={0}
-            onChange={(termination) => onChange({ termination })}
-            onRemove={() => onChange({ termination: null })}
+            catalog={catalog}
+            condition={spec.termination}
+            path="termination"
+            onChange={(termination) => onChange({ ...spec, termination })}
+            onRemove={() => onChange({ ...spec, termination: null })}
           />
         ) : (
           <>
@@ -291,66 +327,26 @@ export function TeamSettings({ team, names, models, isReadOnly, onChange }) {
             <button
               type="button"
               className="small"
-              onClick={() =>
-                onChange({
-                  termination: {
-                    type: "or",
-                    conditions: [
-                      { type: "text_mention", text: "TERMINATE" },
-                      { type: "max_messages", max_messages: 10 },
-                    ],
-                  },
-                })
-              }
+              data-path="termination"
+              onClick={() => onChange({ ...spec, termination: starterTermination(catalog) })}
             >
               + Add termination
             </button>
           </>
         )}
       </fieldset>
-      {team.kind === "selector" && (
-        <fieldset>
-          <legend>Selector</legend>
-          <div className="field">
-            <label htmlFor="selector-model">Model that picks the next speaker</label>
-            <select
-              id="selector-model"
-              value={team.selector_model ?? ""}
-              onChange={set("selector_model")}
-            >
-              <option value="">— none —</option>
-              {models.map((model) => (
-                <option key={model.id} value={model.id}>
-                  {model.name}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="selector-prompt">Selector prompt</label>
-            <textarea
-              id="selector-prompt"
-              rows={4}
-              value={team.selector_prompt}
-              placeholder="Uses the default prompt when empty."
-              onChange={set("selector_prompt")}
-            />
-          </div>
-          <label className="checkbox">
-            <input
-              type="checkbox"
-              checked={team.allow_repeated_speaker}
-              onChange={set("allow_repeated_speaker")}
-            />
-            Allow the same speaker twice in a row
-          </label>
-        </fieldset>
+      {spec.kind === "selector" && (
+        <Selector
+          selector={isObject(spec.selector) ? spec.selector : {}}
+          models={models}
+          onChange={(selector) => onChange({ ...spec, selector })}
+        />
       )}
-      {team.kind === "graph" && (
+      {spec.kind === "graph" && (
         <GraphEdges
-          edges={team.graph_edges}
+          edges={graphEdges(spec)}
           names={names}
-          onChange={(graph_edges) => onChange({ graph_edges })}
+          onChange={(edges) => onChange(withGraphEdges(spec, edges))}
         />
       )}
     </fieldset>

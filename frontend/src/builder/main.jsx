@@ -1,4 +1,5 @@
 import "@xyflow/react/dist/style.css";
+import "./builder.css";
 import { createRoot } from "react-dom/client";
 import { Builder } from "./Builder.jsx";
 
@@ -7,13 +8,14 @@ if (root) {
   const data = root.dataset;
   const urls = {
     team: data.teamUrl,
+    spec: data.specUrl,
+    draft: data.draftUrl,
+    catalog: data.catalogUrl,
     validate: data.validateUrl,
     duplicate: data.duplicateUrl,
     exportRoundtable: data.exportUrl,
     exportAutogen: data.exportAutogenUrl,
-    agents: data.agentsUrl,
     models: data.modelsUrl,
-    tools: data.toolsUrl,
     teams: data.teamsUrl,
     runs: data.runsUrl,
     runPageBase: data.runPageBase,
