@@ -200,3 +200,91 @@ def test_the_runtime_package_does_not_import_the_provider_sdks_until_asked() -> 
     )
 
     assert completed.stdout.strip() == "[]"
+
+
+# --- No import cycles inside the studio (nor the runtime) ---
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def type_checking_lines(tree: ast.Module) -> set[int]:
+    """Lines inside ``if TYPE_CHECKING:`` blocks: those imports never run."""
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                lines.update(range(child.lineno, (child.end_lineno or child.lineno) + 1))
+    return lines
+
+
+def import_graph(package: str) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports, wherever the import sits (a function's
+    import closes a cycle as surely as a module-level one), migrations left out."""
+    files = [path for path in python_files(package) if "migrations" not in path.parts]
+    modules = {module_name(path): path for path in files}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = parse(path)
+        skipped = type_checking_lines(tree)
+        targets: set[str] = set()
+        for node in ast.walk(tree):
+            if getattr(node, "lineno", 0) in skipped:
+                continue
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    targets.add(full if full in modules else node.module)
+            elif isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+        graph[name] = {target for target in targets if target in modules and target != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_studio_module_imports_a_module_that_imports_it_back() -> None:
+    assert cycles(import_graph("studio")) == []
+
+
+def test_the_cycle_check_finds_a_planted_cycle() -> None:
+    graph = import_graph("studio")
+    graph["studio.teams.models"] = graph["studio.teams.models"] | {"studio.teams.services"}
+    assert any("studio.teams.models" in group for group in cycles(graph))

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.core.signals import request_started
 
 START_UID = "runs-start-backend"
@@ -24,5 +25,11 @@ class RunsConfig(AppConfig):
     verbose_name = "Runs"
 
     def ready(self) -> None:
-        """Hook the backend's start-up onto the first request."""
+        """Register the backends and hook the backend's start-up onto the first request."""
+        from studio.runs.backends import register_backend
+        from studio.runs.backends.distributed import DistributedBackend
+        from studio.runs.backends.embedded import EmbeddedBackend
+
+        register_backend("embedded", EmbeddedBackend)
+        register_backend("distributed", lambda: DistributedBackend(settings.REDIS_URL))
         request_started.connect(start_backend, dispatch_uid=START_UID)

@@ -234,10 +234,3 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id} checkpoint at {self.seq}"
-
-    @property
-    def state(self) -> dict[str, Any]:
-        """The team state this checkpoint stands for (a delta reads its chain: sync only)."""
-        from studio.runs.checkpoints import load_state
-
-        return load_state(self)  # type: ignore[no-any-return]

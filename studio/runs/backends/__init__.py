@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import abc
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 Envelope = dict[str, Any]
 Position = tuple[int, int]
@@ -117,13 +118,24 @@ class Backend(abc.ABC):
         return None
 
 
+#: Backend name (``RUNS_BACKEND``) -> a factory. The implementations launch executions,
+#: which sit above the layers that use this interface, so they are registered at start-up
+#: (:meth:`studio.runs.apps.RunsConfig.ready`) rather than imported here.
+BACKEND_FACTORIES: dict[str, Callable[[], Backend]] = {}
+
+
+def register_backend(name: str, factory: Callable[[], Backend]) -> None:
+    """Make a backend available under ``name`` for ``RUNS_BACKEND``."""
+    BACKEND_FACTORIES[name] = factory
+
+
 @functools.cache
 def get_backend() -> Backend:
     """The configured backend (``RUNS_BACKEND``), one instance per process."""
-    if settings.RUNS_BACKEND == "distributed":
-        from studio.runs.backends.distributed import DistributedBackend
-
-        return DistributedBackend(settings.REDIS_URL)
-    from studio.runs.backends.embedded import EmbeddedBackend
-
-    return EmbeddedBackend()
+    factory = BACKEND_FACTORIES.get(settings.RUNS_BACKEND)
+    if factory is None:
+        raise ImproperlyConfigured(
+            f"No runs backend named {settings.RUNS_BACKEND!r} is registered "
+            f"(known: {', '.join(sorted(BACKEND_FACTORIES)) or 'none'})."
+        )
+    return factory()

@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
 from studio.runs import checkpoints, services
-from studio.runs.checkpoints import CheckpointChain, CheckpointError, state_at
+from studio.runs.checkpoints import CheckpointChain, CheckpointError, load_state, state_at
 from studio.runs.models import Checkpoint, CheckpointKind, Run, Status
 from tests.studio.runs.conftest import chatty_team, wait_finished
 
@@ -77,7 +77,7 @@ def test_a_checkpoint_written_before_deltas_existed_reads_as_a_full_state(run: R
     checkpoint = Checkpoint.objects.create(run=run, seq=3, state_json=json.dumps(team_state(3)))
     assert checkpoint.kind == CheckpointKind.FULL
     assert checkpoint.base_seq is None
-    assert Checkpoint.objects.get(pk=checkpoint.pk).state == team_state(3)
+    assert load_state(Checkpoint.objects.get(pk=checkpoint.pk)) == team_state(3)
     assert state_at(run.pk) == (3, team_state(3))
 
 
@@ -86,7 +86,7 @@ def test_the_state_property_of_a_delta_checkpoint_is_the_full_state(run: Run) ->
     write(run, chain, 20, team_state(20))
     delta = write(run, chain, 21, team_state(21))
     assert delta.kind == CheckpointKind.DELTA
-    assert Checkpoint.objects.get(pk=delta.pk).state == team_state(21)
+    assert load_state(Checkpoint.objects.get(pk=delta.pk)) == team_state(21)
 
 
 def test_a_delta_whose_chain_lost_a_link_is_reported(run: Run) -> None:

@@ -14,6 +14,7 @@ from runtime.testing import ScriptedModelClient
 from studio.errors import ServiceError
 from studio.runs import backends, services
 from studio.runs.backends.embedded import EmbeddedBackend
+from studio.runs.checkpoints import load_state as load_state_of
 from studio.runs.events import validate_data
 from studio.runs.models import Checkpoint, Run, Status
 from studio.runs.recovery import recover_interrupted_runs, sweep_runs
@@ -127,7 +128,9 @@ async def test_a_fork_edits_only_the_chosen_one_of_two_equal_messages(owner: Use
     checkpoint = await Checkpoint.objects.filter(run_id=fork.pk).order_by("seq").afirst()
     writer = AssistantAgent("writer", ScriptedModelClient(["unused"] * 10))
     critic = AssistantAgent("critic", ScriptedModelClient(["unused"] * 10))
-    await RoundRobinGroupChat([writer, critic]).load_state(checkpoint.state)
+    await RoundRobinGroupChat([writer, critic]).load_state(
+        await sync_to_async(load_state_of)(checkpoint)
+    )
     history = await writer.model_context.get_messages()
     said = [m.content for m in history if isinstance(m, AssistantMessage)]
     assert said == [first.data["content"], "The Danube, obviously."]
