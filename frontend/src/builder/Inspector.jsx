@@ -13,11 +13,17 @@ function inputId(name) {
   return `agent-${name.replace(/_/g, "-")}`;
 }
 
-function ModelSelect({ field, path, value, models, onChange }) {
+function ModelSelect({ field, path, value, models, providers, onChange }) {
   const current = isObject(value) ? value : null;
   const isListed = current && models.some((model) => model.id === current.id);
+  const provider = current && providers.find((item) => item.value === current.provider);
+  const hint = [
+    field.help,
+    provider && `${provider.label}: ${provider.help}`,
+    "Models are set up on the Models page.",
+  ];
   return (
-    <Field id="agent-model" label={field.label} hint={field.help || undefined}>
+    <Field id="agent-model" label={field.label} hint={hint.filter(Boolean).join(" ")}>
       <select
         id="agent-model"
         data-path={path}
@@ -174,6 +180,7 @@ export function Inspector({
             path={path}
             value={value}
             models={models}
+            providers={catalog.providers}
             onChange={set("model")}
           />
         );

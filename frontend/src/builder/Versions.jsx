@@ -40,7 +40,7 @@ export function Versions({ url, currentVersion, canRestore, isDirty, onRestored 
   }, [url, currentVersion]);
 
   const restore = async (number) => {
-    const warning = isDirty ? " Your unsaved changes will be lost." : "";
+    const warning = isDirty ? " Your unsaved changes stay in your draft, to restore after." : "";
     if (!window.confirm(`Restore version ${number}? It is saved as a new version.${warning}`)) {
       return;
     }

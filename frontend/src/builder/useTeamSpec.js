@@ -11,6 +11,8 @@ import { requestJson } from "../api.js";
 import { isSameSpec, normalizeSpec } from "./spec.js";
 
 const AUTOSAVE_DELAY_MS = 1000;
+// Browsers refuse keepalive requests with bodies over 64 KiB.
+const KEEPALIVE_MAX_CHARS = 60_000;
 
 let catalogRequest = null;
 let keyCount = 0;
@@ -99,11 +101,12 @@ export function useTeamSpec(urls) {
       const spec = docRef.current.spec;
       const isClean = isSameSpec(spec, savedRef.current);
       const body = { spec, base_version: versionRef.current };
+      const isKept = keepalive && JSON.stringify(body).length <= KEEPALIVE_MAX_CHARS;
       setDraftState("saving");
       const sent = draftChain.current.then(() =>
         isClean
-          ? requestJson(urls.draft, { method: "DELETE", keepalive })
-          : requestJson(urls.draft, { method: "PUT", body, keepalive }),
+          ? requestJson(urls.draft, { method: "DELETE", keepalive: isKept })
+          : requestJson(urls.draft, { method: "PUT", body, keepalive: isKept }),
       );
       draftChain.current = sent.catch(() => {});
       return sent.then(
