@@ -224,3 +224,14 @@ def test_the_catalog_offers_the_assistants_context_choices(owner_client: Client)
     assistant = next(kind for kind in catalog["agent_kinds"] if kind["value"] == "assistant")
     names = [field["name"] for field in assistant["fields"]]
     assert {"model_context", "memory", "tool_call_summary_format"} <= set(names)
+
+
+def test_the_admin_shows_gallery_teams_read_only(gallery_team: Team) -> None:
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("root", "root@example.test", None))
+    url = f"/admin/teams/team/{gallery_team.pk}/change/"
+    page = admin.get(url)
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert admin.post(url, {"name": "Changed"}).status_code == 403
+    assert admin.get(f"/admin/teams/team/{gallery_team.pk}/delete/").status_code == 403
+    assert Team.objects.get(pk=gallery_team.pk).name == gallery_team.name
