@@ -205,7 +205,16 @@ def test_the_condition_list_is_the_catalogs_and_nested_conditions_save(
     expect(kind).to_have_count(2)
     kind.nth(1).select_option("timeout")
     timeout = next(c for c in catalog["conditions"] if c["type"] == "timeout")
-    page.get_by_label(timeout["fields"][0]["label"], exact=True).fill("30")
+    seconds = page.get_by_label(timeout["fields"][0]["label"], exact=True)
+    expect(seconds).to_have_value("")
+
+    # Left empty, the field is refused by its path, and the path leads back to it.
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("list", name="Problems")).to_contain_text(
+        "termination.conditions[0].timeout_seconds"
+    )
+    expect(seconds).to_be_focused()
+    seconds.fill("30")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
     termination = stored_team(page, team_id)["spec"]["termination"]
