@@ -19,7 +19,7 @@ from studio.errors import Problem, ServiceError
 from studio.inputs import json_problem
 from studio.teams.models import Credential, Team, TeamDraft, TeamVersion
 from studio.teams.services import snapshot_team
-from studio.teams.spec import TeamSpec, iter_models
+from studio.teams.spec import AssistantSpec, ModelSpec, NestedTeamSpec, TeamSpec
 from studio.teams.validation import validate_spec
 from studio.teams.writing import apply_team_spec
 
@@ -46,15 +46,32 @@ def stale_base(latest: TeamVersion, base_version: int) -> ServiceError:
     )
 
 
+def model_paths(team: TeamSpec, path: str = "") -> list[tuple[str, ModelSpec]]:
+    """Every model of a team with its path in the spec."""
+    at = f"{path}." if path else ""
+    found = []
+    if team.selector is not None and team.selector.model is not None:
+        found.append((f"{at}selector.model", team.selector.model))
+    for index, agent in enumerate(team.participants):
+        where = f"{at}participants[{index}]"
+        if isinstance(agent, AssistantSpec | NestedTeamSpec) and agent.model is not None:
+            found.append((f"{where}.model", agent.model))
+        if isinstance(agent, NestedTeamSpec):
+            found.extend(model_paths(agent.team, f"{where}.team"))
+    return found
+
+
 def credential_problems(user: AbstractBaseUser, spec: TeamSpec) -> list[Problem]:
     """Models may only name credentials their author can use."""
-    wanted = {model.credential for model in iter_models(spec) if model.credential}
+    models = [(path, model) for path, model in model_paths(spec) if model.credential]
+    wanted = {model.credential for _, model in models}
     usable = set(
         Credential.objects.visible_to(user).filter(pk__in=wanted).values_list("pk", flat=True)
     )
     return [
-        Problem("credential", f"no credential with id {missing} that you can use")
-        for missing in sorted(wanted - usable)
+        Problem(f"{path}.credential", f"no credential with id {model.credential} that you can use")
+        for path, model in models
+        if model.credential not in usable
     ]
 
 

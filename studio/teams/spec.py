@@ -329,7 +329,10 @@ class TeamSpec(Spec):
     max_turns: Count | None = None
     selector: SelectorSpec | None = None
     graph: GraphSpec | None = None
-    layout: JsonObject = Field(default_factory=dict, description="Canvas positions by name.")
+    layout: JsonObject = Field(
+        default_factory=dict,
+        description='Where the canvas shows each node: {"positions": {name: {"x": …, "y": …}}}.',
+    )
 
 
 NestedTeamSpec.model_rebuild()
@@ -350,16 +353,3 @@ def condition_depth(condition: Any) -> int:
         if isinstance(parts, list):
             stack.extend((part, depth + 1) for part in parts)
     return deepest
-
-
-def iter_models(team: TeamSpec) -> list[ModelSpec]:
-    """Every model of a team, the selector's and nested teams' included."""
-    found: list[ModelSpec] = []
-    if team.selector is not None and team.selector.model is not None:
-        found.append(team.selector.model)
-    for agent in team.participants:
-        if isinstance(agent, AssistantSpec | NestedTeamSpec) and agent.model is not None:
-            found.append(agent.model)
-        if isinstance(agent, NestedTeamSpec):
-            found.extend(iter_models(agent.team))
-    return found

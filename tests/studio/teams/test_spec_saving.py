@@ -235,3 +235,28 @@ def test_the_admin_shows_gallery_teams_read_only(gallery_team: Team) -> None:
     assert admin.post(url, {"name": "Changed"}).status_code == 403
     assert admin.get(f"/admin/teams/team/{gallery_team.pk}/delete/").status_code == 403
     assert Team.objects.get(pk=gallery_team.pk).name == gallery_team.name
+
+
+def test_a_spec_may_not_name_a_credential_its_author_cannot_use(
+    owner_client: Client, stranger: User, team: Team
+) -> None:
+    from studio.teams import services
+
+    theirs = services.save_credential(
+        stranger, {"name": "theirs", "provider": "openai", "api_key": "sk-theirs"}
+    )
+    spec = current(team)
+    spec["participants"][0]["model"] = {
+        "name": "gpt",
+        "provider": "openai",
+        "model": "gpt-4o",
+        "credential": theirs.pk,
+    }
+    response = save(owner_client, team, spec, base=1)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "path": "participants[0].model.credential",
+            "message": f"no credential with id {theirs.pk} that you can use",
+        }
+    ]
