@@ -7,17 +7,18 @@ user (404 for runs they cannot see, 403 for runs they may watch but not steer).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from studio.inputs import MAX_ID, ObjectId, Seq, Text
-from studio.runs import backends, services
+from studio.runs import backends, reviews, services
 from studio.runs.events import Envelope
-from studio.runs.models import Run, RunEvent
+from studio.runs.export import MEDIA_TYPES, ExportFormat, export_run
+from studio.runs.models import Run, RunEvent, RunFlag, RunReview, Verdict
 from studio.runs.models import Status as RunStatus
 from studio.runs.streaming import persisted_after
 
@@ -71,6 +72,9 @@ class RunFilters(Schema):
     team: ObjectId | None = None
     status: RunStatus | None = None
     q: Text | None = Field(default=None, description="Text in the task or any message.")
+    verdict: Verdict | None = Field(default=None, description="The latest review's verdict.")
+    tag: Text | None = Field(default=None, max_length=50, description="Any review's tag.")
+    reviewed: bool | None = Field(default=None, description="Reviewed at least once, or never.")
     limit: int = Field(default=50, ge=1, le=200)
     # offset + limit must still fit a 64-bit integer
     offset: int = Field(default=0, ge=0, le=MAX_ID - 200)
@@ -102,6 +106,89 @@ class ForkIn(Schema):
     from_seq: int = Field(ge=1, le=MAX_ID)
     edited_content: Text | None = Field(default=None, max_length=100_000)
     task: Text = Field(default="", max_length=100_000)
+
+
+class ReviewIn(Schema):
+    """A reviewer's verdict on a run, with an optional note and tags."""
+
+    verdict: Verdict
+    note: Text = Field(default="", max_length=20_000)
+    tags: list[Annotated[Text, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+class ReviewOut(Schema):
+    """One review, with who gave it and when."""
+
+    id: int
+    run: int
+    reviewer: str | None
+    verdict: str
+    note: str
+    tags: list[str]
+    created_at: datetime
+
+
+class FlagIn(Schema):
+    """Why a run should be reviewed."""
+
+    reason: Text = Field(default="", max_length=2_000)
+
+
+class FlagOut(Schema):
+    """A request for review."""
+
+    id: int
+    run: int
+    flagged_by: str | None
+    reason: str
+    created_at: datetime
+
+
+class QueueEntry(Schema):
+    """A run waiting for review, and why."""
+
+    run: RunOut
+    reasons: list[str]
+    last_flagged_at: datetime | None
+
+
+class QueueFilters(Schema):
+    """Paging of the review queue."""
+
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=MAX_ID - 200)
+
+
+class ExportQuery(Schema):
+    """The shape of an export."""
+
+    format: ExportFormat = ExportFormat.JSONL
+
+
+def review_out(review: RunReview) -> dict[str, Any]:
+    """The API shape of a review."""
+    return {
+        "id": review.pk,
+        "run": review.run_id,
+        "reviewer": review.reviewer.get_username() if review.reviewer else None,
+        "verdict": review.verdict,
+        "note": review.note,
+        "tags": [tag.name for tag in review.tags.all()],
+        "created_at": review.created_at,
+    }
+
+
+def flag_out(flag: RunFlag) -> dict[str, Any]:
+    """The API shape of a flag."""
+    return {
+        "id": flag.pk,
+        "run": flag.run_id,
+        "flagged_by": flag.flagged_by.get_username() if flag.flagged_by else None,
+        "reason": flag.reason,
+        "created_at": flag.created_at,
+    }
 
 
 def run_out(run: Run, request: HttpRequest) -> dict[str, Any]:
@@ -156,6 +243,9 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> list[dict[str
         runs = runs.filter(team_id=filters.team)
     if filters.status is not None:
         runs = runs.filter(status=filters.status)
+    runs = reviews.filter_by_review(
+        runs, verdict=filters.verdict, tag=filters.tag, reviewed=filters.reviewed
+    )
     if filters.q:
         matching = RunEvent.objects.filter(text__icontains=filters.q).values("run_id")
         runs = runs.filter(Q(task__icontains=filters.q) | Q(pk__in=matching))
@@ -219,3 +309,51 @@ def fork_run(request: HttpRequest, run_id: ObjectId, payload: ForkIn) -> Status[
         request.user, run_id, payload.from_seq, payload.edited_content, payload.task
     )
     return Status(201, fresh(request, fork.pk))
+
+
+@router.get("/runs/{run_id}/reviews", response=list[ReviewOut], url_name="runs-reviews")
+def list_reviews(request: HttpRequest, run_id: ObjectId) -> list[dict[str, Any]]:
+    """Every review of the run, newest first."""
+    return [review_out(review) for review in reviews.list_reviews(request.user, run_id)]
+
+
+@router.post("/runs/{run_id}/reviews", response={201: ReviewOut}, url_name="runs-review")
+def review_run(request: HttpRequest, run_id: ObjectId, payload: ReviewIn) -> Status[dict[str, Any]]:
+    """Give the run a verdict (reviewers only); earlier reviews are kept."""
+    review = reviews.review_run(request.user, run_id, payload.verdict, payload.note, payload.tags)
+    return Status(201, review_out(review))
+
+
+@router.post("/runs/{run_id}/flag", response={201: FlagOut}, url_name="runs-flag")
+def flag_run(
+    request: HttpRequest, run_id: ObjectId, payload: FlagIn | None = None
+) -> Status[dict[str, Any]]:
+    """Ask reviewers to look at the run; it joins the review queue."""
+    reason = payload.reason if payload is not None else ""
+    return Status(201, flag_out(reviews.flag_run(request.user, run_id, reason)))
+
+
+@router.get("/review-queue", response=list[QueueEntry], url_name="runs-review-queue")
+def review_queue(request: HttpRequest, filters: Query[QueueFilters]) -> list[dict[str, Any]]:
+    """Finished runs waiting for a review (reviewers only), flagged ones first."""
+    queue = reviews.review_queue(request.user).select_related("team_version", "started_by")
+    page = queue[filters.offset : filters.offset + filters.limit]
+    return [
+        {
+            "run": run_out(run, request),
+            "reasons": reviews.queue_reasons(run),
+            "last_flagged_at": getattr(run, "last_flagged_at", None),
+        }
+        for run in page
+    ]
+
+
+@router.get("/runs/{run_id}/export", url_name="runs-export")
+def export(request: HttpRequest, run_id: ObjectId, query: Query[ExportQuery]) -> HttpResponse:
+    """The run's summary, team spec and every persisted event, as a download."""
+    services.get_run(request.user, run_id)
+    run = Run.objects.select_related("team", "team_version", "started_by").get(pk=run_id)
+    media_type, extension = MEDIA_TYPES[query.format]
+    response = HttpResponse(export_run(run, query.format), content_type=media_type)
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.{extension}"'
+    return response

@@ -46,19 +46,27 @@ FINISHED_STATUSES = (
 )
 
 
+def is_reviewer(user: AnyUser) -> bool:
+    """Whether the user reviews runs: staff, or holders of ``runs.review_run`` (directly
+    or through a group). Reviewers read every run but steer only what they could anyway."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return bool(getattr(user, "is_staff", False)) or user.has_perm("runs.review_run")
+
+
 class RunQuerySet(models.QuerySet["Run"]):
     """Scopes runs to what a user may see or steer, and moves them between states."""
 
     def visible_to(self, user: AnyUser) -> RunQuerySet:
         """Runs of teams the user owns or was shared, and runs the user started of teams
-        they can still see.
+        they can still see; reviewers read every run.
 
         A gallery team is visible to everyone, but its runs are not: they hold what
         each person asked, so they stay with whoever started them.
         """
         if not (user.is_authenticated and user.is_active):
             return self.none()
-        if user.is_superuser:
+        if user.is_superuser or is_reviewer(user):
             return self.all()
         visible = Team.objects.visible_to(user)
         teams = visible.filter(Q(is_gallery=False) | Q(owner=user))
@@ -138,6 +146,7 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        permissions = [("review_run", "Can read and review every run")]
         indexes = [
             models.Index(fields=["team", "-created_at"]),
             models.Index(fields=["status", "heartbeat_at"]),
@@ -234,3 +243,66 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id} checkpoint at {self.seq}"
+
+
+class Verdict(models.TextChoices):
+    """A reviewer's judgement of a run."""
+
+    GOOD = "good", "Good"
+    BAD = "bad", "Bad"
+    NEEDS_WORK = "needs_work", "Needs work"
+
+
+class RunReview(models.Model):
+    """One reviewer's verdict on a run; every review is kept, the newest counts."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="run_reviews"
+    )
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["run", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"review of run {self.run_id}: {self.verdict}"
+
+
+class ReviewTag(models.Model):
+    """A tag a review gave its run (a row each, so runs filter by tag on every database)."""
+
+    review = models.ForeignKey(RunReview, on_delete=models.CASCADE, related_name="tags")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="review_tags")
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "name"], name="reviewtag_unique_name")
+        ]
+        indexes = [models.Index(fields=["name", "run"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RunFlag(models.Model):
+    """Someone who can see a run asked for it to be reviewed."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="flags")
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="run_flags"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["run", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"flag on run {self.run_id}"

@@ -39,6 +39,9 @@ POLICIES: dict[str, tuple[str, ...]] = {
     "edit": ("editor", "owner"),
     "own": ("owner",),
     "staff": ("staff",),
+    # Runs: reviewers (staff, holders of runs.review_run) read every run and review it.
+    "read": ("viewer", "editor", "owner", "staff", "reviewer"),
+    "review": ("staff", "reviewer"),
     "nobody": (),
 }
 
@@ -91,8 +94,13 @@ API_ROUTES: dict[str, Route] = {
     "GET /api/tools": Route("login"),
     "GET /api/runs": Route("login"),
     "POST /api/runs": Route("view", {"team": "{team_id}", "task": "Plan a picnic"}),
-    "GET /api/runs/{run_id}": Route("view"),
-    "GET /api/runs/{run_id}/events": Route("view"),
+    "GET /api/runs/{run_id}": Route("read"),
+    "GET /api/runs/{run_id}/events": Route("read"),
+    "GET /api/runs/{run_id}/export": Route("read"),
+    "GET /api/runs/{run_id}/reviews": Route("read"),
+    "POST /api/runs/{run_id}/reviews": Route("review", {"verdict": "good", "tags": ["ok"]}),
+    "POST /api/runs/{run_id}/flag": Route("read", {"reason": "odd answer"}),
+    "GET /api/review-queue": Route("review"),
     "POST /api/runs/{run_id}/input": Route("edit", {"request_id": "r1", "content": "yes"}),
     "POST /api/runs/{run_id}/stop": Route("edit"),
     "POST /api/runs/{run_id}/interject": Route("edit", {"content": "also this"}),
@@ -113,8 +121,8 @@ PAGE_ROUTES: dict[str, Route] = {
     "web-team-list": Route("login"),
     "web-team-builder": Route("view"),
     "web-run-list": Route("login"),
-    "web-run-detail": Route("view"),
-    "web-run-compare": Route("view"),
+    "web-run-detail": Route("read"),
+    "web-run-compare": Route("read"),
     "web-model-list": Route("login"),
     "web-static": Route("public"),
     "api:openapi-json": Route("login"),
@@ -123,7 +131,7 @@ PAGE_ROUTES: dict[str, Route] = {
 }
 ADMIN_PUBLIC = {"admin:login", "admin:logout", "admin:password_reset_done"}
 #: Websocket routes, by name.
-SOCKET_ROUTES: dict[str, Route] = {"runs-socket": Route("view")}
+SOCKET_ROUTES: dict[str, Route] = {"runs-socket": Route("read")}
 
 
 def iter_patterns(
@@ -256,12 +264,16 @@ def is_denied(persona: str, status: int, location: str = "") -> bool:
     return status in (401, 403, 404) or (status == 302 and "login" in location)
 
 
-def expected_denial(persona: str, policy: str) -> tuple[int, ...]:
+def expected_denial(persona: str, policy: str, template: str = "") -> tuple[int, ...]:
     """The statuses a persona the policy refuses may see: strangers never learn an object
-    exists (404); people who can see it learn they may not change it (403)."""
+    exists (404); people who can see it learn they may not change it (403). Reviewers see
+    every run, so a run they may not steer answers them 403."""
     if persona == "anonymous":
         return (401,)
-    if policy in ("view", "edit", "own") and persona not in POLICIES["view"]:
+    if "{" not in template and policy in ("login", "staff", "review"):
+        return (403,)
+    seers = POLICIES["read"] if "{run_id}" in template else POLICIES["view"]
+    if policy in ("view", "edit", "own", "read", "review") and persona not in seers:
         return (404,)
     return (403,)
 
@@ -298,8 +310,8 @@ def test_api_operation_answers_every_persona_by_its_policy(operation: str) -> No
             problems.append(f"{persona}: {status}")
         elif allowed and is_denied(persona, status):
             problems.append(f"{persona}: refused with {status}, policy {route.policy} allows")
-        elif not allowed and status not in expected_denial(persona, route.policy):
-            wanted = expected_denial(persona, route.policy)
+        elif not allowed and status not in expected_denial(persona, route.policy, template):
+            wanted = expected_denial(persona, route.policy, template)
             problems.append(f"{persona}: {status}, expected {wanted} ({route.policy})")
     assert problems == []
 
