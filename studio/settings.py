@@ -302,27 +302,16 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- Redis, Channels and Celery ---
 
-# Empty means embedded mode: no Redis, in-memory channel layer, runs on the server loop.
+# Empty means embedded mode: no Redis, runs on the server loop. Websockets need no
+# channel layer: a consumer follows its run's live log itself (studio.runs.streaming).
 REDIS_URL = env_str("REDIS_URL").strip()
-# The longest blocking Redis read (XREAD BLOCK / BLPOP) any component performs, in
-# seconds. redis-py 8 cuts socket reads at 5 s, so every client's socket timeout must
-# stay above this.
-REDIS_BLOCK_SECONDS = env_int("REDIS_BLOCK_SECONDS", 10, minimum=1)
+# How long a watcher's read of the live log blocks (XREAD BLOCK) before it looks at the
+# database again, in seconds; no blocking Redis read (BLPOP included) waits longer.
+# redis-py 8 cuts socket reads at 5 s, so every client's socket timeout stays above this.
+REDIS_BLOCK_SECONDS = env_int("REDIS_BLOCK_SECONDS", 5, minimum=1)
 REDIS_SOCKET_TIMEOUT = REDIS_BLOCK_SECONDS + 20
 # The longest a run may take; the broker redelivers unacknowledged tasks after this.
 RUN_MAX_SECONDS = env_int("RUN_MAX_SECONDS", 6 * 3600, minimum=60)
-
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_SOCKET_TIMEOUT}],
-            },
-        }
-    }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

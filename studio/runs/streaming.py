@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from studio.runs.backends import Backend
 from studio.runs.events import envelope_position
@@ -28,7 +29,6 @@ from studio.runs.models import RunEvent
 logger = logging.getLogger(__name__)
 
 REPLAY_BATCH = 500
-TAIL_BLOCK_SECONDS = 5.0
 #: how often the database is polled while the live log cannot be read
 POLL_SECONDS = 1.0
 
@@ -40,9 +40,15 @@ def persisted_after(run_id: int, after: int, limit: int = REPLAY_BATCH) -> list[
 
 
 async def follow_run(
-    run_id: int, after: int, backend: Backend, *, block: float = TAIL_BLOCK_SECONDS
+    run_id: int, after: int, backend: Backend, *, block: float | None = None
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """Yield batches of envelopes after seq ``after``, forever (cancel to stop)."""
+    """Yield batches of envelopes after seq ``after``, forever (cancel to stop).
+
+    Each read of the live log waits up to ``block`` seconds (``REDIS_BLOCK_SECONDS``
+    unless given) before the database is looked at again.
+    """
+    if block is None:
+        block = settings.REDIS_BLOCK_SECONDS
     log = backend.log(run_id)
     last_seq = after
     position = (after, 0)

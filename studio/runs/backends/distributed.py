@@ -6,9 +6,9 @@
 - inbox: a Redis list (``RPUSH`` / ``BLPOP``), and a cancel flag key that a run which
   has not started yet honours when it does.
 
-Every client gets a socket timeout above the longest blocking read (redis-py 8 cuts
-reads at 5 s by default). Async clients are per event loop: Celery tasks each run their
-own loop with ``asyncio.run``, the server has one.
+Blocking reads wait at most ``REDIS_BLOCK_SECONDS`` and every client gets a socket
+timeout above that (redis-py 8 cuts reads at 5 s by default). Async clients are per event
+loop: Celery tasks each run their own loop with ``asyncio.run``, the server has one.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class StreamLog(LiveLog):
     async def read(self, position: Position, block: float) -> list[Envelope]:
         """See :meth:`LiveLog.read`."""
         client = self._backend.async_client()
-        block_ms = int(block * 1000) if block > 0 else None
+        block_ms = int(min(block, settings.REDIS_BLOCK_SECONDS) * 1000) if block > 0 else None
         response = await client.xread(
             {self._key: f"{position[0]}-{position[1]}"}, count=1000, block=block_ms
         )
@@ -123,7 +123,9 @@ class ListInbox(Inbox):
     async def get(self, wait: float) -> dict[str, Any] | None:
         """See :meth:`Inbox.get`."""
         client = self._backend.async_client()
-        item = await client.blpop([self._key], timeout=max(wait, 0.01))
+        item = await client.blpop(
+            [self._key], timeout=min(max(wait, 0.01), settings.REDIS_BLOCK_SECONDS)
+        )
         if item is None:
             return None
         message: dict[str, Any] = json.loads(item[1])

@@ -1,0 +1,93 @@
+"""How long a watcher's reads of the live log wait: ``REDIS_BLOCK_SECONDS``, and no
+blocking Redis read waits longer (every Redis client's socket timeout is set above it)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from studio.runs.backends import LiveLog
+from studio.runs.backends.distributed import DistributedBackend
+from studio.runs.backends.embedded import EmbeddedBackend
+from studio.runs.streaming import follow_run
+from tests.studio.runs.processes import RedisServer
+
+
+class RecordingLog(LiveLog):
+    """A live log that notes how long each read may block and then never answers."""
+
+    def __init__(self) -> None:
+        self.blocks: list[float] = []
+        self.was_read = asyncio.Event()
+
+    async def append(self, envelopes: Any) -> None:
+        pass
+
+    async def read(self, position: Any, block: float) -> list[Any]:
+        self.blocks.append(block)
+        self.was_read.set()
+        await asyncio.Event().wait()
+        return []
+
+    async def finish(self) -> None:
+        pass
+
+
+class RecordingLogBackend(EmbeddedBackend):
+    """An embedded backend whose live log records its reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.recorded = RecordingLog()
+
+    def log(self, run_id: int) -> RecordingLog:
+        return self.recorded
+
+
+async def first_read_block(block: float | None) -> float:
+    """The block of the first live-log read of a follower given ``block``."""
+    backend = RecordingLogBackend()
+    follower = (
+        follow_run(1, 0, backend) if block is None else follow_run(1, 0, backend, block=block)
+    )
+    reading = asyncio.ensure_future(anext(follower))
+    try:
+        async with asyncio.timeout(5):
+            await backend.recorded.was_read.wait()
+    finally:
+        reading.cancel()
+        await asyncio.gather(reading, return_exceptions=True)
+    return backend.recorded.blocks[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("settle")
+async def test_a_watcher_waits_on_the_live_log_for_redis_block_seconds_unless_told(
+    settings: Any,
+) -> None:
+    settings.REDIS_BLOCK_SECONDS = 3
+    assert await first_read_block(None) == 3
+    assert await first_read_block(0.5) == 0.5
+
+
+@pytest.mark.distributed
+async def test_no_blocking_redis_read_waits_longer_than_redis_block_seconds(
+    settings: Any, tmp_path: Path
+) -> None:
+    settings.REDIS_BLOCK_SECONDS = 1
+    server = RedisServer(tmp_path / "redis.log")
+    server.start()
+    backend = DistributedBackend(server.url)
+    try:
+        started = time.monotonic()
+        async with asyncio.timeout(6):
+            assert await backend.log(1).read((0, 0), block=60) == []
+            assert await backend.inbox(1).get(wait=60) is None
+        assert time.monotonic() - started >= 1.8
+    finally:
+        await backend.release()
+        server.stop()
