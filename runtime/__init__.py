@@ -6,6 +6,8 @@ Everything a caller needs is importable from here; other modules are internal la
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# Registers the built-in component kinds (they build the classes imported below).
+import runtime.components.builtin  # noqa: F401
 from runtime.agents.assistant import AssistantAgent
 from runtime.agents.base import BaseChatAgent, Response
 from runtime.agents.filtering import MessageFilterAgent, MessageFilterConfig, PerSourceFilter
@@ -13,7 +15,9 @@ from runtime.agents.nested import SocietyOfMindAgent
 from runtime.agents.user_proxy import InputFunc, UserProxyAgent, current_request_id
 from runtime.cancellation import CancellationToken
 from runtime.components import (
+    Component,
     ComponentKind,
+    ComponentModel,
     ComponentRegistry,
     ConfigReader,
     ConfigWriter,
@@ -49,6 +53,7 @@ from runtime.errors import (
     StateError,
     TeamError,
     ToolError,
+    UnsupportedProviderError,
 )
 from runtime.images import DirectoryImageStore, Image, ImageStore, restore_images, store_images
 from runtime.isolation import ProcessLimits
@@ -156,8 +161,10 @@ __all__ = [
     "CancellationToken",
     "ChatCompletionClient",
     "ChatCompletionContext",
+    "Component",
     "ComponentError",
     "ComponentKind",
+    "ComponentModel",
     "ComponentRegistry",
     "ConfigReader",
     "ConfigWriter",
@@ -243,6 +250,7 @@ __all__ = [
     "ToolRegistry",
     "ToolSchema",
     "UnboundedChatCompletionContext",
+    "UnsupportedProviderError",
     "UpdateContextResult",
     "UserInputRequestedEvent",
     "UserMessage",

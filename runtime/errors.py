@@ -6,6 +6,7 @@
     ├── ConfigurationError          a constructor or builder got arguments that cannot work
     │   └── AddressNotAllowed       a connection would reach an address the network guard refuses
     ├── ComponentError              a component file could not be loaded or dumped (names the path)
+    │   └── UnsupportedProviderError  its provider is unknown, or known and not supported
     ├── ModelClientError            a model provider call failed after retries
     │   └── ModelResponseError      the provider answered with something unusable
     ├── ToolError                   a tool could not be defined or registered
@@ -42,11 +43,28 @@ class ComponentError(RoundtableError, ValueError):
     ``config.participants[1].config.model_client``.
     """
 
-    def __init__(self, message: str, *, path: str = "", component: str = "") -> None:
+    def __init__(
+        self, message: str, *, path: str = "", component: str = "", reason: str = ""
+    ) -> None:
         self.path = path
         self.component = component
+        #: what is wrong, without the component's name and path (for reports that show those)
+        self.reason = reason or message
         where = f" at {path}" if path else ""
         super().__init__(f"{message}{where}")
+
+
+class UnsupportedProviderError(ComponentError):
+    """A component's ``provider`` is not in the registry, or is one it refuses on purpose.
+
+    ``path`` is the component's path; ``provider`` is the string the file gave.
+    """
+
+    def __init__(
+        self, message: str, *, provider: str, path: str = "", component: str = "", reason: str = ""
+    ) -> None:
+        self.provider = provider
+        super().__init__(message, path=path, component=component, reason=reason)
 
 
 class ModelClientError(RoundtableError):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runtime.cancellation import CancellationToken
+from runtime.components.component import Component
 from runtime.errors import ConfigurationError
 from runtime.images import Image
 from runtime.llm import SystemMessage
@@ -105,7 +106,7 @@ class UpdateContextResult:
     memories: MemoryQueryResult
 
 
-class Memory(abc.ABC):
+class Memory(Component, abc.ABC):
     """A store an agent recalls from before each answer (see the module docstring)."""
 
     @abc.abstractmethod

@@ -13,6 +13,7 @@ import abc
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from runtime.components.component import Component
 from runtime.errors import ConfigurationError, StateError
 from runtime.llm import (
     AssistantMessage,
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-class ChatCompletionContext(abc.ABC):
+class ChatCompletionContext(Component, abc.ABC):
     """Stores an agent's model history; subclasses decide what the model sees.
 
     Subclass it and implement :meth:`get_messages` for a context of your own.

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar, overload
 
 from runtime.cancellation import CancellationToken
+from runtime.components.component import Component
 from runtime.errors import ConfigurationError, ToolError
 from runtime.isolation import ProcessLimits, import_path, result_text, run_in_process
 from runtime.llm import ToolSchema
@@ -40,7 +41,7 @@ def _is_async_callable(func: Callable[..., Any]) -> bool:
     return call is not None and inspect.iscoroutinefunction(call)
 
 
-class FunctionTool:
+class FunctionTool(Component):
     """A typed Python function (sync or async) the model may call.
 
     The JSON schema comes from the signature: each parameter's type (str, int, float,

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from runtime.cancellation import CancellationToken
+from runtime.components.component import Component
 from runtime.errors import ConfigurationError
 from runtime.images import Image
 from runtime.llm import UserMessage
@@ -41,7 +42,7 @@ from runtime.network import NetworkGuard
 __all__ = ["EmbeddingClient", "OpenAIEmbeddingClient", "SQLiteVectorMemory"]
 
 
-class EmbeddingClient(abc.ABC):
+class EmbeddingClient(Component, abc.ABC):
     """Turns texts into vectors."""
 
     @abc.abstractmethod

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runtime.cancellation import CancellationToken
+from runtime.components.component import Component
 from runtime.errors import ConfigurationError, TeamError
 from runtime.messages import (
     BaseAgentEvent,
@@ -36,7 +37,7 @@ def check_name(name: str) -> str:
     return name
 
 
-class BaseChatAgent(abc.ABC):
+class BaseChatAgent(Component, abc.ABC):
     """A participant: receives only *new* chat messages each call and keeps its own history.
 
     Subclasses implement :meth:`on_messages` (return a :class:`Response`, as AutoGen's

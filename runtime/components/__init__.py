@@ -16,10 +16,22 @@ sits in the file, for example ``config.participants[1].config.workbench[0].confi
 
 :func:`dump_component` writes the same shape with AutoGen's provider strings and version
 numbers, so AutoGen can load what we write. API keys are left out unless asked for.
+
+Every component class also has AutoGen's method API through :class:`Component`:
+``team.dump_component()`` and ``RoundRobinGroupChat.load_component(config)``.
+
+The registry knows every provider AutoGen 0.7 and AutoGen Studio 0.4 write, under its
+public path, its short name and AutoGen's well-known aliases; a path inside AutoGen's
+packages (``autogen_agentchat.teams._group_chat._round_robin_group_chat.RoundRobinGroupChat``)
+resolves by its class name. Providers we do not support (Azure OpenAI, web surfers, code
+executors, MCP, ...) are refused with a :class:`~runtime.UnsupportedProviderError` that
+says why, never loaded.
 """
 
+from runtime.components.component import Component
 from runtime.components.registry import (
     ComponentKind,
+    ComponentModel,
     ComponentRegistry,
     ConfigReader,
     ConfigWriter,
@@ -28,7 +40,9 @@ from runtime.components.registry import (
 )
 
 __all__ = [
+    "Component",
     "ComponentKind",
+    "ComponentModel",
     "ComponentRegistry",
     "ConfigReader",
     "ConfigWriter",

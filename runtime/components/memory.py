@@ -39,7 +39,7 @@ def _dump_list_memory(memory: ListMemory, writer: ConfigWriter) -> dict[str, Any
 
 
 def _load_embedding_client(reader: ConfigReader) -> OpenAIEmbeddingClient:
-    key = reader.text("api_key", None)
+    key = reader.api_key or reader.text("api_key", None)
     return OpenAIEmbeddingClient(
         reader.text("model"),
         api_key=None if key in (None, "", MASKED_SECRET) else key,

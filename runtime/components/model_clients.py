@@ -13,6 +13,7 @@ from runtime.components.registry import (
     ConfigReader,
     ConfigWriter,
     compact,
+    refuse_dump,
 )
 from runtime.llm import CreateResult, ModelInfo
 from runtime.testing import ScriptedModelClient
@@ -54,6 +55,9 @@ def _model_info_config(info: ModelInfo) -> dict[str, Any]:
 
 
 def _api_key(reader: ConfigReader) -> str | None:
+    """The caller's key for every client, else the file's (AutoGen masks it in dumps)."""
+    if reader.api_key is not None:
+        return reader.api_key
     key = reader.text("api_key", None)
     return None if key in (None, "", MASKED_SECRET) else key
 
@@ -149,6 +153,44 @@ def _dump_openai(client: OpenAIChatCompletionClient, writer: ConfigWriter) -> di
     return _provider_config(client, writer, _OPENAI_CREATE_ARGS, specific)
 
 
+#: Ollama's sampling options that its OpenAI-compatible endpoint takes, by their names there.
+_OLLAMA_OPTIONS: Final = {
+    "top_p": "top_p",
+    "seed": "seed",
+    "stop": "stop",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+    "num_predict": "max_tokens",
+}
+_OLLAMA_HOST: Final = "http://127.0.0.1:11434"
+#: Ollama ignores the key; an explicit one keeps the environment's OpenAI key at home.
+_OLLAMA_KEY: Final = "ollama"
+
+
+def _load_ollama(reader: ConfigReader) -> OpenAIChatCompletionClient:
+    """AutoGen's Ollama client, as an OpenAI client on Ollama's OpenAI-compatible API
+    (``<host>/v1``); its ``options`` become the matching request arguments."""
+    from runtime.model_clients.openai import OpenAIChatCompletionClient
+
+    host = reader.text("host", None) or _OLLAMA_HOST
+    if "://" not in host:
+        host = f"http://{host}"
+    options = reader.mapping("options", {})
+    arguments = {
+        ours: options[theirs] for theirs, ours in _OLLAMA_OPTIONS.items() if theirs in options
+    }
+    return OpenAIChatCompletionClient(
+        reader.text("model"),
+        api_key=reader.api_key or _OLLAMA_KEY,
+        base_url=f"{host.rstrip('/')}/v1",
+        model_info=_model_info(reader),
+        temperature=options.get("temperature"),
+        timeout=reader.number("timeout", 60.0),
+        default_headers=reader.mapping("headers", None),
+        **arguments,
+    )
+
+
 _ANTHROPIC_CREATE_ARGS: Final = frozenset({"top_p", "top_k", "stop_sequences", "metadata"})
 
 
@@ -213,6 +255,16 @@ def kinds() -> list[ComponentKind]:
             _dump_openai,
             aliases=("OpenAIChatCompletionClient", "openai_chat_completion_client"),
             description="Chat completion client for OpenAI and OpenAI-compatible servers.",
+        ),
+        ComponentKind(
+            "autogen_ext.models.ollama.OllamaChatCompletionClient",
+            # Loads as an OpenAI client (which dumps as one): nothing dumps as this kind.
+            "autogen_ext.models.ollama.OllamaChatCompletionClient",
+            "model",
+            _load_ollama,
+            refuse_dump,
+            aliases=("OllamaChatCompletionClient",),
+            description="Ollama, through its OpenAI-compatible API.",
         ),
         ComponentKind(
             "autogen_ext.models.anthropic.AnthropicChatCompletionClient",

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
-from runtime.agents.user_proxy import InputFunc
-from runtime.errors import ComponentError, RoundtableError
-from runtime.tools import ToolRegistry
+from runtime.errors import ComponentError, RoundtableError, UnsupportedProviderError
+
+# Only for annotations: the agents and tools build on this module (they are Components).
+if TYPE_CHECKING:
+    from runtime.agents.user_proxy import InputFunc
+    from runtime.tools import ToolRegistry
 
 __all__ = [
     "ComponentKind",
+    "ComponentModel",
     "ComponentRegistry",
     "ConfigReader",
     "ConfigWriter",
@@ -38,7 +43,7 @@ class ConfigReader:
     :meth:`component` / :meth:`components`, which extend the path.
     """
 
-    __slots__ = ("_config", "_loader", "component_name", "path", "version")
+    __slots__ = ("_config", "_loader", "component_name", "path", "provider", "version")
 
     def __init__(
         self,
@@ -46,6 +51,7 @@ class ConfigReader:
         *,
         path: str,
         component_name: str,
+        provider: str,
         version: int,
         loader: _Loader,
     ) -> None:
@@ -53,6 +59,7 @@ class ConfigReader:
         self._loader = loader
         self.path = path
         self.component_name = component_name
+        self.provider = provider
         self.version = version
 
     @property
@@ -65,6 +72,11 @@ class ConfigReader:
         """The human input function the caller passed to :func:`load_component`."""
         return self._loader.input_func
 
+    @property
+    def api_key(self) -> str | None:
+        """The key the caller passed to :func:`load_component` for every client, if any."""
+        return self._loader.api_key
+
     def field_path(self, key: str) -> str:
         return f"{self.path}.config.{key}" if self.path else f"config.{key}"
 
@@ -72,7 +84,21 @@ class ConfigReader:
         """A :class:`ComponentError` about this component (or one of its fields)."""
         path = self.field_path(key) if key else self.path
         return ComponentError(
-            f"{self.component_name}: {message}", path=path, component=self.component_name
+            f"{self.component_name}: {message}",
+            path=path,
+            component=self.component_name,
+            reason=message,
+        )
+
+    def unsupported(self, reason: str) -> UnsupportedProviderError:
+        """An :class:`UnsupportedProviderError`: this provider is known and refused."""
+        message = f"{self.provider.rsplit('.', 1)[-1]} is not supported: {reason}"
+        return UnsupportedProviderError(
+            f"{self.component_name}: {message}",
+            provider=self.provider,
+            path=self.path,
+            component=self.component_name,
+            reason=message,
         )
 
     def __contains__(self, key: str) -> bool:
@@ -214,20 +240,23 @@ class ComponentRegistry:
     @classmethod
     def default(cls) -> ComponentRegistry:
         """A new registry with every built-in kind (extend it with :meth:`register`)."""
-        # The kind modules build on this one, so they are imported on first use.
-        from runtime.components import (
-            agents,
-            conditions,
-            contexts,
-            memory,
-            model_clients,
-            structured,
-            teams,
-            tools,
-        )
+        if not _BUILTIN_KINDS:
+            raise ComponentError("the built-in component kinds are not registered yet")
+        return cls(_BUILTIN_KINDS)
 
-        modules = (model_clients, tools, contexts, structured, memory, conditions, agents, teams)
-        return cls(kind for module in modules for kind in module.kinds())
+    def refusing(self, reason_for: Callable[[ComponentKind], str | None]) -> ComponentRegistry:
+        """A copy in which every kind ``reason_for`` gives a reason for is refused with it.
+
+        A refused kind still dumps; loading it is an :class:`~runtime.UnsupportedProviderError`
+        at its path. Use it to load only what a caller can hold (no memories, say).
+        """
+        refused: list[ComponentKind] = []
+        for kind in self:
+            reason = reason_for(kind)
+            refused.append(
+                kind if reason is None else dataclasses.replace(kind, load=refusal(reason))
+            )
+        return ComponentRegistry(refused)
 
     def register(self, kind: ComponentKind) -> None:
         """Allow ``kind``; a provider or alias that is already taken is a ComponentError."""
@@ -269,18 +298,38 @@ class ComponentRegistry:
 # --------------------------------------------------------------------------------------
 
 
+#: Every built-in kind. The kinds build on the classes, which build on this module, so
+#: ``runtime.components.builtin`` adds them when the runtime package is imported.
+_BUILTIN_KINDS: list[ComponentKind] = []
+
+
+def register_builtin_kinds(kinds: Iterable[ComponentKind]) -> None:
+    """Add the built-in kinds (``runtime.components.builtin`` calls this, once)."""
+    _BUILTIN_KINDS.extend(kinds)
+    builtin_registry.cache_clear()
+
+
+@cache
+def builtin_registry() -> ComponentRegistry:
+    """The registry calls without a ``registry`` use (internal to the components: never
+    handed to callers, so never changed)."""
+    return ComponentRegistry.default()
+
+
 class _Loader:
-    __slots__ = ("input_func", "registry", "tools")
+    __slots__ = ("api_key", "input_func", "registry", "tools")
 
     def __init__(
         self,
         registry: ComponentRegistry,
         tools: ToolRegistry | None,
         input_func: InputFunc | None,
+        api_key: str | None,
     ) -> None:
         self.registry = registry
         self.tools = tools
         self.input_func = input_func
+        self.api_key = api_key
 
     def load(self, data: Any, path: str, role: str | None) -> Any:
         where = path or "the top level"
@@ -296,11 +345,16 @@ class _Loader:
         component_name = f"{label} ({provider})" if label and label != provider else provider
         kind = self.registry.find(provider)
         if kind is None:
-            raise ComponentError(
-                f"{component_name}: unknown provider; only known providers are loaded "
-                "(nothing named in a file is imported)",
+            reason = (
+                f'unknown provider "{provider}"; only known providers are loaded '
+                "(nothing named in a file is imported)"
+            )
+            raise UnsupportedProviderError(
+                f"{component_name}: {reason}",
+                provider=provider,
                 path=path,
                 component=component_name,
+                reason=reason,
             )
         if role is not None and kind.role not in role.split("|"):
             raise ComponentError(
@@ -321,28 +375,58 @@ class _Loader:
             config,
             path=path,
             component_name=component_name,
+            provider=provider,
             version=version if isinstance(version, int) else kind.version,
             loader=self,
         )
         try:
-            return kind.load(reader)
+            loaded = kind.load(reader)
         except ComponentError:
             raise
         except (RoundtableError, ValueError, TypeError) as exc:
             raise reader.error(str(exc)) from exc
+        _keep_envelope(loaded, kind, data)
+        return loaded
+
+
+def _keep_envelope(loaded: object, kind: ComponentKind, data: Mapping[str, Any]) -> None:
+    """Remember a label and description the file chose (not its kind's defaults) on a
+    :class:`~runtime.Component`, so a dump writes them back. Tools keep theirs: they may
+    be the caller's registered tools, shared by every file that names them."""
+    if kind.role == "tool" or not isinstance(loaded, _Labelled):
+        return
+    label, description = data.get("label"), data.get("description")
+    if isinstance(label, str) and label and label != kind.label:
+        loaded.component_label = label
+    if isinstance(description, str) and description and description != kind.description:
+        loaded.component_description = description
+
+
+@runtime_checkable
+class _Labelled(Protocol):
+    """What :class:`~runtime.Component` adds to an object for its document's envelope."""
+
+    component_label: str | None
+    component_description: str | None
 
 
 class ConfigWriter:
     """Dumps nested components for a kind's ``dump`` function, with the caller's options."""
 
-    __slots__ = ("include_secrets", "include_source", "registry")
+    __slots__ = ("include_secrets", "include_source", "registry", "tool_stubs")
 
     def __init__(
-        self, registry: ComponentRegistry, *, include_secrets: bool, include_source: bool
+        self,
+        registry: ComponentRegistry,
+        *,
+        include_secrets: bool,
+        include_source: bool,
+        tool_stubs: bool = False,
     ) -> None:
         self.registry = registry
         self.include_secrets = include_secrets
         self.include_source = include_source
+        self.tool_stubs = tool_stubs
 
     def component(self, obj: object) -> dict[str, Any]:
         """The full component document of ``obj``."""
@@ -359,17 +443,12 @@ class ConfigWriter:
             "version": kind.version,
             "component_version": kind.version,
         }
-        if kind.description:
-            document["description"] = kind.description
-        document["label"] = kind.label
+        description = getattr(obj, "component_description", None) or kind.description
+        if description:
+            document["description"] = description
+        document["label"] = getattr(obj, "component_label", None) or kind.label
         document["config"] = kind.dump(obj, self)
         return document
-
-
-@cache
-def _builtin_registry() -> ComponentRegistry:
-    """The registry used when a caller passes none; never handed out, so never changed."""
-    return ComponentRegistry.default()
 
 
 def load_component(
@@ -379,13 +458,17 @@ def load_component(
     expected: str | None = None,
     registry: ComponentRegistry | None = None,
     input_func: InputFunc | None = None,
+    api_key: str | None = None,
 ) -> Any:
     """Build a team, agent, model client, tool or condition from a component document.
 
     ``data`` is the parsed JSON (or its text). ``tools`` resolves ``FunctionTool``
     configs by name; ``expected`` (``"team"``, ``"agent"``, ``"model"``, ...; ``a|b``
     for either) checks what the top level is; ``input_func`` is given to every
-    ``UserProxyAgent`` (files never carry one). A workbench loads as a list of tools.
+    ``UserProxyAgent`` (files never carry one). ``api_key`` is given to every model and
+    embedding client instead of the file's key, which is then ignored. A workbench loads
+    as a list of tools. A label or description the file gives a component is kept on it
+    (``component_label``, ``component_description``), so a dump writes it back.
     Raises :class:`~runtime.ComponentError` naming the component and its path.
     """
     if isinstance(data, str):
@@ -393,7 +476,7 @@ def load_component(
             data = json.loads(data)
         except json.JSONDecodeError as exc:
             raise ComponentError(f"the component file is not valid JSON: {exc}") from exc
-    loader = _Loader(registry or _builtin_registry(), tools, input_func)
+    loader = _Loader(registry or builtin_registry(), tools, input_func, api_key)
     return loader.load(data, "", expected)
 
 
@@ -402,20 +485,61 @@ def dump_component(
     *,
     include_secrets: bool = False,
     include_source: bool = True,
+    tool_stubs: bool = False,
     registry: ComponentRegistry | None = None,
-) -> dict[str, Any]:
+) -> ComponentModel:
     """The AutoGen component document of a team, agent, model client, tool or condition.
 
     API keys are written only with ``include_secrets=True``. A ``FunctionTool`` carries
     its function's source (AutoGen needs it to load the tool; we never read it back);
-    ``include_source=False`` leaves it empty.
+    ``include_source=False`` leaves it empty. ``tool_stubs=True`` writes a stub instead:
+    the tool's signature and a body that raises ``NotImplementedError``, so AutoGen loads
+    the file while the function itself stays where it is registered.
     """
     writer = ConfigWriter(
-        registry or _builtin_registry(),
+        registry or builtin_registry(),
         include_secrets=include_secrets,
         include_source=include_source,
+        tool_stubs=tool_stubs,
     )
-    return writer.component(obj)
+    return ComponentModel(writer.component(obj))
+
+
+class ComponentModel(dict[str, Any]):
+    """A component document: a plain dict, with the reading methods of AutoGen's
+    ``ComponentModel`` so code written for AutoGen (``.model_dump_json()``) works."""
+
+    __slots__ = ()
+
+    @property
+    def provider(self) -> str:
+        return str(self["provider"])
+
+    @property
+    def component_type(self) -> str | None:
+        return self.get("component_type")
+
+    @property
+    def label(self) -> str | None:
+        return self.get("label")
+
+    @property
+    def description(self) -> str | None:
+        return self.get("description")
+
+    @property
+    def config(self) -> dict[str, Any]:
+        config: dict[str, Any] = self["config"]
+        return config
+
+    def model_dump(self) -> dict[str, Any]:
+        """A deep copy as plain JSON data."""
+        copied: dict[str, Any] = json.loads(json.dumps(self))
+        return copied
+
+    def model_dump_json(self, *, indent: int | None = None) -> str:
+        """The document as JSON text."""
+        return json.dumps(self, indent=indent)
 
 
 # --------------------------------------------------------------------------------------
@@ -434,6 +558,15 @@ def no_config(obj: object, writer: ConfigWriter) -> dict[str, Any]:
 
 def refuse_load(reader: ConfigReader) -> Any:
     raise reader.error("it holds a Python function in code, so it cannot come from a file")
+
+
+def refusal(reason: str) -> Callable[[ConfigReader], Any]:
+    """A ``load`` for a provider that is known and refused on purpose, saying why."""
+
+    def refuse(reader: ConfigReader) -> Any:
+        raise reader.unsupported(reason)
+
+    return refuse
 
 
 def refuse_dump(obj: object, writer: ConfigWriter) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from runtime.components.registry import (
     ComponentKind,
@@ -26,8 +27,8 @@ def _load_function_tool(reader: ConfigReader) -> FunctionTool:
     has_source = bool(reader.text("source_code", "").strip())
     if has_source:
         raise reader.error(
-            f"tool {name!r} carries source code, which is never executed; "
-            f"register a tool named {name!r} to use it"
+            f'tool "{name}" carries code, which is never executed (source code in a file '
+            f'is ignored); register a tool named "{name}" to use it'
         )
     raise reader.error(f"no tool named {name!r} is registered")
 
@@ -43,13 +44,56 @@ def _source_of(tool: FunctionTool) -> str:
     return "".join(lines)
 
 
+#: Python annotations for JSON schema types, in a tool's stub.
+_STUB_TYPES: Final = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "array": "list",
+    "object": "dict",
+}
+
+
+def _stub_of(tool: FunctionTool) -> str:
+    """A function with the tool's name, parameters and description whose body raises:
+    AutoGen can load and show it, and the real function stays where it is registered."""
+    parameters = tool.schema.get("parameters", {})
+    properties: dict[str, Any] = parameters.get("properties", {})
+    required = [name for name in properties if name in parameters.get("required", [])]
+    arguments = [f"{name}: {_stub_type(properties[name])}" for name in required]
+    arguments += [
+        f"{name}: {_stub_type(schema)} = {schema.get('default')!r}"
+        for name, schema in properties.items()
+        if name not in required
+    ]
+    # A tool name may hold "-" or start with a digit; a function name may not.
+    function = re.sub(r"\W|^(?=\d)", "_", tool.name)
+    message = f"{tool.name} is a stub: the real tool is registered where this file was written"
+    return (
+        f"def {function}({', '.join(arguments)}) -> str:\n"
+        f"    {tool.description!r}\n"
+        f"    raise NotImplementedError({message!r})\n"
+    )
+
+
+def _stub_type(schema: Any) -> str:
+    kind = schema.get("type") if isinstance(schema, Mapping) else None
+    return _STUB_TYPES.get(kind, "object") if isinstance(kind, str) else "object"
+
+
 def _dump_function_tool(tool: FunctionTool, writer: ConfigWriter) -> dict[str, Any]:
+    if writer.tool_stubs:
+        source = _stub_of(tool)
+    else:
+        source = _source_of(tool) if writer.include_source else ""
     return {
-        "source_code": _source_of(tool) if writer.include_source else "",
+        "source_code": source,
         "name": tool.name,
         "description": tool.description,
         "global_imports": [],
-        "has_cancellation_support": tool.has_cancellation_token,
+        # A stub takes no cancellation token, whatever the real function does.
+        "has_cancellation_support": tool.has_cancellation_token and not writer.tool_stubs,
     }
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from runtime.components.component import Component
 from runtime.errors import ConfigurationError, TeamError
 from runtime.messages import BaseMessage, StopMessage
 
 __all__ = ["AndTerminationCondition", "OrTerminationCondition", "TerminationCondition"]
 
 
-class TerminationCondition:
+class TerminationCondition(Component):
     """Decides from each delta of messages whether a run should stop.
 
     Subclasses implement ``_check`` (count, then return a stop reason or None), or

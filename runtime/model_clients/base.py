@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal
 
 from runtime.cancellation import CancellationToken
+from runtime.components.component import Component
 from runtime.errors import ConfigurationError, StateError
 from runtime.llm import CreateResult, LLMMessage, ModelInfo, RequestUsage, ToolSchema
 
@@ -16,7 +17,7 @@ ToolChoice = Literal["auto", "required", "none"]
 JsonOutput = bool | type[Any] | None
 
 
-class ChatCompletionClient(abc.ABC):
+class ChatCompletionClient(Component, abc.ABC):
     """Talks to one model. ``create`` returns a whole answer, ``create_stream`` yields text
     pieces and then exactly one :class:`CreateResult`."""
 

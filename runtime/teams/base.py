@@ -24,6 +24,7 @@ from typing import Any
 
 from runtime.agents.base import BaseChatAgent, Response, normalize_task
 from runtime.cancellation import CancellationToken
+from runtime.components.component import Component
 from runtime.conditions import TerminationCondition
 from runtime.errors import ConfigurationError, StateError, TeamError
 from runtime.messages import (
@@ -142,7 +143,7 @@ def _message_types(
     return types
 
 
-class BaseGroupChat(abc.ABC):
+class BaseGroupChat(Component, abc.ABC):
     """A team: participants taking turns on one shared thread until a condition stops them.
 
     ``run(task)`` / ``run_stream(task)`` end in a :class:`TaskResult`. Calling them again
