@@ -1,39 +1,101 @@
-"""Translate between AutoGen's component JSON and Roundtable team specs.
+"""AutoGen files and team specs, through the runtime's components: the one translator.
 
-Only providers named in the tables below are understood; anything else is reported with
-its path. Tools are matched by name onto registered tools: code inside a file is never
-executed or imported. API keys in a file are ignored (credentials are attached later).
+Import: the runtime's `load_component` reads a file through its one registry of AutoGen
+providers (nothing named in a file is imported, no code in a file runs, tools are
+matched by name onto the studio's registry, keys in the file are ignored), and
+`SpecReader` maps the runtime objects it built onto a team spec, noting what a spec
+cannot keep. Export: `write_team` builds the runtime team a spec describes, without
+reading a key or checking an address, and writes it with `dump_component`; registered
+tools become stubs AutoGen can load, since their code stays on this server.
+
+A model's name travels as its component's label, a team's name and description in its
+config (its label names it too). AutoGen files have no place for a model's prices or the
+canvas layout.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 from typing import Any
 
-from runtime import ToolRegistry
+from runtime import (
+    DEFAULT_SELECTOR_PROMPT,
+    AndTerminationCondition,
+    AnthropicChatCompletionClient,
+    AssistantAgent,
+    BaseGroupChat,
+    BufferedChatCompletionContext,
+    ComponentError,
+    ComponentKind,
+    ComponentRegistry,
+    CostTermination,
+    ExternalTermination,
+    FunctionCallTermination,
+    GraphFlow,
+    Handoff,
+    HandoffTermination,
+    HeadAndTailChatCompletionContext,
+    ListMemory,
+    MaxMessageTermination,
+    OpenAIChatCompletionClient,
+    OrTerminationCondition,
+    RoundRobinGroupChat,
+    RoundtableError,
+    SelectorGroupChat,
+    SocietyOfMindAgent,
+    SourceMatchTermination,
+    SQLiteVectorMemory,
+    StopMessageTermination,
+    Swarm,
+    TextMentionTermination,
+    TextMessageTermination,
+    TimeoutTermination,
+    TokenLimitedChatCompletionContext,
+    TokenUsageTermination,
+    ToolRegistry,
+    UnsupportedProviderError,
+    UserProxyAgent,
+    dump_component,
+    load_component,
+)
+from runtime.testing import ScriptedModelClient
+from studio.errors import Problem
+from studio.teams.building import PARAMS_BY_PROVIDER, TeamBuilder, model_prices
+from studio.teams.models import Provider
+from studio.teams.tools import tool_registry
 
-AGENTCHAT = "autogen_agentchat"
-TEAM_KINDS = {
-    f"{AGENTCHAT}.teams.RoundRobinGroupChat": "round_robin",
-    f"{AGENTCHAT}.teams.SelectorGroupChat": "selector",
-    f"{AGENTCHAT}.teams.Swarm": "swarm",
-    f"{AGENTCHAT}.teams.GraphFlow": "graph",
+#: Every client read from a file gets this key instead of the file's: reading never
+#: sends a request, and no key of the server's environment is picked up.
+UNUSED_KEY = "unused"
+#: What a studio team cannot hold, refused while the file is read, at its path.
+REFUSED_ROLES = {"embedding": "studio agents remember facts in a list, not by embeddings"}
+REFUSED_PROVIDERS = {
+    SQLiteVectorMemory.component_provider: (
+        "studio agents remember facts in a list; use autogen_core.memory.ListMemory"
+    ),
+    "autogen_agentchat.agents.MessageFilterAgent": "studio teams have no message filters",
+    "autogen_agentchat.tools.AgentTool": "a studio agent's tools are registered tools",
+    "autogen_agentchat.tools.TeamTool": "a studio agent's tools are registered tools",
+    "autogen_agentchat.messages.StructuredMessageFactory": (
+        "studio agents answer in text, not in a structured output type"
+    ),
 }
-TEAM_PROVIDERS = {kind: provider for provider, kind in TEAM_KINDS.items()}
-OPENAI_CLIENT = "autogen_ext.models.openai.OpenAIChatCompletionClient"
-ANTHROPIC_CLIENT = "autogen_ext.models.anthropic.AnthropicChatCompletionClient"
-REPLAY_CLIENT = "autogen_ext.models.replay.ReplayChatCompletionClient"
-OLLAMA_CLIENT = "autogen_ext.models.ollama.OllamaChatCompletionClient"
-FUNCTION_TOOL = "autogen_core.tools.FunctionTool"
-WORKBENCHES = {"autogen_core.tools.StaticWorkbench", "autogen_core.tools.StaticStreamWorkbench"}
-# AutoGen condition class -> (our type, {their field: our field}).
-CONDITIONS: dict[str, tuple[str, dict[str, str]]] = {
-    "MaxMessageTermination": (
+TEAM_KINDS: tuple[tuple[type[BaseGroupChat], str], ...] = (
+    (SelectorGroupChat, "selector"),
+    (Swarm, "swarm"),
+    (GraphFlow, "graph"),
+    (RoundRobinGroupChat, "round_robin"),
+)
+# Runtime condition class -> (spec type, {runtime attribute: spec field}).
+CONDITIONS: dict[type, tuple[str, dict[str, str]]] = {
+    MaxMessageTermination: (
         "max_messages",
         {"max_messages": "max_messages", "include_agent_event": "include_agent_event"},
     ),
-    "TextMentionTermination": ("text_mention", {"text": "text", "sources": "sources"}),
-    "TokenUsageTermination": (
+    TextMentionTermination: ("text_mention", {"text": "text", "sources": "sources"}),
+    TokenUsageTermination: (
         "token_usage",
         {
             "max_total_token": "max_total_tokens",
@@ -41,45 +103,21 @@ CONDITIONS: dict[str, tuple[str, dict[str, str]]] = {
             "max_completion_token": "max_completion_tokens",
         },
     ),
-    "TimeoutTermination": ("timeout", {"timeout_seconds": "timeout_seconds"}),
-    "HandoffTermination": ("handoff", {"target": "target"}),
-    "SourceMatchTermination": ("source_match", {"sources": "sources"}),
-    "ExternalTermination": ("external", {}),
-    "StopMessageTermination": ("stop_message", {}),
-    "FunctionCallTermination": ("function_call", {"function_name": "function_name"}),
-    "TextMessageTermination": ("text_message", {"source": "source"}),
-    "CostTermination": ("cost", {"max_cost_usd": "max_cost_usd"}),
+    TimeoutTermination: ("timeout", {"timeout_seconds": "timeout_seconds"}),
+    HandoffTermination: ("handoff", {"target": "target"}),
+    SourceMatchTermination: ("source_match", {"sources": "sources"}),
+    ExternalTermination: ("external", {}),
+    StopMessageTermination: ("stop_message", {}),
+    FunctionCallTermination: ("function_call", {"function_name": "function_name"}),
+    TextMessageTermination: ("text_message", {"source": "source"}),
+    CostTermination: ("cost", {"max_cost_usd": "max_cost_usd"}),
 }
-CONDITION_MODULES = {
-    "cost": "roundtable.conditions",
-}
-COMBINATOR_PROVIDERS = {
-    f"{AGENTCHAT}.base.OrTerminationCondition": "or",
-    f"{AGENTCHAT}.base.AndTerminationCondition": "and",
-}
-OPENAI_PARAMS = (
-    "temperature",
-    "max_tokens",
-    "top_p",
-    "frequency_penalty",
-    "presence_penalty",
-    "seed",
-    "stop",
-    "timeout",
-    "max_retries",
-)
-ANTHROPIC_PARAMS = ("temperature", "max_tokens", "top_p", "top_k", "stop_sequences", "timeout")
-DEFAULT_MODEL_INFO = {
-    "vision": False,
-    "function_calling": True,
-    "json_output": False,
-    "family": "unknown",
-    "structured_output": False,
-}
+#: Client settings the spec keeps among its `params`, read from the client's attributes.
+CLIENT_SETTINGS = ("temperature", "max_tokens", "timeout", "max_retries")
 
 
 class ComponentProblem(Exception):
-    """A component that cannot be imported, with the path where it sits."""
+    """A component that cannot be imported or exported, with the path where it sits."""
 
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}" if path else message)
@@ -87,17 +125,9 @@ class ComponentProblem(Exception):
         self.message = message
 
 
-def _config(component: Any, path: str) -> dict[str, Any]:
-    if not isinstance(component, dict) or not isinstance(component.get("provider"), str):
-        raise ComponentProblem(path, "not a component (needs provider and config)")
-    config = component.get("config", {})
-    if not isinstance(config, dict):
-        raise ComponentProblem(f"{path}.config", "must be an object")
-    return config
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+def join(path: str, key: str) -> str:
+    """`path` extended by `key` (either may be empty)."""
+    return f"{path}.{key}" if path and key else path or key
 
 
 def safe_identifier(name: str) -> str:
@@ -106,423 +136,357 @@ def safe_identifier(name: str) -> str:
     return cleaned if not cleaned[0].isdigit() else f"a_{cleaned}"
 
 
-# --- AutoGen -> spec ---
+# --- AutoGen -> runtime objects -> spec ---
 
 
-class AutoGenReader:
-    """Reads AutoGen components into spec fragments, tools matched by name."""
+def refusal_reason(kind: ComponentKind) -> str | None:
+    """Why a studio team cannot hold this kind of component (None: it can)."""
+    return REFUSED_ROLES.get(kind.role) or REFUSED_PROVIDERS.get(kind.provider)
 
-    def __init__(self, tools: ToolRegistry) -> None:
-        self.tools = tools
 
-    def team(self, component: Any, path: str = "") -> dict[str, Any]:
-        """A team spec from a team component (named by its label)."""
-        config = _config(component, path)
-        kind = TEAM_KINDS.get(component["provider"])
+@functools.cache
+def studio_registry() -> ComponentRegistry:
+    """The runtime's registry, refusing what a studio team cannot hold."""
+    return ComponentRegistry.default().refusing(refusal_reason)
+
+
+def read_component(data: Any, path: str, expected: str) -> Any:
+    """The runtime object a component document describes (`expected` is its role, such
+    as "team" or "agent|team"); problems carry `path` in front of the file's own path."""
+    try:
+        return load_component(
+            data,
+            tools=tool_registry(),
+            expected=expected,
+            registry=studio_registry(),
+            api_key=UNUSED_KEY,
+        )
+    except UnsupportedProviderError as exc:
+        raise ComponentProblem(join(join(path, exc.path), "provider"), exc.reason) from exc
+    except ComponentError as exc:
+        raise ComponentProblem(join(path, exc.path), exc.reason) from exc
+
+
+def constructor_default(cls: type, name: str) -> Any:
+    """The default of a constructor parameter of a runtime class (None when it has none)."""
+    parameter = inspect.signature(cls).parameters.get(name)
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return None
+    return parameter.default
+
+
+@functools.cache
+def default_team_description() -> str:
+    """What the runtime calls a team it was given no description for."""
+    return RoundRobinGroupChat([UserProxyAgent("probe")]).description
+
+
+def dumped_model_info(client: Any) -> dict[str, Any]:
+    """The `model_info` a client writes to a file (every key AutoGen requires filled)."""
+    info: dict[str, Any] = dump_component(client)["config"].get("model_info") or {}
+    return info
+
+
+def assumed_model_info(client: Any) -> dict[str, Any]:
+    """What a client of this kind assumes for its model when told nothing."""
+    if isinstance(client, ScriptedModelClient):
+        return dumped_model_info(ScriptedModelClient([]))
+    return dumped_model_info(type(client)(client.model, api_key=UNUSED_KEY))
+
+
+def unless_default(value: Any, cls: type, name: str) -> Any:
+    """`value`, or "" when it is the runtime's default for that parameter."""
+    return "" if value == constructor_default(cls, name) else value
+
+
+class SpecReader:
+    """Maps runtime objects loaded from a file onto spec dicts.
+
+    What a spec cannot keep is left out and noted in `warnings`, with its path in the
+    file; what it cannot hold at all is a `ComponentProblem`.
+    """
+
+    def __init__(self) -> None:
+        self.warnings: list[Problem] = []
+
+    def note(self, path: str, message: str) -> None:
+        self.warnings.append(Problem(path, message))
+
+    # --- teams ---
+
+    def team(self, team: BaseGroupChat, path: str = "") -> dict[str, Any]:
+        """A team spec, named by the file's label for it when it has one."""
+        kind = next((name for cls, name in TEAM_KINDS if isinstance(team, cls)), None)
         if kind is None:
-            raise ComponentProblem(
-                _join(path, "provider"), f'unsupported team provider "{component["provider"]}"'
-            )
-        participants = config.get("participants") or []
-        spec: dict[str, Any] = {
-            "name": component.get("label") or config.get("name") or "Imported team",
-            "description": config.get("description") or component.get("description") or "",
+            raise ComponentProblem(path, f"{type(team).__name__} is not a studio team kind")
+        condition = team.termination_condition
+        return {
+            "name": team.component_label or team.name,
+            "description": self.team_description(team),
             "kind": kind,
             "participants": [
-                self.participant(item, _join(path, f"config.participants[{index}]"))
-                for index, item in enumerate(participants)
+                self.participant(member, join(path, f"config.participants[{index}]"))
+                for index, member in enumerate(team.participants)
             ],
-            "termination": None,
-            "max_turns": config.get("max_turns"),
-            "selector": None,
-            "graph": None,
+            "termination": (
+                self.condition(condition, join(path, "config.termination_condition"))
+                if condition is not None
+                else None
+            ),
+            "max_turns": team.max_turns,
+            "selector": self.selector(team, path) if isinstance(team, SelectorGroupChat) else None,
+            "graph": self.graph(team) if isinstance(team, GraphFlow) else None,
         }
-        if config.get("termination_condition"):
-            spec["termination"] = self.condition(
-                config["termination_condition"], _join(path, "config.termination_condition")
-            )
-        if kind == "selector":
-            spec["selector"] = {
-                "model": self.model(config.get("model_client"), _join(path, "config.model_client")),
-                "prompt": config.get("selector_prompt") or "",
-                "allow_repeated_speaker": bool(config.get("allow_repeated_speaker")),
-            }
-        if kind == "graph":
-            spec["graph"] = self.graph(config.get("graph"), _join(path, "config.graph"))
-        return spec
 
-    def participant(self, component: Any, path: str) -> dict[str, Any]:
-        """An agent spec from an agent component (or a team sitting in a seat)."""
-        config = _config(component, path)
-        provider = component["provider"]
-        if provider in TEAM_KINDS:
-            inner = self.team(component, path)
-            return self.agent_defaults(safe_identifier(config.get("name") or inner["name"])) | {
+    def team_description(self, team: BaseGroupChat) -> str:
+        """The team's own description; else, for a component the file named (as AutoGen
+        Studio's galleries do), the description of its envelope."""
+        if team.description != default_team_description():
+            return team.description
+        if team.component_label and team.component_description:
+            return team.component_description
+        return ""
+
+    def selector(self, team: SelectorGroupChat, path: str) -> dict[str, Any]:
+        if team.max_selector_attempts != constructor_default(
+            SelectorGroupChat, "max_selector_attempts"
+        ):
+            self.note(join(path, "config.max_selector_attempts"), "not kept: the default is used")
+        if team.model_context is not None:
+            self.note(join(path, "config.model_context"), "not kept: the selector reads it all")
+        prompt = team.selector_prompt
+        return {
+            "model": self.model(team.model_client, join(path, "config.model_client")),
+            "prompt": "" if prompt == DEFAULT_SELECTOR_PROMPT else prompt,
+            "allow_repeated_speaker": team.allow_repeated_speaker,
+        }
+
+    def graph(self, team: GraphFlow) -> dict[str, Any]:
+        return {
+            "edges": [
+                {"source": name, "target": edge.target, "condition": edge.condition}
+                for name, node in team.graph.nodes.items()
+                for edge in node.edges
+            ]
+        }
+
+    # --- agents ---
+
+    def participant(self, member: Any, path: str) -> dict[str, Any]:
+        """An agent spec for a seat of a team, with the fields of its kind."""
+        if isinstance(member, BaseGroupChat):
+            self.note(path, "a team in a seat becomes a nested team agent")
+            inner = self.team(member, path)
+            return {
+                "name": safe_identifier(member.component_label or member.name),
                 "kind": "team",
                 "description": inner["description"],
+                "model": None,
                 "team": inner,
+                "instruction": "",
+                "response_prompt": "",
             }
-        return self.agent(component, path)
+        if isinstance(member, UserProxyAgent):
+            return {
+                "name": member.name,
+                "kind": "user_proxy",
+                "description": unless_default(member.description, UserProxyAgent, "description"),
+            }
+        if isinstance(member, SocietyOfMindAgent):
+            return self.society(member, path)
+        if isinstance(member, AssistantAgent):
+            return self.assistant(member, path)
+        raise ComponentProblem(path, f"{type(member).__name__} cannot sit in a studio team")
 
-    def agent_defaults(self, name: str) -> dict[str, Any]:
-        """An agent spec with every field at its default."""
+    def society(self, agent: SocietyOfMindAgent, path: str) -> dict[str, Any]:
+        if self.context(agent.model_context, agent.model_client) is not None:
+            self.note(join(path, "config.model_context"), "not kept: it reads the whole team")
+        client = agent.model_client
         return {
-            "name": name,
+            "name": agent.name,
+            "kind": "team",
+            "description": unless_default(agent.description, SocietyOfMindAgent, "description"),
+            "model": self.model(client, join(path, "config.model_client")) if client else None,
+            "team": self.team(agent.team, join(path, "config.team")),
+            "instruction": unless_default(agent.instruction, SocietyOfMindAgent, "instruction"),
+            "response_prompt": unless_default(
+                agent.response_prompt, SocietyOfMindAgent, "response_prompt"
+            ),
+        }
+
+    def assistant(self, agent: AssistantAgent, path: str) -> dict[str, Any]:
+        if agent.metadata:
+            self.note(join(path, "config.metadata"), "not kept")
+        if any(handoff != Handoff(handoff.target) for handoff in agent.handoffs):
+            self.note(join(path, "config.handoffs"), "only their targets are kept")
+        context = agent.model_context
+        if context.initial_messages:
+            self.note(join(path, "config.model_context"), "its initial messages are not kept")
+        return {
+            "name": agent.name,
             "kind": "assistant",
-            "description": "",
-            "system_message": "",
-            "model": None,
-            "tools": [],
-            "handoffs": [],
-            "reflect_on_tool_use": False,
-            "max_tool_iterations": 1,
-            "model_client_stream": False,
-            "team": None,
-            "instruction": "",
-            "response_prompt": "",
+            "description": unless_default(agent.description, AssistantAgent, "description"),
+            "system_message": agent.system_message or "",
+            "model": self.model(agent.model_client, join(path, "config.model_client")),
+            "tools": [tool.name for tool in agent.tools],
+            "handoffs": [handoff.target for handoff in agent.handoffs],
+            "reflect_on_tool_use": agent.reflect_on_tool_use,
+            "max_tool_iterations": agent.max_tool_iterations,
+            "model_client_stream": agent.model_client_stream,
+            "model_context": self.context(context, agent.model_client),
+            "memory": self.memory(agent.memory, path),
+            "tool_call_summary_format": agent.tool_call_summary_format,
         }
 
-    def agent(self, component: Any, path: str) -> dict[str, Any]:
-        """An agent spec from an AssistantAgent, UserProxyAgent or SocietyOfMindAgent."""
-        config = _config(component, path)
-        provider = component["provider"]
-        name = config.get("name")
-        if not isinstance(name, str) or not name:
-            raise ComponentProblem(_join(path, "config.name"), "an agent needs a name")
-        spec = self.agent_defaults(name)
-        spec["description"] = config.get("description") or ""
-        if provider == f"{AGENTCHAT}.agents.UserProxyAgent":
-            return spec | {"kind": "user_proxy"}
-        if provider == f"{AGENTCHAT}.agents.SocietyOfMindAgent":
-            model = config.get("model_client")
-            return spec | {
-                "kind": "team",
-                "team": self.team(config.get("team"), _join(path, "config.team")),
-                "model": self.model(model, _join(path, "config.model_client")) if model else None,
-                "instruction": config.get("instruction") or "",
-                "response_prompt": config.get("response_prompt") or "",
+    def context(self, context: Any, client: Any) -> dict[str, Any] | None:
+        """What a model sees of the conversation (None: all of it)."""
+        if isinstance(context, BufferedChatCompletionContext):
+            return {"type": "buffered", "buffer_size": context.buffer_size}
+        if isinstance(context, HeadAndTailChatCompletionContext):
+            return {
+                "type": "head_and_tail",
+                "head_size": context.head_size,
+                "tail_size": context.tail_size,
             }
-        if provider != f"{AGENTCHAT}.agents.AssistantAgent":
-            raise ComponentProblem(_join(path, "provider"), f'unsupported agent "{provider}"')
-        tools = [self.tool(tool, tool_path) for tool, tool_path in self.agent_tools(config, path)]
-        return spec | {
-            "system_message": config.get("system_message") or "",
-            "model": self.model(config.get("model_client"), _join(path, "config.model_client")),
-            "tools": tools,
-            "handoffs": [
-                self.handoff(item, _join(path, f"config.handoffs[{index}]"))
-                for index, item in enumerate(config.get("handoffs") or [])
-            ],
-            "reflect_on_tool_use": bool(config.get("reflect_on_tool_use")),
-            "max_tool_iterations": int(config.get("max_tool_iterations") or 1),
-            "model_client_stream": bool(config.get("model_client_stream")),
-        }
+        if isinstance(context, TokenLimitedChatCompletionContext):
+            # The spec counts tokens with the agent's own model.
+            return {"type": "token_limited", "token_limit": context.token_limit}
+        return None
 
-    def agent_tools(self, config: dict[str, Any], path: str) -> list[tuple[Any, str]]:
-        """Tool components of an agent: `tools` (0.4) or inside `workbench` (0.5+)."""
-        found = [
-            (tool, _join(path, f"config.tools[{index}]"))
-            for index, tool in enumerate(config.get("tools") or [])
-        ]
-        workbenches = config.get("workbench") or []
-        if isinstance(workbenches, dict):
-            workbenches = [workbenches]
-        for index, bench in enumerate(workbenches):
-            bench_path = _join(path, f"config.workbench[{index}]")
-            bench_config = _config(bench, bench_path)
-            if bench["provider"] not in WORKBENCHES:
-                raise ComponentProblem(
-                    _join(bench_path, "provider"), f'unsupported workbench "{bench["provider"]}"'
+    def memory(self, memories: list[Any], path: str) -> list[str]:
+        """The facts of an agent's list memories, in order."""
+        facts: list[str] = []
+        for index, memory in enumerate(memories):
+            where = join(path, f"config.memory[{index}]")
+            if not isinstance(memory, ListMemory):
+                raise ComponentProblem(where, f"{type(memory).__name__} is not a studio memory")
+            for entry in memory.content:
+                if isinstance(entry.content, str | dict):
+                    facts.append(entry.to_text())
+                else:
+                    self.note(where, "only text entries are kept")
+        return facts
+
+    # --- models ---
+
+    def model(self, client: Any, path: str) -> dict[str, Any]:
+        """A model spec (no key): provider, model name, parameters, capabilities."""
+        if isinstance(client, ScriptedModelClient):
+            provider = "scripted"
+            params: dict[str, Any] = {"delay": client.delay} if client.delay else {}
+            base_url = ""
+        elif isinstance(client, OpenAIChatCompletionClient | AnthropicChatCompletionClient):
+            base_url = client.base_url or ""
+            provider = (
+                "anthropic"
+                if isinstance(client, AnthropicChatCompletionClient)
+                else (
+                    "openai"
+                    if not base_url or "api.openai.com" in base_url
+                    else "openai_compatible"
                 )
-            found += [
-                (tool, _join(bench_path, f"config.tools[{position}]"))
-                for position, tool in enumerate(bench_config.get("tools") or [])
-            ]
-        return found
-
-    def tool(self, component: Any, path: str) -> str:
-        """The registered tool a tool component stands for (matched by name)."""
-        config = _config(component, path)
-        if component["provider"] != FUNCTION_TOOL:
-            raise ComponentProblem(
-                _join(path, "provider"), f'unsupported tool provider "{component["provider"]}"'
             )
-        name = config.get("name") or ""
-        if name in self.tools:
-            return str(name)
-        raise ComponentProblem(
-            path,
-            f'tool "{name}" carries code, which is never executed, and no tool of that name '
-            "is registered on this server",
-        )
-
-    def handoff(self, item: Any, path: str) -> str:
-        """A handoff target from a string or a Handoff object."""
-        if isinstance(item, str):
-            return item
-        if isinstance(item, dict):
-            target = item.get("target") or (item.get("config") or {}).get("target")
-            if isinstance(target, str) and target:
-                return target
-        raise ComponentProblem(path, "a handoff needs a target")
-
-    def model(self, component: Any, path: str) -> dict[str, Any]:
-        """A model spec (no key) from a model client component."""
-        config = _config(component, path)
-        provider = component["provider"]
-        info = config.get("model_info") or config.get("model_capabilities") or {}
-        spec: dict[str, Any] = {
-            "name": "",
-            "provider": "",
-            "model": str(config.get("model") or ""),
-            "base_url": "",
-            "params": {},
-            "model_info": dict(info),
+            params = self.params(client, provider, path)
+        else:
+            raise ComponentProblem(path, f"{type(client).__name__} is not a studio model")
+        assumed = assumed_model_info(client)
+        info = {k: v for k, v in dumped_model_info(client).items() if assumed.get(k) != v}
+        replies = client.replies if isinstance(client, ScriptedModelClient) else ()
+        default_name = "Scripted replies" if provider == "scripted" else client.model
+        return {
+            "name": client.component_label or default_name,
+            "provider": provider,
+            "model": client.model,
+            "base_url": base_url,
+            "params": params,
+            "model_info": info,
             "price_input_per_million": 0.0,
             "price_output_per_million": 0.0,
-            "scripted_replies": [],
+            "scripted_replies": [r if isinstance(r, str) else r.to_dict() for r in replies],
         }
-        if provider == REPLAY_CLIENT:
-            replies = config.get("chat_completions") or []
-            spec |= {"provider": "scripted", "model": "scripted", "scripted_replies": replies}
-            spec["name"] = "Scripted replies"
-        elif provider == OPENAI_CLIENT:
-            base_url = str(config.get("base_url") or "")
-            is_openai = not base_url or "api.openai.com" in base_url
-            spec |= {
-                "provider": "openai" if is_openai else "openai_compatible",
-                "base_url": base_url,
-                "params": {
-                    key: config[key] for key in OPENAI_PARAMS if config.get(key) is not None
-                },
-            }
-        elif provider == ANTHROPIC_CLIENT:
-            spec |= {
-                "provider": "anthropic",
-                "base_url": str(config.get("base_url") or ""),
-                "params": {
-                    key: config[key] for key in ANTHROPIC_PARAMS if config.get(key) is not None
-                },
-            }
-        elif provider == OLLAMA_CLIENT:
-            host = str(config.get("host") or "http://127.0.0.1:11434").rstrip("/")
-            spec |= {"provider": "openai_compatible", "base_url": f"{host}/v1"}
-            spec["model_info"] = spec["model_info"] or dict(DEFAULT_MODEL_INFO)
-        else:
-            raise ComponentProblem(_join(path, "provider"), f'unsupported model "{provider}"')
-        if not spec["model"] and spec["provider"] != "scripted":
-            raise ComponentProblem(_join(path, "config.model"), "the model name is missing")
-        spec["name"] = spec["name"] or spec["model"]
-        return spec
 
-    def condition(self, component: Any, path: str) -> dict[str, Any]:
-        """A termination condition tree."""
-        config = _config(component, path)
-        provider = component["provider"]
-        if provider in COMBINATOR_PROVIDERS:
+    def params(self, client: Any, provider: str, path: str) -> dict[str, Any]:
+        """The client's settings that differ from its defaults, among the spec's params."""
+        values = {**client.create_args, **{name: getattr(client, name) for name in CLIENT_SETTINGS}}
+        kept = PARAMS_BY_PROVIDER[Provider(provider)]
+        dropped = sorted(name for name in values if name not in kept)
+        if dropped:
+            self.note(join(path, "config"), f"not kept: {', '.join(dropped)}")
+        return {
+            name: value
+            for name, value in values.items()
+            if name in kept
+            and value is not None
+            and value != constructor_default(type(client), name)
+        }
+
+    # --- termination conditions ---
+
+    def condition(self, condition: Any, path: str) -> dict[str, Any]:
+        """A termination condition tree; fields at their defaults are left out."""
+        if isinstance(condition, OrTerminationCondition | AndTerminationCondition):
+            combinator = "or" if isinstance(condition, OrTerminationCondition) else "and"
             return {
-                "type": COMBINATOR_PROVIDERS[provider],
+                "type": combinator,
                 "conditions": [
-                    self.condition(item, _join(path, f"config.conditions[{index}]"))
-                    for index, item in enumerate(config.get("conditions") or [])
+                    self.condition(part, join(path, f"config.conditions[{index}]"))
+                    for index, part in enumerate(condition.conditions)
                 ],
             }
-        module, _, class_name = provider.rpartition(".")
-        known = CONDITIONS.get(class_name)
-        if known is None or module not in {f"{AGENTCHAT}.conditions", "roundtable.conditions"}:
-            raise ComponentProblem(_join(path, "provider"), f'unsupported condition "{provider}"')
+        known = CONDITIONS.get(type(condition))
+        if known is None:
+            raise ComponentProblem(path, f"{type(condition).__name__} is not a studio condition")
         kind, fields = known
-        spec = {"type": kind}
-        for theirs, ours in fields.items():
-            if config.get(theirs) is not None:
-                spec[ours] = config[theirs]
+        spec: dict[str, Any] = {"type": kind}
+        for attribute, field in fields.items():
+            value = getattr(condition, attribute)
+            if value is None or value is False or value == ():
+                continue
+            spec[field] = list(value) if isinstance(value, tuple) else value
         return spec
 
-    def graph(self, data: Any, path: str) -> dict[str, Any]:
-        """Graph edges from a GraphFlow's `graph.nodes`."""
-        nodes = (data or {}).get("nodes") if isinstance(data, dict) else None
-        if not isinstance(nodes, dict):
-            raise ComponentProblem(_join(path, "nodes"), "a graph needs nodes")
-        edges = []
-        for name, node in nodes.items():
-            for index, edge in enumerate((node or {}).get("edges") or []):
-                condition = edge.get("condition")
-                if condition is not None and not isinstance(condition, str):
-                    raise ComponentProblem(
-                        _join(path, f"nodes.{name}.edges[{index}].condition"),
-                        "only text conditions can be imported (functions are code)",
-                    )
-                edges.append({"source": name, "target": edge.get("target"), "condition": condition})
-        return {"edges": edges}
+
+# --- spec -> runtime objects -> AutoGen ---
 
 
-# --- spec -> AutoGen ---
-
-
-def component(
-    provider: str, component_type: str, config: dict[str, Any], *, label: str = "", version: int = 1
-) -> dict[str, Any]:
-    """One AutoGen component envelope."""
-    return {
-        "provider": provider,
-        "component_type": component_type,
-        "version": version,
-        "component_version": version,
-        "description": "",
-        "label": label or provider.rpartition(".")[2],
-        "config": config,
-    }
-
-
-class AutoGenWriter:
-    """Writes team specs as AutoGen component JSON (no keys, tools as named stubs)."""
+class ExportBuilder(TeamBuilder):
+    """Builds a spec's team to write it to a file: no key is read and no address is
+    checked (nothing connects); teams carry the spec's name and description, and teams
+    and models are labelled with their names."""
 
     def __init__(self, tools: ToolRegistry) -> None:
-        self.tools = tools
+        super().__init__(input_func=None, wrap_model_client=None, tools=tools)
 
-    def team(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """A team component AutoGen Studio can import."""
-        config: dict[str, Any] = {
-            "name": safe_identifier(spec["name"]),
-            "description": spec.get("description") or "",
-            "participants": [self.agent(agent) for agent in spec["participants"]],
-        }
-        if spec.get("termination"):
-            config["termination_condition"] = self.condition(spec["termination"])
-        if spec.get("max_turns"):
-            config["max_turns"] = spec["max_turns"]
-        if spec["kind"] == "selector":
-            selector = spec.get("selector") or {}
-            config["model_client"] = self.model(selector["model"])
-            if selector.get("prompt"):
-                config["selector_prompt"] = selector["prompt"]
-            config["allow_repeated_speaker"] = bool(selector.get("allow_repeated_speaker"))
-        if spec["kind"] == "graph":
-            config["graph"] = self.graph(spec)
-        return component(TEAM_PROVIDERS[spec["kind"]], "team", config, label=spec["name"])
+    def api_key(self, model: dict[str, Any]) -> str:
+        return UNUSED_KEY
 
-    def agent(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """An agent component."""
-        base = {"name": spec["name"], "description": spec.get("description") or ""}
-        if spec["kind"] == "user_proxy":
-            return component(f"{AGENTCHAT}.agents.UserProxyAgent", "agent", base)
-        if spec["kind"] == "team":
-            config = base | {"team": self.team(spec["team"])}
-            if spec.get("model"):
-                config["model_client"] = self.model(spec["model"])
-            for key in ("instruction", "response_prompt"):
-                if spec.get(key):
-                    config[key] = spec[key]
-            return component(f"{AGENTCHAT}.agents.SocietyOfMindAgent", "agent", config)
-        tools = [self.tool(name) for name in spec.get("tools") or []]
-        config = base | {
-            "model_client": self.model(spec["model"]),
-            "workbench": [
-                component(
-                    "autogen_core.tools.StaticStreamWorkbench",
-                    "workbench",
-                    {"tools": tools, "tool_overrides": {}},
-                )
-            ],
-            "handoffs": [self.handoff(target) for target in spec.get("handoffs") or []],
-            "model_context": component(
-                "autogen_core.model_context.UnboundedChatCompletionContext",
-                "chat_completion_context",
-                {},
-            ),
-            "system_message": spec.get("system_message") or None,
-            "model_client_stream": bool(spec.get("model_client_stream")),
-            "reflect_on_tool_use": bool(spec.get("reflect_on_tool_use")),
-            "tool_call_summary_format": "{result}",
-            "max_tool_iterations": int(spec.get("max_tool_iterations") or 1),
-            "metadata": {},
-        }
-        return component(f"{AGENTCHAT}.agents.AssistantAgent", "agent", config, version=2)
+    def base_url(self, model: dict[str, Any]) -> str | None:
+        return model.get("base_url") or None
 
-    def handoff(self, target: str) -> dict[str, Any]:
-        """A handoff in AutoGen's shape, with its default wording."""
-        return {
-            "target": target,
-            "description": f"Hand off to {target}.",
-            "name": f"transfer_to_{target}",
-            "message": f"Transferred to {target}, adopting the role of {target} immediately.",
-        }
+    def model_client(self, model: dict[str, Any]) -> Any:
+        client = super().model_client(model)
+        client.component_label = model.get("name") or None
+        return client
 
-    def tool(self, name: str) -> dict[str, Any]:
-        """A FunctionTool naming a server tool; its code is a stub to replace."""
-        tool = self.tools.get(name)
-        properties = dict(tool.schema.get("parameters", {}).get("properties", {}))
-        types = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
-        args = ", ".join(
-            f"{param}: {types.get(str(schema.get('type')), 'object')}"
-            for param, schema in properties.items()
-        )
-        source = (
-            f"def {name}({args}) -> str:\n"
-            f"    {tool.description!r}\n"
-            f"    raise NotImplementedError({name!r} + ' runs on the Roundtable server')\n"
-        )
-        return component(
-            FUNCTION_TOOL,
-            "tool",
-            {
-                "source_code": source,
-                "name": name,
-                "description": tool.description,
-                "global_imports": [],
-                "has_cancellation_support": False,
-            },
-        )
+    def team_options(self, spec: dict[str, Any]) -> dict[str, Any]:
+        # Runs leave teams their default names, which events show; files carry the spec's.
+        named = {key: spec[key] for key in ("name", "description") if spec.get(key)}
+        return super().team_options(spec) | named
 
-    def model(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """A model client component (never with a key)."""
-        provider = spec["provider"]
-        info = spec.get("model_info") or None
-        if provider == "scripted":
-            return component(
-                REPLAY_CLIENT,
-                "replay_chat_completion_client",
-                {
-                    "chat_completions": list(spec.get("scripted_replies") or []),
-                    "model_info": info or dict(DEFAULT_MODEL_INFO),
-                },
-            )
-        config: dict[str, Any] = {"model": spec["model"], **(spec.get("params") or {})}
-        if spec.get("base_url"):
-            config["base_url"] = spec["base_url"]
-        if provider == "anthropic":
-            return component(ANTHROPIC_CLIENT, "model", config)
-        if info or provider == "openai_compatible":
-            config["model_info"] = info or dict(DEFAULT_MODEL_INFO)
-        return component(OPENAI_CLIENT, "model", config)
+    def team(self, spec: dict[str, Any]) -> Any:
+        team = super().team(spec)
+        team.component_label = spec.get("name") or None
+        return team
 
-    def condition(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """A termination condition component (tree)."""
-        kind = spec["type"]
-        if kind in ("or", "and"):
-            name = "OrTerminationCondition" if kind == "or" else "AndTerminationCondition"
-            parts = [self.condition(item) for item in spec["conditions"]]
-            return component(f"{AGENTCHAT}.base.{name}", "termination", {"conditions": parts})
-        class_name, fields = next(
-            (name, fields) for name, (ours, fields) in CONDITIONS.items() if ours == kind
-        )
-        module = CONDITION_MODULES.get(kind, f"{AGENTCHAT}.conditions")
-        config = {theirs: spec[ours] for theirs, ours in fields.items() if ours in spec}
-        return component(f"{module}.{class_name}", "termination", config)
 
-    def graph(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """GraphFlow's `graph` config from our edges."""
-        nodes: dict[str, Any] = {
-            agent["name"]: {"name": agent["name"], "edges": [], "activation": "all"}
-            for agent in spec["participants"]
-        }
-        for edge in (spec.get("graph") or {}).get("edges") or []:
-            nodes[edge["source"]]["edges"].append(
-                {
-                    "target": edge["target"],
-                    "condition": edge.get("condition"),
-                    "activation_group": edge["target"],
-                    "activation_condition": "all",
-                }
-            )
-        return {"nodes": nodes}
+def write_team(spec: dict[str, Any], *, tools: ToolRegistry | None = None) -> dict[str, Any]:
+    """The AutoGen component document of a team spec: no keys, tools as stubs."""
+    builder = ExportBuilder(tools if tools is not None else tool_registry())
+    builder.prices = model_prices(spec)
+    try:
+        team = builder.team(spec)
+        return dict(dump_component(team, tool_stubs=True))
+    except (RoundtableError, KeyError, TypeError, ValueError) as exc:
+        raise ComponentProblem(
+            "", f"this team cannot be written as an AutoGen file: {exc}"
+        ) from exc

@@ -302,14 +302,19 @@ class TeamBuilder:
             **_only(optional, "description"),
         )
 
-    def team(self, spec: dict[str, Any]) -> Any:
-        """A runtime team from a team spec (nested teams included)."""
-        participants = [self.agent(agent) for agent in spec["participants"]]
+    def team_options(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments every kind of team is built with."""
         options: dict[str, Any] = {}
         if spec.get("termination"):
             options["termination_condition"] = self.condition(spec["termination"])
         if spec.get("max_turns"):
             options["max_turns"] = spec["max_turns"]
+        return options
+
+    def team(self, spec: dict[str, Any]) -> Any:
+        """A runtime team from a team spec (nested teams included)."""
+        participants = [self.agent(agent) for agent in spec["participants"]]
+        options = self.team_options(spec)
         kind = spec["kind"]
         if kind == "selector":
             selector = spec.get("selector") or {}
@@ -381,14 +386,19 @@ def build_team(
         wrap_model_client=wrap_model_client,
         tools=tools if tools is not None else tool_registry(),
     )
-    builder.prices = {
+    builder.prices = model_prices(spec)
+    return builder.team(spec)
+
+
+def model_prices(spec: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """(input, output) USD per million tokens of every model of a team, by model name."""
+    return {
         model["model"] or model["name"]: (
             float(model.get("price_input_per_million") or 0.0),
             float(model.get("price_output_per_million") or 0.0),
         )
         for model in iter_model_specs(spec)
     }
-    return builder.team(spec)
 
 
 async def abuild_team(

@@ -20,11 +20,10 @@ from django.db import transaction
 
 from studio.errors import Problem, ServiceError
 from studio.inputs import MAX_JSON_DEPTH, json_problem
-from studio.teams.autogen import AutoGenReader, AutoGenWriter, ComponentProblem
+from studio.teams.autogen import ComponentProblem, SpecReader, read_component, write_team
 from studio.teams.models import Team
 from studio.teams.services import snapshot_team
 from studio.teams.specs import SPEC_FORMAT, strip_ids, team_spec
-from studio.teams.tools import tool_registry
 from studio.teams.validation import validate_spec
 from studio.teams.writing import SpecWriter, apply_team_spec
 
@@ -102,26 +101,30 @@ def component_label(data: Any, path: str) -> str:
 
 
 def import_autogen_team(user: AbstractBaseUser, data: Any, path: str) -> ReportItem:
-    """Import one AutoGen team component."""
+    """Import one AutoGen team component: the runtime reads it, its spec is saved."""
     label = component_label(data, path)
+    reader = SpecReader()
     try:
-        spec = AutoGenReader(tool_registry()).team(data, path)
+        spec = reader.team(read_component(data, path, "team"), path)
     except ComponentProblem as problem:
         return ReportItem(
             "team", label, "failed", problems=[Problem(problem.path, problem.message)]
         )
-    return import_team_spec(user, spec, label)
+    item = import_team_spec(user, spec, label)
+    if item.status == "imported":
+        item.warnings += reader.warnings
+    return item
 
 
 def import_component(user: AbstractBaseUser, data: Any, path: str, kind: str) -> ReportItem:
     """Import one non-team component of a gallery (agent, model, tool, termination)."""
-    reader = AutoGenReader(tool_registry())
+    reader = SpecReader()
     label = component_label(data, path)
     try:
         if kind == "team":
             return import_autogen_team(user, data, path)
         if kind == "tool":
-            name = reader.tool(data, path)
+            name = read_component(data, path, "tool").name
             return ReportItem(
                 kind,
                 label,
@@ -132,7 +135,7 @@ def import_component(user: AbstractBaseUser, data: Any, path: str, kind: str) ->
                 ],
             )
         if kind == "termination":
-            reader.condition(data, path)
+            reader.condition(read_component(data, path, "termination"), path)
             return ReportItem(
                 kind,
                 label,
@@ -142,10 +145,11 @@ def import_component(user: AbstractBaseUser, data: Any, path: str, kind: str) ->
         with transaction.atomic():
             writer = SpecWriter(user, reuse_ids=False)
             if kind == "model":
-                row: Any = writer.model(reader.model(data, path))
+                row: Any = writer.model(reader.model(read_component(data, path, "model"), path))
             else:
-                row = writer.agent(reader.participant(data, path))
-        return ReportItem(kind, label, "imported", id=row.pk)
+                member = read_component(data, path, "agent|team")
+                row = writer.agent(reader.participant(member, path))
+        return ReportItem(kind, label, "imported", id=row.pk, warnings=reader.warnings)
     except ComponentProblem as problem:
         return ReportItem(kind, label, "failed", problems=[Problem(problem.path, problem.message)])
     except Exception as exc:  # report, never half-import
@@ -249,7 +253,12 @@ def export_team(team: Team, export_format: str) -> dict[str, Any]:
     """The team as a file: `autogen` (component JSON) or `roundtable` (our format)."""
     spec = strip_ids(team_spec(team))
     if export_format == "autogen":
-        return AutoGenWriter(tool_registry()).team(spec)
+        try:
+            return write_team(spec)
+        except ComponentProblem as problem:
+            raise ServiceError(
+                "The team cannot be exported for AutoGen.", 422, [Problem("", problem.message)]
+            ) from problem
     if export_format == "roundtable":
         return {"format": SPEC_FORMAT, "team": spec, "layout": team.layout or {}}
     raise ServiceError('format must be "autogen" or "roundtable".', 422)

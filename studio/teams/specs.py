@@ -141,14 +141,24 @@ def iter_model_specs(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+#: Spec fields holding data of their own, whose keys are not the spec's (a scripted
+#: tool call has an "id"; the layout is keyed by agent names).
+OPAQUE_FIELDS = frozenset({"scripted_replies", "params", "model_info", "layout"})
+
+
 def strip_ids(spec: dict[str, Any]) -> dict[str, Any]:
     """A copy of a team spec for export: no database ids, no credential references."""
 
     def clean(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items() if k not in {"id", "credential"}}
+            return {
+                key: item if key in OPAQUE_FIELDS else clean(item)
+                for key, item in value.items()
+                if key not in {"id", "credential"}
+            }
         if isinstance(value, list):
             return [clean(item) for item in value]
         return value
 
-    return clean(spec)
+    cleaned: dict[str, Any] = clean(spec)
+    return cleaned
