@@ -3,15 +3,18 @@
 Each can be stopped the hard way (SIGKILL, as a crash or an OOM kill would) and started
 again on the same port, so tests can inject the faults a deployment meets. Every process
 binds to 127.0.0.1 and is started in its own process group, which a kill takes down whole.
+None outlives the test session, even one ended by SIGTERM (a CI timeout).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +68,24 @@ def use_broker(url: str) -> str:
     return previous
 
 
+#: every service started in this session, stopped at exit whatever ended the session
+started: list[Service] = []
+
+
+def stop_all() -> None:
+    """Kill whatever is still running (fixtures stop theirs; this catches the rest)."""
+    for service in started:
+        service.kill()
+
+
+def end_session_on_sigterm() -> None:
+    """Turn SIGTERM into an ordinary exit, so fixture teardowns and :func:`stop_all` run."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 class Service:
     """A child process in its own group, restartable with the same arguments."""
 
@@ -88,6 +109,11 @@ class Service:
 
     def start(self, limit: float = 30.0) -> None:
         """Start it and wait until it serves."""
+        end_session_on_sigterm()
+        if not started:
+            atexit.register(stop_all)
+        if self not in started:
+            started.append(self)
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
                 self.command(),

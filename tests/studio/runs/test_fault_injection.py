@@ -190,6 +190,11 @@ def executing_workers(run_ids: list[int]) -> list[tuple[int, int]]:
     return [(run.pk, int(run.worker.rsplit(":", 1)[1])) for run in rows]
 
 
+def executing_or_done(run_ids: list[int]) -> bool:
+    """Whether an executor holds one of the runs now, or none is left to hold."""
+    return bool(executing_workers(run_ids)) or unfinished(run_ids) == 0
+
+
 def unfinished(run_ids: list[int]) -> int:
     """How many of the runs have not ended."""
     return Run.objects.filter(pk__in=run_ids).exclude(status__in=FINISHED_STATUSES).count()
@@ -278,6 +283,7 @@ async def test_every_run_completes_gap_free_across_worker_kills(
     owner: User, faults: Cluster
 ) -> None:
     rng = random.Random(SEED)
+    print(f"\nfault injection: {KILLS} worker kills, seed {SEED} (FAULT_INJECTION_SEED replays it)")
     team = await sync_to_async(talking_team)(owner)
     watched: list[tuple[int, Watcher, asyncio.Task[None]]] = []
 
@@ -288,24 +294,29 @@ async def test_every_run_completes_gap_free_across_worker_kills(
     kills: collections.Counter[str] = collections.Counter()
     for _ in range(2):
         await start_run()
-    while sum(kills.values()) < KILLS:
-        await asyncio.sleep(rng.uniform(0.2, 1.0))
-        run_ids = [run_id for run_id, _, _ in watched]
-        if await sync_to_async(unfinished)(run_ids) < 2:
-            await start_run()
-            run_ids.append(watched[-1][0])
-        await wait_until(lambda ids=run_ids: executing_workers(ids), limit=30)
-        executing = await sync_to_async(executing_workers)(run_ids)
-        if rng.random() < 0.5:
-            _run_id, pid = rng.choice(executing)
-            # Only a child of our own worker: a pid read from the database may be stale.
-            if faults.worker.process is not None and parent_of(pid) == faults.worker.process.pid:
-                os.kill(pid, signal.SIGKILL)
-                kills["child"] += 1
-        else:
-            await asyncio.to_thread(faults.worker.restart)
-            kills["worker"] += 1
-    await finish_and_check(watched)
+    # Bounded, so that a stuck fault shows where it stuck instead of hanging the suite.
+    async with asyncio.timeout(60 + 15 * KILLS):
+        while sum(kills.values()) < KILLS:
+            await asyncio.sleep(rng.uniform(0.2, 1.0))
+            run_ids = [run_id for run_id, _, _ in watched]
+            if await sync_to_async(unfinished)(run_ids) < 2:
+                await start_run()
+                run_ids.append(watched[-1][0])
+            await wait_until(lambda ids=run_ids: executing_or_done(ids), limit=30)
+            executing = await sync_to_async(executing_workers)(run_ids)
+            if not executing:
+                continue  # they finished meanwhile: start another
+            if rng.random() < 0.5:
+                _run_id, pid = rng.choice(executing)
+                # Only a child of our own worker: a pid read from the database may be stale.
+                worker = faults.worker.process
+                if worker is not None and parent_of(pid) == worker.pid:
+                    os.kill(pid, signal.SIGKILL)
+                    kills["child"] += 1
+            else:
+                await asyncio.to_thread(faults.worker.restart)
+                kills["worker"] += 1
+        await finish_and_check(watched)
     attempts = [run.attempts async for run in Run.objects.filter(pk__in=[w[0] for w in watched])]
     print(
         f"\nfault injection (seed {SEED}): {len(watched)} runs completed gap-free across "
