@@ -1,13 +1,136 @@
-"""Admin views of runs, their events and checkpoints."""
+"""Admin views of runs, their events and checkpoints.
 
-from django.contrib import admin
+A run is read-only here: its page is a review console (the transcript rendered inert,
+usage and cost by agent and model, timings, the team version and its diff, the run's
+fork family) where the only thing a reviewer changes is the review. Who may read runs
+is decided in one place, :func:`studio.runs.models.is_reviewer`: staff and holders of
+``runs.review_run`` read every run; owners see only their own runs outside the admin.
+"""
 
-from studio.runs.models import Checkpoint, Run, RunEvent
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from studio.errors import ServiceError
+from studio.runs import reviews
+from studio.runs.export import ExportFormat, csv_summary, export_run
+from studio.runs.models import (
+    Checkpoint,
+    Run,
+    RunEvent,
+    RunFlag,
+    RunReview,
+    Verdict,
+    is_reviewer,
+)
+from studio.teams.models import TeamVersion
+from studio.teams.services import diff_specs
+
+
+class ReviewForm(forms.Form):
+    """The one thing a reviewer changes on a run's page."""
+
+    verdict = forms.ChoiceField(choices=Verdict.choices)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    tags = forms.CharField(required=False, help_text="Comma-separated.", max_length=500)
+
+    def tag_list(self) -> list[str]:
+        """The tags typed, split on commas."""
+        return [tag for tag in self.cleaned_data["tags"].split(",") if tag.strip()][:20]
+
+
+class ReviewVerdictFilter(admin.SimpleListFilter):
+    """Runs by their latest verdict, or never reviewed."""
+
+    title = "review"
+    parameter_name = "verdict"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [*Verdict.choices, ("none", "Not reviewed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
+        value = self.value()
+        if value == "none":
+            return reviews.filter_by_review(queryset, verdict=None, tag=None, reviewed=False)  # type: ignore[arg-type]  # the admin hands a plain QuerySet of runs
+        if value in Verdict.values:
+            return reviews.filter_by_review(queryset, verdict=value, tag=None, reviewed=None)  # type: ignore[arg-type]  # as above
+        return queryset
+
+
+def money(value: float | None) -> str:
+    """Dollars to four decimals (cost per call is often below a cent)."""
+    return f"${value or 0:,.4f}"
+
+
+def usage_rows(usage: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """Rows of the usage table ``by_model`` or ``by_agent``, costliest first."""
+    rows = []
+    for name, row in (usage.get(key) or {}).items():
+        rows.append(
+            {
+                "name": name,
+                "calls": int(row.get("calls") or 0),
+                "prompt_tokens": int(row.get("prompt_tokens") or 0),
+                "completion_tokens": int(row.get("completion_tokens") or 0),
+                "cost": money(row.get("cost_usd")),
+                "sort": float(row.get("cost_usd") or 0),
+            }
+        )
+    return sorted(rows, key=lambda row: -row["sort"])
+
+
+def event_body(event: RunEvent) -> str:
+    """What to show for an event: its text, or its data as indented JSON."""
+    data = event.data if isinstance(event.data, dict) else {}
+    content = data.get("content")
+    if isinstance(content, str) and set(data) <= {"content", "models_usage", "message_id"}:
+        return content
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def version_changes(version: TeamVersion) -> list[dict[str, str]]:
+    """How the run's team version differs from the version before it."""
+    previous = (
+        TeamVersion.objects.filter(team_id=version.team_id, number__lt=version.number)
+        .order_by("-number")
+        .first()
+    )
+    if previous is None:
+        return []
+    return [
+        {
+            "path": change["path"],
+            "old": json.dumps(change["old"], default=str),
+            "new": json.dumps(change["new"], default=str),
+        }
+        for change in diff_specs(previous.spec, version.spec)
+    ]
+
+
+def run_family(run: Run) -> list[Run]:
+    """The run's ancestors (forks and continuations it came from) and its direct forks."""
+    family: list[Run] = []
+    parent = run.parent
+    while parent is not None and len(family) < 50:
+        family.insert(0, parent)
+        parent = parent.parent
+    return [*family, run, *run.forks.order_by("pk")]
 
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    """Runs with their status, usage and executor."""
+    """Runs as a read-only review console; reviewers change only the review."""
 
     list_display = (
         "id",
@@ -16,16 +139,123 @@ class RunAdmin(admin.ModelAdmin):
         "started_by",
         "created_at",
         "finished_at",
-        "prompt_tokens",
-        "completion_tokens",
-        "cost_usd",
-        "attempts",
-        "worker",
+        "total_tokens",
+        "cost",
+        "latest_verdict",
     )
-    list_filter = ("status", "backend", "created_at")
+    list_filter = ("status", ReviewVerdictFilter, "backend", "created_at")
     search_fields = ("task", "stop_reason", "team__name", "started_by__username")
-    raw_id_fields = ("team", "team_version", "parent", "started_by")
-    readonly_fields = ("lease", "heartbeat_at", "task_id", "usage")
+    list_select_related = ("team", "started_by")
+    actions = ("export_jsonl_archive", "export_csv_summary")
+    change_form_template = "admin/runs/run/review.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Run]:
+        return reviews.with_review_state(Run.objects.visible_to(request.user))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_reviewer(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_reviewer(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # runs leave through `manage.py prune_runs`, which spares active ones
+
+    @admin.display(description="cost", ordering="cost_usd")
+    def cost(self, run: Run) -> str:
+        return money(run.cost_usd)
+
+    @admin.display(description="verdict")
+    def latest_verdict(self, run: Run) -> str:
+        verdict = getattr(run, "latest_verdict", None)
+        return Verdict(verdict).label if verdict else "—"
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The review console of one run; a POST records a review."""
+        if not is_reviewer(request.user):
+            return HttpResponseRedirect(reverse("admin:login"))
+        run = get_object_or_404(
+            Run.objects.visible_to(request.user).select_related(
+                "team", "team_version", "started_by", "parent"
+            ),
+            pk=object_id if str(object_id).isdigit() else 0,
+        )
+        form = ReviewForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                reviews.review_run(
+                    request.user,
+                    run.pk,
+                    form.cleaned_data["verdict"],
+                    form.cleaned_data["note"],
+                    form.tag_list(),
+                )
+            except ServiceError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, "Review saved.")
+            return HttpResponseRedirect(request.path)
+        return TemplateResponse(
+            request, self.change_form_template, self.console(request, run, form)
+        )
+
+    def console(self, request: HttpRequest, run: Run, form: ReviewForm) -> dict[str, Any]:
+        """Everything the review page shows."""
+        duration = None
+        if run.started_at and run.finished_at:
+            duration = run.finished_at - run.started_at
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Review run {run.pk}",
+            "run": run,
+            "events": [
+                {"event": event, "body": event_body(event)}
+                for event in RunEvent.objects.filter(run=run).order_by("seq")
+            ],
+            "by_model": usage_rows(run.usage or {}, "by_model"),
+            "by_agent": usage_rows(run.usage or {}, "by_agent"),
+            "cost": money(run.cost_usd),
+            "duration": duration,
+            "changes": version_changes(run.team_version),
+            "family": run_family(run),
+            "reviews": RunReview.objects.filter(run=run)
+            .select_related("reviewer")
+            .prefetch_related("tags"),
+            "flags": RunFlag.objects.filter(run=run).select_related("flagged_by"),
+            "form": form,
+            "live_url": reverse("web-run-detail", args=[run.pk]),
+        }
+
+    @admin.action(description="Download selected runs as a JSON Lines archive (zip)")
+    def export_jsonl_archive(self, request: HttpRequest, queryset: QuerySet[Run]) -> HttpResponse:
+        buffer = io.BytesIO()
+        runs = queryset.select_related("team", "team_version", "started_by")
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for run in runs:
+                archive.writestr(f"run-{run.pk}.jsonl", export_run(run, ExportFormat.JSONL))
+        response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="runs.zip"'
+        return response
+
+    @admin.action(description="Download a CSV summary of selected runs")
+    def export_csv_summary(self, request: HttpRequest, queryset: QuerySet[Run]) -> HttpResponse:
+        runs = queryset.select_related("team", "team_version", "started_by").order_by("pk")
+        response = HttpResponse(csv_summary(runs), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="runs.csv"'
+        return response
 
 
 @admin.register(RunEvent)

@@ -1,0 +1,130 @@
+"""The admin's run review console: read-only, the transcript inert, the review the one
+thing that changes; the list's verdict filter and export actions."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from studio.runs.models import Run, RunReview
+from studio.teams.models import Team
+from tests.studio.conftest import logged_in_client, make_user
+from tests.studio.runs.test_reviews import add_event, make_run
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = '<script>alert("x")</script>'
+
+
+@pytest.fixture
+def staff_client(db: None) -> Client:
+    staff = make_user("stella")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    return logged_in_client(staff)
+
+
+def hostile_run(owner: User) -> Run:
+    run = make_run(owner, task=f"Task {SCRIPT}")
+    Team.objects.filter(pk=run.team_id).update(name=f"Crew {SCRIPT}")
+    add_event(run, 1, "message", "writer", {"content": f"Berlin {SCRIPT}"})
+    add_event(run, 2, "tool.result", "writer", {"content": f"result {SCRIPT}", "is_error": True})
+    Run.objects.filter(pk=run.pk).update(
+        cost_usd=0.00519300000000000014,
+        usage={"by_model": {"gpt": {"calls": 2, "prompt_tokens": 10, "cost_usd": 0.005193}}},
+    )
+    return run
+
+
+def test_the_review_page_renders_script_in_messages_tool_results_and_team_names_inert(
+    owner: User, staff_client: Client
+) -> None:
+    run = hostile_run(owner)
+    response = staff_client.get(f"/admin/runs/run/{run.pk}/change/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<script>alert" not in page
+    assert "<style" not in page, "the content security policy refuses inline styles"
+    assert page.count("&lt;script&gt;alert(") == 4  # task, team name, message, tool result
+    assert "Berlin &lt;script&gt;" in page and "result &lt;script&gt;" in page
+
+
+def test_the_review_page_formats_cost_and_links_to_the_live_view(
+    owner: User, staff_client: Client
+) -> None:
+    run = hostile_run(owner)
+    page = staff_client.get(f"/admin/runs/run/{run.pk}/change/").content.decode()
+    assert "$0.0052" in page
+    assert "0.00519300000000000014" not in page
+    assert f'href="/runs/{run.pk}/"' in page
+
+
+def test_the_review_page_has_no_editable_run_fields_and_no_delete(
+    owner: User, staff_client: Client
+) -> None:
+    run = hostile_run(owner)
+    page = staff_client.get(f"/admin/runs/run/{run.pk}/change/").content.decode()
+    assert 'name="task"' not in page and 'name="status"' not in page
+    assert "/delete/" not in page
+    assert staff_client.post(f"/admin/runs/run/{run.pk}/delete/", {"post": "yes"}).status_code in (
+        302,
+        403,
+    )
+    assert Run.objects.filter(pk=run.pk).exists()
+    assert staff_client.get("/admin/runs/run/add/").status_code == 403
+
+
+def test_a_review_posted_on_the_page_is_kept_with_who_gave_it(
+    owner: User, staff_client: Client
+) -> None:
+    run = hostile_run(owner)
+    response = staff_client.post(
+        f"/admin/runs/run/{run.pk}/change/",
+        {"verdict": "bad", "note": "Hallucinated", "tags": "facts, tone"},
+    )
+    assert response.status_code == 302
+    review = RunReview.objects.get(run=run)
+    assert (review.verdict, review.reviewer.username) == ("bad", "stella")
+    assert sorted(review.tags.values_list("name", flat=True)) == ["facts", "tone"]
+    page = staff_client.get(f"/admin/runs/run/{run.pk}/change/").content.decode()
+    assert "Hallucinated" in page
+
+
+def test_the_run_list_filters_by_verdict(owner: User, staff_client: Client) -> None:
+    good, plain = make_run(owner), make_run(owner)
+    staff_client.post(f"/admin/runs/run/{good.pk}/change/", {"verdict": "good"})
+    page = staff_client.get("/admin/runs/run/?verdict=good").content.decode()
+    assert f"/admin/runs/run/{good.pk}/change/" in page
+    assert f"/admin/runs/run/{plain.pk}/change/" not in page
+    unreviewed = staff_client.get("/admin/runs/run/?verdict=none").content.decode()
+    assert f"/admin/runs/run/{plain.pk}/change/" in unreviewed
+
+
+def test_the_export_actions_download_an_archive_and_a_csv_of_the_selected_runs(
+    owner: User, staff_client: Client
+) -> None:
+    first, second = hostile_run(owner), make_run(owner)
+    archive = staff_client.post(
+        "/admin/runs/run/",
+        {"action": "export_jsonl_archive", "_selected_action": [first.pk, second.pk]},
+    )
+    assert archive["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    assert sorted(names) == sorted([f"run-{first.pk}.jsonl", f"run-{second.pk}.jsonl"])
+    table = staff_client.post(
+        "/admin/runs/run/", {"action": "export_csv_summary", "_selected_action": [first.pk]}
+    )
+    rows = table.content.decode().splitlines()
+    assert len(rows) == 2 and rows[1].startswith(f"{first.pk},")
+
+
+def test_a_non_staff_reviewer_and_an_owner_are_kept_out_of_the_admin(
+    owner: User, owner_client: Client
+) -> None:
+    run = make_run(owner)
+    response = owner_client.get(f"/admin/runs/run/{run.pk}/change/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
