@@ -90,9 +90,8 @@ class ConfigReader:
             reason=message,
         )
 
-    def unsupported(self, reason: str) -> UnsupportedProviderError:
+    def unsupported(self, message: str) -> UnsupportedProviderError:
         """An :class:`UnsupportedProviderError`: this provider is known and refused."""
-        message = f"{self.provider.rsplit('.', 1)[-1]} is not supported: {reason}"
         return UnsupportedProviderError(
             f"{self.component_name}: {message}",
             provider=self.provider,
@@ -254,7 +253,9 @@ class ComponentRegistry:
         for kind in self:
             reason = reason_for(kind)
             refused.append(
-                kind if reason is None else dataclasses.replace(kind, load=refusal(reason))
+                kind
+                if reason is None
+                else dataclasses.replace(kind, load=refusal(kind.label, reason))
             )
         return ComponentRegistry(refused)
 
@@ -560,11 +561,11 @@ def refuse_load(reader: ConfigReader) -> Any:
     raise reader.error("it holds a Python function in code, so it cannot come from a file")
 
 
-def refusal(reason: str) -> Callable[[ConfigReader], Any]:
+def refusal(label: str, reason: str) -> Callable[[ConfigReader], Any]:
     """A ``load`` for a provider that is known and refused on purpose, saying why."""
 
     def refuse(reader: ConfigReader) -> Any:
-        raise reader.unsupported(reason)
+        raise reader.unsupported(f"{label} is not supported: {reason}")
 
     return refuse
 

@@ -123,7 +123,7 @@ def kinds() -> list[ComponentKind]:
             # Never one of our classes, so nothing ever dumps as one of these.
             provider,
             role,
-            refusal(reason),
+            refusal(provider.rsplit(".", 1)[-1], reason),
             refuse_dump,
             component_type=role,
             aliases=(provider.rsplit(".", 1)[-1], *_ALIASES.get(provider, ())),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
 import copy
 import functools
@@ -48,6 +49,7 @@ from runtime import (
     TimeoutTermination,
     TokenUsageTermination,
     ToolRegistry,
+    UnsupportedProviderError,
     UserProxyAgent,
     dump_component,
     load_component,
@@ -1059,3 +1061,285 @@ def test_broken_configs_are_errors_at_their_path(
 
     assert caught.value.path == path
     assert message in str(caught.value)
+
+
+# --------------------------------------------------------------------------------------
+# Every provider AutoGen 0.7 and AutoGen Studio 0.4 write, under every path
+# --------------------------------------------------------------------------------------
+
+
+#: Every ``component_provider_override`` in autogen-agentchat, -core and -ext 0.7.5, and
+#: the providers of AutoGen Studio 0.4's default gallery: each loads or is refused by name.
+AUTOGEN_PROVIDERS = [
+    "autogen_agentchat.agents.AssistantAgent",
+    "autogen_agentchat.agents.CodeExecutorAgent",
+    "autogen_agentchat.agents.MessageFilterAgent",
+    "autogen_agentchat.agents.SocietyOfMindAgent",
+    "autogen_agentchat.agents.UserProxyAgent",
+    "autogen_agentchat.base.AndTerminationCondition",
+    "autogen_agentchat.base.OrTerminationCondition",
+    "autogen_agentchat.conditions.ExternalTermination",
+    "autogen_agentchat.conditions.FunctionCallTermination",
+    "autogen_agentchat.conditions.HandoffTermination",
+    "autogen_agentchat.conditions.MaxMessageTermination",
+    "autogen_agentchat.conditions.SourceMatchTermination",
+    "autogen_agentchat.conditions.StopMessageTermination",
+    "autogen_agentchat.conditions.TextMentionTermination",
+    "autogen_agentchat.conditions.TextMessageTermination",
+    "autogen_agentchat.conditions.TimeoutTermination",
+    "autogen_agentchat.conditions.TokenUsageTermination",
+    "autogen_agentchat.messages.StructuredMessageFactory",
+    "autogen_agentchat.teams.GraphFlow",
+    "autogen_agentchat.teams.MagenticOneGroupChat",
+    "autogen_agentchat.teams.RoundRobinGroupChat",
+    "autogen_agentchat.teams.SelectorGroupChat",
+    "autogen_agentchat.teams.Swarm",
+    "autogen_agentchat.tools.AgentTool",
+    "autogen_agentchat.tools.TeamTool",
+    "autogen_core.InMemoryStore",
+    "autogen_core.memory.ListMemory",
+    "autogen_core.model_context.BufferedChatCompletionContext",
+    "autogen_core.model_context.HeadAndTailChatCompletionContext",
+    "autogen_core.model_context.TokenLimitedChatCompletionContext",
+    "autogen_core.model_context.UnboundedChatCompletionContext",
+    "autogen_core.tools.FunctionTool",
+    "autogen_core.tools.StaticStreamWorkbench",
+    "autogen_core.tools.StaticWorkbench",
+    "autogen_ext.agents.file_surfer.FileSurfer",
+    "autogen_ext.agents.magentic_one.MagenticOneCoderAgent",
+    "autogen_ext.agents.openai.OpenAIAgent",
+    "autogen_ext.agents.web_surfer.MultimodalWebSurfer",
+    "autogen_ext.auth.azure.AzureTokenProvider",
+    "autogen_ext.cache_store.diskcache.DiskCacheStore",
+    "autogen_ext.cache_store.redis.RedisStore",
+    "autogen_ext.code_executors.docker.DockerCommandLineCodeExecutor",
+    "autogen_ext.code_executors.docker_jupyter.DockerJupyterCodeExecutor",
+    "autogen_ext.code_executors.jupyter.JupyterCodeExecutor",
+    "autogen_ext.code_executors.local.LocalCommandLineCodeExecutor",
+    "autogen_ext.memory.chromadb.ChromaDBVectorMemory",
+    "autogen_ext.memory.mem0.Mem0Memory",
+    "autogen_ext.memory.redis_memory.RedisMemory",
+    "autogen_ext.models.anthropic.AnthropicBedrockChatCompletionClient",
+    "autogen_ext.models.anthropic.AnthropicChatCompletionClient",
+    "autogen_ext.models.cache.ChatCompletionCache",
+    "autogen_ext.models.ollama.OllamaChatCompletionClient",
+    "autogen_ext.models.openai.AzureOpenAIChatCompletionClient",
+    "autogen_ext.models.openai.OpenAIChatCompletionClient",
+    "autogen_ext.models.replay.ReplayChatCompletionClient",
+    "autogen_ext.tools.azure.AzureAISearchTool",
+    "autogen_ext.tools.azure.BaseAzureAISearchTool",
+    "autogen_ext.tools.code_execution.PythonCodeExecutionTool",
+    "autogen_ext.tools.http.HttpTool",
+    "autogen_ext.tools.mcp.McpSessionActor",
+    "autogen_ext.tools.mcp.McpWorkbench",
+    "autogen_ext.tools.mcp.SseMcpToolAdapter",
+    "autogen_ext.tools.mcp.StdioMcpToolAdapter",
+    "autogen_ext.tools.mcp.StreamableHttpMcpToolAdapter",
+]
+#: autogen_core's WELL_KNOWN_PROVIDERS: short names its loader accepts.
+AUTOGEN_SHORT_NAMES = {
+    "azure_openai_chat_completion_client": "AzureOpenAIChatCompletionClient",
+    "AzureOpenAIChatCompletionClient": "AzureOpenAIChatCompletionClient",
+    "openai_chat_completion_client": "OpenAIChatCompletionClient",
+    "OpenAIChatCompletionClient": "OpenAIChatCompletionClient",
+    "OllamaChatCompletionClient": "OllamaChatCompletionClient",
+}
+
+
+def private_path(provider: str) -> str:
+    """The path AutoGen writes for a class without a provider override."""
+    module, name = provider.rsplit(".", 1)
+    return f"{module}._{name.lower()}.{name}"
+
+
+@pytest.mark.parametrize("provider", AUTOGEN_PROVIDERS)
+def test_every_provider_autogen_writes_is_known_by_its_full_short_and_private_path(
+    provider: str,
+) -> None:
+    registry = ComponentRegistry.default()
+    kind = registry.find(provider)
+
+    assert kind is not None
+    assert registry.find(provider.rsplit(".", 1)[-1]) is kind
+    assert registry.find(private_path(provider)) is kind
+
+
+@pytest.mark.parametrize(("short", "label"), AUTOGEN_SHORT_NAMES.items())
+def test_autogens_well_known_short_names_are_known(short: str, label: str) -> None:
+    kind = ComponentRegistry.default().find(short)
+
+    assert kind is not None
+    assert kind.label == label
+
+
+async def test_a_team_written_under_autogens_private_module_path_loads_and_runs() -> None:
+    data = autogen_file("round_robin_team")
+    data["provider"] = (
+        "autogen_agentchat.teams._group_chat._round_robin_group_chat.RoundRobinGroupChat"
+    )
+
+    team = load_component(data)
+
+    assert isinstance(team, RoundRobinGroupChat)
+    assert (await team.run(task="Write.")).stop_reason
+
+
+#: An Ollama client as AutoGen 0.7.5 dumps it.
+OLLAMA_CLIENT = {
+    "provider": "autogen_ext.models.ollama.OllamaChatCompletionClient",
+    "component_type": "model",
+    "version": 1,
+    "component_version": 1,
+    "description": "Chat completion client for Ollama hosted models.",
+    "label": "OllamaChatCompletionClient",
+    "config": {
+        "model": "llama3.2",
+        "host": "http://10.0.0.5:11434",
+        "follow_redirects": True,
+        "options": {"temperature": 0.4, "num_predict": 256, "top_p": 0.9},
+    },
+}
+
+
+def test_an_ollama_file_loads_as_a_client_of_ollamas_openai_compatible_api() -> None:
+    client = load_component(OLLAMA_CLIENT, expected="model")
+
+    assert isinstance(client, OpenAIChatCompletionClient)
+    assert (client.model, client.base_url) == ("llama3.2", "http://10.0.0.5:11434/v1")
+    assert (client.temperature, client.max_tokens) == (0.4, 256)
+    assert client.create_args == {"top_p": 0.9}
+
+
+def test_an_ollama_client_never_sends_the_environments_openai_key() -> None:
+    client = load_component(OLLAMA_CLIENT)
+
+    assert client.api_key == "ollama"
+    assert "sk-from-environment" not in json.dumps(dump_component(client, include_secrets=True))
+
+
+def test_an_ollama_host_without_a_scheme_or_at_all_is_ollamas_default_form() -> None:
+    bare = copy.deepcopy(OLLAMA_CLIENT)
+    bare["config"]["host"] = "gpu-box:11434"
+    unset = copy.deepcopy(OLLAMA_CLIENT)
+    del unset["config"]["host"]
+
+    assert load_component(bare).base_url == "http://gpu-box:11434/v1"
+    assert load_component(unset).base_url == "http://127.0.0.1:11434/v1"
+
+
+#: Azure OpenAI as AutoGen Studio 0.4's default gallery lists it.
+AZURE_CLIENT = {
+    "provider": "autogen_ext.models.openai.AzureOpenAIChatCompletionClient",
+    "component_type": "model",
+    "version": 1,
+    "component_version": 1,
+    "description": "Chat completion client for Azure OpenAI hosted models.",
+    "label": "AzureOpenAI GPT-4o-mini",
+    "config": {
+        "model": "gpt-4o-mini",
+        "api_key": "**********",
+        "azure_endpoint": "https://contoso.openai.azure.com/",
+        "azure_deployment": "gpt-4o-mini",
+        "api_version": "2024-06-01",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [
+        "autogen_ext.models.openai.AzureOpenAIChatCompletionClient",
+        "autogen_ext.models.openai._openai_client.AzureOpenAIChatCompletionClient",
+        "AzureOpenAIChatCompletionClient",
+        "azure_openai_chat_completion_client",
+    ],
+)
+def test_azure_openai_is_refused_saying_what_to_use_instead(provider: str) -> None:
+    data = autogen_file("round_robin_team")
+    data["config"]["participants"][0]["config"]["model_client"] = AZURE_CLIENT | {
+        "provider": provider
+    }
+
+    with pytest.raises(UnsupportedProviderError) as caught:
+        load_component(data)
+
+    error = caught.value
+    assert error.path == "config.participants[0].config.model_client"
+    assert error.provider == provider
+    assert error.reason.startswith("AzureOpenAIChatCompletionClient is not supported")
+    assert "OpenAIChatCompletionClient" in error.reason
+    assert "openai.azure.com/openai/v1/" in error.reason
+
+
+def test_a_web_surfer_in_a_team_is_refused_at_its_path_saying_why() -> None:
+    data = autogen_file("round_robin_team")
+    data["config"]["participants"][1] = {
+        "provider": "autogen_ext.agents.web_surfer.MultimodalWebSurfer",
+        "component_type": "agent",
+        "label": "Web Surfer Agent",
+        "config": {"name": "websurfer_agent", "headless": True},
+    }
+
+    with pytest.raises(UnsupportedProviderError, match="drives a web browser") as caught:
+        load_component(data)
+
+    assert caught.value.path == "config.participants[1]"
+
+
+def test_an_unknown_provider_is_an_unsupported_provider_error_naming_it() -> None:
+    with pytest.raises(UnsupportedProviderError) as caught:
+        load_component({"provider": "my_company.Agent", "config": {}})
+
+    assert caught.value.provider == "my_company.Agent"
+    assert caught.value.reason.startswith('unknown provider "my_company.Agent"')
+
+
+def test_a_refusing_registry_refuses_the_kinds_it_names_and_still_dumps_them() -> None:
+    registry = ComponentRegistry.default().refusing(
+        lambda kind: "no memories here" if kind.role == "memory" else None
+    )
+    memory = ListMemory()
+
+    with pytest.raises(UnsupportedProviderError, match="ListMemory is not supported: no memories"):
+        load_component(dump_component(memory), registry=registry)
+    assert dump_component(memory, registry=registry) == dump_component(memory)
+    assert isinstance(
+        load_component(autogen_file("stop_message_termination"), registry=registry),
+        StopMessageTermination,
+    )
+
+
+def test_the_callers_api_key_replaces_the_files_for_every_client() -> None:
+    data = autogen_file("openai_client")
+    data["config"]["api_key"] = "sk-from-the-file"
+
+    client = load_component(data, api_key="sk-from-the-caller")
+
+    assert client.api_key == "sk-from-the-caller"
+
+
+def test_a_tool_stub_keeps_the_signature_and_description_but_none_of_the_code() -> None:
+    document = dump_component(FunctionTool(get_weather), tool_stubs=True)
+    source = document["config"]["source_code"]
+    function = ast.parse(source).body[0]
+
+    assert isinstance(function, ast.FunctionDef)
+    assert function.name == "get_weather"
+    assert [(a.arg, ast.unparse(a.annotation)) for a in function.args.args] == [
+        ("city", "str"),
+        ("unit", "str"),
+    ]
+    assert [ast.literal_eval(d) for d in function.args.defaults] == ["C"]
+    assert ast.get_docstring(function) == "Tell the weather in a city."
+    assert "Sunny" not in source
+    assert "raise NotImplementedError" in source
+    assert document["config"]["has_cancellation_support"] is False
+
+
+def test_a_tool_stub_of_a_name_python_does_not_allow_is_still_a_function() -> None:
+    tool = FunctionTool(add, name="2-add")
+
+    source = dump_component(tool, tool_stubs=True)["config"]["source_code"]
+
+    assert source.startswith("def _2_add(a: int, b: int) -> str:")
+    assert dump_component(tool, tool_stubs=True)["config"]["name"] == "2-add"
