@@ -62,9 +62,9 @@ class ReviewVerdictFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
         value = self.value()
         if value == "none":
-            return reviews.filter_by_review(queryset, verdict=None, tag=None, reviewed=False)  # type: ignore[arg-type]  # the admin hands a plain QuerySet of runs
+            return reviews.filter_by_review(queryset, verdict=None, tag=None, reviewed=False)
         if value in Verdict.values:
-            return reviews.filter_by_review(queryset, verdict=value, tag=None, reviewed=None)  # type: ignore[arg-type]  # as above
+            return reviews.filter_by_review(queryset, verdict=value, tag=None, reviewed=None)
         return queryset
 
 
@@ -129,7 +129,7 @@ def run_family(run: Run) -> list[Run]:
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(admin.ModelAdmin[Run]):
     """Runs as a read-only review console; reviewers change only the review."""
 
     list_display = (
@@ -259,7 +259,7 @@ class RunAdmin(admin.ModelAdmin):
 
 
 @admin.register(RunEvent)
-class RunEventAdmin(admin.ModelAdmin):
+class RunEventAdmin(admin.ModelAdmin[RunEvent]):
     """The transcript, event by event."""
 
     list_display = ("run", "seq", "type", "source", "discarded", "created_at")
@@ -269,7 +269,7 @@ class RunEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Checkpoint)
-class CheckpointAdmin(admin.ModelAdmin):
+class CheckpointAdmin(admin.ModelAdmin[Checkpoint]):
     """Saved team states."""
 
     list_display = ("run", "seq", "kind", "base_seq", "created_at")

@@ -9,14 +9,16 @@ for a run's reviews, as for the run itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import Exact
 
+from studio.accounts.users import AnyUser
 from studio.errors import ServiceError
 from studio.runs.models import (
     FINISHED_STATUSES,
-    AnyUser,
     ReviewTag,
     Run,
     RunFlag,
@@ -89,13 +91,17 @@ def with_review_state(runs: RunQuerySet) -> RunQuerySet:
     )
 
 
+RunsT = TypeVar("RunsT", bound=QuerySet[Run])
+
+
 def filter_by_review(
-    runs: RunQuerySet, *, verdict: str | None, tag: str | None, reviewed: bool | None
-) -> RunQuerySet:
+    runs: RunsT, *, verdict: str | None, tag: str | None, reviewed: bool | None
+) -> RunsT:
     """Runs whose latest verdict is ``verdict``, that any review tagged ``tag``, and that
     have (``reviewed=True``) or have not (``False``) been reviewed."""
     if verdict is not None:
-        runs = with_review_state(runs).filter(latest_verdict=verdict)
+        latest = RunReview.objects.filter(run=OuterRef("pk")).order_by("-created_at", "-pk")
+        runs = runs.filter(Exact(Subquery(latest.values("verdict")[:1]), verdict))
     if tag:
         tagged = ReviewTag.objects.filter(run=OuterRef("pk"), name=tag.strip().lower())
         runs = runs.filter(Exists(tagged))
