@@ -11,9 +11,16 @@ import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- Typing ---
+
+# Let classes that django-stubs declares generic take type arguments at run time too
+# (`admin.ModelAdmin[Team]`), so mypy checks what each admin class handles.
+django_stubs_ext.monkeypatch()
 
 
 # --- Environment readers ---

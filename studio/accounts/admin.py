@@ -10,7 +10,7 @@ admin.site.login_form = AdminLoginForm
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """API tokens; create them with `manage.py create_api_token USER`."""
 
     list_display = ["prefix", "user", "name", "created_at", "last_used_at"]

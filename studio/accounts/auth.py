@@ -12,7 +12,7 @@ from functools import wraps
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from studio.accounts.throttling import RateLimited
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def user_from_bearer(token: str, *, client_ip: str | None = None) -> AbstractBaseUser | None:
+def user_from_bearer(token: str, *, client_ip: str | None = None) -> User | None:
     """Return the active user owning `token`, or None.
 
     With `client_ip`, raise :class:`RateLimited` while that address is throttled, and
@@ -47,7 +47,7 @@ def user_from_bearer(token: str, *, client_ip: str | None = None) -> AbstractBas
     return row.user
 
 
-async def auser_from_bearer(token: str, *, client_ip: str | None = None) -> AbstractBaseUser | None:
+async def auser_from_bearer(token: str, *, client_ip: str | None = None) -> User | None:
     """Async variant of `user_from_bearer` for consumers: None also while throttled."""
     try:
         return await sync_to_async(user_from_bearer)(token, client_ip=client_ip)

@@ -10,15 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from studio.accounts.users import AnyUser
 from studio.runs.events import EventDataDecoder, EventDataEncoder
 from studio.teams.models import Team, TeamVersion
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 
 class Status(models.TextChoices):

@@ -12,13 +12,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from runtime import StateError, replace_message_content
 from studio.accounts.throttling import check_run_start
+from studio.accounts.users import AnyUser
 from studio.errors import Problem, ServiceError
 from studio.runs import backends, checkpoints
 from studio.runs.accounting import ModelCallLimitReached, TurnLimitReached, continued_usage
@@ -34,8 +35,6 @@ from studio.runs.models import (
 from studio.runs.sink import write_events
 from studio.teams.models import Team
 from studio.teams.services import snapshot_team, validate_team
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 #: chat events a fork can start from
 CONVERSATION_TYPES = (EventType.MESSAGE.value, EventType.HANDOFF.value)
@@ -104,7 +103,7 @@ def check_budget(budget_tokens: int | None, budget_usd: float | None) -> None:
         )
 
 
-def check_start_limits(user: AnyUser) -> None:
+def check_start_limits(user: User) -> None:
     """Refuse a start, continuation or fork past the user's limits.
 
     409 with ``RUNS_MAX_ACTIVE_PER_USER`` runs active (queued, running, or waiting
@@ -129,7 +128,7 @@ def check_start_limits(user: AnyUser) -> None:
 
 @transaction.atomic
 def start_run(
-    user: AnyUser,
+    user: User,
     team_id: int,
     task: str,
     *,
@@ -307,7 +306,7 @@ def last_seq(run_id: int) -> int:
 
 @transaction.atomic
 def continue_run(
-    user: AnyUser,
+    user: User,
     run_id: int,
     task: str = "",
     *,
@@ -379,7 +378,7 @@ def raises_budget(run: Run, budget_tokens: int | None, budget_usd: float | None)
 
 @transaction.atomic
 def fork_run(
-    user: AnyUser,
+    user: User,
     run_id: int,
     from_seq: int,
     edited_content: str | None = None,

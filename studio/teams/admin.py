@@ -1,6 +1,6 @@
 """Admin pages for reviewing teams, agents, models, credentials, versions and shares."""
 
-from typing import Any
+from typing import TypeVar
 
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
@@ -10,6 +10,7 @@ from studio.teams.models import (
     Agent,
     Credential,
     ModelConfig,
+    Owned,
     Share,
     Team,
     TeamDraft,
@@ -17,15 +18,19 @@ from studio.teams.models import (
     TeamVersion,
 )
 
+OwnedT = TypeVar("OwnedT", bound=Owned)
 
-class GalleryReadOnly(admin.ModelAdmin):
+
+class GalleryReadOnly(admin.ModelAdmin[OwnedT]):
     """Gallery objects are read-only here too: only `seed_demo` writes them."""
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return not getattr(obj, "is_gallery", False) and super().has_change_permission(request, obj)
+    def has_change_permission(self, request: HttpRequest, obj: OwnedT | None = None) -> bool:
+        is_gallery = obj is not None and obj.is_gallery
+        return not is_gallery and super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return not getattr(obj, "is_gallery", False) and super().has_delete_permission(request, obj)
+    def has_delete_permission(self, request: HttpRequest, obj: OwnedT | None = None) -> bool:
+        is_gallery = obj is not None and obj.is_gallery
+        return not is_gallery and super().has_delete_permission(request, obj)
 
 
 class ShareInline(GenericTabularInline):
@@ -36,7 +41,7 @@ class ShareInline(GenericTabularInline):
     autocomplete_fields = ["user", "group"]
 
 
-class TeamMemberInline(admin.TabularInline):
+class TeamMemberInline(admin.TabularInline[TeamMember, Team]):
     """Seats of a team."""
 
     model = TeamMember
@@ -45,7 +50,7 @@ class TeamMemberInline(admin.TabularInline):
 
 
 @admin.register(Credential)
-class CredentialAdmin(GalleryReadOnly):
+class CredentialAdmin(GalleryReadOnly[Credential]):
     """Credentials; the key is never shown, only whether one is set."""
 
     list_display = ["name", "provider", "owner", "base_url", "has_key", "key_env_var", "updated_at"]
@@ -61,7 +66,7 @@ class CredentialAdmin(GalleryReadOnly):
 
 
 @admin.register(ModelConfig)
-class ModelConfigAdmin(GalleryReadOnly):
+class ModelConfigAdmin(GalleryReadOnly[ModelConfig]):
     """Model configurations."""
 
     list_display = [
@@ -81,7 +86,7 @@ class ModelConfigAdmin(GalleryReadOnly):
 
 
 @admin.register(Agent)
-class AgentAdmin(GalleryReadOnly):
+class AgentAdmin(GalleryReadOnly[Agent]):
     """Agents."""
 
     list_display = ["name", "kind", "model", "owner", "is_gallery", "updated_at"]
@@ -92,7 +97,7 @@ class AgentAdmin(GalleryReadOnly):
 
 
 @admin.register(Team)
-class TeamAdmin(GalleryReadOnly):
+class TeamAdmin(GalleryReadOnly[Team]):
     """Teams with their seats and shares."""
 
     list_display = ["name", "kind", "owner", "is_gallery", "max_turns", "updated_at"]
@@ -103,7 +108,7 @@ class TeamAdmin(GalleryReadOnly):
 
 
 @admin.register(TeamMember)
-class TeamMemberAdmin(admin.ModelAdmin):
+class TeamMemberAdmin(admin.ModelAdmin[TeamMember]):
     """Seats across teams: which agent sits where (also editable inline on a team)."""
 
     list_display = ["team", "position", "agent"]
@@ -113,7 +118,7 @@ class TeamMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(TeamVersion)
-class TeamVersionAdmin(admin.ModelAdmin):
+class TeamVersionAdmin(admin.ModelAdmin[TeamVersion]):
     """Team versions: read-only, they are immutable."""
 
     list_display = ["team", "number", "note", "created_by", "created_at", "short_hash"]
@@ -126,13 +131,13 @@ class TeamVersionAdmin(admin.ModelAdmin):
         """The first characters of the content hash."""
         return version.content_hash[:12]
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: TeamVersion | None = None) -> bool:
         """Versions never change."""
         return False
 
 
 @admin.register(Share)
-class ShareAdmin(admin.ModelAdmin):
+class ShareAdmin(admin.ModelAdmin[Share]):
     """All shares."""
 
     list_display = ["content_type", "object_id", "user", "group", "role", "created_at"]
@@ -141,12 +146,12 @@ class ShareAdmin(admin.ModelAdmin):
 
 
 @admin.register(TeamDraft)
-class TeamDraftAdmin(admin.ModelAdmin):
+class TeamDraftAdmin(admin.ModelAdmin[TeamDraft]):
     """Unsaved work people keep on teams (read-only: it is theirs to change)."""
 
     list_display = ["team", "user", "base_version", "updated_at"]
     search_fields = ["team__name", "user__username"]
     readonly_fields = ["team", "user", "spec", "base_version", "updated_at"]
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: TeamDraft | None = None) -> bool:
         return False

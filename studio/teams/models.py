@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -23,14 +23,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from studio.accounts.users import AnyUser
 from studio.teams import encryption
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 identifier_validator = RegexValidator(
     IDENTIFIER, "Use letters, digits and underscores, starting with a letter (max 64)."
 )
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 
 class Role(models.TextChoices):
@@ -82,18 +81,21 @@ class Share(models.Model):
         return f"{self.user or self.group} as {self.role} on {self.content_type} {self.object_id}"
 
 
-class SharedQuerySet(models.QuerySet):
+OwnedT = TypeVar("OwnedT", bound="Owned")
+
+
+class SharedQuerySet(models.QuerySet[OwnedT]):
     """Scopes owned objects to what a user may see or change."""
 
-    def _shared_ids(self, user: AnyUser, roles: list[str]) -> models.QuerySet[Share]:
+    def _shared_ids(self, user: AnyUser, roles: list[str]) -> models.QuerySet[Share, int]:
         content_type = ContentType.objects.get_for_model(self.model)
         return Share.objects.filter(
             Q(user=user) | Q(group__in=user.groups.all()),
             content_type=content_type,
             role__in=roles,
-        ).values("object_id")
+        ).values_list("object_id", flat=True)
 
-    def visible_to(self, user: AnyUser) -> SharedQuerySet:
+    def visible_to(self, user: AnyUser) -> SharedQuerySet[OwnedT]:
         """Objects `user` owns, has been shared, or that are in the gallery."""
         if not (user.is_authenticated and user.is_active):
             return self.none()
@@ -102,7 +104,7 @@ class SharedQuerySet(models.QuerySet):
         shared = self._shared_ids(user, [Role.VIEWER, Role.EDITOR])
         return self.filter(Q(owner=user) | Q(pk__in=shared) | Q(is_gallery=True))
 
-    def editable_by(self, user: AnyUser) -> SharedQuerySet:
+    def editable_by(self, user: AnyUser) -> SharedQuerySet[OwnedT]:
         """Objects `user` owns or has been shared as editor."""
         if not (user.is_authenticated and user.is_active):
             return self.none()
@@ -131,7 +133,7 @@ class Owned(models.Model):
     def share_with(
         self,
         *,
-        user: AbstractBaseUser | None = None,
+        user: User | None = None,
         group: Group | None = None,
         role: str = Role.VIEWER,
     ) -> Share:
@@ -353,7 +355,9 @@ class Team(Owned):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=TeamKind.choices, default=TeamKind.ROUND_ROBIN)
-    participants = models.ManyToManyField(Agent, through="TeamMember", related_name="teams")
+    participants: models.ManyToManyField[Agent, TeamMember] = models.ManyToManyField(
+        Agent, through="TeamMember", related_name="teams"
+    )
     termination = models.JSONField(null=True, blank=True)
     max_turns = models.PositiveIntegerField(null=True, blank=True)
     selector_model = models.ForeignKey(
@@ -428,7 +432,7 @@ class TeamVersion(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Insert only: a version never changes once written."""
-        if self.pk is not None:
+        if not self._state.adding:
             raise ValidationError("Team versions are immutable.")
         self.content_hash = spec_hash(self.spec)
         super().save(*args, **kwargs)
