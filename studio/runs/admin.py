@@ -23,7 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from studio.errors import ServiceError
-from studio.runs import reviews
+from studio.runs import reviews, search
 from studio.runs.export import ExportFormat, csv_summary, export_run
 from studio.runs.models import (
     Checkpoint,
@@ -151,6 +151,15 @@ class RunAdmin(admin.ModelAdmin[Run]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Run]:
         return reviews.with_review_state(Run.objects.visible_to(request.user))
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Run], search_term: str
+    ) -> tuple[QuerySet[Run], bool]:
+        """The admin's fields, or any message matching the words (full-text)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            found = found | search.filter_runs(queryset, search_term)
+        return found, may_have_duplicates
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_reviewer(request.user)

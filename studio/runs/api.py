@@ -9,16 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from studio.inputs import MAX_ID, ObjectId, Seq, Text
-from studio.runs import backends, reviews, services
+from studio.runs import backends, reviews, search, services
 from studio.runs.events import Envelope
 from studio.runs.export import MEDIA_TYPES, ExportFormat, export_run
-from studio.runs.models import Run, RunEvent, RunFlag, RunReview, Verdict
+from studio.runs.models import Run, RunFlag, RunReview, Verdict
 from studio.runs.models import Status as RunStatus
 from studio.runs.streaming import persisted_after
 
@@ -64,6 +63,10 @@ class RunOut(Schema):
     parent_seq: int | None
     pending_request_id: str
     can_steer: bool
+    snippet: str | None = Field(
+        default=None, description="With q: the best match, escaped HTML with <mark>s."
+    )
+    match_seq: int | None = Field(default=None, description="With q: the seq of that match.")
 
 
 class RunFilters(Schema):
@@ -71,7 +74,9 @@ class RunFilters(Schema):
 
     team: ObjectId | None = None
     status: RunStatus | None = None
-    q: Text | None = Field(default=None, description="Text in the task or any message.")
+    q: Text | None = Field(
+        default=None, max_length=500, description="Words in the task or any message."
+    )
     verdict: Verdict | None = Field(default=None, description="The latest review's verdict.")
     tag: Text | None = Field(default=None, max_length=50, description="Any review's tag.")
     reviewed: bool | None = Field(default=None, description="Reviewed at least once, or never.")
@@ -246,11 +251,20 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> list[dict[str
     runs = reviews.filter_by_review(
         runs, verdict=filters.verdict, tag=filters.tag, reviewed=filters.reviewed
     )
-    if filters.q:
-        matching = RunEvent.objects.filter(text__icontains=filters.q).values("run_id")
-        runs = runs.filter(Q(task__icontains=filters.q) | Q(pk__in=matching))
-    page = runs[filters.offset : filters.offset + filters.limit]
-    return [run_out(run, request) for run in page]
+    if not filters.q:
+        page = runs[filters.offset : filters.offset + filters.limit]
+        return [run_out(run, request) for run in page]
+    runs = search.rank_runs(search.filter_runs(runs, filters.q), filters.q)
+    found = list(runs[filters.offset : filters.offset + filters.limit])
+    hits = search.best_hits([run.pk for run in found], filters.q)
+    listed = []
+    for run in found:
+        hit = hits.get(run.pk)
+        shape = run_out(run, request)
+        if hit is not None:
+            shape.update(snippet=hit.snippet, match_seq=hit.seq)
+        listed.append(shape)
+    return listed
 
 
 @router.get("/runs/{run_id}", response=RunOut, url_name="runs-detail")
