@@ -102,7 +102,7 @@ def best_hits(run_ids: list[int], text: str) -> dict[int, Hit]:
             f"AND e.run_id IN ({placeholders})"
         )
         options = f"StartSel={START}, StopSel={STOP}, MaxWords=24, MinWords=8, MaxFragments=2"
-        params: list[object] = [options, plain_words(text), *run_ids]
+        params: list[str | int] = [options, plain_words(text), *run_ids]
     else:
         sql = (
             "SELECT e.run_id, e.seq, -bm25(runs_runevent_fts), "
