@@ -453,4 +453,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 
+# --- Run review and retention ---
+
+# `manage.py prune_runs` deletes finished runs older than this many days when no
+# --older-than is given; 0 keeps runs forever (the command then needs --older-than).
+RUN_RETENTION_DAYS = env_int("RUN_RETENTION_DAYS", 0, minimum=0)
+
+
 # --- Web ---
