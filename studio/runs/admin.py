@@ -27,6 +27,7 @@ from studio.runs import reviews, search
 from studio.runs.export import ExportFormat, csv_summary, export_run
 from studio.runs.models import (
     Checkpoint,
+    MessageComment,
     Run,
     RunEvent,
     RunFlag,
@@ -48,6 +49,13 @@ class ReviewForm(forms.Form):
     def tag_list(self) -> list[str]:
         """The tags typed, split on commas."""
         return [tag for tag in self.cleaned_data["tags"].split(",") if tag.strip()][:20]
+
+
+class CommentForm(forms.Form):
+    """A remark on one event of the transcript."""
+
+    seq = forms.IntegerField(min_value=1, label="Event #")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Comment")
 
 
 class ReviewVerdictFilter(admin.SimpleListFilter):
@@ -201,37 +209,54 @@ class RunAdmin(admin.ModelAdmin[Run]):
             ),
             pk=object_id if str(object_id).isdigit() else 0,
         )
-        form = ReviewForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
+        posted = request.POST if request.method == "POST" else None
+        is_comment = posted is not None and "seq" in posted
+        form = ReviewForm(None if is_comment else posted)
+        comment_form = CommentForm(posted if is_comment else None)
+        if posted is not None and (comment_form if is_comment else form).is_valid():
             try:
-                reviews.review_run(
-                    request.user,
-                    run.pk,
-                    form.cleaned_data["verdict"],
-                    form.cleaned_data["note"],
-                    form.tag_list(),
-                )
+                self.save_review(request, run, form, comment_form, is_comment=is_comment)
             except ServiceError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, "Review saved.")
+                messages.success(request, "Comment saved." if is_comment else "Review saved.")
             return HttpResponseRedirect(request.path)
-        return TemplateResponse(
-            request, self.change_form_template, self.console(request, run, form)
-        )
+        context = self.console(request, run, form)
+        context["comment_form"] = comment_form
+        return TemplateResponse(request, self.change_form_template, context)
+
+    def save_review(
+        self,
+        request: HttpRequest,
+        run: Run,
+        form: ReviewForm,
+        comment_form: CommentForm,
+        *,
+        is_comment: bool,
+    ) -> None:
+        """Record the posted review, or the posted comment on one event."""
+        if is_comment:
+            data = comment_form.cleaned_data
+            reviews.comment_on_message(request.user, run.pk, data["seq"], data["text"])
+            return
+        data = form.cleaned_data
+        reviews.review_run(request.user, run.pk, data["verdict"], data["note"], form.tag_list())
 
     def console(self, request: HttpRequest, run: Run, form: ReviewForm) -> dict[str, Any]:
         """Everything the review page shows."""
         duration = None
         if run.started_at and run.finished_at:
             duration = run.finished_at - run.started_at
+        comments: dict[int, list[MessageComment]] = {}
+        for comment in MessageComment.objects.filter(run=run).select_related("author"):
+            comments.setdefault(comment.seq, []).append(comment)
         return {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": f"Review run {run.pk}",
             "run": run,
             "events": [
-                {"event": event, "body": event_body(event)}
+                {"event": event, "body": event_body(event), "comments": comments.get(event.seq)}
                 for event in RunEvent.objects.filter(run=run).order_by("seq")
             ],
             "by_model": usage_rows(run.usage or {}, "by_model"),

@@ -17,7 +17,7 @@ from studio.inputs import MAX_ID, ObjectId, Seq, Text
 from studio.runs import backends, reviews, search, services
 from studio.runs.events import Envelope
 from studio.runs.export import MEDIA_TYPES, ExportFormat, export_run
-from studio.runs.models import Run, RunFlag, RunReview, Verdict
+from studio.runs.models import MessageComment, Run, RunFlag, RunReview, Verdict
 from studio.runs.models import Status as RunStatus
 from studio.runs.streaming import persisted_after
 
@@ -135,6 +135,24 @@ class ReviewOut(Schema):
     created_at: datetime
 
 
+class CommentIn(Schema):
+    """A remark on one event of the transcript."""
+
+    seq: int = Field(ge=1, le=MAX_ID)
+    text: Text = Field(min_length=1, max_length=20_000)
+
+
+class CommentOut(Schema):
+    """A remark on one event, with who made it and when."""
+
+    id: int
+    run: int
+    seq: int
+    author: str | None
+    text: str
+    created_at: datetime
+
+
 class FlagIn(Schema):
     """Why a run should be reviewed."""
 
@@ -182,6 +200,18 @@ def review_out(review: RunReview) -> dict[str, Any]:
         "note": review.note,
         "tags": [tag.name for tag in review.tags.all()],
         "created_at": review.created_at,
+    }
+
+
+def comment_out(comment: MessageComment) -> dict[str, Any]:
+    """The API shape of a comment."""
+    return {
+        "id": comment.pk,
+        "run": comment.run_id,
+        "seq": comment.seq,
+        "author": comment.author.get_username() if comment.author else None,
+        "text": comment.text,
+        "created_at": comment.created_at,
     }
 
 
@@ -336,6 +366,21 @@ def review_run(request: HttpRequest, run_id: ObjectId, payload: ReviewIn) -> Sta
     """Give the run a verdict (reviewers only); earlier reviews are kept."""
     review = reviews.review_run(request.user, run_id, payload.verdict, payload.note, payload.tags)
     return Status(201, review_out(review))
+
+
+@router.get("/runs/{run_id}/comments", response=list[CommentOut], url_name="runs-comments")
+def list_comments(request: HttpRequest, run_id: ObjectId) -> list[dict[str, Any]]:
+    """Every comment on the run's events, in transcript order."""
+    return [comment_out(comment) for comment in reviews.list_comments(request.user, run_id)]
+
+
+@router.post("/runs/{run_id}/comments", response={201: CommentOut}, url_name="runs-comment")
+def comment_on_message(
+    request: HttpRequest, run_id: ObjectId, payload: CommentIn
+) -> Status[dict[str, Any]]:
+    """Remark on one event of the transcript (reviewers only)."""
+    comment = reviews.comment_on_message(request.user, run_id, payload.seq, payload.text)
+    return Status(201, comment_out(comment))
 
 
 @router.post("/runs/{run_id}/flag", response={201: FlagOut}, url_name="runs-flag")

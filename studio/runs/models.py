@@ -304,3 +304,25 @@ class RunFlag(models.Model):
 
     def __str__(self) -> str:
         return f"flag on run {self.run_id}"
+
+
+class MessageComment(models.Model):
+    """A reviewer's remark on one event of a run's transcript (by its seq)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="comments")
+    seq = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="run_comments",
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["seq", "created_at", "pk"]
+        indexes = [models.Index(fields=["run", "seq"])]
+
+    def __str__(self) -> str:
+        return f"comment on run {self.run_id} #{self.seq}"

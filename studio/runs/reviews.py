@@ -19,8 +19,10 @@ from studio.accounts.users import AnyUser
 from studio.errors import ServiceError
 from studio.runs.models import (
     FINISHED_STATUSES,
+    MessageComment,
     ReviewTag,
     Run,
+    RunEvent,
     RunFlag,
     RunQuerySet,
     RunReview,
@@ -70,6 +72,24 @@ def list_reviews(user: AnyUser, run_id: int) -> list[RunReview]:
     get_run(user, run_id)
     reviews = RunReview.objects.filter(run_id=run_id).select_related("reviewer")
     return list(reviews.prefetch_related("tags"))
+
+
+def comment_on_message(user: AnyUser, run_id: int, seq: int, text: str) -> MessageComment:
+    """A reviewer's remark on the event at ``seq`` (404 if the run is unseen, 422 if it
+    has no such event)."""
+    run = get_run(user, run_id)
+    require_reviewer(user)
+    if not RunEvent.objects.filter(run=run, seq=seq).exists():
+        raise ServiceError(f"Run {run_id} has no event #{seq}.", status=422)
+    return MessageComment.objects.create(
+        run=run, seq=seq, author=user if user.is_authenticated else None, text=text
+    )
+
+
+def list_comments(user: AnyUser, run_id: int) -> list[MessageComment]:
+    """Every comment on a run the user may see, in transcript order."""
+    get_run(user, run_id)
+    return list(MessageComment.objects.filter(run_id=run_id).select_related("author"))
 
 
 def flag_run(user: AnyUser, run_id: int, reason: str = "") -> RunFlag:

@@ -100,6 +100,8 @@ API_ROUTES: dict[str, Route] = {
     "GET /api/runs/{run_id}/reviews": Route("read"),
     "POST /api/runs/{run_id}/reviews": Route("review", {"verdict": "good", "tags": ["ok"]}),
     "POST /api/runs/{run_id}/flag": Route("read", {"reason": "odd answer"}),
+    "GET /api/runs/{run_id}/comments": Route("read"),
+    "POST /api/runs/{run_id}/comments": Route("review", {"seq": 1, "text": "Why this?"}),
     "GET /api/review-queue": Route("review"),
     "POST /api/runs/{run_id}/input": Route("edit", {"request_id": "r1", "content": "yes"}),
     "POST /api/runs/{run_id}/stop": Route("edit"),

@@ -128,3 +128,18 @@ def test_a_non_staff_reviewer_and_an_owner_are_kept_out_of_the_admin(
     run = make_run(owner)
     response = owner_client.get(f"/admin/runs/run/{run.pk}/change/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_comment_posted_on_the_page_shows_under_its_event_inert(
+    owner: User, staff_client: Client
+) -> None:
+    run = hostile_run(owner)
+    response = staff_client.post(
+        f"/admin/runs/run/{run.pk}/change/", {"seq": 1, "text": f"Look {SCRIPT}"}
+    )
+    assert response.status_code == 302
+    assert not RunReview.objects.exists()
+    page = staff_client.get(f"/admin/runs/run/{run.pk}/change/").content.decode()
+    event = page[page.index('id="event-1"') : page.index('id="event-2"')]
+    assert "Look &lt;script&gt;" in event
+    assert "<script>alert" not in page

@@ -217,3 +217,30 @@ def test_only_reviewers_see_the_review_queue(
     assert owner_client.get("/api/review-queue").status_code == 403
     assert stranger_client.get("/api/review-queue").status_code == 403
     assert len(staff_client.get("/api/review-queue").json()) == 1
+
+
+def test_a_reviewer_comments_on_one_message_and_readers_of_the_run_see_it(
+    owner: User, owner_client: Client, reviewer_client: Client
+) -> None:
+    run = make_run(owner)
+    add_event(run, 1, "message", "writer", {"content": "The answer is 42."})
+    response = post(reviewer_client, f"/api/runs/{run.pk}/comments", {"seq": 1, "text": "Source?"})
+    assert response.status_code == 201
+    assert response.json()["author"] == "remy"
+    listed = owner_client.get(f"/api/runs/{run.pk}/comments").json()
+    assert [(item["seq"], item["text"]) for item in listed] == [(1, "Source?")]
+
+
+def test_a_comment_needs_an_existing_event_and_a_reviewer(
+    owner: User, owner_client: Client, reviewer_client: Client, stranger_client: Client
+) -> None:
+    run = make_run(owner)
+    add_event(run, 1, "message", "writer", {"content": "Hi"})
+    body = {"seq": 1, "text": "Hm"}
+    assert (
+        post(reviewer_client, f"/api/runs/{run.pk}/comments", {"seq": 9, "text": "x"}).status_code
+        == 422
+    )
+    assert post(owner_client, f"/api/runs/{run.pk}/comments", body).status_code == 403
+    assert post(stranger_client, f"/api/runs/{run.pk}/comments", body).status_code == 404
+    assert stranger_client.get(f"/api/runs/{run.pk}/comments").status_code == 404
