@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from studio.accounts.users import AuthenticatedRequest
 from studio.inputs import MAX_ID, ObjectId, Seq, Text
 from studio.runs import backends, reviews, search, services
 from studio.runs.events import Envelope
@@ -260,7 +261,7 @@ def fresh(request: HttpRequest, run_id: int) -> dict[str, Any]:
 
 
 @router.post("/runs", response={201: RunOut}, url_name="runs-create")
-def create_run(request: HttpRequest, payload: RunIn) -> Status[dict[str, Any]]:
+def create_run(request: AuthenticatedRequest, payload: RunIn) -> Status[dict[str, Any]]:
     """Start a run; watch it on ``/ws/runs/{id}/``."""
     backends.get_backend().ensure_started()
     budget = payload.budget or BudgetIn()
@@ -271,7 +272,7 @@ def create_run(request: HttpRequest, payload: RunIn) -> Status[dict[str, Any]]:
 
 
 @router.get("/runs", response=list[RunOut], url_name="runs-list")
-def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> list[dict[str, Any]]:
+def list_runs(request: AuthenticatedRequest, filters: Query[RunFilters]) -> list[dict[str, Any]]:
     """Runs you may see, newest first; filter by team, status and text."""
     runs = Run.objects.visible_to(request.user).select_related("team_version", "started_by")
     if filters.team is not None:
@@ -298,7 +299,7 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> list[dict[str
 
 
 @router.get("/runs/{run_id}", response=RunOut, url_name="runs-detail")
-def get_run(request: HttpRequest, run_id: ObjectId) -> dict[str, Any]:
+def get_run(request: AuthenticatedRequest, run_id: ObjectId) -> dict[str, Any]:
     """One run."""
     services.get_run(request.user, run_id)
     return fresh(request, run_id)
@@ -306,7 +307,7 @@ def get_run(request: HttpRequest, run_id: ObjectId) -> dict[str, Any]:
 
 @router.get("/runs/{run_id}/events", response=list[Envelope], url_name="runs-events")
 def list_events(
-    request: HttpRequest, run_id: ObjectId, after: Seq = 0, limit: int = 500
+    request: AuthenticatedRequest, run_id: ObjectId, after: Seq = 0, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Persisted events with seq > ``after`` (at most ``limit``, up to 2000)."""
     services.get_run(request.user, run_id)
@@ -314,28 +315,34 @@ def list_events(
 
 
 @router.post("/runs/{run_id}/input", response=RunOut, url_name="runs-input")
-def provide_input(request: HttpRequest, run_id: ObjectId, payload: InputIn) -> dict[str, Any]:
+def provide_input(
+    request: AuthenticatedRequest, run_id: ObjectId, payload: InputIn
+) -> dict[str, Any]:
     """Answer the pending request of the human seat."""
     services.provide_input(request.user, run_id, payload.request_id, payload.content)
     return fresh(request, run_id)
 
 
 @router.post("/runs/{run_id}/stop", response=RunOut, url_name="runs-stop")
-def stop_run(request: HttpRequest, run_id: ObjectId) -> dict[str, Any]:
+def stop_run(request: AuthenticatedRequest, run_id: ObjectId) -> dict[str, Any]:
     """Stop the run (it ends as cancelled)."""
     services.stop_run(request.user, run_id)
     return fresh(request, run_id)
 
 
 @router.post("/runs/{run_id}/interject", response=RunOut, url_name="runs-interject")
-def interject(request: HttpRequest, run_id: ObjectId, payload: InterjectIn) -> dict[str, Any]:
+def interject(
+    request: AuthenticatedRequest, run_id: ObjectId, payload: InterjectIn
+) -> dict[str, Any]:
     """Say something to the team at its next turn boundary."""
     services.interject(request.user, run_id, payload.content)
     return fresh(request, run_id)
 
 
 @router.post("/runs/{run_id}/continue", response=RunOut, url_name="runs-continue")
-def continue_run(request: HttpRequest, run_id: ObjectId, payload: ContinueIn) -> dict[str, Any]:
+def continue_run(
+    request: AuthenticatedRequest, run_id: ObjectId, payload: ContinueIn
+) -> dict[str, Any]:
     """Continue a finished run with a new task (or none), keeping the conversation."""
     backends.get_backend().ensure_started()
     budget = payload.budget or BudgetIn()
@@ -346,7 +353,9 @@ def continue_run(request: HttpRequest, run_id: ObjectId, payload: ContinueIn) ->
 
 
 @router.post("/runs/{run_id}/fork", response={201: RunOut}, url_name="runs-fork")
-def fork_run(request: HttpRequest, run_id: ObjectId, payload: ForkIn) -> Status[dict[str, Any]]:
+def fork_run(
+    request: AuthenticatedRequest, run_id: ObjectId, payload: ForkIn
+) -> Status[dict[str, Any]]:
     """A new run from a message of this one, optionally with that message edited."""
     backends.get_backend().ensure_started()
     fork = services.fork_run(
@@ -356,27 +365,29 @@ def fork_run(request: HttpRequest, run_id: ObjectId, payload: ForkIn) -> Status[
 
 
 @router.get("/runs/{run_id}/reviews", response=list[ReviewOut], url_name="runs-reviews")
-def list_reviews(request: HttpRequest, run_id: ObjectId) -> list[dict[str, Any]]:
+def list_reviews(request: AuthenticatedRequest, run_id: ObjectId) -> list[dict[str, Any]]:
     """Every review of the run, newest first."""
     return [review_out(review) for review in reviews.list_reviews(request.user, run_id)]
 
 
 @router.post("/runs/{run_id}/reviews", response={201: ReviewOut}, url_name="runs-review")
-def review_run(request: HttpRequest, run_id: ObjectId, payload: ReviewIn) -> Status[dict[str, Any]]:
+def review_run(
+    request: AuthenticatedRequest, run_id: ObjectId, payload: ReviewIn
+) -> Status[dict[str, Any]]:
     """Give the run a verdict (reviewers only); earlier reviews are kept."""
     review = reviews.review_run(request.user, run_id, payload.verdict, payload.note, payload.tags)
     return Status(201, review_out(review))
 
 
 @router.get("/runs/{run_id}/comments", response=list[CommentOut], url_name="runs-comments")
-def list_comments(request: HttpRequest, run_id: ObjectId) -> list[dict[str, Any]]:
+def list_comments(request: AuthenticatedRequest, run_id: ObjectId) -> list[dict[str, Any]]:
     """Every comment on the run's events, in transcript order."""
     return [comment_out(comment) for comment in reviews.list_comments(request.user, run_id)]
 
 
 @router.post("/runs/{run_id}/comments", response={201: CommentOut}, url_name="runs-comment")
 def comment_on_message(
-    request: HttpRequest, run_id: ObjectId, payload: CommentIn
+    request: AuthenticatedRequest, run_id: ObjectId, payload: CommentIn
 ) -> Status[dict[str, Any]]:
     """Remark on one event of the transcript (reviewers only)."""
     comment = reviews.comment_on_message(request.user, run_id, payload.seq, payload.text)
@@ -385,7 +396,7 @@ def comment_on_message(
 
 @router.post("/runs/{run_id}/flag", response={201: FlagOut}, url_name="runs-flag")
 def flag_run(
-    request: HttpRequest, run_id: ObjectId, payload: FlagIn | None = None
+    request: AuthenticatedRequest, run_id: ObjectId, payload: FlagIn | None = None
 ) -> Status[dict[str, Any]]:
     """Ask reviewers to look at the run; it joins the review queue."""
     reason = payload.reason if payload is not None else ""
@@ -393,7 +404,9 @@ def flag_run(
 
 
 @router.get("/review-queue", response=list[QueueEntry], url_name="runs-review-queue")
-def review_queue(request: HttpRequest, filters: Query[QueueFilters]) -> list[dict[str, Any]]:
+def review_queue(
+    request: AuthenticatedRequest, filters: Query[QueueFilters]
+) -> list[dict[str, Any]]:
     """Finished runs waiting for a review (reviewers only), flagged ones first."""
     queue = reviews.review_queue(request.user).select_related("team_version", "started_by")
     page = queue[filters.offset : filters.offset + filters.limit]
@@ -408,7 +421,9 @@ def review_queue(request: HttpRequest, filters: Query[QueueFilters]) -> list[dic
 
 
 @router.get("/runs/{run_id}/export", url_name="runs-export")
-def export(request: HttpRequest, run_id: ObjectId, query: Query[ExportQuery]) -> HttpResponse:
+def export(
+    request: AuthenticatedRequest, run_id: ObjectId, query: Query[ExportQuery]
+) -> HttpResponse:
     """The run's summary, team spec and every persisted event, as a download."""
     services.get_run(request.user, run_id)
     run = Run.objects.select_related("team", "team_version", "started_by").get(pk=run_id)
