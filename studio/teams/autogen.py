@@ -482,11 +482,9 @@ class ExportBuilder(TeamBuilder):
 def write_team(spec: dict[str, Any], *, tools: ToolRegistry | None = None) -> dict[str, Any]:
     """The AutoGen component document of a team spec: no keys, tools as stubs."""
     builder = ExportBuilder(tools if tools is not None else tool_registry())
-    builder.prices = model_prices(spec)
     try:
+        builder.prices = model_prices(spec)
         team = builder.team(spec)
         return dict(dump_component(team, tool_stubs=True))
     except (RoundtableError, KeyError, TypeError, ValueError) as exc:
-        raise ComponentProblem(
-            "", f"this team cannot be written as an AutoGen file: {exc}"
-        ) from exc
+        raise ComponentProblem("", f"the runtime cannot build this team: {exc}") from exc

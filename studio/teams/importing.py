@@ -17,12 +17,14 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from pydantic import ValidationError
 
 from studio.errors import Problem, ServiceError
 from studio.inputs import MAX_JSON_DEPTH, json_problem
 from studio.teams.autogen import ComponentProblem, SpecReader, read_component, write_team
 from studio.teams.models import Team
 from studio.teams.services import snapshot_team
+from studio.teams.spec import TeamSpec
 from studio.teams.specs import SPEC_FORMAT, strip_ids, team_spec
 from studio.teams.validation import validate_spec
 from studio.teams.writing import SpecWriter, apply_team_spec
@@ -59,14 +61,24 @@ class ReportItem:
 
 
 def structural_problems(spec: dict[str, Any]) -> list[Problem]:
-    """Problems that make a spec unsafe to store (not the ones a credential fixes)."""
+    """Problems that make a spec unsafe to store (not the ones a credential fixes).
+
+    A spec the runtime cannot build even without credentials is refused too: whatever
+    is imported can be run once credentials are attached, copied and exported.
+    """
     fixable = ("has no credential", "credential", "needs a base URL", "is not set")
-    return [
+    problems = [
         problem
         for problem in validate_spec(spec)
         if not any(text in problem.message for text in fixable)
         and not problem.message.startswith("the runtime refused")
     ]
+    if not problems:
+        try:
+            write_team(TeamSpec.model_validate(spec).model_dump())
+        except (ComponentProblem, ValidationError) as problem:
+            problems.append(Problem("", str(problem)))
+    return problems
 
 
 def import_team_spec(
