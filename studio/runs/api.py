@@ -18,6 +18,7 @@ from studio.inputs import MAX_ID, ObjectId, Seq, Text
 from studio.runs import backends, reviews, search, services
 from studio.runs.events import Envelope
 from studio.runs.export import MEDIA_TYPES, ExportFormat, export_run
+from studio.runs.filtering import HistoryFilters, filter_history
 from studio.runs.models import MessageComment, Run, RunFlag, RunReview, Verdict
 from studio.runs.models import Status as RunStatus
 from studio.runs.streaming import persisted_after
@@ -81,6 +82,15 @@ class RunFilters(Schema):
     verdict: Verdict | None = Field(default=None, description="The latest review's verdict.")
     tag: Text | None = Field(default=None, max_length=50, description="Any review's tag.")
     reviewed: bool | None = Field(default=None, description="Reviewed at least once, or never.")
+    started_by: Text | None = Field(default=None, max_length=150, description="A username.")
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    min_cost: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    max_cost: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    model: Text | None = Field(default=None, max_length=200, description="A model it called.")
+    tool_errors: bool | None = Field(default=None, description="A tool call failed.")
+    asked_human: bool | None = Field(default=None, description="It asked the human seat.")
+    forked: bool | None = Field(default=None, description="Forked or continued from a run.")
     limit: int = Field(default=50, ge=1, le=200)
     # offset + limit must still fit a 64-bit integer
     offset: int = Field(default=0, ge=0, le=MAX_ID - 200)
@@ -273,7 +283,7 @@ def create_run(request: AuthenticatedRequest, payload: RunIn) -> Status[dict[str
 
 @router.get("/runs", response=list[RunOut], url_name="runs-list")
 def list_runs(request: AuthenticatedRequest, filters: Query[RunFilters]) -> list[dict[str, Any]]:
-    """Runs you may see, newest first; filter by team, status and text."""
+    """Runs you may see, newest first (best match first with ``q``), filtered."""
     runs = Run.objects.visible_to(request.user).select_related("team_version", "started_by")
     if filters.team is not None:
         runs = runs.filter(team_id=filters.team)
@@ -282,6 +292,8 @@ def list_runs(request: AuthenticatedRequest, filters: Query[RunFilters]) -> list
     runs = reviews.filter_by_review(
         runs, verdict=filters.verdict, tag=filters.tag, reviewed=filters.reviewed
     )
+    history = HistoryFilters(**filters.model_dump(include=set(HistoryFilters.__dataclass_fields__)))
+    runs = filter_history(runs, history)
     if not filters.q:
         page = runs[filters.offset : filters.offset + filters.limit]
         return [run_out(run, request) for run in page]
