@@ -194,6 +194,14 @@ def assumed_model_info(client: Any) -> dict[str, Any]:
     return dumped_model_info(type(client)(client.model, api_key=UNUSED_KEY))
 
 
+def provider_of(client: Any) -> str:
+    """The spec's provider for an SDK client: OpenAI's own API or another at its URL."""
+    if isinstance(client, AnthropicChatCompletionClient):
+        return "anthropic"
+    base_url = client.base_url or ""
+    return "openai" if not base_url or "api.openai.com" in base_url else "openai_compatible"
+
+
 def unless_default(value: Any, cls: type, name: str) -> Any:
     """`value`, or "" when it is the runtime's default for that parameter."""
     return "" if value == constructor_default(cls, name) else value
@@ -377,15 +385,7 @@ class SpecReader:
             base_url = ""
         elif isinstance(client, OpenAIChatCompletionClient | AnthropicChatCompletionClient):
             base_url = client.base_url or ""
-            provider = (
-                "anthropic"
-                if isinstance(client, AnthropicChatCompletionClient)
-                else (
-                    "openai"
-                    if not base_url or "api.openai.com" in base_url
-                    else "openai_compatible"
-                )
-            )
+            provider = provider_of(client)
             params = self.params(client, provider, path)
         else:
             raise ComponentProblem(path, f"{type(client).__name__} is not a studio model")
