@@ -28,7 +28,9 @@ class Component:
 
     Both go through the same registry as :func:`dump_component` and
     :func:`load_component`. ``component_label`` and ``component_description`` name and
-    describe the object in its document (its kind's defaults when ``None``).
+    describe the object in its document (its kind's defaults when ``None``); loading
+    sets them from the file, except on tools, which may be registered tools that every
+    file naming them shares (a ``FunctionTool`` takes no instance attributes).
     """
 
     __slots__ = ()
