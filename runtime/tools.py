@@ -26,7 +26,8 @@ from runtime.tool_schemas import parse_docstring, read_parameters
 
 __all__ = ["FunctionTool", "Handoff", "ToolRegistry"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+#: what `ToolRegistry.register` takes and gives back: a function or a ready tool
+F = TypeVar("F", bound="FunctionTool | Callable[..., Any]")
 
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 

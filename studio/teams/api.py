@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest
-from ninja import Router, Status
+from django.http import Http404
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
+from studio.accounts.users import AuthenticatedRequest
 from studio.errors import Problem, ServiceError
 from studio.inputs import ObjectId
 from studio.teams import importing, saving, services
@@ -52,7 +53,7 @@ router = Router(tags=["teams"])
 # --- Lookups and output ---
 
 
-def get_visible(model: type[Owned], request: HttpRequest, pk: int) -> Any:
+def get_visible(model: type[Owned], request: AuthenticatedRequest, pk: int) -> Any:
     """The object if the user may see it, else 404."""
     found = model.objects.visible_to(request.user).filter(pk=pk).first()
     if found is None:
@@ -60,7 +61,7 @@ def get_visible(model: type[Owned], request: HttpRequest, pk: int) -> Any:
     return found
 
 
-def get_editable(model: type[Owned], request: HttpRequest, pk: int) -> Any:
+def get_editable(model: type[Owned], request: AuthenticatedRequest, pk: int) -> Any:
     """The object if the user may change it; 403 if only visible or in the gallery (which
     nobody changes); 404 otherwise."""
     found = get_visible(model, request, pk)
@@ -70,7 +71,7 @@ def get_editable(model: type[Owned], request: HttpRequest, pk: int) -> Any:
     return found
 
 
-def get_owned(model: type[Owned], request: HttpRequest, pk: int) -> Any:
+def get_owned(model: type[Owned], request: AuthenticatedRequest, pk: int) -> Any:
     """The object if the user owns it (deleting and sharing); 403/404 otherwise."""
     found = get_visible(model, request, pk)
     saving.refuse_gallery(found)
@@ -79,7 +80,7 @@ def get_owned(model: type[Owned], request: HttpRequest, pk: int) -> Any:
     return found
 
 
-def common_fields(instance: Owned, request: HttpRequest) -> dict[str, Any]:
+def common_fields(instance: Owned, request: AuthenticatedRequest) -> dict[str, Any]:
     """Fields every owned object shows."""
     return {
         "owner": instance.owner.get_username(),
@@ -89,7 +90,7 @@ def common_fields(instance: Owned, request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def credential_out(credential: Credential, request: HttpRequest) -> dict[str, Any]:
+def credential_out(credential: Credential, request: AuthenticatedRequest) -> dict[str, Any]:
     """A credential without its key."""
     return {
         "id": credential.pk,
@@ -102,7 +103,7 @@ def credential_out(credential: Credential, request: HttpRequest) -> dict[str, An
     }
 
 
-def model_out(model: ModelConfig, request: HttpRequest) -> dict[str, Any]:
+def model_out(model: ModelConfig, request: AuthenticatedRequest) -> dict[str, Any]:
     """A model configuration."""
     return {
         "id": model.pk,
@@ -112,7 +113,7 @@ def model_out(model: ModelConfig, request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def agent_out(agent: Agent, request: HttpRequest) -> dict[str, Any]:
+def agent_out(agent: Agent, request: AuthenticatedRequest) -> dict[str, Any]:
     """An agent."""
     return {
         "id": agent.pk,
@@ -123,7 +124,7 @@ def agent_out(agent: Agent, request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def team_summary(team: Team, request: HttpRequest) -> dict[str, Any]:
+def team_summary(team: Team, request: AuthenticatedRequest) -> dict[str, Any]:
     """A team in a list."""
     latest = team.latest_version()
     return {
@@ -136,7 +137,7 @@ def team_summary(team: Team, request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def team_out(team: Team, request: HttpRequest) -> dict[str, Any]:
+def team_out(team: Team, request: AuthenticatedRequest) -> dict[str, Any]:
     """A team with its fields and resolved spec."""
     return {
         **team_summary(team, request),
@@ -164,7 +165,7 @@ def version_out(version: Any) -> dict[str, Any]:
     }
 
 
-def payload_data(payload: Any) -> dict[str, Any]:
+def payload_data(payload: Schema) -> dict[str, Any]:
     """The fields the client actually sent."""
     return payload.model_dump(exclude_unset=True)
 
@@ -173,21 +174,21 @@ def payload_data(payload: Any) -> dict[str, Any]:
 
 
 @router.get("/teams", response=list[TeamSummary], url_name="teams-list")
-def list_teams(request: HttpRequest) -> list[dict[str, Any]]:
+def list_teams(request: AuthenticatedRequest) -> list[dict[str, Any]]:
     """Teams you own, that are shared with you, or in the gallery."""
     teams = Team.objects.visible_to(request.user).select_related("owner")
     return [team_summary(team, request) for team in teams]
 
 
 @router.get("/teams/catalog", response=dict[str, Any], url_name="teams-catalog")
-def team_catalog(request: HttpRequest) -> dict[str, Any]:
+def team_catalog(request: AuthenticatedRequest) -> dict[str, Any]:
     """What the builder lists: the spec's JSON Schema, team and agent kinds, condition
     types with their fields, providers, tools and model presets."""
     return build_catalog()
 
 
 @router.post("/teams", response={201: TeamOut}, url_name="teams-create")
-def create_team(request: HttpRequest, payload: TeamIn) -> Status[dict[str, Any]]:
+def create_team(request: AuthenticatedRequest, payload: TeamIn) -> Status[dict[str, Any]]:
     """Create a team from a whole spec, or from fields (version 1 is saved with it)."""
     data = payload_data(payload)
     if payload.spec is not None:
@@ -202,7 +203,9 @@ def create_team(request: HttpRequest, payload: TeamIn) -> Status[dict[str, Any]]
 
 
 @router.put("/teams/{team_id}/spec", response=TeamOut, url_name="teams-save-spec")
-def save_team_spec(request: HttpRequest, team_id: ObjectId, payload: SpecSaveIn) -> dict[str, Any]:
+def save_team_spec(
+    request: AuthenticatedRequest, team_id: ObjectId, payload: SpecSaveIn
+) -> dict[str, Any]:
     """Save a whole spec as the next version: all of it, or nothing and every problem
     (422); 409 when another version was saved after `base_version`."""
     team = get_editable(Team, request, team_id)
@@ -213,28 +216,28 @@ def save_team_spec(request: HttpRequest, team_id: ObjectId, payload: SpecSaveIn)
 
 
 @router.get("/teams/{team_id}/draft", response={200: DraftOut, 204: None}, url_name="teams-draft")
-def get_draft(request: HttpRequest, team_id: ObjectId) -> Any:
+def get_draft(request: AuthenticatedRequest, team_id: ObjectId) -> Any:
     """Your unsaved work on a team (204 when there is none)."""
     draft = saving.get_draft(request.user, get_editable(Team, request, team_id))
     return draft if draft is not None else Status(204, None)
 
 
 @router.put("/teams/{team_id}/draft", response=DraftOut, url_name="teams-draft-save")
-def save_draft(request: HttpRequest, team_id: ObjectId, payload: DraftIn) -> Any:
+def save_draft(request: AuthenticatedRequest, team_id: ObjectId, payload: DraftIn) -> Any:
     """Keep your unsaved work on a team, valid or not; saving the team clears it."""
     team = get_editable(Team, request, team_id)
     return saving.save_draft(request.user, team, payload.spec, payload.base_version)
 
 
 @router.delete("/teams/{team_id}/draft", response={204: None}, url_name="teams-draft-delete")
-def discard_draft(request: HttpRequest, team_id: ObjectId) -> Status[None]:
+def discard_draft(request: AuthenticatedRequest, team_id: ObjectId) -> Status[None]:
     """Forget your unsaved work on a team."""
     saving.discard_draft(request.user, get_editable(Team, request, team_id))
     return Status(204, None)
 
 
 @router.post("/teams/import", response=ImportOut, url_name="teams-import")
-def import_teams(request: HttpRequest) -> dict[str, Any]:
+def import_teams(request: AuthenticatedRequest) -> dict[str, Any]:
     """Import AutoGen component JSON, an AutoGen Studio gallery, or our own export.
 
     The body is the file's JSON. Each team is saved whole or not at all; the report says
@@ -250,34 +253,36 @@ def import_teams(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/teams/{team_id}", response=TeamOut, url_name="teams-detail")
-def get_team(request: HttpRequest, team_id: ObjectId) -> dict[str, Any]:
+def get_team(request: AuthenticatedRequest, team_id: ObjectId) -> dict[str, Any]:
     """One team with its resolved spec."""
     return team_out(get_visible(Team, request, team_id), request)
 
 
 @router.put("/teams/{team_id}", response=TeamOut, url_name="teams-update")
-def update_team(request: HttpRequest, team_id: ObjectId, payload: TeamPatch) -> dict[str, Any]:
+def update_team(
+    request: AuthenticatedRequest, team_id: ObjectId, payload: TeamPatch
+) -> dict[str, Any]:
     """Change a team; a new version is saved when its spec changed."""
     team = get_editable(Team, request, team_id)
     return team_out(services.save_team(request.user, payload_data(payload), team), request)
 
 
 @router.delete("/teams/{team_id}", response={204: None}, url_name="teams-delete")
-def delete_team(request: HttpRequest, team_id: ObjectId) -> Status[None]:
+def delete_team(request: AuthenticatedRequest, team_id: ObjectId) -> Status[None]:
     """Delete a team (owner only)."""
     services.delete_owned(get_owned(Team, request, team_id))
     return Status(204, None)
 
 
 @router.post("/teams/{team_id}/validate", response=ValidationOut, url_name="teams-validate")
-def validate_team(request: HttpRequest, team_id: ObjectId) -> dict[str, Any]:
+def validate_team(request: AuthenticatedRequest, team_id: ObjectId) -> dict[str, Any]:
     """Every problem that would stop the team from running, each with a path."""
     problems = services.validate_team(get_visible(Team, request, team_id))
     return {"is_valid": not problems, "problems": [problem.as_dict() for problem in problems]}
 
 
 @router.post("/teams/{team_id}/duplicate", response={201: TeamOut}, url_name="teams-duplicate")
-def duplicate_team(request: HttpRequest, team_id: ObjectId) -> Status[dict[str, Any]]:
+def duplicate_team(request: AuthenticatedRequest, team_id: ObjectId) -> Status[dict[str, Any]]:
     """Copy a team you can see (a gallery team, say) into one you own."""
     team = get_visible(Team, request, team_id)
     copy = services.duplicate_team(request.user, team)
@@ -285,20 +290,24 @@ def duplicate_team(request: HttpRequest, team_id: ObjectId) -> Status[dict[str, 
 
 
 @router.get("/teams/{team_id}/export", url_name="teams-export")
-def export_team(request: HttpRequest, team_id: ObjectId, format: str = "roundtable") -> Any:
+def export_team(
+    request: AuthenticatedRequest, team_id: ObjectId, format: str = "roundtable"
+) -> Any:
     """The team as a file: `format=autogen` (AutoGen Studio) or `roundtable`."""
     return importing.export_team(get_visible(Team, request, team_id), format)
 
 
 @router.get("/teams/{team_id}/versions", response=list[VersionOut], url_name="teams-versions")
-def list_versions(request: HttpRequest, team_id: ObjectId) -> list[dict[str, Any]]:
+def list_versions(request: AuthenticatedRequest, team_id: ObjectId) -> list[dict[str, Any]]:
     """Saved versions, newest first."""
     team = get_visible(Team, request, team_id)
     return [version_out(version) for version in team.versions.select_related("created_by")]
 
 
 @router.get("/teams/{team_id}/versions/{number}", response=VersionDetail, url_name="teams-version")
-def get_version(request: HttpRequest, team_id: ObjectId, number: ObjectId) -> dict[str, Any]:
+def get_version(
+    request: AuthenticatedRequest, team_id: ObjectId, number: ObjectId
+) -> dict[str, Any]:
     """One version with its spec."""
     version = get_visible(Team, request, team_id).versions.filter(number=number).first()
     if version is None:
@@ -308,7 +317,10 @@ def get_version(request: HttpRequest, team_id: ObjectId, number: ObjectId) -> di
 
 @router.get("/teams/{team_id}/versions/{number}/diff", response=DiffOut, url_name="teams-diff")
 def diff_version(
-    request: HttpRequest, team_id: ObjectId, number: ObjectId, against: ObjectId | None = None
+    request: AuthenticatedRequest,
+    team_id: ObjectId,
+    number: ObjectId,
+    against: ObjectId | None = None,
 ) -> dict[str, Any]:
     """What changed from version `against` (default: the one before) to `number`."""
     team = get_visible(Team, request, team_id)
@@ -323,7 +335,9 @@ def diff_version(
 @router.post(
     "/teams/{team_id}/versions/{number}/restore", response=TeamOut, url_name="teams-restore"
 )
-def restore_version(request: HttpRequest, team_id: ObjectId, number: ObjectId) -> dict[str, Any]:
+def restore_version(
+    request: AuthenticatedRequest, team_id: ObjectId, number: ObjectId
+) -> dict[str, Any]:
     """Make the team match an older version (saved as a new version)."""
     team = get_editable(Team, request, team_id)
     version = team.versions.filter(number=number).first()
@@ -336,33 +350,35 @@ def restore_version(request: HttpRequest, team_id: ObjectId, number: ObjectId) -
 
 
 @router.get("/agents", response=list[AgentOut], url_name="agents-list")
-def list_agents(request: HttpRequest) -> list[dict[str, Any]]:
+def list_agents(request: AuthenticatedRequest) -> list[dict[str, Any]]:
     """Agents you can see."""
     agents = Agent.objects.visible_to(request.user).select_related("owner")
     return [agent_out(agent, request) for agent in agents]
 
 
 @router.post("/agents", response={201: AgentOut}, url_name="agents-create")
-def create_agent(request: HttpRequest, payload: AgentIn) -> Status[dict[str, Any]]:
+def create_agent(request: AuthenticatedRequest, payload: AgentIn) -> Status[dict[str, Any]]:
     """Create an agent."""
     return Status(201, agent_out(services.save_agent(request.user, payload_data(payload)), request))
 
 
 @router.get("/agents/{agent_id}", response=AgentOut, url_name="agents-detail")
-def get_agent(request: HttpRequest, agent_id: ObjectId) -> dict[str, Any]:
+def get_agent(request: AuthenticatedRequest, agent_id: ObjectId) -> dict[str, Any]:
     """One agent."""
     return agent_out(get_visible(Agent, request, agent_id), request)
 
 
 @router.put("/agents/{agent_id}", response=AgentOut, url_name="agents-update")
-def update_agent(request: HttpRequest, agent_id: ObjectId, payload: AgentPatch) -> dict[str, Any]:
+def update_agent(
+    request: AuthenticatedRequest, agent_id: ObjectId, payload: AgentPatch
+) -> dict[str, Any]:
     """Change an agent (teams using it get a new version when next saved or run)."""
     agent = get_editable(Agent, request, agent_id)
     return agent_out(services.save_agent(request.user, payload_data(payload), agent), request)
 
 
 @router.delete("/agents/{agent_id}", response={204: None}, url_name="agents-delete")
-def delete_agent(request: HttpRequest, agent_id: ObjectId) -> Status[None]:
+def delete_agent(request: AuthenticatedRequest, agent_id: ObjectId) -> Status[None]:
     """Delete an agent no team uses (owner only)."""
     services.delete_owned(get_owned(Agent, request, agent_id))
     return Status(204, None)
@@ -372,33 +388,35 @@ def delete_agent(request: HttpRequest, agent_id: ObjectId) -> Status[None]:
 
 
 @router.get("/models", response=list[ModelOut], url_name="models-list")
-def list_models(request: HttpRequest) -> list[dict[str, Any]]:
+def list_models(request: AuthenticatedRequest) -> list[dict[str, Any]]:
     """Model configurations you can see."""
     models = ModelConfig.objects.visible_to(request.user).select_related("owner")
     return [model_out(model, request) for model in models]
 
 
 @router.post("/models", response={201: ModelOut}, url_name="models-create")
-def create_model(request: HttpRequest, payload: ModelIn) -> Status[dict[str, Any]]:
+def create_model(request: AuthenticatedRequest, payload: ModelIn) -> Status[dict[str, Any]]:
     """Create a model configuration."""
     return Status(201, model_out(services.save_model(request.user, payload_data(payload)), request))
 
 
 @router.get("/models/{model_id}", response=ModelOut, url_name="models-detail")
-def get_model(request: HttpRequest, model_id: ObjectId) -> dict[str, Any]:
+def get_model(request: AuthenticatedRequest, model_id: ObjectId) -> dict[str, Any]:
     """One model configuration."""
     return model_out(get_visible(ModelConfig, request, model_id), request)
 
 
 @router.put("/models/{model_id}", response=ModelOut, url_name="models-update")
-def update_model(request: HttpRequest, model_id: ObjectId, payload: ModelPatch) -> dict[str, Any]:
+def update_model(
+    request: AuthenticatedRequest, model_id: ObjectId, payload: ModelPatch
+) -> dict[str, Any]:
     """Change a model configuration."""
     model = get_editable(ModelConfig, request, model_id)
     return model_out(services.save_model(request.user, payload_data(payload), model), request)
 
 
 @router.delete("/models/{model_id}", response={204: None}, url_name="models-delete")
-def delete_model(request: HttpRequest, model_id: ObjectId) -> Status[None]:
+def delete_model(request: AuthenticatedRequest, model_id: ObjectId) -> Status[None]:
     """Delete a model configuration no agent uses (owner only)."""
     services.delete_owned(get_owned(ModelConfig, request, model_id))
     return Status(204, None)
@@ -408,28 +426,30 @@ def delete_model(request: HttpRequest, model_id: ObjectId) -> Status[None]:
 
 
 @router.get("/credentials", response=list[CredentialOut], url_name="credentials-list")
-def list_credentials(request: HttpRequest) -> list[dict[str, Any]]:
+def list_credentials(request: AuthenticatedRequest) -> list[dict[str, Any]]:
     """Credentials you can use (keys are never shown)."""
     credentials = Credential.objects.visible_to(request.user).select_related("owner")
     return [credential_out(credential, request) for credential in credentials]
 
 
 @router.post("/credentials", response={201: CredentialOut}, url_name="credentials-create")
-def create_credential(request: HttpRequest, payload: CredentialIn) -> Status[dict[str, Any]]:
+def create_credential(
+    request: AuthenticatedRequest, payload: CredentialIn
+) -> Status[dict[str, Any]]:
     """Create a credential; the key is stored encrypted."""
     credential = services.save_credential(request.user, payload_data(payload))
     return Status(201, credential_out(credential, request))
 
 
 @router.get("/credentials/{credential_id}", response=CredentialOut, url_name="credentials-detail")
-def get_credential(request: HttpRequest, credential_id: ObjectId) -> dict[str, Any]:
+def get_credential(request: AuthenticatedRequest, credential_id: ObjectId) -> dict[str, Any]:
     """One credential (without its key)."""
     return credential_out(get_visible(Credential, request, credential_id), request)
 
 
 @router.put("/credentials/{credential_id}", response=CredentialOut, url_name="credentials-update")
 def update_credential(
-    request: HttpRequest, credential_id: ObjectId, payload: CredentialPatch
+    request: AuthenticatedRequest, credential_id: ObjectId, payload: CredentialPatch
 ) -> dict[str, Any]:
     """Change a credential; omit `api_key` to keep the stored one."""
     credential = get_editable(Credential, request, credential_id)
@@ -438,7 +458,7 @@ def update_credential(
 
 
 @router.delete("/credentials/{credential_id}", response={204: None}, url_name="credentials-delete")
-def delete_credential(request: HttpRequest, credential_id: ObjectId) -> Status[None]:
+def delete_credential(request: AuthenticatedRequest, credential_id: ObjectId) -> Status[None]:
     """Delete a credential (owner only); models using it lose it."""
     services.delete_owned(get_owned(Credential, request, credential_id))
     return Status(204, None)
@@ -448,7 +468,7 @@ def delete_credential(request: HttpRequest, credential_id: ObjectId) -> Status[N
 
 
 @router.get("/tools", response=list[ToolOut], url_name="tools-list")
-def list_tools(request: HttpRequest) -> list[dict[str, Any]]:
+def list_tools(request: AuthenticatedRequest) -> list[dict[str, Any]]:
     """Tools registered on the server, with their JSON schemas."""
     return describe_tools()
 
@@ -482,7 +502,7 @@ def add_share_routes(collection: str, model: type[Owned]) -> None:
         url_name=f"{collection}-shares",
         operation_id=f"list_{collection}_shares",
     )
-    def list_shares(request: HttpRequest, object_id: ObjectId) -> list[dict[str, Any]]:
+    def list_shares(request: AuthenticatedRequest, object_id: ObjectId) -> list[dict[str, Any]]:
         instance = get_owned(model, request, object_id)
         return [share_out(share) for share in instance.shares.select_related("user", "group")]
 
@@ -493,7 +513,7 @@ def add_share_routes(collection: str, model: type[Owned]) -> None:
         operation_id=f"add_{collection}_share",
     )
     def add_share(
-        request: HttpRequest, object_id: ObjectId, payload: ShareIn
+        request: AuthenticatedRequest, object_id: ObjectId, payload: ShareIn
     ) -> Status[dict[str, Any]]:
         instance = get_owned(model, request, object_id)
         share = services.share_object(
@@ -507,7 +527,9 @@ def add_share_routes(collection: str, model: type[Owned]) -> None:
         url_name=f"{collection}-unshare",
         operation_id=f"remove_{collection}_share",
     )
-    def remove_share(request: HttpRequest, object_id: ObjectId, share_id: ObjectId) -> Status[None]:
+    def remove_share(
+        request: AuthenticatedRequest, object_id: ObjectId, share_id: ObjectId
+    ) -> Status[None]:
         instance = get_owned(model, request, object_id)
         deleted, _ = instance.shares.filter(pk=share_id).delete()
         if not deleted:

@@ -200,10 +200,11 @@ class TeamBuilder:
         url = model.get("base_url") or None
         credential = self.credential(model)
         if credential is not None:
+            model_id = model.get("id")
             owner_id = (
-                ModelConfig.objects.filter(pk=model.get("id"))
-                .values_list("owner_id", flat=True)
-                .first()
+                ModelConfig.objects.filter(pk=model_id).values_list("owner_id", flat=True).first()
+                if model_id is not None
+                else None
             )
             problem = key_destination_problem(credential, url, chosen_by=owner_id)
             if problem is not None:

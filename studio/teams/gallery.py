@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
-from studio.teams.models import Team
+from studio.teams.models import Agent, ModelConfig, Team
 from studio.teams.services import snapshot_team
 from studio.teams.writing import apply_team_spec
 
@@ -44,7 +44,9 @@ def handoff_call(target: str, call_id: str) -> dict[str, Any]:
     }
 
 
-def assistant(name: str, description: str, system_message: str, model: Any, **extra: Any) -> dict:
+def assistant(
+    name: str, description: str, system_message: str, model: Any, **extra: Any
+) -> dict[str, Any]:
     """An assistant agent spec."""
     return {
         "name": name,
@@ -63,7 +65,9 @@ def assistant(name: str, description: str, system_message: str, model: Any, **ex
     }
 
 
-def team(name: str, description: str, kind: str, participants: list, **extra: Any) -> dict:
+def team(
+    name: str, description: str, kind: str, participants: list[Any], **extra: Any
+) -> dict[str, Any]:
     """A team spec."""
     return {
         "name": name,
@@ -258,7 +262,7 @@ def gallery_specs() -> list[dict[str, Any]]:
     ]
 
 
-def gallery_owner() -> AbstractBaseUser:
+def gallery_owner() -> User:
     """The account that owns gallery objects (it cannot log in)."""
     user, created = get_user_model().objects.get_or_create(
         username=GALLERY_USERNAME, defaults={"is_active": False}
@@ -289,10 +293,8 @@ def mark_gallery(created: Team) -> None:
     """Make a team, its agents and their models visible to everyone."""
     Team.objects.filter(pk=created.pk).update(is_gallery=True)
     for agent in created.ordered_members():
-        type(agent).objects.filter(pk=agent.pk).update(is_gallery=True)
+        Agent.objects.filter(pk=agent.pk).update(is_gallery=True)
         if agent.model_id:
-            type(agent.model).objects.filter(pk=agent.model_id).update(is_gallery=True)
+            ModelConfig.objects.filter(pk=agent.model_id).update(is_gallery=True)
     if created.selector_model_id:
-        type(created.selector_model).objects.filter(pk=created.selector_model_id).update(
-            is_gallery=True
-        )
+        ModelConfig.objects.filter(pk=created.selector_model_id).update(is_gallery=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from studio.errors import Problem, ServiceError
@@ -61,7 +61,7 @@ def model_paths(team: TeamSpec, path: str = "") -> list[tuple[str, ModelSpec]]:
     return found
 
 
-def credential_problems(user: AbstractBaseUser, spec: TeamSpec) -> list[Problem]:
+def credential_problems(user: User, spec: TeamSpec) -> list[Problem]:
     """Models may only name credentials their author can use."""
     models = [(path, model) for path, model in model_paths(spec) if model.credential]
     wanted = {model.credential for _, model in models}
@@ -77,7 +77,7 @@ def credential_problems(user: AbstractBaseUser, spec: TeamSpec) -> list[Problem]
 
 @transaction.atomic
 def save_team_spec(
-    user: AbstractBaseUser,
+    user: User,
     data: Any,
     team: Team | None = None,
     *,
@@ -106,9 +106,7 @@ def save_team_spec(
     return written
 
 
-def save_draft(
-    user: AbstractBaseUser, team: Team, data: Any, base_version: int | None
-) -> TeamDraft:
+def save_draft(user: User, team: Team, data: Any, base_version: int | None) -> TeamDraft:
     """Keep the user's unsaved work on a team, whatever state it is in."""
     refuse_gallery(team)
     problem = json_problem(data, "spec")
@@ -122,11 +120,11 @@ def save_draft(
     return draft
 
 
-def get_draft(user: AbstractBaseUser, team: Team) -> TeamDraft | None:
+def get_draft(user: User, team: Team) -> TeamDraft | None:
     """The user's draft of a team, if they have one."""
     return TeamDraft.objects.filter(team=team, user=user).first()
 
 
-def discard_draft(user: AbstractBaseUser, team: Team) -> None:
+def discard_draft(user: User, team: Team) -> None:
     """Forget the user's draft of a team."""
     TeamDraft.objects.filter(team=team, user=user).delete()

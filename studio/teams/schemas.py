@@ -17,6 +17,15 @@ AgentKindName = Literal["assistant", "user_proxy", "team"]
 TeamKindName = Literal["round_robin", "selector", "swarm", "graph"]
 
 
+def left_out(**constraints: Any) -> Any:
+    """The default of a field that may be left out but not sent as null.
+
+    Its None only marks the field absent (the API reads these shapes with
+    `exclude_unset`), so the field keeps its non-null type and an explicit null is a 422.
+    """
+    return Field(None, **constraints)
+
+
 class ProblemOut(Schema):
     """One problem and the path of the field it concerns."""
 
@@ -37,11 +46,11 @@ class CredentialIn(Schema):
 class CredentialPatch(Schema):
     """Fields to change on a credential; a null `api_key` keeps the stored one."""
 
-    name: Text = Field(None, min_length=1, max_length=100)
-    provider: ProviderName = Field(None)
-    base_url: Text = Field(None, max_length=500)
+    name: Text = left_out(min_length=1, max_length=100)
+    provider: ProviderName = left_out()
+    base_url: Text = left_out(max_length=500)
     api_key: Text | None = Field(None, max_length=4000)
-    key_env_var: Text = Field(None, max_length=100)
+    key_env_var: Text = left_out(max_length=100)
 
 
 class CredentialOut(Schema):
@@ -76,16 +85,16 @@ class ModelIn(Schema):
 class ModelPatch(Schema):
     """Fields to change on a model configuration; a null `credential` removes it."""
 
-    name: Text = Field(None, min_length=1, max_length=100)
-    provider: ProviderName = Field(None)
-    model: Text = Field(None, max_length=200)
+    name: Text = left_out(min_length=1, max_length=100)
+    provider: ProviderName = left_out()
+    model: Text = left_out(max_length=200)
     credential: ObjectId | None = None
-    base_url: Text = Field(None, max_length=500)
-    params: JsonObject = Field(None)
-    model_info: JsonObject = Field(None)
-    price_input_per_million: float = Field(None, ge=0, allow_inf_nan=False)
-    price_output_per_million: float = Field(None, ge=0, allow_inf_nan=False)
-    scripted_replies: JsonList = Field(None)
+    base_url: Text = left_out(max_length=500)
+    params: JsonObject = left_out()
+    model_info: JsonObject = left_out()
+    price_input_per_million: float = left_out(ge=0, allow_inf_nan=False)
+    price_output_per_million: float = left_out(ge=0, allow_inf_nan=False)
+    scripted_replies: JsonList = left_out()
 
 
 class ModelOut(Schema):
@@ -129,19 +138,19 @@ class AgentIn(Schema):
 class AgentPatch(Schema):
     """Fields to change on an agent; a null `model` or `team` removes it."""
 
-    name: Text = Field(None, min_length=1, max_length=64)
-    kind: AgentKindName = Field(None)
-    description: Text = Field(None)
-    system_message: Text = Field(None)
+    name: Text = left_out(min_length=1, max_length=64)
+    kind: AgentKindName = left_out()
+    description: Text = left_out()
+    system_message: Text = left_out()
     model: ObjectId | None = None
-    tools: list[Text] = Field(None)
-    handoffs: list[Text] = Field(None)
-    reflect_on_tool_use: bool = Field(None)
-    max_tool_iterations: int = Field(None, ge=1, le=50)
-    model_client_stream: bool = Field(None)
+    tools: list[Text] = left_out()
+    handoffs: list[Text] = left_out()
+    reflect_on_tool_use: bool = left_out()
+    max_tool_iterations: int = left_out(ge=1, le=50)
+    model_client_stream: bool = left_out()
     team: ObjectId | None = None
-    instruction: Text = Field(None)
-    response_prompt: Text = Field(None)
+    instruction: Text = left_out()
+    response_prompt: Text = left_out()
 
 
 class AgentOut(Schema):
@@ -183,7 +192,7 @@ class TeamIn(Schema):
         None, description="A whole team spec (its JSON Schema is in GET /api/teams/catalog)."
     )
     note: Text = Field("", max_length=200)
-    name: Text = Field(None, min_length=1, max_length=200)
+    name: Text = left_out(min_length=1, max_length=200)
     description: Text = ""
     kind: TeamKindName = "round_robin"
     participants: list[ObjectId] = []
@@ -200,17 +209,17 @@ class TeamPatch(Schema):
     """Fields to change on a team; a null `termination`, `max_turns` or `selector_model`
     removes it."""
 
-    name: Text = Field(None, min_length=1, max_length=200)
-    description: Text = Field(None)
-    kind: TeamKindName = Field(None)
-    participants: list[ObjectId] = Field(None)
+    name: Text = left_out(min_length=1, max_length=200)
+    description: Text = left_out()
+    kind: TeamKindName = left_out()
+    participants: list[ObjectId] = left_out()
     termination: JsonObject | None = None
     max_turns: int | None = Field(None, ge=1, le=MAX_SMALL_COUNT)
     selector_model: ObjectId | None = None
-    selector_prompt: Text = Field(None)
-    allow_repeated_speaker: bool = Field(None)
-    graph_edges: list[GraphEdge] = Field(None)
-    layout: JsonObject = Field(None)
+    selector_prompt: Text = left_out()
+    allow_repeated_speaker: bool = left_out()
+    graph_edges: list[GraphEdge] = left_out()
+    layout: JsonObject = left_out()
 
 
 class TeamSummary(Schema):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, Group, User
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -44,7 +44,7 @@ def invalid(path: str, message: str) -> ServiceError:
     return ServiceError("The request is not valid.", 422, [Problem(path, message)])
 
 
-def lookup(model: type[Owned], user: AbstractBaseUser, pk: Any, path: str) -> Any:
+def lookup(model: type[Owned], user: User, pk: Any, path: str) -> Any:
     """The object with id `pk` that `user` can see, or a 422 naming `path`."""
     found = model.objects.visible_to(user).filter(pk=pk).first() if pk is not None else None
     if found is None:
@@ -77,7 +77,7 @@ CREDENTIAL_FIELDS = ("name", "provider", "base_url", "key_env_var")
 
 
 def save_credential(
-    user: AbstractBaseUser, data: dict[str, Any], credential: Credential | None = None
+    user: User, data: dict[str, Any], credential: Credential | None = None
 ) -> Credential:
     """Create or update a credential; `api_key` is write-only and stored encrypted."""
     if credential is not None and credential.owner_id != user.pk:
@@ -111,7 +111,7 @@ def refuse_redirecting_a_key(credential: Credential, data: dict[str, Any]) -> No
         )
 
 
-def check_key_destination(user: AbstractBaseUser, model: ModelConfig) -> None:
+def check_key_destination(user: User, model: ModelConfig) -> None:
     """The model's URL must be one its credential's key may go to, chosen by its owner."""
     if model.credential is None:
         return
@@ -150,9 +150,7 @@ MODEL_FIELDS = (
 )
 
 
-def save_model(
-    user: AbstractBaseUser, data: dict[str, Any], model: ModelConfig | None = None
-) -> ModelConfig:
+def save_model(user: User, data: dict[str, Any], model: ModelConfig | None = None) -> ModelConfig:
     """Create or update a model configuration."""
     model = model or ModelConfig(owner=user)
     assign(model, data, MODEL_FIELDS)
@@ -190,7 +188,7 @@ AGENT_FIELDS = (
 )
 
 
-def save_agent(user: AbstractBaseUser, data: dict[str, Any], agent: Agent | None = None) -> Agent:
+def save_agent(user: User, data: dict[str, Any], agent: Agent | None = None) -> Agent:
     """Create or update an agent; its model and nested team must be visible to `user`."""
     agent = agent or Agent(owner=user)
     assign(agent, data, AGENT_FIELDS)
@@ -249,7 +247,7 @@ TEAM_FIELDS = (
 
 @transaction.atomic
 def save_team(
-    user: AbstractBaseUser,
+    user: User,
     data: dict[str, Any],
     team: Team | None = None,
     *,
@@ -289,7 +287,7 @@ def save_team(
 
 
 @transaction.atomic
-def snapshot_team(team: Team, user: AbstractBaseUser | None, *, note: str = "") -> TeamVersion:
+def snapshot_team(team: Team, user: User | None, *, note: str = "") -> TeamVersion:
     """The version matching the team as it is now, created if the spec changed."""
     Team.objects.select_for_update().filter(pk=team.pk).first()
     spec = team_spec(team)
@@ -312,7 +310,7 @@ def validate_team(team: Team) -> list[Problem]:
 
 
 @transaction.atomic
-def restore_version(user: AbstractBaseUser, team: Team, version: TeamVersion) -> Team:
+def restore_version(user: User, team: Team, version: TeamVersion) -> Team:
     """Make the team match an older version again (a new version records the restore)."""
     apply_team_spec(user, version.spec, team=team, reuse_ids=True)
     snapshot_team(team, user, note=f"Restored from version {version.number}")
@@ -367,7 +365,7 @@ def share_object(
 
 
 @transaction.atomic
-def duplicate_team(user: AbstractBaseUser, team: Team) -> Team:
+def duplicate_team(user: User, team: Team) -> Team:
     """A copy of a visible team, its agents and models owned by `user`."""
     spec = team_spec(team)
     spec["name"] = f"{team.name} (copy)"

@@ -91,10 +91,10 @@ def agent_spec(agent: Agent, *, seen: frozenset[int] = frozenset()) -> dict[str,
 
 def inner_team_spec(agent: Agent, seen: frozenset[int]) -> dict[str, Any] | None:
     """A nested team's spec, or a marker when the team contains itself."""
-    if agent.inner_team_id is None:
-        return None
     if agent.inner_team_id in seen:
         return {"cycle": agent.inner_team_id}
+    if agent.inner_team is None:
+        return None
     return team_spec(agent.inner_team, seen=seen)
 
 

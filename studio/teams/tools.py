@@ -27,7 +27,7 @@ from runtime import AddressNotAllowed, FunctionTool, NetworkGuard, ProcessLimits
 
 # --- Calculator ---
 
-_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+_BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -36,7 +36,7 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
-_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+_UNARY: dict[type[ast.unaryop], Callable[[float], float]] = {
     ast.UAdd: operator.pos,
     ast.USub: operator.neg,
 }
@@ -61,7 +61,7 @@ MAX_RESULT_BITS = 10_000
 TOO_LARGE = f"the result would have more than {MAX_RESULT_BITS} bits; use smaller numbers"
 
 
-def _result_bits(op: ast.operator, left: Any, right: Any) -> float:
+def _result_bits(op: ast.operator, left: int, right: int) -> int:
     """An upper bound of the bits a whole-number result of `left op right` needs."""
     if isinstance(op, ast.Pow):
         return abs(left).bit_length() * abs(right) if right > 0 else 0
@@ -70,12 +70,15 @@ def _result_bits(op: ast.operator, left: Any, right: Any) -> float:
     return max(abs(left).bit_length(), abs(right).bit_length()) + 1
 
 
-def _apply(op: ast.operator, left: Any, right: Any) -> float:
+def _apply(op: ast.operator, left: float, right: float) -> float:
     """One binary operation, refused before it starts when its result would be huge."""
     if isinstance(op, ast.Pow) and abs(right) > MAX_EXPONENT:
         raise ValueError(f"exponents above {MAX_EXPONENT} are not allowed")
-    both_whole = isinstance(left, int) and isinstance(right, int)
-    if both_whole and _result_bits(op, left, right) > MAX_RESULT_BITS:
+    if (
+        isinstance(left, int)
+        and isinstance(right, int)
+        and _result_bits(op, left, right) > MAX_RESULT_BITS
+    ):
         raise ValueError(TOO_LARGE)
     try:
         return _BINARY[type(op)](left, right)
@@ -89,7 +92,11 @@ def _evaluate(node: ast.AST) -> float:
     """Evaluate an allowed arithmetic node; anything else is refused."""
     if isinstance(node, ast.Expression):
         return _evaluate(node.body)
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)  # True and False are no numbers here
+    ):
         if isinstance(node.value, int) and node.value.bit_length() > MAX_RESULT_BITS:
             raise ValueError(TOO_LARGE)
         return node.value

@@ -65,7 +65,7 @@ def error_path(location: Sequence[Any], data: Any, path: str) -> str:
         path = join(path, key)
         if isinstance(data, dict | list):
             try:
-                data = data[key]  # type: ignore[index]
+                data = data[key]
             except (KeyError, IndexError, TypeError):
                 data = None
         entering = True
@@ -201,11 +201,11 @@ class Checker:
             team = self.team(inner, join(path, "team"), depth + 1)
             if parsed is None or team is None:
                 return None
-            agent = parsed.model_copy(update={"team": team})
+            agent: AgentSpec | None = parsed.model_copy(update={"team": team})
         else:
             agent = self.parse(AGENT.validate_python, data, path)
-            if agent is None:
-                return None
+        if agent is None:
+            return None
         if agent.name in names:
             self.add(join(path, "name"), f'"{agent.name}" is already taken in this team')
         names.add(agent.name)
@@ -224,10 +224,11 @@ class Checker:
     def model(self, model: ModelSpec, path: str) -> None:
         """Check what a model's provider needs, and its credential."""
         label = model.name or model.model or "?"
+        provider = Provider(model.provider)
         for key in model.params:
-            if key not in PARAMS_BY_PROVIDER[model.provider]:
+            if key not in PARAMS_BY_PROVIDER[provider]:
                 self.add(join(join(path, "params"), key), f"not a {model.provider} parameter")
-        if model.provider == Provider.SCRIPTED:
+        if provider == Provider.SCRIPTED:
             if not model.scripted_replies:
                 self.add(join(path, "scripted_replies"), f'model "{label}" has no scripted replies')
             return
@@ -238,7 +239,7 @@ class Checker:
                 check_url_literal(model.base_url)
             except RoundtableError as exc:
                 self.add(join(path, "base_url"), f'model "{label}": {exc}')
-        if model.provider == Provider.OPENAI_COMPATIBLE:
+        if provider == Provider.OPENAI_COMPATIBLE:
             if not model.base_url:
                 self.add(join(path, "base_url"), f'model "{label}" needs a base URL')
         elif not model.credential:

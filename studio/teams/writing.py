@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Model
+from django.contrib.auth.models import User
+from django.db.models import Field, Model
 
 from studio.teams.models import Agent, AgentKind, Credential, ModelConfig, Team, TeamMember
 from studio.teams.spec import AGENT_CLASSES
@@ -30,7 +30,7 @@ AGENT_ROW_FIELDS = tuple(
 class SpecWriter:
     """Creates (or, when restoring, updates) the rows a team spec describes."""
 
-    def __init__(self, user: AbstractBaseUser, *, reuse_ids: bool) -> None:
+    def __init__(self, user: User, *, reuse_ids: bool) -> None:
         self.user = user
         self.reuse_ids = reuse_ids
         self.models: dict[str, ModelConfig] = {}
@@ -71,7 +71,7 @@ class SpecWriter:
             )
         agent = agent or Agent(owner=self.user)
         for name in AGENT_ROW_FIELDS:
-            if name in spec and (spec[name] is not None or Agent._meta.get_field(name).null):
+            if name in spec and (spec[name] is not None or column(Agent, name).null):
                 setattr(agent, name, spec[name])
         agent.model = self.model(spec["model"]) if spec.get("model") else None
         if spec.get("kind") == AgentKind.TEAM and isinstance(spec.get("team"), dict):
@@ -107,14 +107,22 @@ class SpecWriter:
         return team
 
 
+def column(model: type[Model], name: str) -> Field[Any, Any]:
+    """The field of one of `model`'s own columns (not a relation seen from its far side)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model.__name__}.{name} is not a column.")
+    return field
+
+
 def fit(model: type[Model], field_name: str, text: str) -> str:
     """Text cut to the size of a column (an imported label may be longer than a name)."""
-    limit = model._meta.get_field(field_name).max_length
+    limit = column(model, field_name).max_length
     return text[:limit] if limit else text
 
 
 def apply_team_spec(
-    user: AbstractBaseUser, spec: dict[str, Any], *, team: Team | None = None, reuse_ids: bool
+    user: User, spec: dict[str, Any], *, team: Team | None = None, reuse_ids: bool
 ) -> Team:
     """Write a spec to the database (the caller holds the transaction)."""
     return SpecWriter(user, reuse_ids=reuse_ids).team(spec, team=team)
