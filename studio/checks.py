@@ -51,7 +51,7 @@ def check_celery(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
 @register(Tags.database)
 def check_database_for_distributed_mode(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """Workers and servers in separate processes should share PostgreSQL, not SQLite."""
-    engine = settings.DATABASES["default"]["ENGINE"]
+    engine = str(settings.DATABASES["default"]["ENGINE"])
     if settings.REDIS_URL and engine.endswith("sqlite3"):
         return [
             Warning(

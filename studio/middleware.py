@@ -42,7 +42,7 @@ class RequestSizeLimitMiddleware:
             return False
         body = request.read(limit + 1)
         # The stream is consumed: hand the bytes to request.body the way Django caches them.
-        request._body = body  # type: ignore[attr-defined]  # Django's own cache attribute
+        request._body = body  # Django's own cache attribute
         return len(body) > limit
 
 

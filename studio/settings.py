@@ -342,7 +342,7 @@ CELERY_TIMEZONE = TIME_ZONE
 # Throttle counters live in the cache, which every server process must share: Redis in
 # distributed mode, else a database table (created by `migrate`, see studio.accounts.apps).
 if REDIS_URL:
-    CACHES = {
+    CACHES: dict[str, dict[str, object]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,

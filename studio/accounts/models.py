@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ def digest_token(token: str) -> str:
 class ApiTokenManager(models.Manager["ApiToken"]):
     """Creates tokens so the plain secret exists only in the caller's hands."""
 
-    def issue(self, user: models.Model, name: str = "") -> tuple["ApiToken", str]:
+    def issue(self, user: User, name: str = "") -> tuple["ApiToken", str]:
         """Create a token for `user`; return the row and the plain token (shown once)."""
         plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = self.create(user=user, name=name, prefix=plain[:10], digest=digest_token(plain))

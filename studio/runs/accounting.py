@@ -312,7 +312,7 @@ class BudgetedModelClient(ChatCompletionClient):
         *,
         tools: Sequence[ToolSchema] = (),
         tool_choice: Any = "auto",
-        json_output: bool | None = None,
+        json_output: bool | type[Any] | None = None,
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
@@ -335,7 +335,7 @@ class BudgetedModelClient(ChatCompletionClient):
         *,
         tools: Sequence[ToolSchema] = (),
         tool_choice: Any = "auto",
-        json_output: bool | None = None,
+        json_output: bool | type[Any] | None = None,
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:

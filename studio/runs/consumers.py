@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.http.request import validate_host
 
 from studio.accounts.auth import auser_from_bearer
@@ -29,6 +29,10 @@ from studio.inputs import json_problem
 from studio.runs import backends, services
 from studio.runs.streaming import follow_run
 
+if TYPE_CHECKING:
+    from asgiref.typing import HTTPScope
+    from channels.consumer import _ChannelScope
+
 logger = logging.getLogger(__name__)
 
 ERROR_CODES = {400: "invalid", 403: "forbidden", 404: "not_found", 409: "conflict"}
@@ -36,12 +40,18 @@ ERROR_CODES = {400: "invalid", 403: "forbidden", 404: "not_found", 409: "conflic
 RECONNECT_CLOSE_CODE = 1011
 
 
-def bearer_token(scope: dict[str, Any]) -> str | None:
+def headers(scope: Mapping[str, Any]) -> Iterable[tuple[bytes, bytes]]:
+    """The handshake's request headers: (lower-case name, value) pairs."""
+    found: Iterable[tuple[bytes, bytes]] = scope.get("headers", [])
+    return found
+
+
+def bearer_token(scope: Mapping[str, Any]) -> str | None:
     """The token of an ``Authorization: Bearer`` header, or None without one.
 
     A connection with such a header authenticates by it alone, never by its cookie.
     """
-    for name, value in scope.get("headers", []):
+    for name, value in headers(scope):
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
             if scheme.lower() == "bearer":
@@ -52,9 +62,9 @@ def bearer_token(scope: dict[str, Any]) -> str | None:
 DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 
 
-def header(scope: dict[str, Any], name: bytes) -> str | None:
+def header(scope: Mapping[str, Any], name: bytes) -> str | None:
     """One request header of the handshake, decoded, or None."""
-    for key, value in scope.get("headers", []):
+    for key, value in headers(scope):
         if key == name:
             return value.decode("latin-1")
     return None
@@ -69,7 +79,7 @@ def host_and_port(netloc: str, scheme: str) -> tuple[str, int | None] | None:
         return None
 
 
-def is_allowed_origin(scope: dict[str, Any], origin: str) -> bool:
+def is_allowed_origin(scope: Mapping[str, Any], origin: str) -> bool:
     """Whether a browser on `origin` may open this socket.
 
     Same origin: the Origin's host and port must be the ones the handshake was sent to
@@ -108,7 +118,7 @@ class ScriptAwareOriginValidator:
     def __init__(self, application: Any) -> None:
         self.application = application
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+    async def __call__(self, scope: HTTPScope | _ChannelScope, receive: Any, send: Any) -> Any:
         """Pass scripts without an Origin and same-origin browsers on; deny the rest."""
         if scope["type"] != "websocket":
             return await self.application(scope, receive, send)
@@ -155,7 +165,7 @@ class RunConsumer(AsyncWebsocketConsumer):
     """Relays a run's events; passes steering frames to the run services."""
 
     run_id: int
-    user: Any
+    user: User
     can_steer: bool
     relay: asyncio.Task[None] | None = None
     rights_watch: asyncio.Task[None] | None = None
@@ -163,8 +173,12 @@ class RunConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         """Authenticate, authorise, accept, and start relaying."""
         self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
-        self.user = await self.authenticate()
-        if self.user is None or not await self.may_watch():
+        user = await self.authenticate()
+        if user is None:
+            await self.close(code=4403)
+            return
+        self.user = user
+        if not await self.may_watch():
             await self.close(code=4403)
             return
         self.can_steer = await database_sync_to_async(services.can_steer)(self.user, self.run_id)
@@ -195,24 +209,26 @@ class RunConsumer(AsyncWebsocketConsumer):
             user = await auser_from_bearer(token)
         else:
             session = self.scope.get("session")
-            if session is None or not await database_sync_to_async(session.exists)(
-                session.session_key
-            ):
+            key = session.session_key if session is not None else None
+            if session is None or key is None:
                 return False
-            user = await get_user_model().objects.filter(pk=self.user.pk).afirst()
+            if not await database_sync_to_async(session.exists)(key):
+                return False
+            user = await User.objects.filter(pk=self.user.pk).afirst()
         if user is None or user.pk != self.user.pk or not user.is_active:
             return False
         self.user = user
         return True
 
-    async def authenticate(self) -> Any:
+    async def authenticate(self) -> User | None:
         """The bearer token's user, or else the session's."""
         token = bearer_token(self.scope)
         if token is not None:  # wrong tokens count against the address (throttled guessing)
             address = (self.scope.get("client") or ["unknown"])[0]
             return await auser_from_bearer(token, client_ip=address)
-        user = self.scope.get("user")
-        return user if user is not None and user.is_authenticated else None
+        # A lazy proxy, which passes for the User (or AnonymousUser) it loads.
+        user: object = self.scope.get("user")
+        return user if isinstance(user, User) and user.is_authenticated else None
 
     async def may_watch(self) -> bool:
         """Whether the user may see the run (strangers are refused like missing runs)."""

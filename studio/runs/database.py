@@ -105,7 +105,9 @@ def driver_errors(name: str) -> tuple[type[BaseException], ...]:
         "InterfaceError": InterfaceError,
         "ProgrammingError": ProgrammingError,
     }[name]
-    return (django_class, getattr(default_connection.Database, name))
+    # Every backend's wrapper names its driver module `Database`; the stubs leave it out.
+    driver = default_connection.Database  # type: ignore[attr-defined]
+    return (django_class, getattr(driver, name))
 
 
 def is_database_error(error: BaseException) -> bool:

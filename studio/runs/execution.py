@@ -156,7 +156,7 @@ def fail_queued_run(
             "cost_usd": run.cost_usd,
         }
         error = {"code": code, "message": reason}
-        described = [
+        described: list[tuple[str, str, dict[str, Any]]] = [
             (EventType.ERROR.value, "", error),
             (EventType.RUN_FINISHED.value, "", finished),
         ]

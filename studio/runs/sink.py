@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from runtime import BaseAgentEvent, BaseChatMessage, BaseMessage, EventSink
@@ -365,14 +365,18 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: list[tuple[A
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(model(**dict(zip(columns, row, strict=True))) for row in rows)
+        manager = model._default_manager
+        manager.bulk_create(model(**dict(zip(columns, row, strict=True))) for row in rows)
         return
     from psycopg import Cursor
 
     json_at = columns.index("data") if "data" in columns else -1
     if json_at >= 0:
         # Adapted by the field, with its encoder (event data escapes NUL characters).
-        prepare = model._meta.get_field("data").get_db_prep_value
+        data_field = model._meta.get_field("data")
+        if not isinstance(data_field, Field):
+            raise TypeError(f"{model.__name__}.data is not a column.")
+        prepare = data_field.get_db_prep_value
         rows = [
             (*row[:json_at], prepare(row[json_at], connection), *row[json_at + 1 :]) for row in rows
         ]

@@ -102,6 +102,8 @@ class StreamLog(LiveLog):
         response = await client.xread(
             {self._key: f"{position[0]}-{position[1]}"}, count=1000, block=block_ms
         )
+        # These clients speak RESP2: [[key, [(entry id, fields), ...]], ...], or None.
+        assert response is None or isinstance(response, list)
         envelopes: list[Envelope] = []
         for _key, entries in response or []:
             for _entry_id, fields in entries:
@@ -221,7 +223,7 @@ class DistributedBackend(Backend):
         """See :meth:`Backend.check_stop_later`: a delayed Celery task."""
         from studio.runs.tasks import enforce_stop_task
 
-        enforce_stop_task.apply_async(args=[run_id], countdown=delay)
+        enforce_stop_task.apply_async(args=(run_id,), countdown=delay)
 
     def launch(self, run_id: int) -> str:
         """See :meth:`Backend.launch`: one Celery task per run, its id returned.
@@ -234,7 +236,7 @@ class DistributedBackend(Backend):
         task_id = f"run-{run_id}-{uuid.uuid4().hex[:12]}"
         pending_for = 10 * settings.RUNS_QUEUED_RELAUNCH_SECONDS
         self.sync_client().set(launch_key(run_id), task_id, ex=pending_for)
-        execute_run_task.apply_async(args=[run_id], task_id=task_id)
+        execute_run_task.apply_async(args=(run_id,), task_id=task_id)
         return task_id
 
     def is_launch_pending(self, run_id: int) -> bool:

@@ -296,7 +296,7 @@ class EmbeddedBackend(Backend):
             return asyncio.get_running_loop()
         except RuntimeError:
             pass
-        main_loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+        main_loop = _sync_main_loop()
         if main_loop is not None and main_loop.is_running():
             return main_loop
         if self._server_loop is not None and self._server_loop.is_running():
@@ -326,7 +326,7 @@ class EmbeddedBackend(Backend):
         try:
             self._server_loop = asyncio.get_running_loop()
         except RuntimeError:
-            main_loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+            main_loop = _sync_main_loop()
             if main_loop is not None:
                 self._server_loop = main_loop
         with self._lock:
@@ -349,6 +349,14 @@ class EmbeddedBackend(Backend):
                 self._tasks.add(task)
 
             loop.call_soon_threadsafe(start_sweeping)
+
+
+def _sync_main_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop that called into this thread through ``sync_to_async``, if any."""
+    loop: asyncio.AbstractEventLoop | None = getattr(
+        SyncToAsync.threadlocal, "main_event_loop", None
+    )
+    return loop
 
 
 def _in_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
@@ -58,16 +58,16 @@ class Command(BaseCommand):
             raise CommandError(f'No single team matches "{reference}".')
         return teams.get()
 
-    def find_user(self, username: str | None, team: Team) -> Any:
+    def find_user(self, username: str | None, team: Team) -> User:
         """The acting user."""
         if not username:
             return team.owner
-        user = get_user_model().objects.filter(username=username).first()
+        user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f'No user "{username}".')
         return user
 
-    async def follow(self, team: Team, user: Any, options: dict[str, Any]) -> str:
+    async def follow(self, team: Team, user: User, options: dict[str, Any]) -> str:
         """Start, print events, answer the human seat; returns the final status."""
         run = await sync_to_async(services.start_run)(
             user,
@@ -98,7 +98,7 @@ class Command(BaseCommand):
             await sync_to_async(connections.close_all)()
         return "unknown"
 
-    async def answer(self, run_id: int, user: Any, request_id: str) -> None:
+    async def answer(self, run_id: int, user: User, request_id: str) -> None:
         """Read one line from stdin and hand it to the run."""
         line = await read_line()
         try:
@@ -112,9 +112,12 @@ async def read_line() -> str:
     loop = asyncio.get_running_loop()
     future: asyncio.Future[str] = loop.create_future()
 
+    def answer(line: str) -> None:
+        if not future.done():
+            future.set_result(line)
+
     def read() -> None:
-        line = sys.stdin.readline()
-        loop.call_soon_threadsafe(lambda: future.done() or future.set_result(line))
+        loop.call_soon_threadsafe(answer, sys.stdin.readline())
 
     threading.Thread(target=read, name="run-team-stdin", daemon=True).start()
     return await future
