@@ -1,8 +1,9 @@
 """Full-text search over what was said in runs, with the database's own engine.
 
 SQLite (the embedded mode) queries an FTS5 table and ranks with bm25; PostgreSQL queries
-``to_tsvector('english', text)`` through its GIN index and ranks with ``ts_rank``. Both
-are set up by migration ``0006_runevent_text_search`` over ``RunEvent.text``, the text
+the stored ``search_vector`` column (``to_tsvector('english', text)``) through its GIN
+index and ranks with ``ts_rank``. Both are set up by migrations (``0006``, ``0008``) over
+``RunEvent.text``, the text
 the sink stores for searchable events. Discarded events (replaced after a resume) are
 left out. Snippets come back with the matches wrapped in ``<mark>`` and everything else
 escaped, so they can be shown as HTML.
@@ -65,7 +66,7 @@ def matching_runs_sql(text: str) -> tuple[str, list[str]] | None:
             return None
         sql = (
             "SELECT e.run_id FROM runs_runevent e WHERE e.text <> '' AND NOT e.discarded "
-            "AND to_tsvector('english'::regconfig, e.text) "
+            "AND e.search_vector "
             "@@ plainto_tsquery('english'::regconfig, %s)"
         )
         return sql, [plain_words(text)]
@@ -94,11 +95,11 @@ def best_hits(run_ids: list[int], text: str) -> dict[int, Hit]:
     placeholders = ", ".join(["%s"] * len(run_ids))
     if is_postgres():
         sql = (
-            "SELECT e.run_id, e.seq, ts_rank(to_tsvector('english'::regconfig, e.text), q), "
+            "SELECT e.run_id, e.seq, ts_rank(e.search_vector, q), "
             "ts_headline('english'::regconfig, e.text, q, %s) "
             "FROM runs_runevent e, plainto_tsquery('english'::regconfig, %s) q "
             "WHERE e.text <> '' AND NOT e.discarded "
-            "AND to_tsvector('english'::regconfig, e.text) @@ q "
+            "AND e.search_vector @@ q "
             f"AND e.run_id IN ({placeholders})"
         )
         options = f"StartSel={START}, StopSel={STOP}, MaxWords=24, MinWords=8, MaxFragments=2"
@@ -129,10 +130,10 @@ def rank_runs(runs: RunsT, text: str) -> RunsT:
         return runs
     if is_postgres():
         rank_sql = (
-            "SELECT MAX(ts_rank(to_tsvector('english'::regconfig, e.text), "
+            "SELECT MAX(ts_rank(e.search_vector, "
             "plainto_tsquery('english'::regconfig, %s))) FROM runs_runevent e "
             "WHERE e.run_id = runs_run.id AND e.text <> '' AND NOT e.discarded "
-            "AND to_tsvector('english'::regconfig, e.text) "
+            "AND e.search_vector "
             "@@ plainto_tsquery('english'::regconfig, %s)"
         )
         params = [plain_words(text), plain_words(text)]

@@ -123,6 +123,6 @@ def test_search_runs_on_the_database_own_engine() -> None:
             cursor.execute("SELECT name FROM sqlite_master WHERE name = 'runs_runevent_fts'")
         else:
             cursor.execute(
-                "SELECT indexname FROM pg_indexes WHERE indexname = 'runevent_text_search'"
+                "SELECT indexname FROM pg_indexes WHERE indexname = 'runevent_search_vector'"
             )
         assert cursor.fetchone() is not None
