@@ -4,25 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('teams', '0002_team_drafts'),
+        ("teams", "0002_team_drafts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agent',
-            name='memory',
-            field=models.JSONField(blank=True, default=list, help_text='Facts recalled each turn.'),
+            model_name="agent",
+            name="memory",
+            field=models.JSONField(blank=True, default=list, help_text="Facts recalled each turn."),
         ),
         migrations.AddField(
-            model_name='agent',
-            name='model_context',
-            field=models.JSONField(blank=True, help_text='What the model sees of the conversation.', null=True),
+            model_name="agent",
+            name="model_context",
+            field=models.JSONField(
+                blank=True, help_text="What the model sees of the conversation.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='agent',
-            name='tool_call_summary_format',
-            field=models.CharField(default='{result}', max_length=1000),
+            model_name="agent",
+            name="tool_call_summary_format",
+            field=models.CharField(default="{result}", max_length=1000),
         ),
     ]
