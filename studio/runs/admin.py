@@ -76,6 +76,21 @@ class ReviewVerdictFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReviewQueueFilter(admin.SimpleListFilter):
+    """The review queue: finished runs nobody reviewed yet, or flagged since."""
+
+    title = "review queue"
+    parameter_name = "queue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("waiting", "Waiting for review")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
+        if self.value() == "waiting":
+            return reviews.waiting_for_review(Run.objects.filter(pk__in=queryset.values("pk")))
+        return queryset
+
+
 def money(value: float | None) -> str:
     """Dollars to four decimals (cost per call is often below a cent)."""
     return f"${value or 0:,.4f}"
@@ -151,7 +166,7 @@ class RunAdmin(admin.ModelAdmin[Run]):
         "cost",
         "latest_verdict",
     )
-    list_filter = ("status", ReviewVerdictFilter, "backend", "created_at")
+    list_filter = ("status", ReviewQueueFilter, ReviewVerdictFilter, "backend", "created_at")
     search_fields = ("task", "stop_reason", "team__name", "started_by__username")
     list_select_related = ("team", "started_by")
     actions = ("export_jsonl_archive", "export_csv_summary")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.lookups import Exact
 
 from studio.accounts.users import AnyUser
@@ -131,18 +131,22 @@ def filter_by_review(
     return runs
 
 
-def review_queue(user: AnyUser) -> RunQuerySet:
-    """Finished runs waiting for a review, flagged ones first, then troubled ones.
-
-    A run is waiting when nobody reviewed it yet, or when someone flagged it after its
-    latest review; a review takes it out of the queue.
-    """
-    require_reviewer(user)
-    runs = with_review_state(Run.objects.filter(status__in=FINISHED_STATUSES))
+def waiting_for_review(runs: RunQuerySet) -> RunQuerySet:
+    """Finished runs among ``runs`` waiting for a review: nobody reviewed them yet, or
+    someone flagged them after their latest review. Flagged ones come first, then failed,
+    timed out and over-budget ones, newest first within each."""
+    runs = with_review_state(runs.filter(status__in=FINISHED_STATUSES))
     waiting = Q(last_reviewed_at__isnull=True) | Q(last_flagged_at__gt=F("last_reviewed_at"))
+    troubled = Case(When(status__in=TROUBLE_STATUSES, then=Value(1)), default=Value(0))
     return runs.filter(waiting).order_by(
-        F("last_flagged_at").desc(nulls_last=True), "-created_at", "-pk"
+        F("last_flagged_at").desc(nulls_last=True), troubled.desc(), "-created_at", "-pk"
     )
+
+
+def review_queue(user: AnyUser) -> RunQuerySet:
+    """The review queue (reviewers only): see :func:`waiting_for_review`."""
+    require_reviewer(user)
+    return waiting_for_review(Run.objects.all())
 
 
 def queue_reasons(run: Run) -> list[str]:

@@ -143,3 +143,11 @@ def test_a_comment_posted_on_the_page_shows_under_its_event_inert(
     event = page[page.index('id="event-1"') : page.index('id="event-2"')]
     assert "Look &lt;script&gt;" in event
     assert "<script>alert" not in page
+
+
+def test_the_run_list_shows_the_review_queue(owner: User, staff_client: Client) -> None:
+    waiting, done = make_run(owner), make_run(owner)
+    staff_client.post(f"/admin/runs/run/{done.pk}/change/", {"verdict": "good"})
+    page = staff_client.get("/admin/runs/run/?queue=waiting").content.decode()
+    assert f"/admin/runs/run/{waiting.pk}/change/" in page
+    assert f"/admin/runs/run/{done.pk}/change/" not in page

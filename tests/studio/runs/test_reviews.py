@@ -183,12 +183,18 @@ def test_the_review_queue_holds_unreviewed_finished_runs_flagged_first_and_loses
     over_budget = make_run(owner, status=Status.BUDGET_EXHAUSTED)
     flagged = make_run(owner)
     make_run(owner, status=Status.RUNNING)
+    plain = make_run(owner)
     assert post(owner_client, f"/api/runs/{flagged.pk}/flag", {"reason": "wrong"}).status_code == (
         201
     )
 
     queue = reviewer_client.get("/api/review-queue").json()
-    assert [entry["run"]["id"] for entry in queue] == [flagged.pk, over_budget.pk, failed.pk]
+    assert [entry["run"]["id"] for entry in queue] == [
+        flagged.pk,
+        over_budget.pk,
+        failed.pk,
+        plain.pk,
+    ]
     reasons = {entry["run"]["id"]: entry["reasons"] for entry in queue}
     assert reasons[failed.pk] == ["unreviewed", "failed"]
     assert reasons[over_budget.pk] == ["unreviewed", "over_budget"]
