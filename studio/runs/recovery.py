@@ -25,8 +25,9 @@ from django.db.models import Min
 from django.utils import timezone
 
 from studio.runs import backends
+from studio.runs.leases import finish_changes
 from studio.runs.models import Run, Status
-from studio.runs.services import end_without_executor, finish_fields, launch_on_commit
+from studio.runs.services import end_without_executor, launch_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def requeue_or_fail(run: Run, why: str) -> None:
         )
         if run.attempts >= settings.RUNS_MAX_ATTEMPTS:
             reason = f"{why}; gave up after {run.attempts} attempts."
-            if query.update(**finish_fields(Status.FAILED, reason)):
+            if query.update(**finish_changes(Status.FAILED, reason)):
                 end_without_executor(run.pk, Status.FAILED, reason, "executor_lost")
             return
         if query.update(
@@ -133,7 +134,7 @@ def time_out_parked(run: Run) -> None:
     reason = f"No answer from the human within {settings.RUNS_INPUT_TIMEOUT_SECONDS} s."
     with transaction.atomic():
         query = Run.objects.filter(pk=run.pk, status=Status.AWAITING_INPUT, lease="")
-        if query.filter(parked_at__isnull=False).update(**finish_fields(Status.TIMED_OUT, reason)):
+        if query.filter(parked_at__isnull=False).update(**finish_changes(Status.TIMED_OUT, reason)):
             end_without_executor(run.pk, Status.TIMED_OUT, reason)
 
 
@@ -161,7 +162,7 @@ def force_stop_if_active(run_id: int) -> None:
     reason = "Stopped forcibly: the run did not react to the stop request."
     with transaction.atomic():
         query = Run.objects.filter(pk=run_id, status=run.status, lease=run.lease)
-        if query.update(**finish_fields(Status.CANCELLED, reason)):
+        if query.update(**finish_changes(Status.CANCELLED, reason)):
             end_without_executor(run_id, Status.CANCELLED, reason, "terminated")
 
 

@@ -21,7 +21,7 @@ from runtime import StateError, replace_message_content
 from studio.accounts.throttling import check_run_start
 from studio.accounts.users import AnyUser
 from studio.errors import Problem, ServiceError
-from studio.runs import backends, checkpoints
+from studio.runs import backends, checkpoints, leases
 from studio.runs.accounting import ModelCallLimitReached, TurnLimitReached, continued_usage
 from studio.runs.events import EventType
 from studio.runs.models import (
@@ -183,22 +183,6 @@ def end_without_executor(run_id: int, status: str, reason: str, code: str = "") 
     write_events(run_id, described, backends.get_backend())
 
 
-def finish_fields(status: str, reason: str) -> dict[str, Any]:
-    """Column values of a run ended from the server side."""
-    return {
-        "status": status,
-        "stop_reason": reason,
-        "finished_at": timezone.now(),
-        "lease": "",
-        "worker": "",
-        "heartbeat_at": None,
-        "pending_request_id": "",
-        "pending_answer": None,
-        "waiting_since": None,
-        "parked_at": None,
-    }
-
-
 @transaction.atomic
 def stop_run(user: AnyUser, run_id: int) -> Run:
     """Stop a run: at once if nothing executes it, else through its inbox.
@@ -214,7 +198,7 @@ def stop_run(user: AnyUser, run_id: int) -> Run:
     if run.status == Status.QUEUED or run.is_parked:
         source = (Status.QUEUED,) if run.status == Status.QUEUED else (Status.AWAITING_INPUT,)
         query = Run.objects.filter(pk=run_id, status__in=source, lease="")
-        if query.update(**finish_fields(Status.CANCELLED, reason)):
+        if query.update(**leases.finish_changes(Status.CANCELLED, reason)):
             end_without_executor(run_id, Status.CANCELLED, reason)
             transaction.on_commit(lambda: backend.request_cancel(run_id))
             return Run.objects.get(pk=run_id)
