@@ -127,6 +127,7 @@ PAGE_ROUTES: dict[str, Route] = {
     "web-run-compare": Route("read"),
     "web-model-list": Route("login"),
     "web-static": Route("public"),
+    "runs-stats": Route("review"),
     "api:openapi-json": Route("login"),
     "api:openapi-view": Route("login"),
     "api:api-root": Route("nobody"),
