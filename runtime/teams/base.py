@@ -153,6 +153,9 @@ class BaseGroupChat(Component, abc.ABC):
     and leaves the team consistent: the interrupted speaker speaks again next run.
     """
 
+    #: Who speaker picks come from, as AutoGen's group chat manager names itself.
+    manager_name = "GroupChatManager"
+
     component_provider: str = ""
     allows_team_participants = True
 
@@ -399,7 +402,7 @@ class BaseGroupChat(Component, abc.ABC):
                     return
                 if self._emit_team_events:
                     yield SelectSpeakerEvent(
-                        content=[seat.name for seat in speakers], source=self._name
+                        content=[seat.name for seat in speakers], source=self.manager_name
                     )
                 delta: list[BaseMessage] = []
                 if len(speakers) == 1:

@@ -354,6 +354,8 @@ class GraphFlow(BaseGroupChat):
     ``termination_condition`` or ``max_turns``.
     """
 
+    manager_name = "GraphManager"
+
     component_provider = "autogen_agentchat.teams.GraphFlow"
     allows_team_participants = False
 

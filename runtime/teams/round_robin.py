@@ -21,6 +21,8 @@ class RoundRobinGroupChat(BaseGroupChat):
     seen as its task and its messages join this team's thread).
     """
 
+    manager_name = "RoundRobinGroupChatManager"
+
     component_provider = "autogen_agentchat.teams.RoundRobinGroupChat"
 
     def __init__(

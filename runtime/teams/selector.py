@@ -54,6 +54,8 @@ class SelectorGroupChat(BaseGroupChat):
     model) the first candidate speaks.
     """
 
+    manager_name = "SelectorGroupChatManager"
+
     component_provider = "autogen_agentchat.teams.SelectorGroupChat"
 
     def __init__(
@@ -253,13 +255,13 @@ class SelectorGroupChat(BaseGroupChat):
                     final = piece
                 elif self._emit_team_events:
                     control.pending_events.append(
-                        ModelClientStreamingChunkEvent(content=piece, source=self._name)
+                        ModelClientStreamingChunkEvent(content=piece, source=self.manager_name)
                     )
         finally:
             await stream.aclose()
         answer = final.content if final is not None and isinstance(final.content, str) else ""
         if self._emit_team_events:
-            control.pending_events.append(SelectorEvent(content=answer, source=self._name))
+            control.pending_events.append(SelectorEvent(content=answer, source=self.manager_name))
         return answer
 
     def _mentions(self, text: str, names: Sequence[str]) -> list[str]:

@@ -25,6 +25,8 @@ class Swarm(BaseGroupChat):
     handed off, or with the target of a ``HandoffMessage`` given as the task.
     """
 
+    manager_name = "SwarmGroupChatManager"
+
     component_provider = "autogen_agentchat.teams.Swarm"
     allows_team_participants = False
 

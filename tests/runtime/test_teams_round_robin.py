@@ -135,7 +135,7 @@ async def test_team_events_announce_each_selected_speaker() -> None:
     result = await team.run(task="hi")
     events = [m for m in result.messages if isinstance(m, SelectSpeakerEvent)]
     assert [list(e.content) for e in events] == [["a"], ["b"]]
-    assert events[0].source == "RoundRobinGroupChat"
+    assert events[0].source == "RoundRobinGroupChatManager"  # as AutoGen names its manager
 
 
 async def test_a_second_run_while_running_is_a_team_error() -> None:
