@@ -119,8 +119,7 @@ def search_once(query: str) -> int:
     from studio.runs.models import Run
 
     user = User.objects.get(username="bench")
-    runs = search.rank_runs(search.filter_runs(Run.objects.visible_to(user), query), query)
-    page = list(runs[:50])
+    page = search.search_page(Run.objects.visible_to(user), query, 0, 50)
     search.best_hits([run.pk for run in page], query)
     return len(page)
 

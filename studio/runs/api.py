@@ -297,8 +297,7 @@ def list_runs(request: AuthenticatedRequest, filters: Query[RunFilters]) -> list
     if not filters.q:
         page = runs[filters.offset : filters.offset + filters.limit]
         return [run_out(run, request) for run in page]
-    runs = search.rank_runs(search.filter_runs(runs, filters.q), filters.q)
-    found = list(runs[filters.offset : filters.offset + filters.limit])
+    found = search.search_page(runs, filters.q, filters.offset, filters.limit)
     hits = search.best_hits([run.pk for run in found], filters.q)
     listed = []
     for run in found:

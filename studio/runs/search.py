@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 
@@ -27,6 +27,8 @@ START, STOP = "\ue000", "\ue001"
 WORDS = re.compile(r"\w+", re.UNICODE)
 #: at most this many words of a query are used
 MAX_TERMS = 16
+#: the newest this many matching events are ranked; older matches follow by date
+RANK_WINDOW = 5000
 
 RunsT = TypeVar("RunsT", bound=QuerySet[Run])
 
@@ -123,31 +125,52 @@ def best_hits(run_ids: list[int], text: str) -> dict[int, Hit]:
     return hits
 
 
-def rank_runs(runs: RunsT, text: str) -> RunsT:
-    """``runs`` ordered best match first (runs matched only by their task last)."""
-    matching = matching_runs_sql(text)
-    if matching is None:
-        return runs
+def ranked_run_ids(text: str) -> list[int]:
+    """Ids of runs with a matching event, best first, among the newest
+    :data:`RANK_WINDOW` matching events (ranking every match of a common word costs
+    too much; beyond the window, runs follow newest first)."""
+    if matching_runs_sql(text) is None:
+        return []
     if is_postgres():
-        rank_sql = (
-            "SELECT MAX(ts_rank(e.search_vector, "
-            "plainto_tsquery('english'::regconfig, %s))) FROM runs_runevent e "
-            "WHERE e.run_id = runs_run.id AND e.text <> '' AND NOT e.discarded "
-            "AND e.search_vector "
-            "@@ plainto_tsquery('english'::regconfig, %s)"
+        inner = (
+            "SELECT e.run_id, ts_rank(e.search_vector, q) AS score "
+            "FROM runs_runevent e, plainto_tsquery('english'::regconfig, %s) q "
+            "WHERE e.text <> '' AND NOT e.discarded AND e.search_vector @@ q "
+            "ORDER BY e.id DESC LIMIT %s"
         )
-        params = [plain_words(text), plain_words(text)]
+        params: list[str | int] = [plain_words(text), RANK_WINDOW]
     else:
-        # bm25() cannot sit inside an aggregate: take the best row instead
-        rank_sql = (
-            "SELECT -bm25(runs_runevent_fts) FROM runs_runevent_fts "
+        inner = (
+            "SELECT e.run_id, -bm25(runs_runevent_fts) AS score FROM runs_runevent_fts "
             "JOIN runs_runevent e ON e.id = runs_runevent_fts.rowid "
-            "WHERE runs_runevent_fts MATCH %s AND e.run_id = runs_run.id AND NOT e.discarded "
-            "ORDER BY bm25(runs_runevent_fts) LIMIT 1"
+            "WHERE runs_runevent_fts MATCH %s AND NOT e.discarded "
+            "ORDER BY runs_runevent_fts.rowid DESC LIMIT %s"
         )
-        params = [fts5_query(text)]
-    ranked = runs.annotate(search_rank=RawSQL(rank_sql, params))
-    return ranked.order_by(F("search_rank").desc(nulls_last=True), "-created_at", "-pk")
+        params = [fts5_query(text), RANK_WINDOW]
+    sql = (
+        f"SELECT hits.run_id FROM ({inner}) hits GROUP BY hits.run_id "
+        "ORDER BY MAX(hits.score) DESC, hits.run_id DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def search_page(runs: QuerySet[Run], text: str, offset: int, limit: int) -> list[Run]:
+    """One page of the runs among ``runs`` matching ``text``: ranked matches first, then
+    the other matches (by task, or past the ranking window) newest first."""
+    ranked = ranked_run_ids(text)
+    visible = set(runs.filter(pk__in=ranked).values_list("pk", flat=True)) if ranked else set()
+    ordered = [pk for pk in ranked if pk in visible]
+    head_ids = ordered[offset : offset + limit]
+    by_id = {run.pk: run for run in runs.filter(pk__in=head_ids)}
+    page = [by_id[pk] for pk in head_ids if pk in by_id]
+    missing = limit - len(page)
+    if missing > 0:
+        start = max(0, offset - len(ordered))
+        rest = filter_runs(runs, text).exclude(pk__in=ordered).order_by("-created_at", "-pk")
+        page += list(rest[start : start + missing])
+    return page
 
 
 def highlight(snippet: str) -> str:

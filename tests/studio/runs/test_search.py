@@ -126,3 +126,20 @@ def test_search_runs_on_the_database_own_engine() -> None:
                 "SELECT indexname FROM pg_indexes WHERE indexname = 'runevent_search_vector'"
             )
         assert cursor.fetchone() is not None
+
+
+def test_search_pages_run_ranked_matches_then_task_matches_without_repeats(
+    owner: User, owner_client: Client, runs: dict[str, Run]
+) -> None:
+    by_task = make_run(owner, task="Berlin by night")
+    pages = [
+        owner_client.get("/api/runs", {"q": "berlin", "limit": 1, "offset": offset}).json()
+        for offset in range(4)
+    ]
+    assert [[item["id"] for item in page] for page in pages] == [
+        [runs["capitals"].pk],
+        [runs["travel"].pk],
+        [by_task.pk],
+        [],
+    ]
+    assert pages[2][0]["snippet"] is None
