@@ -2,6 +2,7 @@
 the admin's log-in form, throttled like the studio's own."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from studio.accounts.models import ApiToken
 from studio.accounts.views import AdminLoginForm
@@ -18,6 +19,6 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     search_fields = ["user__username", "name", "prefix"]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         """Tokens are issued by the command so the secret can be shown once."""
         return False

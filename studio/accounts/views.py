@@ -23,15 +23,14 @@ from studio.accounts.throttling import (
 )
 
 
-class ThrottledLoginMixin:
+class ThrottledLoginMixin(AuthenticationForm):
     """Checks the throttles before authenticating and counts the failures."""
 
-    request: Any
     retry_after = 0
 
     def clean(self) -> dict[str, Any]:
         """Refuse while throttled; otherwise authenticate and count a failure."""
-        username = self.cleaned_data.get("username") or ""  # type: ignore[attr-defined]
+        username = self.cleaned_data.get("username") or ""
         address = client_ip(self.request) if self.request is not None else "unknown"
         self.retry_after = login_retry_after(username, address)
         if self.retry_after:
@@ -40,10 +39,10 @@ class ThrottledLoginMixin:
                 code="throttled",
             )
         try:
-            cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
+            cleaned: dict[str, Any] = super().clean()
         except ValidationError:
             # Count wrong passwords, not right ones refused for another reason (no staff).
-            if username and self.get_user() is None:  # type: ignore[attr-defined]
+            if username and self.get_user() is None:
                 record_login_failure(username, address)
             raise
         if username:
@@ -65,10 +64,10 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
 
-    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         """Re-render with the errors; say when to come back if throttled."""
         response = super().form_invalid(form)
-        if form.retry_after:
+        if isinstance(form, ThrottledLoginMixin) and form.retry_after:
             response.status_code = 429
             response["Retry-After"] = str(form.retry_after)
         return response

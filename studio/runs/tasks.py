@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 
 from asgiref.sync import async_to_sync
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from studio.runs import backends
@@ -32,7 +32,7 @@ WORKER_GC_THRESHOLD = 20_000
     reject_on_worker_lost=True,
     ignore_result=True,
 )
-def execute_run_task(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
+def execute_run_task(self: Task[[int], None], run_id: int) -> None:
     """Execute one run on a fresh event loop (the one sync-to-async bridge).
 
     ``async_to_sync`` rather than ``asyncio.run``: the run's database calls then execute

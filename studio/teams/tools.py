@@ -185,12 +185,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """TLS to an already checked address, verifying the certificate for the host name."""
 
     def __init__(self, host: str, address: str, **kwargs: Any) -> None:
-        super().__init__(host, context=ssl.create_default_context(), **kwargs)
+        self._tls = ssl.create_default_context()
+        super().__init__(host, context=self._tls, **kwargs)
         self._address = address
 
     def connect(self) -> None:
         raw = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
+        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
 
 
 class _TextExtractor(HTMLParser):
