@@ -25,6 +25,7 @@ from django.urls import reverse
 from studio.errors import ServiceError
 from studio.runs import reviews, search
 from studio.runs.export import ExportFormat, csv_summary, export_run
+from studio.runs.filtering import HistoryFilters, filter_history
 from studio.runs.models import (
     Checkpoint,
     MessageComment,
@@ -89,6 +90,46 @@ class ReviewQueueFilter(admin.SimpleListFilter):
         if self.value() == "waiting":
             return reviews.waiting_for_review(Run.objects.filter(pk__in=queryset.values("pk")))
         return queryset
+
+
+class HistoryFilter(admin.SimpleListFilter):
+    """A yes/no filter of run history (see :mod:`studio.runs.filtering`)."""
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
+        if self.value() not in ("yes", "no"):
+            return queryset
+        return filter_history(queryset, self.history(self.value() == "yes"))
+
+    def history(self, wanted: bool) -> HistoryFilters:
+        """The history filter this list filter stands for."""
+        raise NotImplementedError
+
+
+class ToolErrorFilter(HistoryFilter):
+    title = "a tool failed"
+    parameter_name = "tool_errors"
+
+    def history(self, wanted: bool) -> HistoryFilters:
+        return HistoryFilters(tool_errors=wanted)
+
+
+class AskedHumanFilter(HistoryFilter):
+    title = "asked the human"
+    parameter_name = "asked_human"
+
+    def history(self, wanted: bool) -> HistoryFilters:
+        return HistoryFilters(asked_human=wanted)
+
+
+class ForkedFilter(HistoryFilter):
+    title = "forked or continued"
+    parameter_name = "forked"
+
+    def history(self, wanted: bool) -> HistoryFilters:
+        return HistoryFilters(forked=wanted)
 
 
 def money(value: float | None) -> str:
@@ -166,10 +207,27 @@ class RunAdmin(admin.ModelAdmin[Run]):
         "cost",
         "latest_verdict",
     )
-    list_filter = ("status", ReviewQueueFilter, ReviewVerdictFilter, "backend", "created_at")
+    list_filter = (
+        "status",
+        ReviewQueueFilter,
+        ReviewVerdictFilter,
+        ToolErrorFilter,
+        AskedHumanFilter,
+        ForkedFilter,
+        ("team", admin.RelatedOnlyFieldListFilter),
+        ("started_by", admin.RelatedOnlyFieldListFilter),
+        "backend",
+        "created_at",
+    )
     search_fields = ("task", "stop_reason", "team__name", "started_by__username")
     list_select_related = ("team", "started_by")
-    actions = ("export_jsonl_archive", "export_csv_summary")
+    actions = (
+        "mark_good",
+        "mark_bad",
+        "mark_needs_work",
+        "export_jsonl_archive",
+        "export_csv_summary",
+    )
     change_form_template = "admin/runs/run/review.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Run]:
@@ -287,6 +345,25 @@ class RunAdmin(admin.ModelAdmin[Run]):
             "form": form,
             "live_url": reverse("web-run-detail", args=[run.pk]),
         }
+
+    def review_selected(self, request: HttpRequest, queryset: QuerySet[Run], verdict: str) -> None:
+        """Give every selected run the same verdict, one review each."""
+        for pk in queryset.values_list("pk", flat=True):
+            reviews.review_run(request.user, pk, verdict)
+        label = Verdict(verdict).label
+        messages.success(request, f"Reviewed {queryset.count()} runs as {label.lower()}.")
+
+    @admin.action(description="Review selected runs as good")
+    def mark_good(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        self.review_selected(request, queryset, Verdict.GOOD)
+
+    @admin.action(description="Review selected runs as bad")
+    def mark_bad(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        self.review_selected(request, queryset, Verdict.BAD)
+
+    @admin.action(description="Review selected runs as needing work")
+    def mark_needs_work(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        self.review_selected(request, queryset, Verdict.NEEDS_WORK)
 
     @admin.action(description="Download selected runs as a JSON Lines archive (zip)")
     def export_jsonl_archive(self, request: HttpRequest, queryset: QuerySet[Run]) -> HttpResponse:

@@ -151,3 +151,30 @@ def test_the_run_list_shows_the_review_queue(owner: User, staff_client: Client) 
     page = staff_client.get("/admin/runs/run/?queue=waiting").content.decode()
     assert f"/admin/runs/run/{waiting.pk}/change/" in page
     assert f"/admin/runs/run/{done.pk}/change/" not in page
+
+
+def test_a_bulk_action_reviews_every_selected_run(owner: User, staff_client: Client) -> None:
+    first, second, other = make_run(owner), make_run(owner), make_run(owner)
+    response = staff_client.post(
+        "/admin/runs/run/", {"action": "mark_needs_work", "_selected_action": [first.pk, second.pk]}
+    )
+    assert response.status_code == 302
+    reviewed = RunReview.objects.values_list("run_id", "verdict", "reviewer__username")
+    assert sorted(reviewed) == sorted(
+        [(first.pk, "needs_work", "stella"), (second.pk, "needs_work", "stella")]
+    )
+    assert not RunReview.objects.filter(run=other).exists()
+
+
+def test_the_run_list_filters_by_forking_and_asking_the_human(
+    owner: User, staff_client: Client
+) -> None:
+    plain, fork = make_run(owner), make_run(owner)
+    Run.objects.filter(pk=fork.pk).update(parent=plain, parent_seq=1)
+    add_event(plain, 1, "input.requested", "person", {"request_id": "r", "prompt": "ok?"})
+    forked = staff_client.get("/admin/runs/run/?forked=yes").content.decode()
+    assert f"/admin/runs/run/{fork.pk}/change/" in forked
+    assert f"/admin/runs/run/{plain.pk}/change/" not in forked
+    asked = staff_client.get("/admin/runs/run/?asked_human=yes").content.decode()
+    assert f"/admin/runs/run/{plain.pk}/change/" in asked
+    assert f"/admin/runs/run/{fork.pk}/change/" not in asked
