@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -29,6 +29,7 @@ from studio.runs.filtering import HistoryFilters, filter_history
 from studio.runs.models import (
     Checkpoint,
     MessageComment,
+    ReviewTag,
     Run,
     RunEvent,
     RunFlag,
@@ -38,6 +39,8 @@ from studio.runs.models import (
 )
 from studio.teams.models import TeamVersion
 from studio.teams.services import diff_specs
+
+ReviewRecordT = TypeVar("ReviewRecordT", RunReview, ReviewTag, RunFlag, MessageComment)
 
 
 class ReviewForm(forms.Form):
@@ -400,3 +403,59 @@ class CheckpointAdmin(admin.ModelAdmin[Checkpoint]):
 
     list_display = ("run", "seq", "kind", "base_seq", "created_at")
     raw_id_fields = ("run",)
+
+
+class ReviewRecordAdmin(admin.ModelAdmin[ReviewRecordT]):
+    """Review records as a read-only log: they are written from a run's review page."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_reviewer(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_reviewer(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RunReview)
+class RunReviewAdmin(ReviewRecordAdmin[RunReview]):
+    """Every verdict given, newest first."""
+
+    list_display = ("run", "verdict", "reviewer", "created_at")
+    list_filter = ("verdict", "created_at")
+    raw_id_fields = ("run",)
+    search_fields = ("note", "reviewer__username")
+
+
+@admin.register(ReviewTag)
+class ReviewTagAdmin(ReviewRecordAdmin[ReviewTag]):
+    """Tags reviews gave."""
+
+    list_display = ("name", "run", "review")
+    search_fields = ("name",)
+    raw_id_fields = ("run", "review")
+
+
+@admin.register(RunFlag)
+class RunFlagAdmin(ReviewRecordAdmin[RunFlag]):
+    """Requests for review."""
+
+    list_display = ("run", "flagged_by", "reason", "created_at")
+    raw_id_fields = ("run",)
+    search_fields = ("reason", "flagged_by__username")
+
+
+@admin.register(MessageComment)
+class MessageCommentAdmin(ReviewRecordAdmin[MessageComment]):
+    """Remarks on single events."""
+
+    list_display = ("run", "seq", "author", "created_at")
+    raw_id_fields = ("run",)
+    search_fields = ("text", "author__username")
