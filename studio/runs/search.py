@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 
-from studio.runs.models import Run
+from studio.runs.models import Run, RunEvent
 
 #: markers the engines put around matches; swapped for <mark> after escaping
 START, STOP = "\ue000", "\ue001"
@@ -62,9 +62,10 @@ def is_postgres() -> bool:
 
 
 def matching_runs_sql(text: str) -> tuple[str, list[str]] | None:
-    """SQL selecting the ids of runs with an event matching ``text`` (None: no words)."""
+    """SQL selecting the ids of runs with an event matching ``text`` (None: nothing the
+    engine can search for, such as no words, or only English stop words on PostgreSQL)."""
     if is_postgres():
-        if not WORDS.search(text):
+        if not WORDS.search(text) or only_stop_words(text):
             return None
         sql = (
             "SELECT e.run_id FROM runs_runevent e WHERE e.text <> '' AND NOT e.discarded "
@@ -82,11 +83,23 @@ def matching_runs_sql(text: str) -> tuple[str, list[str]] | None:
     return sql, [query]
 
 
+def only_stop_words(text: str) -> bool:
+    """Whether PostgreSQL's English configuration drops every word of ``text``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT numnode(plainto_tsquery('english'::regconfig, %s))", [plain_words(text)]
+        )
+        row = cursor.fetchone()
+    return row is None or row[0] == 0
+
+
 def filter_runs(runs: RunsT, text: str) -> RunsT:
-    """Runs whose task contains ``text`` or with a message matching it."""
+    """Runs whose task contains ``text`` or with a message matching it; text the engine
+    cannot search for ("here is more") is looked for as a substring instead."""
     matching = matching_runs_sql(text)
     if matching is None:
-        return runs.filter(task__icontains=text)
+        in_messages = RunEvent.objects.filter(text__icontains=text, discarded=False)
+        return runs.filter(Q(task__icontains=text) | Q(pk__in=in_messages.values("run_id")))
     return runs.filter(Q(task__icontains=text) | Q(pk__in=RawSQL(*matching)))
 
 

@@ -143,3 +143,10 @@ def test_search_pages_run_ranked_matches_then_task_matches_without_repeats(
         [],
     ]
     assert pages[2][0]["snippet"] is None
+
+
+def test_a_search_of_only_common_words_still_finds_the_phrase(
+    owner_client: Client, runs: dict[str, Run]
+) -> None:
+    found = search(owner_client, "is the")
+    assert [item["id"] for item in found] == [runs["capitals"].pk]
