@@ -11,6 +11,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from studio.inputs import MAX_SMALL_COUNT, JsonList, JsonObject, ObjectId, Text
+from studio.teams.spec import ModelContext
 
 ProviderName = Literal["openai", "anthropic", "openai_compatible", "scripted"]
 AgentKindName = Literal["assistant", "user_proxy", "team"]
@@ -133,6 +134,9 @@ class AgentIn(Schema):
     team: ObjectId | None = None
     instruction: Text = ""
     response_prompt: Text = ""
+    model_context: ModelContext | None = None
+    memory: list[Text] = []
+    tool_call_summary_format: Text = Field("{result}", max_length=1000)
 
 
 class AgentPatch(Schema):
@@ -151,6 +155,9 @@ class AgentPatch(Schema):
     team: ObjectId | None = None
     instruction: Text = left_out()
     response_prompt: Text = left_out()
+    model_context: ModelContext | None = None
+    memory: list[Text] = left_out()
+    tool_call_summary_format: Text = left_out(max_length=1000)
 
 
 class AgentOut(Schema):
@@ -170,6 +177,9 @@ class AgentOut(Schema):
     team: int | None
     instruction: str
     response_prompt: str
+    model_context: dict[str, Any] | None
+    memory: list[str]
+    tool_call_summary_format: str
     owner: str
     role: str | None
     is_gallery: bool

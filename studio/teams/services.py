@@ -36,7 +36,7 @@ from studio.teams.models import (
 from studio.teams.specs import team_spec
 from studio.teams.tools import tool_registry
 from studio.teams.validation import validate_spec
-from studio.teams.writing import apply_team_spec
+from studio.teams.writing import AGENT_ROW_FIELDS, apply_team_spec
 
 
 def invalid(path: str, message: str) -> ServiceError:
@@ -173,19 +173,8 @@ def save_model(user: User, data: dict[str, Any], model: ModelConfig | None = Non
 
 # --- Agents ---
 
-AGENT_FIELDS = (
-    "name",
-    "kind",
-    "description",
-    "system_message",
-    "tools",
-    "handoffs",
-    "reflect_on_tool_use",
-    "max_tool_iterations",
-    "model_client_stream",
-    "instruction",
-    "response_prompt",
-)
+#: What an agent's own columns hold: the fields of the agent spec classes.
+AGENT_FIELDS = AGENT_ROW_FIELDS
 
 
 def save_agent(user: User, data: dict[str, Any], agent: Agent | None = None) -> Agent:
