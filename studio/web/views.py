@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from studio.runs import services as run_services
-from studio.runs.models import Run, Status
+from studio.runs.models import Run, Status, is_reviewer
 from studio.teams.models import AgentKind, Team, TeamKind
 from studio.teams.services import diff_specs
 
@@ -100,6 +100,10 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "team_url": reverse("web-team-builder", args=[run.team_id]),
             "history_url": reverse("web-run-list"),
         },
+        # The review console lives in the admin, which staff reviewers can open.
+        "review_url": reverse("admin:runs_run_change", args=[run.pk])
+        if request.user.is_staff and is_reviewer(request.user)
+        else "",
     }
     return render(request, "web/run_detail.html", context)
 

@@ -178,3 +178,23 @@ def test_the_run_list_filters_by_forking_and_asking_the_human(
     asked = staff_client.get("/admin/runs/run/?asked_human=yes").content.decode()
     assert f"/admin/runs/run/{plain.pk}/change/" in asked
     assert f"/admin/runs/run/{fork.pk}/change/" not in asked
+
+
+def test_the_run_view_links_staff_reviewers_to_the_review_console(db: None) -> None:
+    from tests.studio.runs.conftest import chatty_team
+
+    owner = make_user("owen")
+    team = chatty_team(owner)
+    run = Run.objects.create(
+        team=team, team_version=team.latest_version(), task="t", started_by=owner
+    )
+    staff = make_user("sally")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    review = f"/admin/runs/run/{run.pk}/change/"
+    as_staff = Client()
+    as_staff.force_login(staff)
+    assert review.encode() in as_staff.get(f"/runs/{run.pk}/").content
+    as_owner = Client()
+    as_owner.force_login(owner)
+    assert review.encode() not in as_owner.get(f"/runs/{run.pk}/").content
