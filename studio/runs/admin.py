@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.safestring import SafeString
 
 from studio.errors import ServiceError
 from studio.runs import reviews, search
@@ -37,6 +38,7 @@ from studio.runs.models import (
     Verdict,
     is_reviewer,
 )
+from studio.runs.rendering import render_markdown
 from studio.teams.models import TeamVersion
 from studio.teams.services import diff_specs
 
@@ -164,6 +166,14 @@ def event_body(event: RunEvent) -> str:
     if isinstance(content, str) and set(data) <= {"content", "models_usage", "message_id"}:
         return content
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def event_html(event: RunEvent) -> SafeString | None:
+    """A message's text as sanitised Markdown; None for events shown as their data."""
+    content = event.data.get("content") if isinstance(event.data, dict) else None
+    if event.type == "message" and isinstance(content, str):
+        return render_markdown(content)
+    return None
 
 
 def version_changes(version: TeamVersion) -> list[dict[str, str]]:
@@ -332,7 +342,12 @@ class RunAdmin(admin.ModelAdmin[Run]):
             "title": f"Review run {run.pk}",
             "run": run,
             "events": [
-                {"event": event, "body": event_body(event), "comments": comments.get(event.seq)}
+                {
+                    "event": event,
+                    "body": event_body(event),
+                    "html": event_html(event),
+                    "comments": comments.get(event.seq),
+                }
                 for event in RunEvent.objects.filter(run=run).order_by("seq")
             ],
             "by_model": usage_rows(run.usage or {}, "by_model"),
