@@ -4,14 +4,77 @@ import { StatusBadge } from "../run/items.jsx";
 
 const PAGE_SIZE = 50;
 
+const FILTER_NAMES = ["team", "status", "verdict", "created_after", "created_before", "q"];
+const MAX_PICKED = 2;
+
+/** The form's filters as the page's own query string keeps them (dates as YYYY-MM-DD). */
 function filtersOf(form) {
   const data = new FormData(form);
   const filters = {};
-  for (const name of ["team", "status", "q"]) {
+  for (const name of FILTER_NAMES) {
     const value = String(data.get(name) || "").trim();
     if (value) filters[name] = value;
   }
   return filters;
+}
+
+/** Local midnight of a YYYY-MM-DD day, `extraDays` later, as an ISO instant. */
+function dayStart(day, extraDays = 0) {
+  const [year, month, date] = day.split("-").map(Number);
+  const start = new Date(year, month - 1, date + extraDays);
+  return Number.isNaN(start.getTime()) ? null : start.toISOString();
+}
+
+/**
+ * The page's filters as GET /api/runs reads them: "unreviewed" becomes reviewed=false and
+ * the date range covers whole local days, the "to" day included.
+ */
+function apiFilters(filters) {
+  const query = { ...filters };
+  if (query.verdict === "unreviewed") {
+    delete query.verdict;
+    query.reviewed = "false";
+  }
+  if (query.created_after) {
+    const after = dayStart(query.created_after);
+    if (after) query.created_after = after;
+    else delete query.created_after;
+  }
+  if (query.created_before) {
+    const before = dayStart(query.created_before, 1);
+    if (before) query.created_before = before;
+    else delete query.created_before;
+  }
+  return query;
+}
+
+/**
+ * A search snippet as React elements. The API sends it HTML-escaped with <mark> around
+ * the matches; the text between the tags is unescaped and rendered as plain text.
+ */
+export function Snippet({ html }) {
+  const parts = html.split(/<mark>|<\/mark>/);
+  return (
+    <span className="snippet" data-testid="run-snippet">
+      {parts.map((part, index) => {
+        const text = unescapeHtml(part);
+        return index % 2 ? <mark key={index}>{text}</mark> : text;
+      })}
+    </span>
+  );
+}
+
+const ENTITIES = {
+  "&amp;": "&",
+  "&lt;": "<",
+  "&gt;": ">",
+  "&quot;": '"',
+  "&#x27;": "'",
+  "&#39;": "'",
+};
+
+function unescapeHtml(text) {
+  return text.replace(/&(?:amp|lt|gt|quot|#x27|#39);/g, (entity) => ENTITIES[entity]);
 }
 
 function formatDate(value) {
@@ -24,7 +87,7 @@ function formatCost(value) {
 }
 
 /**
- * The run list: reads the filter form (team, status, text), keeps the query string in step
+ * The run list: reads the filter form (team, status, verdict, dates, text), keeps the query string in step
  * so the page can be bookmarked, and pages through GET /api/runs.
  */
 export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
@@ -41,7 +104,7 @@ export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
       if (request.current) request.current.abort();
       const controller = new AbortController();
       request.current = controller;
-      const filters = filtersOf(form);
+      const filters = apiFilters(filtersOf(form));
       const query = new URLSearchParams({ ...filters, limit: PAGE_SIZE, offset });
       setLoading(true);
       try {
@@ -71,7 +134,8 @@ export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
     };
     const onInput = (event) => {
       window.clearTimeout(timer);
-      timer = window.setTimeout(refresh, event.target.type === "search" ? 300 : 0);
+      const typing = event.type === "input" && event.target.type === "search";
+      timer = window.setTimeout(refresh, typing ? 300 : 0);
     };
     form.addEventListener("submit", onSubmit);
     form.addEventListener("change", onInput);
@@ -97,23 +161,26 @@ export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
     return <p className="empty">No runs match. Open a team and press Run to start one.</p>;
   }
   const togglePick = (id) =>
-    setPicked((current) =>
-      current.includes(id) ? current.filter((item) => item !== id) : [...current, id].slice(-2),
-    );
-  const compareHref =
-    picked.length === 2 ? `${compareUrl}?a=${picked[0]}&b=${picked[1]}` : undefined;
+    setPicked((current) => {
+      if (current.includes(id)) return current.filter((item) => item !== id);
+      return current.length < MAX_PICKED ? [...current, id] : current;
+    });
+  const isFull = picked.length === MAX_PICKED;
+  const compareHref = isFull ? `${compareUrl}?a=${picked[0]}&b=${picked[1]}` : undefined;
   return (
     <>
       <p className="compare-bar">
         <a
-          className={`button small${picked.length === 2 ? " primary" : ""}`}
+          className={`button small${isFull ? " primary" : ""}`}
           href={compareHref}
-          aria-disabled={picked.length !== 2}
+          aria-disabled={!isFull}
         >
           Compare selected runs
         </a>
-        <span className="small muted">
-          {picked.length === 2 ? "" : "Tick two runs to compare them side by side."}
+        <span className="small muted" aria-live="polite">
+          {isFull
+            ? "Two runs picked: untick one to pick another."
+            : "Tick two runs to compare them side by side."}
         </span>
       </p>
       <table className="list" aria-label="Runs" aria-busy={isLoading}>
@@ -139,6 +206,7 @@ export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
                   type="checkbox"
                   aria-label={`Compare run ${run.id}`}
                   checked={picked.includes(run.id)}
+                  disabled={isFull && !picked.includes(run.id)}
                   onChange={() => togglePick(run.id)}
                 />
               </td>
@@ -152,6 +220,11 @@ export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
               </td>
               <td>
                 <div className="task-cell">{run.task}</div>
+                {run.snippet && (
+                  <div className="small">
+                    <Snippet html={run.snippet} />
+                  </div>
+                )}
               </td>
               <td>
                 <StatusBadge status={run.status} />
