@@ -58,3 +58,16 @@ def test_the_dashboard_is_not_there_for_owners_and_strangers(
     assert owner_client.get("/runs/stats/").status_code == 404
     assert stranger_client.get("/runs/stats/").status_code == 404
     assert Client().get("/runs/stats/").status_code == 302
+
+
+def test_the_admin_index_links_to_the_statistics(db: None) -> None:
+    from django.test import Client
+
+    from tests.studio.conftest import make_user
+
+    staff = make_user("stella")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    client = Client()
+    client.force_login(staff)
+    assert b'href="/runs/stats/"' in client.get("/admin/").content
