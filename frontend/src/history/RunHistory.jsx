@@ -87,8 +87,8 @@ function formatCost(value) {
 }
 
 /**
- * The run list: reads the filter form (team, status, verdict, dates, text), keeps the query string in step
- * so the page can be bookmarked, and pages through GET /api/runs.
+ * The run list: reads the filter form (team, status, verdict, dates, text), keeps the
+ * query string in step so the page can be bookmarked, and pages through GET /api/runs.
  */
 export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
   const [runs, setRuns] = useState(null);
