@@ -14,10 +14,11 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from pydantic import ValidationError
 
 from studio.errors import Problem, ServiceError
 from studio.inputs import json_problem
-from studio.teams.models import Credential, Team, TeamDraft, TeamVersion
+from studio.teams.models import Credential, ModelConfig, Team, TeamDraft, TeamVersion
 from studio.teams.services import snapshot_team
 from studio.teams.spec import AssistantSpec, ModelSpec, NestedTeamSpec, TeamSpec
 from studio.teams.validation import validate_spec
@@ -75,6 +76,26 @@ def credential_problems(user: User, spec: TeamSpec) -> list[Problem]:
     ]
 
 
+def without_foreign_model_ids(user: User, data: Any) -> Any:
+    """The spec with the ids of models the user cannot see removed: such a model is saved
+    as a new one of theirs, and checked as theirs (whose URL a shared key may follow
+    depends on who owns the model, so a borrowed id must not vouch for it)."""
+    try:
+        spec = TeamSpec.model_validate(data)
+    except ValidationError:
+        return data  # validation reports what is wrong; nothing is saved
+    models = [model for _, model in model_paths(spec) if model.id is not None]
+    visible = set(
+        ModelConfig.objects.visible_to(user)
+        .filter(pk__in=[model.id for model in models])
+        .values_list("pk", flat=True)
+    )
+    for model in models:
+        if model.id not in visible:
+            model.id = None
+    return spec.model_dump()
+
+
 @transaction.atomic
 def save_team_spec(
     user: User,
@@ -91,6 +112,7 @@ def save_team_spec(
         latest = team.latest_version()
         if base_version is not None and latest is not None and latest.number != base_version:
             raise stale_base(latest, base_version)
+    data = without_foreign_model_ids(user, data)
     problems = validate_spec(data)
     if problems:
         raise ServiceError("The team has problems, so nothing was saved.", 422, problems)

@@ -243,3 +243,44 @@ def test_an_operator_can_allow_a_local_model_server(owner_client: Client, settin
         },
     )
     assert other_port.status_code == 422
+
+
+def test_a_spec_cannot_borrow_the_owners_model_id_to_redirect_a_shared_key(
+    owner: User, teammate: User, teammate_client: Client, shared_credential: Credential
+) -> None:
+    from studio.teams.models import Team
+
+    hidden = services.save_model(
+        owner,
+        {
+            "name": "private",
+            "provider": "openai",
+            "model": "gpt-4o",
+            "credential": shared_credential.pk,
+        },
+    )
+    mine = post(teammate_client, "/api/agents", {"name": "helper"}).json()
+    spec = {
+        "name": "Redirect",
+        "participants": [
+            {
+                "kind": "assistant",
+                "id": mine["id"],
+                "name": "helper",
+                "model": {
+                    "id": hidden.pk,
+                    "name": "private",
+                    "provider": "openai",
+                    "model": "gpt-4o",
+                    "credential": shared_credential.pk,
+                    "base_url": EVIL,
+                },
+            }
+        ],
+        "termination": {"type": "max_messages", "max_messages": 2},
+    }
+    response = post(teammate_client, "/api/teams", {"spec": spec})
+    assert response.status_code == 422
+    assert "only the credential's owner" in response.json()["errors"][0]["message"]
+    assert not Team.objects.filter(name="Redirect").exists()
+    assert ModelConfig.objects.get(pk=hidden.pk).base_url == ""
