@@ -27,10 +27,35 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 __all__ = ["NetworkGuard", "is_public_address"]
 
 
+#: IPv6 ranges that carry an IPv4 address inside them: NAT64 (well-known and local-use)
+#: in the last 32 bits, and IPv4-compatible addresses.
+_EMBEDDING_LAST_32 = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::/96"),
+)
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+
+
+def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, NAT64, 6to4), if any."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address in _SIX_TO_FOUR:
+        return address.sixtofour
+    if any(address in network for network in _EMBEDDING_LAST_32):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: IPAddress) -> bool:
-    """True for globally routable unicast addresses (IPv4-mapped IPv6 judged as IPv4)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    """True for globally routable unicast addresses; an IPv6 address carrying an IPv4 one
+    (mapped, NAT64, 6to4) is judged by the IPv4 address it reaches."""
+    inner = embedded_ipv4(address)
+    if inner is not None:
+        address = inner
     return address.is_global and not address.is_multicast
 
 

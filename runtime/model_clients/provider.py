@@ -117,9 +117,15 @@ class ProviderClient(ChatCompletionClient):
         message: some providers quote the key they were sent in their error text."""
         failure = self._classify_sdk_error(error)
         key = self._api_key
-        if failure is None or not key or key not in failure.message:
+        if failure is None or not key or len(key) < 8:
             return failure
-        return dataclasses.replace(failure, message=failure.message.replace(key, "[key]"))
+        message = failure.message
+        # Longest first: the whole key, then what an excerpt's cut may have left of it.
+        for length in range(len(key), 7, -1):
+            if key[:length] in message:
+                message = message.replace(key[:length], "[key]")
+                break
+        return dataclasses.replace(failure, message=message)
 
     @staticmethod
     @abstractmethod

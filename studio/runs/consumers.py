@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,8 +21,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import User
 from django.http.request import validate_host
+from django.utils.crypto import constant_time_compare
 
 from studio.accounts.auth import auser_from_bearer
 from studio.errors import ServiceError
@@ -212,9 +215,17 @@ class RunConsumer(AsyncWebsocketConsumer):
             key = session.session_key if session is not None else None
             if session is None or key is None:
                 return False
-            if not await database_sync_to_async(session.exists)(key):
-                return False
+            store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+            stored = await database_sync_to_async(store.load)()
             user = await User.objects.filter(pk=self.user.pk).afirst()
+            # The session must still be this user's, unexpired, and from before any
+            # password change (Django ties sessions to a hash of the password).
+            if user is None or stored.get(SESSION_KEY) != str(user.pk):
+                return False
+            if not constant_time_compare(
+                stored.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
+            ):
+                return False
         if user is None or user.pk != self.user.pk or not user.is_active:
             return False
         self.user = user

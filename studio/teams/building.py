@@ -200,18 +200,34 @@ class TeamBuilder:
         url = model.get("base_url") or None
         credential = self.credential(model)
         if credential is not None:
-            model_id = model.get("id")
-            owner_id = (
-                ModelConfig.objects.filter(pk=model_id).values_list("owner_id", flat=True).first()
-                if model_id is not None
-                else None
+            problem = key_destination_problem(
+                credential, url, chosen_by=self.url_chooser(model, credential, url)
             )
-            problem = key_destination_problem(credential, url, chosen_by=owner_id)
+            if problem is None and credential.provider != model.get("provider"):
+                problem = f'the credential "{credential.name}" is for another provider'
             if problem is not None:
                 raise ConfigurationError(f'model "{model.get("name")}": {problem}')
         if url:
             check_url_literal(url)
         return url
+
+    def url_chooser(
+        self, model: dict[str, Any], credential: Credential, url: str | None
+    ) -> int | None:
+        """Who chose `url` for the key: the stored model's owner, as long as the model
+        still points the key there (a pinned version may hold a URL since taken back)."""
+        row = (
+            ModelConfig.objects.filter(pk=model["id"])
+            .values("owner_id", "base_url", "credential_id")
+            .first()
+            if model.get("id")
+            else None
+        )
+        if row is None or row["credential_id"] != credential.pk:
+            return None
+        if not same_url(row["base_url"] or credential.base_url, url):
+            return None
+        return int(row["owner_id"])
 
     def model_client(self, model: dict[str, Any]) -> Any:
         """A chat completion client for a model spec, wrapped if the run asked to."""

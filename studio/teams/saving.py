@@ -110,7 +110,14 @@ def save_team_spec(
         team = Team.objects.select_for_update().get(pk=team.pk)
         refuse_gallery(team)
         latest = team.latest_version()
-        if base_version is not None and latest is not None and latest.number != base_version:
+        if latest is not None and base_version is None:
+            raise ServiceError(
+                "Say which version your changes start from, so that a save cannot "
+                "overwrite one made meanwhile.",
+                422,
+                [Problem("base_version", f"is required (the latest version is {latest.number})")],
+            )
+        if latest is not None and base_version is not None and latest.number != base_version:
             raise stale_base(latest, base_version)
     data = without_foreign_model_ids(user, data)
     problems = validate_spec(data)

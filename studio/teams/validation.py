@@ -248,6 +248,11 @@ class Checker:
             credential = self.credential(model.credential)
             if credential is None:
                 self.add(join(path, "credential"), f'model "{label}": the credential was deleted')
+            elif credential.provider != model.provider:
+                self.add(
+                    join(path, "credential"),
+                    f'model "{label}": the credential is for another provider',
+                )
             elif (problem := credential.key_problem()) is not None:
                 self.add(join(path, "credential"), f'model "{label}": {problem}')
 

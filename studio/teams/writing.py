@@ -12,7 +12,15 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Field, Model
 
-from studio.teams.models import Agent, AgentKind, Credential, ModelConfig, Team, TeamMember
+from studio.teams.models import (
+    Agent,
+    AgentKind,
+    Credential,
+    ModelConfig,
+    Team,
+    TeamMember,
+    same_url,
+)
 from studio.teams.spec import AGENT_CLASSES
 
 #: The agent columns a spec sets: every field of an agent spec class that is a column
@@ -46,14 +54,21 @@ class SpecWriter:
             credential = None
             if spec.get("credential"):
                 visible = Credential.objects.visible_to(self.user)
-                credential = visible.filter(pk=spec["credential"]).first()
+                credential = visible.filter(
+                    pk=spec["credential"], provider=spec["provider"]
+                ).first()
+            base_url = spec.get("base_url") or ""
+            if credential is not None and not same_url(base_url, credential.base_url):
+                # A URL that came with the data is nobody's choice for this key: a new
+                # model with a credential follows the credential's own URL.
+                base_url = ""
             self.models[key] = ModelConfig.objects.create(
                 owner=self.user,
                 name=fit(ModelConfig, "name", spec.get("name") or spec.get("model") or "Imported"),
                 provider=spec["provider"],
                 model=spec.get("model") or "",
                 credential=credential,
-                base_url=spec.get("base_url") or "",
+                base_url=base_url,
                 params=spec.get("params") or {},
                 model_info=spec.get("model_info") or {},
                 price_input_per_million=float(spec.get("price_input_per_million") or 0),

@@ -32,6 +32,10 @@ HELLO = [UserMessage("Hello", "user")]
         "::1",
         "fe80::1",
         "::ffff:127.0.0.1",
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b:1::a00:1",
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "::127.0.0.1",
     ],
 )
 def test_private_loopback_and_link_local_addresses_are_not_public(address: str) -> None:
@@ -175,3 +179,18 @@ async def test_a_provider_quoting_the_key_in_its_error_does_not_leak_it(
         await client.create(HELLO)
     assert key not in str(caught.value)
     assert "Incorrect API key provided: [key]" in str(caught.value)
+
+
+async def test_a_key_cut_by_the_excerpt_is_still_taken_out(llm_server: FakeLLMServer) -> None:
+    key = "sk-canary-0123456789abcdef0123456789"
+    llm_server.add(error(401, "x" * 280 + f" provided: {key}"))
+    client = OpenAIChatCompletionClient(
+        "gpt-4o",
+        api_key=key,
+        base_url=llm_server.openai_url,
+        network_guard=NetworkGuard(["127.0.0.1"]),
+        max_retries=0,
+    )
+    with pytest.raises(ModelClientError) as caught:
+        await client.create(HELLO)
+    assert key[:8] not in str(caught.value)

@@ -137,3 +137,26 @@ async def test_a_trusted_origin_from_settings_is_allowed(owner: User, settings: 
     )
     assert connected
     await socket.disconnect()
+
+
+async def test_an_open_socket_closes_when_the_password_changes(
+    owner: User, settings: object
+) -> None:
+    settings.RUNS_WS_RIGHTS_CHECK_SECONDS = 1
+    team = await sync_to_async(chatty_team)(owner, turns=40, delay=0.2)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a picnic")
+    connected, socket = await open_socket(run.pk, owner)
+    assert connected
+    await receive_until(socket, lambda frame: (frame.get("seq") or 0) >= 2)
+
+    def change_password() -> None:
+        owner.set_password("a new secret")
+        owner.save(update_fields=["password"])
+
+    await sync_to_async(change_password)()
+    while True:
+        output = await socket.receive_output(timeout=5)
+        if output["type"] == "websocket.close":
+            assert output["code"] == 4403
+            break
+    await services_stop(owner, run.pk)

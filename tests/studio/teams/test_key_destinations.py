@@ -284,3 +284,56 @@ def test_a_spec_cannot_borrow_the_owners_model_id_to_redirect_a_shared_key(
     assert "only the credential's owner" in response.json()["errors"][0]["message"]
     assert not Team.objects.filter(name="Redirect").exists()
     assert ModelConfig.objects.get(pk=hidden.pk).base_url == ""
+
+
+def test_copies_and_imports_never_carry_a_url_override_with_a_credential(
+    owner: User, shared_credential: Credential
+) -> None:
+    from studio.teams.writing import apply_team_spec
+
+    spec = {
+        "name": "Carried",
+        "kind": "round_robin",
+        "participants": [
+            {
+                "kind": "assistant",
+                "name": "helper",
+                "model": {
+                    "name": "m",
+                    "provider": "openai",
+                    "model": "gpt-4o",
+                    "credential": shared_credential.pk,
+                    "base_url": EVIL,
+                },
+            }
+        ],
+        "termination": {"type": "max_messages", "max_messages": 2},
+    }
+    team = apply_team_spec(owner, spec, reuse_ids=False)
+    model = team.ordered_members()[0].model
+    assert model.credential_id == shared_credential.pk and model.base_url == ""
+
+
+def test_a_pinned_url_the_owner_took_back_is_refused_at_build(
+    owner: User, shared_model: ModelConfig
+) -> None:
+    spec = spec_using(shared_model)
+    spec["participants"][0]["model"]["base_url"] = EVIL  # as an old version recorded it
+    with pytest.raises(ConfigurationError, match="only the credential's owner"):
+        build_team(spec)
+
+
+def test_a_credential_of_another_provider_is_refused(
+    owner: User, shared_credential: Credential
+) -> None:
+    from studio.teams.validation import validate_spec
+
+    model = ModelConfig.objects.create(
+        owner=owner, name="claude", provider="anthropic", model="claude-opus-4"
+    )
+    spec = spec_using(model)
+    spec["participants"][0]["model"]["credential"] = shared_credential.pk
+    problems = validate_spec(spec)
+    assert [p.message for p in problems] == [
+        'model "claude": the credential is for another provider'
+    ]

@@ -75,7 +75,7 @@ def test_every_problem_of_a_refused_save_is_reported_with_its_path(
     spec["participants"][0]["name"] = "bad name"
     spec["participants"][1]["tools"] = ["shell"]
     spec["termination"] = {"type": "max_messages", "max_messages": 0}
-    errors = save(owner_client, team, spec).json()["errors"]
+    errors = save(owner_client, team, spec, base=1).json()["errors"]
     assert [error["path"] for error in errors] == [
         "participants[0].name",
         "participants[1].tools[0]",
@@ -260,3 +260,10 @@ def test_a_spec_may_not_name_a_credential_its_author_cannot_use(
             "message": f"no credential with id {theirs.pk} that you can use",
         }
     ]
+
+
+def test_a_save_must_say_which_version_it_starts_from(owner_client: Client, team: Team) -> None:
+    response = save(owner_client, team, current(team))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "base_version"
+    assert team.versions.count() == 1
