@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
@@ -94,3 +95,18 @@ Seq = Annotated[int, Field(ge=0, le=MAX_ID)]
 Text = Annotated[str, AfterValidator(refuse_unstorable_text)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(refuse_bad_json)]
 JsonList = Annotated[list[Any], AfterValidator(refuse_bad_json)]
+
+
+def as_utc(value: datetime) -> datetime:
+    """A moment in UTC (a naive one is taken as UTC): databases hold UTC, and PostgreSQL
+    refuses offsets beyond ±15:59 that ISO 8601 text may still carry."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError("datetime_range", "is out of range") from None
+
+
+#: A point in time from a client, in UTC.
+Moment = Annotated[datetime, AfterValidator(as_utc)]

@@ -14,7 +14,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from studio.accounts.users import AuthenticatedRequest
-from studio.inputs import MAX_ID, ObjectId, Seq, Text
+from studio.inputs import MAX_ID, Moment, ObjectId, Seq, Text
 from studio.runs import backends, reviews, search, services
 from studio.runs.events import Envelope
 from studio.runs.export import MEDIA_TYPES, ExportFormat, export_run
@@ -83,8 +83,8 @@ class RunFilters(Schema):
     tag: Text | None = Field(default=None, max_length=50, description="Any review's tag.")
     reviewed: bool | None = Field(default=None, description="Reviewed at least once, or never.")
     started_by: Text | None = Field(default=None, max_length=150, description="A username.")
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created_after: Moment | None = None
+    created_before: Moment | None = None
     min_cost: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     max_cost: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     model: Text | None = Field(default=None, max_length=200, description="A model it called.")

@@ -79,3 +79,14 @@ def test_the_run_list_filters_by_who_started_a_run_within_what_the_user_sees(
 
 def test_a_negative_cost_bound_is_refused(owner_client: Client) -> None:
     assert owner_client.get("/api/runs", {"min_cost": "-1"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [("0707-07-14T19:27:44.58+23:00", 200), ("0001-01-01T00:00:00+23:00", 422)],
+)
+def test_dates_with_any_offset_are_read_as_utc_or_refused(
+    owner_client: Client, value: str, status: int
+) -> None:
+    response = owner_client.get("/api/runs", {"created_after": value})
+    assert response.status_code == status
