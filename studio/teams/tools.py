@@ -14,6 +14,7 @@ import math
 import operator
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from datetime import datetime
 from html.parser import HTMLParser
@@ -153,6 +154,24 @@ def current_time(
 MAX_REDIRECTS = 5
 MAX_FETCH_BYTES = 2_000_000
 FETCH_TIMEOUT_SECONDS = 15.0
+#: The most a whole fetch may take: a server trickling a byte at a time must not keep
+#: a worker thread for longer than this.
+FETCH_TOTAL_SECONDS = 30.0
+
+
+def read_body(response: http.client.HTTPResponse, *, deadline: float) -> bytes:
+    """At most MAX_FETCH_BYTES of the body, refused once the deadline passes."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < MAX_FETCH_BYTES:
+        if time.monotonic() > deadline:
+            raise FetchRefused(f"the page took longer than {FETCH_TOTAL_SECONDS:g} seconds")
+        chunk = response.read1(64 * 1024)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)[:MAX_FETCH_BYTES]
 
 
 class FetchRefused(ValueError):
@@ -239,7 +258,7 @@ def fetch_text(
             if response.status in {301, 302, 303, 307, 308} and response.getheader("Location"):
                 url = urljoin(url, response.getheader("Location", ""))
                 continue
-            body = response.read(MAX_FETCH_BYTES + 1)[:MAX_FETCH_BYTES]
+            body = read_body(response, deadline=time.monotonic() + FETCH_TOTAL_SECONDS)
             content_type = response.getheader("Content-Type", "")
             charset = response.headers.get_content_charset() or "utf-8"
             return response.status, content_type, body.decode(charset, errors="replace")

@@ -2,7 +2,8 @@
 private addresses, also after redirects."""
 
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 import pytest
 
@@ -117,3 +118,38 @@ async def test_the_calculator_runs_in_a_killable_process_with_limits() -> None:
     assert await tool.run_json({"expression": "6 * 7"}, CancellationToken()) == "42"
     with pytest.raises(ValueError, match="more than"):
         await tool.run_json({"expression": "((10**1000)**1000)**30"}, CancellationToken())
+
+
+class Trickler(BaseHTTPRequestHandler):
+    """Sends its body a byte at a time, slowly."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "100")
+        self.end_headers()
+        for _ in range(100):
+            try:
+                self.wfile.write(b"x")
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.1)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_a_page_that_trickles_in_is_given_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio.teams import tools
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(tools, "FETCH_TOTAL_SECONDS", 0.5)
+    try:
+        with pytest.raises(FetchRefused, match="took longer than"):
+            fetch_text(f"http://127.0.0.1:{server.server_port}/", guard=only_loopback)
+    finally:
+        server.shutdown()
+        server.server_close()
