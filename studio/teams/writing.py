@@ -42,6 +42,9 @@ class SpecWriter:
         self.user = user
         self.reuse_ids = reuse_ids
         self.models: dict[str, ModelConfig] = {}
+        #: Teams being written, outermost first: a nested spec naming one of them is a
+        #: new team, never the same one (a team cannot contain itself).
+        self.writing: set[int] = set()
 
     def model(self, spec: dict[str, Any]) -> ModelConfig:
         """A model config for a spec: reused when restoring, deduplicated per import."""
@@ -97,11 +100,14 @@ class SpecWriter:
 
     def team(self, spec: dict[str, Any], team: Team | None = None) -> Team:
         """A team (created, or updated in place) matching the spec."""
-        if team is None and self.reuse_ids and spec.get("id"):
+        if team is None and self.reuse_ids and spec.get("id") and spec["id"] not in self.writing:
             team = (
                 Team.objects.editable_by(self.user).filter(pk=spec["id"], is_gallery=False).first()
             )
         team = team or Team(owner=self.user)
+        if team.pk is None:
+            team.save()
+        self.writing.add(team.pk)
         team.name = fit(Team, "name", spec.get("name") or "Imported team")
         team.description = spec.get("description") or ""
         team.kind = spec["kind"]

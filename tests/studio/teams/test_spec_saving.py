@@ -267,3 +267,18 @@ def test_a_save_must_say_which_version_it_starts_from(owner_client: Client, team
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == "base_version"
     assert team.versions.count() == 1
+
+
+def test_a_nested_team_naming_the_outer_team_becomes_a_team_of_its_own(
+    owner: User, team: Team
+) -> None:
+    from studio.teams.writing import apply_team_spec
+
+    spec = current(team)
+    inner = copy.deepcopy(spec)
+    inner["name"] = "Inner"
+    spec["participants"].append({"kind": "team", "name": "panel", "team": inner})
+    apply_team_spec(owner, spec, team=team, reuse_ids=True)
+    panel = Team.objects.get(pk=team.pk).ordered_members()[-1]
+    assert panel.inner_team_id is not None and panel.inner_team_id != team.pk
+    assert Team.objects.get(pk=team.pk).name == "Drafting"
