@@ -111,6 +111,19 @@ def make_team(
     return team
 
 
+def remote_team(owner: User, base_url: str, *, max_messages: int = 3) -> Team:
+    """One assistant on an OpenAI-compatible server at ``base_url`` (no retries)."""
+    model = ModelConfig.objects.create(
+        owner=owner,
+        name="remote",
+        provider=Provider.OPENAI_COMPATIBLE,
+        model="gpt-test",
+        base_url=base_url,
+        params={"max_retries": 0},
+    )
+    return make_team(owner, [assistant(owner, "remote_agent", model)], max_messages=max_messages)
+
+
 def chatty_team(owner: User, *, turns: int = 4, delay: float = 0.0, **options: Any) -> Team:
     """Two assistants that talk for ``turns`` agent messages (plus the task)."""
     model = scripted_model(owner, ["I agree, and here is more."] * (turns + 4), delay=delay)

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from studio.runs import services
 from studio.runs.models import Run, RunEvent, Status
-from studio.teams.models import ModelConfig, Provider
 from tests.fakes.llm_server import FakeLLMServer, text
 from tests.studio.runs.conftest import (
     assistant,
@@ -27,6 +26,7 @@ from tests.studio.runs.conftest import (
     make_team,
     open_socket,
     receive_until,
+    remote_team,
     scripted_model,
     transcript,
     wait_finished,
@@ -63,24 +63,12 @@ def assert_error_shape(response: Any, status: int) -> None:
 # --- provider text is stored exactly ---
 
 
-def remote_team(owner: User, base_url: str) -> Any:
-    model = ModelConfig.objects.create(
-        owner=owner,
-        name="remote",
-        provider=Provider.OPENAI_COMPATIBLE,
-        model="gpt-test",
-        base_url=base_url,
-        params={"max_retries": 0},
-    )
-    return make_team(owner, [assistant(owner, "remote_agent", model)], max_messages=2)
-
-
 async def test_a_provider_reply_with_nul_characters_is_stored_and_replayed_exactly(
     owner: User, llm_server: FakeLLMServer, settings: Any
 ) -> None:
     settings.MODEL_PRIVATE_HOSTS = ["127.0.0.0/8"]
     llm_server.script([text(AWKWARD)])
-    team = await sync_to_async(remote_team)(owner, llm_server.openai_url)
+    team = await sync_to_async(remote_team)(owner, llm_server.openai_url, max_messages=2)
     run = await sync_to_async(services.start_run)(owner, team.pk, "Say something odd")
     done = await wait_finished(run.pk)
     assert done.status == Status.COMPLETED, done.stop_reason
@@ -100,7 +88,7 @@ async def test_a_reply_with_nul_characters_survives_checkpoints_and_continuing(
 ) -> None:
     settings.MODEL_PRIVATE_HOSTS = ["127.0.0.0/8"]
     llm_server.script([text(SENDABLE), text("second")])
-    team = await sync_to_async(remote_team)(owner, llm_server.openai_url)
+    team = await sync_to_async(remote_team)(owner, llm_server.openai_url, max_messages=2)
     run = await sync_to_async(services.start_run)(owner, team.pk, "Go")
     assert (await wait_finished(run.pk)).status == Status.COMPLETED
     await sync_to_async(services.continue_run)(owner, run.pk, "Again")

@@ -10,23 +10,10 @@ from django.contrib.auth.models import User
 
 from studio.runs import services
 from studio.runs.models import Status
-from studio.teams.models import ModelConfig, Provider
 from tests.fakes.llm_server import FakeLLMServer, error, text
-from tests.studio.runs.conftest import assistant, make_team, transcript, wait_finished
+from tests.studio.runs.conftest import remote_team, transcript, wait_finished
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("settle")]
-
-
-def remote_team(owner: User, base_url: str) -> object:
-    model = ModelConfig.objects.create(
-        owner=owner,
-        name="remote",
-        provider=Provider.OPENAI_COMPATIBLE,
-        model="gpt-test",
-        base_url=base_url,
-        params={"max_retries": 0},
-    )
-    return make_team(owner, [assistant(owner, "remote_agent", model)], max_messages=3)
 
 
 async def test_a_name_that_resolves_to_loopback_is_refused_when_connecting(
