@@ -105,7 +105,7 @@ class SpecWriter:
                 Team.objects.editable_by(self.user).filter(pk=spec["id"], is_gallery=False).first()
             )
         team = team or Team(owner=self.user)
-        if team.pk is None:
+        if team._state.adding:  # a new team needs its id before nested teams are written
             team.save()
         self.writing.add(team.pk)
         team.name = fit(Team, "name", spec.get("name") or "Imported team")
