@@ -9,6 +9,7 @@ is decided in one place, :func:`studio.runs.models.is_reviewer`: staff and holde
 
 from __future__ import annotations
 
+import abc
 import io
 import json
 import zipfile
@@ -97,7 +98,7 @@ class ReviewQueueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class HistoryFilter(admin.SimpleListFilter):
+class HistoryFilter(admin.SimpleListFilter, abc.ABC):
     """A yes/no filter of run history (see :mod:`studio.runs.filtering`)."""
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -108,9 +109,9 @@ class HistoryFilter(admin.SimpleListFilter):
             return queryset
         return filter_history(queryset, self.history(self.value() == "yes"))
 
+    @abc.abstractmethod
     def history(self, wanted: bool) -> HistoryFilters:
         """The history filter this list filter stands for."""
-        raise NotImplementedError
 
 
 class ToolErrorFilter(HistoryFilter):

@@ -8,6 +8,7 @@ None outlives the test session, even one ended by SIGTERM (a CI timeout).
 
 from __future__ import annotations
 
+import abc
 import atexit
 import os
 import signal
@@ -86,7 +87,7 @@ def end_session_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
-class Service:
+class Service(abc.ABC):
     """A child process in its own group, restartable with the same arguments."""
 
     name = "service"
@@ -95,17 +96,17 @@ class Service:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
+    @abc.abstractmethod
     def command(self) -> list[str]:
         """The command line."""
-        raise NotImplementedError
 
     def environment(self) -> dict[str, str]:
         """The environment it runs with."""
         return dict(os.environ)
 
+    @abc.abstractmethod
     def is_ready(self) -> bool:
         """Whether it serves."""
-        raise NotImplementedError
 
     def start(self, limit: float = 30.0) -> None:
         """Start it and wait until it serves."""
