@@ -212,8 +212,21 @@ class DistributedBackend(Backend):
         self.post(run_id, {"type": "stop"})
 
     async def is_cancel_requested(self, run_id: int) -> bool:
-        """See :meth:`Backend.is_cancel_requested`."""
-        return bool(await self.async_client().exists(cancel_key(run_id)))
+        """See :meth:`Backend.is_cancel_requested`.
+
+        Redis restarting is waited out for ``REDIS_BLOCK_SECONDS``; after that the run
+        starts: a stop posted meanwhile still reaches its inbox, and a lost flag is no
+        reason to fail a run that nobody stopped.
+        """
+        deadline = asyncio.get_running_loop().time() + settings.REDIS_BLOCK_SECONDS
+        while True:
+            try:
+                return bool(await self.async_client().exists(cancel_key(run_id)))
+            except redis.RedisError as exc:
+                if asyncio.get_running_loop().time() > deadline:
+                    logger.warning("run %s: its stop flag could not be read: %s", run_id, exc)
+                    return False
+                await asyncio.sleep(0.2)
 
     def reset_inbox(self, run_id: int) -> None:
         """See :meth:`Backend.reset_inbox`."""
