@@ -1,6 +1,6 @@
 // Bundles the browser islands from src/ into ../static/dist/ (one file per page, shared chunks).
 import * as esbuild from "esbuild";
-import { rmSync } from "node:fs";
+import { renameSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -37,7 +37,17 @@ if (isWatch) {
   await context.watch();
   console.log("esbuild: watching frontend/src");
 } else {
-  // Chunk names carry content hashes: start clean so stale chunks do not pile up.
-  rmSync(outdir, { recursive: true, force: true });
-  await esbuild.build(options);
+  // Chunk names carry content hashes: build into a fresh folder so stale chunks do not
+  // pile up, then swap it in, so a page served meanwhile never sees a half-written set.
+  const fresh = `${outdir}.${process.pid}.new`;
+  const stale = `${outdir}.${process.pid}.old`;
+  rmSync(fresh, { recursive: true, force: true });
+  await esbuild.build({ ...options, outdir: fresh });
+  try {
+    renameSync(outdir, stale);
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+  }
+  renameSync(fresh, outdir);
+  rmSync(stale, { recursive: true, force: true });
 }
