@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from studio.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # --- Typing ---
@@ -328,6 +330,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers log through LOGGING like the server (run ids, LOG_FORMAT), not Celery's own setup.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -380,15 +384,15 @@ RUNS_MAX_MODEL_CALLS = env_int("RUNS_MAX_MODEL_CALLS", 500, minimum=1)
 
 # --- Logging ---
 
+# How long /health/ waits for Celery workers to answer a ping (distributed mode).
+HEALTH_WORKER_TIMEOUT_SECONDS = env_int("HEALTH_WORKER_TIMEOUT_MS", 1000, minimum=50) / 1000
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# text: readable lines; json: one JSON object per line for log collectors. Records about a
+# run carry its id either way (see studio/logs.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
 
 
 # --- Teams ---

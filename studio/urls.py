@@ -5,6 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 
 from studio.api import api
+from studio.health import health
 from studio.runs.stats import stats_page
 
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("studio.accounts.urls")),
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),
+    path("health/", health, name="health"),
     path("runs/stats/", stats_page, name="runs-stats"),
     path("", include("studio.web.urls")),
 ]

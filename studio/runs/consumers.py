@@ -29,6 +29,7 @@ from django.utils.crypto import constant_time_compare
 from studio.accounts.auth import auser_from_bearer
 from studio.errors import ServiceError
 from studio.inputs import json_problem
+from studio.logs import bind_run
 from studio.runs import backends, services
 from studio.runs.streaming import follow_run
 
@@ -176,6 +177,7 @@ class RunConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         """Authenticate, authorise, accept, and start relaying."""
         self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
+        bind_run(self.run_id)
         user = await self.authenticate()
         if user is None:
             await self.close(code=4403)

@@ -30,6 +30,7 @@ from runtime import (
     TextMessage,
     current_request_id,
 )
+from studio.logs import bind_run
 from studio.runs import leases
 from studio.runs.accounting import (
     Accountant,
@@ -80,6 +81,7 @@ async def execute_run(run_id: int, backend: Backend, *, task_id: str = "") -> No
 
     Never raises: failures end the run as ``failed`` with the reason.
     """
+    bind_run(run_id)
     try:
         claim = await claim_run(run_id, backend, task_id)
     except DatabaseError as exc:
