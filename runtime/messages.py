@@ -375,18 +375,35 @@ class SelectorEvent(BaseAgentEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UserInputRequestedEvent(BaseAgentEvent):
-    """The human seat is about to wait for an answer to ``request_id``."""
+    """The human seat is about to wait for an answer to ``request_id``.
+
+    ``asked_by`` and ``question`` name and quote the message the human answers (the last
+    one the seat received; empty when there was none), so an observer can show what the
+    answer is for.
+    """
 
     type: ClassVar[Literal["UserInputRequestedEvent"]] = "UserInputRequestedEvent"
     request_id: str
     content: str = ""
+    asked_by: str = ""
+    question: str = ""
 
     def _dump_fields(self) -> dict[str, Any]:
-        return {"content": self.content, "request_id": self.request_id}
+        return {
+            "content": self.content,
+            "request_id": self.request_id,
+            "asked_by": self.asked_by,
+            "question": self.question,
+        }
 
     @classmethod
     def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
-        return {"content": data.get("content", ""), "request_id": data["request_id"]}
+        return {
+            "content": data.get("content", ""),
+            "request_id": data["request_id"],
+            "asked_by": str(data.get("asked_by") or ""),
+            "question": str(data.get("question") or ""),
+        }
 
 
 MESSAGE_TYPES: dict[str, type[BaseMessage]] = {

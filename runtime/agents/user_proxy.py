@@ -96,7 +96,12 @@ class UserProxyAgent(BaseChatAgent):
             prompt = f"Handoff received from {handoff.source}. Enter your response: "
         else:
             prompt = "Enter your response: "
-        event = UserInputRequestedEvent(request_id=new_id(), source=self.name)
+        event = UserInputRequestedEvent(
+            request_id=new_id(),
+            source=self.name,
+            asked_by=last.source if last is not None else "",
+            question=last.to_text() if last is not None else "",
+        )
         yield event
         answer = await self._ask(prompt, event.request_id, cancellation_token)
         reply: BaseChatMessage

@@ -24,6 +24,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from pydantic import BaseModel, ConfigDict
 
 from runtime import (
@@ -147,10 +148,18 @@ class SpeakerSelectedData(EventData):
 
 
 class InputRequestedData(EventData):
-    """The human seat waits for an answer to ``request_id``."""
+    """The human seat waits for an answer to ``request_id``.
+
+    ``asked_by`` and ``question`` name and quote the message the human answers (the
+    question is cut at :data:`QUESTION_CHARS`; the message itself is in the transcript);
+    the run times out ``timeout_seconds`` after this event when nobody answers.
+    """
 
     request_id: str
     prompt: str
+    asked_by: str = ""
+    question: str = ""
+    timeout_seconds: int | None = None
 
 
 class InputProvidedData(EventData):
@@ -309,6 +318,9 @@ def _chat_data(message: BaseChatMessage) -> dict[str, Any]:
 
 Described = tuple[EventType, dict[str, Any]]
 
+#: how much of the message a human answers an ``input.requested`` event quotes
+QUESTION_CHARS = 1000
+
 
 def describe_item(item: BaseMessage) -> Described | None:
     """Map one runtime message or event onto an event type and its ``data``.
@@ -345,10 +357,21 @@ def describe_item(item: BaseMessage) -> Described | None:
     if isinstance(item, SelectSpeakerEvent):
         return EventType.SPEAKER_SELECTED, {"speakers": list(item.content)}
     if isinstance(item, UserInputRequestedEvent):
-        return EventType.INPUT_REQUESTED, {"request_id": item.request_id, "prompt": item.content}
+        return EventType.INPUT_REQUESTED, {
+            "request_id": item.request_id,
+            "prompt": item.content,
+            "asked_by": item.asked_by,
+            "question": shorten(item.question, QUESTION_CHARS),
+            "timeout_seconds": settings.RUNS_INPUT_TIMEOUT_SECONDS,
+        }
     if isinstance(item, ThoughtEvent):
         return EventType.THOUGHT, {"id": item.id, "content": item.content}
     return None
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, an ellipsis marking a cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def searchable_text(event_type: str, data: dict[str, Any]) -> str:

@@ -59,6 +59,7 @@ EVERY_KIND: list[BaseMessage] = [
     ThoughtEvent(content="hmm", source="a"),
     SelectSpeakerEvent(content=("a", "b"), source="team"),
     UserInputRequestedEvent(request_id="r1", content="your turn", source="human"),
+    UserInputRequestedEvent(request_id="r2", source="human", asked_by="a", question="Why?"),
 ]
 
 

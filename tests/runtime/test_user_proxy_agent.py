@@ -54,6 +54,16 @@ async def test_the_request_event_comes_before_the_input_function_is_called() -> 
     assert list(response.inner_messages) == [event]
 
 
+async def test_the_request_event_names_and_quotes_the_message_the_human_answers() -> None:
+    agent = UserProxyAgent("human", input_func=ScriptedInput(["Yes."]))
+    messages = [*task("Draft ready."), TextMessage(content="Ship it today?", source="lead")]
+
+    event = await anext(agent.on_messages_stream(messages, CancellationToken()))
+
+    assert isinstance(event, UserInputRequestedEvent)
+    assert (event.asked_by, event.question) == ("lead", "Ship it today?")
+
+
 async def test_the_input_function_learns_the_request_id_of_the_event() -> None:
     human = ScriptedInput(["one", "two"])
     agent = UserProxyAgent("human", input_func=human)

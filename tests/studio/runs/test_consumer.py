@@ -7,6 +7,7 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth.models import User
 
 from studio.accounts.models import ApiToken
@@ -197,6 +198,9 @@ async def test_the_human_seat_is_answered_over_the_socket(owner: User) -> None:
     assert connected
     request = (await receive_until(socket, is_type("input.requested")))[-1]
     request_id = request["data"]["request_id"]
+    assert request["source"] == "person"
+    assert (request["data"]["asked_by"], request["data"]["question"]) == ("asker", "What colour?")
+    assert request["data"]["timeout_seconds"] == settings.RUNS_INPUT_TIMEOUT_SECONDS
     await socket.send_json_to({"type": "input", "request_id": "not-this-one", "content": "x"})
     error = (await receive_until(socket, is_type("error")))[-1]
     assert error["code"] == "conflict" and "not pending" in error["message"]
