@@ -293,18 +293,28 @@ class ToolCallRequestEvent(BaseAgentEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ToolCallExecutionEvent(BaseAgentEvent):
+    """Results of executed tool calls; ``durations`` holds the seconds each call took, in
+    the order of ``content`` (empty when not measured)."""
+
     type: ClassVar[Literal["ToolCallExecutionEvent"]] = "ToolCallExecutionEvent"
     content: Sequence[FunctionExecutionResult]
+    durations: Sequence[float] = ()
 
     def to_text(self) -> str:
         return str([r.to_dict() for r in self.content])
 
     def _dump_fields(self) -> dict[str, Any]:
-        return {"content": [r.to_dict() for r in self.content]}
+        return {
+            "content": [r.to_dict() for r in self.content],
+            "durations": list(self.durations),
+        }
 
     @classmethod
     def _load_fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
-        return {"content": tuple(FunctionExecutionResult.from_dict(r) for r in data["content"])}
+        return {
+            "content": tuple(FunctionExecutionResult.from_dict(r) for r in data["content"]),
+            "durations": tuple(float(s) for s in data.get("durations") or ()),
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

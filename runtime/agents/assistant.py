@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import warnings
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -57,6 +58,8 @@ STATE_TYPE = "AssistantAgentState"
 STATE_VERSION = "1.0.0"
 
 InnerItem = BaseAgentEvent | BaseChatMessage
+#: a tool call's result and the seconds it took
+TimedResult = tuple[FunctionExecutionResult, float]
 #: ``(call, result) -> line`` writes one line of a tool call summary.
 SummaryFormatter = Callable[[FunctionCall, FunctionExecutionResult], str]
 
@@ -321,16 +324,21 @@ class AssistantAgent(BaseChatAgent):
             inner.append(request)
             yield request
             if self._task_tools and any(call.name in self._task_tools for call in content):
-                results = []
+                timed: list[TimedResult] = []
                 async for piece in self._execute_streaming(content, cancellation_token):
                     if isinstance(piece, list):
-                        results = piece
+                        timed = piece
                     else:
                         inner.append(piece)
                         yield piece
             else:
-                results = await self._execute(content, cancellation_token)
-            execution = ToolCallExecutionEvent(content=tuple(results), source=self.name)
+                timed = await self._execute(content, cancellation_token)
+            results = [result for result, _ in timed]
+            execution = ToolCallExecutionEvent(
+                content=tuple(results),
+                source=self.name,
+                durations=tuple(seconds for _, seconds in timed),
+            )
             inner.append(execution)
             yield execution
             await self._remember(FunctionExecutionResultMessage(results))
@@ -482,16 +490,23 @@ class AssistantAgent(BaseChatAgent):
 
     async def _execute(
         self, calls: list[FunctionCall], cancellation_token: CancellationToken
-    ) -> list[FunctionExecutionResult]:
+    ) -> list[TimedResult]:
         if len(calls) == 1:
-            return [await self._execute_one(calls[0], cancellation_token)]
+            return [await self._execute_timed(calls[0], cancellation_token)]
         return list(
-            await asyncio.gather(*(self._execute_one(c, cancellation_token) for c in calls))
+            await asyncio.gather(*(self._execute_timed(c, cancellation_token) for c in calls))
         )
+
+    async def _execute_timed(
+        self, call: FunctionCall, cancellation_token: CancellationToken
+    ) -> TimedResult:
+        started = time.perf_counter()
+        result = await self._execute_one(call, cancellation_token)
+        return result, time.perf_counter() - started
 
     async def _execute_streaming(
         self, calls: list[FunctionCall], cancellation_token: CancellationToken
-    ) -> AsyncGenerator[InnerItem | list[FunctionExecutionResult], None]:
+    ) -> AsyncGenerator[InnerItem | list[TimedResult], None]:
         """Run the calls like :meth:`_execute`, yielding the inner items of agent and team
         tools as they happen, then the results."""
         queue: asyncio.Queue[InnerItem | None] = asyncio.Queue()

@@ -123,10 +123,12 @@ class ToolCallData(EventData):
 
 
 class ToolResultData(EventData):
-    """Results of executed tool calls, matched by ``call_id``."""
+    """Results of executed tool calls, matched by ``call_id``; ``durations_ms`` holds how
+    long each took, in the order of ``results`` (empty when not measured)."""
 
     id: str
     results: list[dict[str, Any]]
+    durations_ms: list[float] = []
 
 
 class HandoffData(EventData):
@@ -353,6 +355,7 @@ def describe_item(item: BaseMessage) -> Described | None:
         return EventType.TOOL_RESULT, {
             "id": item.id,
             "results": [result.to_dict() for result in item.content],
+            "durations_ms": [round(seconds * 1000, 1) for seconds in item.durations],
         }
     if isinstance(item, SelectSpeakerEvent):
         return EventType.SPEAKER_SELECTED, {"speakers": list(item.content)}

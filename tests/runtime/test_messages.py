@@ -55,6 +55,7 @@ EVERY_KIND: list[BaseMessage] = [
     ToolCallSummaryMessage(content="sunny", source="a", tool_calls=(CALL,), results=(RESULT,)),
     ToolCallRequestEvent(content=(CALL,), source="a"),
     ToolCallExecutionEvent(content=(RESULT,), source="a"),
+    ToolCallExecutionEvent(content=(RESULT,), source="a", durations=(0.25,)),
     ModelClientStreamingChunkEvent(content="su", source="a", full_message_id="m1"),
     ThoughtEvent(content="hmm", source="a"),
     SelectSpeakerEvent(content=("a", "b"), source="team"),

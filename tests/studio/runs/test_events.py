@@ -83,6 +83,7 @@ async def test_a_swarm_with_tools_and_streaming_reports_every_agent_event_type(
     assert expected <= seen, expected - seen
     result = next(f for f in frames if f["type"] == "tool.result")
     assert result["data"]["results"][0]["content"] == "5"
+    assert len(result["data"]["durations_ms"]) == 1 and result["data"]["durations_ms"][0] >= 0
     handoff = next(f for f in frames if f["type"] == "handoff")
     assert handoff["source"] == "planner" and handoff["data"]["target"] == "solver"
     chunks = "".join(f["data"]["content"] for f in frames if f["type"] == "message.chunk")
