@@ -100,3 +100,7 @@ api.add_router("/", teams_router)
 from studio.runs.api import router as runs_router  # noqa: E402
 
 api.add_router("/", runs_router)
+
+from studio.accounts.api import router as accounts_router  # noqa: E402
+
+api.add_router("/", accounts_router)

@@ -25,3 +25,8 @@ urlpatterns = [
     path("runs/stats/", stats_page, name="runs-stats"),
     path("", include("studio.web.urls")),
 ]
+
+# The studio's own error pages (JSON under /api/).
+handler403 = "studio.web.errors.permission_denied"
+handler404 = "studio.web.errors.page_not_found"
+handler500 = "studio.web.errors.server_error"

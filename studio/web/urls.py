@@ -12,5 +12,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("runs/<int:pk>/", views.run_detail, name="web-run-detail"),
     path("runs/compare/", views.run_compare, name="web-run-compare"),
     path("models/", views.model_list, name="web-model-list"),
+    path("settings/", views.settings_page, name="web-settings"),
     re_path(r"^static/(?P<path>.+)$", serve, {"insecure": True}, name="web-static"),
 ]

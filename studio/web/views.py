@@ -137,6 +137,20 @@ def model_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/model_list.html", context)
 
 
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """Your API tokens, and who your teams, models and credentials are shared with."""
+    context = {
+        "nav": "settings",
+        "tokens_url": api_url("tokens-list"),
+        "teams_url": api_url("teams-list"),
+        "models_url": api_url("models-list"),
+        "credentials_url": api_url("credentials-list"),
+        "api_docs_url": reverse("api:openapi-view"),
+    }
+    return render(request, "web/settings.html", context)
+
+
 def as_text(value: Any) -> str | None:
     """A spec value as people read it: strings as they are, the rest as JSON."""
     if value is None or isinstance(value, str):
