@@ -272,7 +272,16 @@ class SpecReader:
     def graph(self, team: GraphFlow) -> dict[str, Any]:
         return {
             "edges": [
-                {"source": name, "target": edge.target, "condition": edge.condition}
+                {
+                    "source": name,
+                    "target": edge.target,
+                    "condition": edge.condition,
+                    # the runtime names a target's default group after the target
+                    "activation_group": None
+                    if edge.activation_group == edge.target
+                    else edge.activation_group,
+                    "activation_condition": edge.activation_condition,
+                }
                 for name, node in team.graph.nodes.items()
                 for edge in node.edges
             ]

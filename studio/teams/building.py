@@ -363,7 +363,11 @@ class TeamBuilder:
             builder.add_node(agent)
         for edge in (spec.get("graph") or {}).get("edges") or []:
             builder.add_edge(
-                by_name[edge["source"]], by_name[edge["target"]], condition=edge.get("condition")
+                by_name[edge["source"]],
+                by_name[edge["target"]],
+                condition=edge.get("condition"),
+                activation_group=edge.get("activation_group"),
+                activation_condition=edge.get("activation_condition"),
             )
         return builder.build()
 

@@ -96,6 +96,16 @@ def without_foreign_model_ids(user: User, data: Any) -> Any:
     return spec.model_dump()
 
 
+def spec_problems(user: User, data: Any) -> list[Problem]:
+    """Every problem a save of `data` by `user` would be refused for (nothing is stored):
+    the spec's own, then the credentials its models name."""
+    data = without_foreign_model_ids(user, data)
+    problems = validate_spec(data)
+    if problems:
+        return problems
+    return credential_problems(user, TeamSpec.model_validate(data))
+
+
 @transaction.atomic
 def save_team_spec(
     user: User,
@@ -120,16 +130,11 @@ def save_team_spec(
         if latest is not None and base_version is not None and latest.number != base_version:
             raise stale_base(latest, base_version)
     data = without_foreign_model_ids(user, data)
-    problems = validate_spec(data)
+    problems = spec_problems(user, data)
     if problems:
         raise ServiceError("The team has problems, so nothing was saved.", 422, problems)
     spec = TeamSpec.model_validate(data)
-    problems = credential_problems(user, spec)
-    if problems:
-        raise ServiceError("The team has problems, so nothing was saved.", 422, problems)
     written = apply_team_spec(user, spec.model_dump(), team=team, reuse_ids=True)
-    written.layout = spec.layout
-    written.save(update_fields=["layout"])
     snapshot_team(written, user, note=note)
     TeamDraft.objects.filter(team=written, user=user).delete()
     return written

@@ -304,11 +304,20 @@ class SelectorSpec(Spec):
 
 class GraphEdgeSpec(Spec):
     """An edge of a graph team: after `source` speaks, `target` may (if `condition`, a
-    text the source's message must contain, holds)."""
+    text the source's message must contain, holds). A target waits for all the edges of
+    its activation group to fire, or runs on the first of them (`activation_condition`)."""
 
     source: Identifier
     target: Identifier
-    condition: Text | None = Field(None, max_length=1000)
+    condition: Text | None = Field(
+        None, max_length=1000, description="Text the message must contain (none: always)."
+    )
+    activation_group: Identifier | None = Field(
+        None, description="Edges into one target that are waited for together (default: all)."
+    )
+    activation_condition: Literal["all", "any"] = Field(
+        "all", description="Whether the target waits for every edge of its group, or any."
+    )
 
 
 class GraphSpec(Spec):

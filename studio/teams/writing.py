@@ -119,6 +119,7 @@ class SpecWriter:
         team.allow_repeated_speaker = bool(selector.get("allow_repeated_speaker"))
         graph = spec.get("graph")
         team.graph_edges = list(graph.get("edges") or []) if isinstance(graph, dict) else []
+        team.layout = spec.get("layout") or {}  # nested teams keep their canvas too
         team.save()
         agents = [self.agent(agent) for agent in spec["participants"]]
         team.members.all().delete()
