@@ -6,9 +6,11 @@ but not change are 403), calls one service and responds.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.utils.http import content_disposition_header
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -16,7 +18,7 @@ from studio.accounts.users import AuthenticatedRequest
 from studio.errors import Problem, ServiceError
 from studio.inputs import ObjectId
 from studio.teams import importing, saving, services
-from studio.teams.catalog import build_catalog
+from studio.teams.catalog import build_catalog, credential_label, model_labels
 from studio.teams.models import Agent, Credential, ModelConfig, Owned, Share, Team
 from studio.teams.schemas import (
     AgentIn,
@@ -100,14 +102,18 @@ def credential_out(credential: Credential, request: AuthenticatedRequest) -> dic
         "key_env_var": credential.key_env_var,
         "has_key": credential.has_key,
         **common_fields(credential, request),
+        "label": credential_label(credential, request.user),
     }
 
 
-def model_out(model: ModelConfig, request: AuthenticatedRequest) -> dict[str, Any]:
-    """A model configuration."""
+def model_out(
+    model: ModelConfig, request: AuthenticatedRequest, label: str | None = None
+) -> dict[str, Any]:
+    """A model configuration; `label` tells it apart from the others of a list."""
     return {
         "id": model.pk,
         "credential": model.credential_id,
+        "label": label or model_labels([model], request.user)[model.pk],
         **{field: getattr(model, field) for field in services.MODEL_FIELDS},
         **common_fields(model, request),
     }
@@ -291,13 +297,27 @@ def duplicate_team(request: AuthenticatedRequest, team_id: ObjectId) -> Status[d
 
 @router.get("/teams/{team_id}/export", url_name="teams-export")
 def export_team(
-    request: AuthenticatedRequest, team_id: ObjectId, format: str = "roundtable"
+    request: AuthenticatedRequest,
+    team_id: ObjectId,
+    response: HttpResponse,
+    format: str = "roundtable",
 ) -> Any:
-    """The team as a file: `format=autogen` (AutoGen Studio) or `roundtable`."""
-    return importing.export_team(get_visible(Team, request, team_id), format)
+    """The team as a file named after it: `format=autogen` (AutoGen Studio) or
+    `roundtable`."""
+    team = get_visible(Team, request, team_id)
+    document = importing.export_team(team, format)
+    filename = export_filename(team, format)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
+    return document
 
 
 @router.get("/teams/{team_id}/versions", response=list[VersionOut], url_name="teams-versions")
+def export_filename(team: Team, export_format: str) -> str:
+    """`<team name>.<format>.json`, the name kept to what file systems accept."""
+    name = " ".join(re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]', " ", team.name).split()).strip(".")
+    return f"{name[:100] or f'team-{team.pk}'}.{export_format}.json"
+
+
 def list_versions(request: AuthenticatedRequest, team_id: ObjectId) -> list[dict[str, Any]]:
     """Saved versions, newest first."""
     team = get_visible(Team, request, team_id)
@@ -390,8 +410,9 @@ def delete_agent(request: AuthenticatedRequest, agent_id: ObjectId) -> Status[No
 @router.get("/models", response=list[ModelOut], url_name="models-list")
 def list_models(request: AuthenticatedRequest) -> list[dict[str, Any]]:
     """Model configurations you can see."""
-    models = ModelConfig.objects.visible_to(request.user).select_related("owner")
-    return [model_out(model, request) for model in models]
+    models = list(ModelConfig.objects.visible_to(request.user).select_related("owner"))
+    labels = model_labels(models, request.user)
+    return [model_out(model, request, labels[model.pk]) for model in models]
 
 
 @router.post("/models", response={201: ModelOut}, url_name="models-create")
@@ -459,8 +480,8 @@ def update_credential(
 
 @router.delete("/credentials/{credential_id}", response={204: None}, url_name="credentials-delete")
 def delete_credential(request: AuthenticatedRequest, credential_id: ObjectId) -> Status[None]:
-    """Delete a credential (owner only); models using it lose it."""
-    services.delete_owned(get_owned(Credential, request, credential_id))
+    """Delete a credential no model uses (owner only)."""
+    services.delete_credential(get_owned(Credential, request, credential_id))
     return Status(204, None)
 
 

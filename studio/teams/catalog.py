@@ -8,12 +8,24 @@ or the tool registry.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
+from django.contrib.auth.models import User
 from pydantic import BaseModel
 
 from studio.teams.building import PARAMS_BY_PROVIDER
-from studio.teams.models import AgentKind, Provider, TeamKind
+from studio.teams.models import (
+    AgentKind,
+    Credential,
+    ModelConfig,
+    Owned,
+    Provider,
+    Team,
+    TeamKind,
+    TeamMember,
+)
 from studio.teams.spec import AGENT_CLASSES, CONDITION_CLASSES, SPEC_FORMAT, TeamSpec
 from studio.teams.tools import describe_tools
 
@@ -118,3 +130,72 @@ def build_catalog() -> dict[str, Any]:
         "tools": describe_tools(),
         "model_presets": MODEL_PRESETS,
     }
+
+
+# --- Labels that tell the entries of a dropdown apart ---
+
+
+def provider_name(provider: str) -> str:
+    """A provider's short name: "OpenAI-compatible", not its list of servers."""
+    try:
+        return str(Provider(provider).label).split(" (")[0]
+    except ValueError:
+        return provider
+
+
+def whose(item: Owned, user: User) -> str:
+    """ "" for the user's own things, else where they come from."""
+    if item.is_gallery:
+        return "gallery"
+    if item.owner_id == user.pk:
+        return ""
+    return f"shared by {item.owner.get_username()}"
+
+
+def model_label(model: ModelConfig, user: User) -> str:
+    """`name (provider: model, shared by someone)`, the parts that differ between models."""
+    details = provider_name(model.provider)
+    if model.model and model.model != model.provider:
+        details += f": {model.model}"
+    source = whose(model, user)
+    return f"{model.name} ({details}{', ' + source if source else ''})"
+
+
+def teams_using(models: Sequence[ModelConfig], user: User) -> dict[int, list[str]]:
+    """The names of the teams `user` can see that use each model (seats and selectors)."""
+    ids = [model.pk for model in models]
+    visible = Team.objects.visible_to(user)
+    using: dict[int, set[str]] = defaultdict(set)
+    seats = TeamMember.objects.filter(agent__model__in=ids, team__in=visible)
+    for model_id, name in seats.values_list("agent__model_id", "team__name"):
+        using[model_id].add(name)
+    selecting = visible.filter(selector_model__in=ids)
+    for model_id, name in selecting.values_list("selector_model_id", "name"):
+        using[model_id].add(name)
+    return {model_id: sorted(names) for model_id, names in using.items()}
+
+
+def model_labels(models: Sequence[ModelConfig], user: User) -> dict[int, str]:
+    """A label per model, unique within `models`: where two read alike, the teams using
+    each are added, and where they still do, the id."""
+    labels = {model.pk: model_label(model, user) for model in models}
+    clashes = {label for label, count in Counter(labels.values()).items() if count > 1}
+    if clashes:
+        clashing = [model for model in models if labels[model.pk] in clashes]
+        using = teams_using(clashing, user)
+        for model in clashing:
+            teams = using.get(model.pk)
+            where = (
+                f"in {', '.join(teams[:2])}{' …' if len(teams) > 2 else ''}" if teams else "unused"
+            )
+            labels[model.pk] += f" · {where}"
+    counts = Counter(labels.values())
+    return {pk: f"{label} · #{pk}" if counts[label] > 1 else label for pk, label in labels.items()}
+
+
+def credential_label(credential: Credential, user: User) -> str:
+    """`name (provider, shared by someone)`."""
+    source = whose(credential, user)
+    return (
+        f"{credential.name} ({provider_name(credential.provider)}{', ' + source if source else ''})"
+    )

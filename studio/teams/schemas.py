@@ -63,6 +63,7 @@ class CredentialOut(Schema):
     base_url: str
     key_env_var: str
     has_key: bool
+    label: str = Field(description="Name, provider and whose it is, for pickers.")
     owner: str
     role: str | None
     updated_at: datetime
@@ -102,6 +103,9 @@ class ModelOut(Schema):
     """A model configuration as stored."""
 
     id: int
+    label: str = Field(
+        description="Name, provider, model and whose it is; unique within the list, for pickers."
+    )
     name: str
     provider: str
     model: str

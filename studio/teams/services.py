@@ -73,6 +73,24 @@ def delete_owned(instance: Owned) -> None:
 
 # --- Credentials ---
 
+
+def delete_credential(credential: Credential) -> None:
+    """Delete a credential no model uses; while some do, a 409 names them, since deleting
+    it would leave them unable to reach their provider."""
+    users = [
+        model.name if model.owner_id == credential.owner_id else f"{model.name} (of {model.owner})"
+        for model in credential.models.select_related("owner").order_by("name", "pk")[:6]
+    ]
+    if users:
+        listed = ", ".join(users[:5]) + (" and more" if len(users) > 5 else "")
+        raise ServiceError(
+            f"{credential} is still used by the models {listed}. "
+            "Pick another credential for them (or delete them) first.",
+            409,
+        )
+    delete_owned(credential)
+
+
 CREDENTIAL_FIELDS = ("name", "provider", "base_url", "key_env_var")
 
 

@@ -22,6 +22,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from studio.accounts.models import ApiToken
 from studio.api import api
 from studio.runs.models import Run
 from studio.runs.routing import websocket_urlpatterns
@@ -38,6 +39,8 @@ POLICIES: dict[str, tuple[str, ...]] = {
     "view": ("viewer", "editor", "owner"),
     "edit": ("editor", "owner"),
     "own": ("owner",),
+    # Things nobody shares (API tokens): everyone else is told they do not exist.
+    "self": ("owner",),
     "staff": ("staff",),
     # Runs: reviewers (staff, holders of runs.review_run) read every run and review it.
     "read": ("viewer", "editor", "owner", "staff", "reviewer"),
@@ -109,6 +112,9 @@ API_ROUTES: dict[str, Route] = {
     "POST /api/runs/{run_id}/continue": Route("edit", {"task": "more"}),
     "POST /api/runs/{run_id}/fork": Route("edit", {"from_seq": 1}),
 }
+    "GET /api/tokens": Route("login"),
+    "POST /api/tokens": Route("login", {"name": "script"}),
+    "DELETE /api/tokens/{token_id}": Route("self"),
 for kind in ("teams", "agents", "models", "credentials"):
     API_ROUTES[f"GET /api/{kind}/{{object_id}}/shares"] = Route("own")
     API_ROUTES[f"POST /api/{kind}/{{object_id}}/shares"] = Route(
@@ -127,6 +133,7 @@ PAGE_ROUTES: dict[str, Route] = {
     "web-run-compare": Route("read"),
     "web-model-list": Route("login"),
     "web-static": Route("public"),
+    "web-settings": Route("login"),
     "runs-stats": Route("review"),
     "api:openapi-json": Route("login"),
     "api:openapi-view": Route("login"),
@@ -225,6 +232,7 @@ def build_world() -> World:
         team=team, team_version=version, task="t", started_by=owner, status="completed"
     )
     clients = {"anonymous": Client()}
+    token, _ = ApiToken.objects.issue(owner, name="script")
     for name, user in {
         "stranger": stranger,
         "viewer": viewer,
@@ -242,6 +250,7 @@ def build_world() -> World:
         "credential_id": credential.pk,
         "run_id": run.pk,
         "number": version.number,
+        "token_id": token.pk,
         "kinds": {"teams": team, "agents": agent, "models": model, "credentials": credential},
     }
     return World(clients, ids, owner)
@@ -274,6 +283,8 @@ def expected_denial(persona: str, policy: str, template: str = "") -> tuple[int,
     if persona == "anonymous":
         return (401,)
     if "{" not in template and policy in ("login", "staff", "review"):
+    if policy == "self":
+        return (404,)
         return (403,)
     seers = POLICIES["read"] if "{run_id}" in template else POLICIES["view"]
     if policy in ("view", "edit", "own", "read", "review") and persona not in seers:
