@@ -101,8 +101,8 @@ def credential_out(credential: Credential, request: AuthenticatedRequest) -> dic
         "base_url": credential.base_url,
         "key_env_var": credential.key_env_var,
         "has_key": credential.has_key,
-        **common_fields(credential, request),
         "label": credential_label(credential, request.user),
+        **common_fields(credential, request),
     }
 
 
@@ -112,8 +112,8 @@ def model_out(
     """A model configuration; `label` tells it apart from the others of a list."""
     return {
         "id": model.pk,
-        "credential": model.credential_id,
         "label": label or model_labels([model], request.user)[model.pk],
+        "credential": model.credential_id,
         **{field: getattr(model, field) for field in services.MODEL_FIELDS},
         **common_fields(model, request),
     }
@@ -295,6 +295,12 @@ def duplicate_team(request: AuthenticatedRequest, team_id: ObjectId) -> Status[d
     return Status(201, team_out(copy, request))
 
 
+def export_filename(team: Team, export_format: str) -> str:
+    """`<team name>.<format>.json`, the name kept to what file systems accept."""
+    name = " ".join(re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]', " ", team.name).split()).strip(".")
+    return f"{name[:100] or f'team-{team.pk}'}.{export_format}.json"
+
+
 @router.get("/teams/{team_id}/export", url_name="teams-export")
 def export_team(
     request: AuthenticatedRequest,
@@ -312,12 +318,6 @@ def export_team(
 
 
 @router.get("/teams/{team_id}/versions", response=list[VersionOut], url_name="teams-versions")
-def export_filename(team: Team, export_format: str) -> str:
-    """`<team name>.<format>.json`, the name kept to what file systems accept."""
-    name = " ".join(re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]', " ", team.name).split()).strip(".")
-    return f"{name[:100] or f'team-{team.pk}'}.{export_format}.json"
-
-
 def list_versions(request: AuthenticatedRequest, team_id: ObjectId) -> list[dict[str, Any]]:
     """Saved versions, newest first."""
     team = get_visible(Team, request, team_id)

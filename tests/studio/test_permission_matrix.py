@@ -111,10 +111,10 @@ API_ROUTES: dict[str, Route] = {
     "POST /api/runs/{run_id}/interject": Route("edit", {"content": "also this"}),
     "POST /api/runs/{run_id}/continue": Route("edit", {"task": "more"}),
     "POST /api/runs/{run_id}/fork": Route("edit", {"from_seq": 1}),
-}
     "GET /api/tokens": Route("login"),
     "POST /api/tokens": Route("login", {"name": "script"}),
     "DELETE /api/tokens/{token_id}": Route("self"),
+}
 for kind in ("teams", "agents", "models", "credentials"):
     API_ROUTES[f"GET /api/{kind}/{{object_id}}/shares"] = Route("own")
     API_ROUTES[f"POST /api/{kind}/{{object_id}}/shares"] = Route(
@@ -132,8 +132,8 @@ PAGE_ROUTES: dict[str, Route] = {
     "web-run-detail": Route("read"),
     "web-run-compare": Route("read"),
     "web-model-list": Route("login"),
-    "web-static": Route("public"),
     "web-settings": Route("login"),
+    "web-static": Route("public"),
     "runs-stats": Route("review"),
     "api:openapi-json": Route("login"),
     "api:openapi-view": Route("login"),
@@ -231,8 +231,8 @@ def build_world() -> World:
     run = Run.objects.create(
         team=team, team_version=version, task="t", started_by=owner, status="completed"
     )
-    clients = {"anonymous": Client()}
     token, _ = ApiToken.objects.issue(owner, name="script")
+    clients = {"anonymous": Client()}
     for name, user in {
         "stranger": stranger,
         "viewer": viewer,
@@ -249,8 +249,8 @@ def build_world() -> World:
         "model_id": model.pk,
         "credential_id": credential.pk,
         "run_id": run.pk,
-        "number": version.number,
         "token_id": token.pk,
+        "number": version.number,
         "kinds": {"teams": team, "agents": agent, "models": model, "credentials": credential},
     }
     return World(clients, ids, owner)
@@ -282,9 +282,9 @@ def expected_denial(persona: str, policy: str, template: str = "") -> tuple[int,
     every run, so a run they may not steer answers them 403."""
     if persona == "anonymous":
         return (401,)
-    if "{" not in template and policy in ("login", "staff", "review"):
     if policy == "self":
         return (404,)
+    if "{" not in template and policy in ("login", "staff", "review"):
         return (403,)
     seers = POLICIES["read"] if "{run_id}" in template else POLICIES["view"]
     if policy in ("view", "edit", "own", "read", "review") and persona not in seers:
