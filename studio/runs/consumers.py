@@ -4,7 +4,8 @@
 authorise (watch; steering needs edit rights on the team or having started the run),
 then relay every event with seq > after. The Origin is checked in front of the consumer
 by :class:`ScriptAwareOriginValidator`. Frames in: ``input``, ``stop``, ``interject``,
-``ping``. A bad frame gets an error frame; the socket stays open.
+``ping``. A bad frame gets an error frame; the socket stays open. With ``presence=1``
+the socket also gets ``presence`` frames naming who watches (:mod:`studio.runs.presence`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,7 @@ from studio.errors import ServiceError
 from studio.inputs import json_problem
 from studio.logs import bind_run
 from studio.runs import backends, services
+from studio.runs.presence import follow_presence
 from studio.runs.streaming import follow_run
 
 if TYPE_CHECKING:
@@ -173,6 +176,7 @@ class RunConsumer(AsyncWebsocketConsumer):
     can_steer: bool
     relay: asyncio.Task[None] | None = None
     rights_watch: asyncio.Task[None] | None = None
+    presence: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         """Authenticate, authorise, accept, and start relaying."""
@@ -192,6 +196,11 @@ class RunConsumer(AsyncWebsocketConsumer):
         await self.accept()
         self.relay = asyncio.create_task(self.relay_events(backend, self.after_seq()))
         self.rights_watch = asyncio.create_task(self.watch_rights())
+        if self.query_flag("presence"):
+            name = self.user.get_username()
+            self.presence = asyncio.create_task(
+                follow_presence(self.run_id, uuid.uuid4().hex, name, self.send_json)
+            )
 
     async def watch_rights(self) -> None:
         """Close the socket once the user may no longer watch the run (a share revoked,
@@ -251,6 +260,11 @@ class RunConsumer(AsyncWebsocketConsumer):
             return False
         return True
 
+    def query_flag(self, name: str) -> bool:
+        """Whether the query string turns ``name`` on (``?name=1``)."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        return query.get(name, [""])[0] in {"1", "true"}
+
     def after_seq(self) -> int:
         """The ``after`` query parameter: the last seq the client already has."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -280,6 +294,8 @@ class RunConsumer(AsyncWebsocketConsumer):
         """Stop relaying; the run itself goes on."""
         if self.rights_watch is not None:
             self.rights_watch.cancel()
+        if self.presence is not None:
+            self.presence.cancel()
         if self.relay is not None:
             self.relay.cancel()
             await asyncio.gather(self.relay, return_exceptions=True)

@@ -182,8 +182,10 @@ async def open_socket(
     origin: bytes | None = b"http://testserver",
     token: str = "",
     host: bytes = b"testserver",
+    presence: bool = False,
 ) -> tuple[bool, WebsocketCommunicator]:
-    """Connect to a run's websocket through the whole ASGI stack (no Origin: None)."""
+    """Connect to a run's websocket through the whole ASGI stack (no Origin: None);
+    ``presence`` asks for presence frames."""
     from studio.asgi import application
 
     headers = [(b"host", host)]
@@ -193,7 +195,8 @@ async def open_socket(
         headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
     if token:
         headers.append((b"authorization", f"Bearer {token}".encode()))
-    communicator = WebsocketCommunicator(application, f"/ws/runs/{run_id}/?after={after}", headers)
+    path = f"/ws/runs/{run_id}/?after={after}" + ("&presence=1" if presence else "")
+    communicator = WebsocketCommunicator(application, path, headers)
     connected, _ = await communicator.connect(timeout=5)
     return connected, communicator
 
