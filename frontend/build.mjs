@@ -17,6 +17,8 @@ const options = {
     teams: "src/teams/main.js",
     models: "src/models/main.jsx",
     compare: "src/compare/main.jsx",
+    settings: "src/settings/main.jsx",
+    sharing: "src/sharing/main.jsx",
   },
   outdir,
   bundle: true,

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from studio.runs import services as run_services
@@ -79,6 +80,19 @@ def human_names(spec: dict[str, Any]) -> list[str]:
     return names
 
 
+def speaking_agents(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The agents of a team spec who can speak, nested teams' included, in spec order:
+    ``{"name": ..., "is_human": ...}`` each (the run view's conversation graph)."""
+    agents = []
+    for agent in spec.get("participants") or []:
+        if isinstance(agent.get("team"), dict):
+            agents.extend(speaking_agents(agent["team"]))
+        else:
+            is_human = agent.get("kind") == AgentKind.USER_PROXY
+            agents.append({"name": agent.get("name", ""), "is_human": is_human})
+    return agents
+
+
 @login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The live view of one run."""
@@ -90,6 +104,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "can_steer": run_services.can_steer(request.user, run.pk),
         "human_names": human_names(run.team_version.spec),
+        "agents": speaking_agents(run.team_version.spec),
         "socket_path": f"/ws/runs/{run.pk}/",
         "urls": {
             "input_url": api_url("runs-input", run_id=run.pk),
@@ -169,6 +184,8 @@ def compare_summary(run: Run) -> dict[str, Any]:
         "stop_reason": run.stop_reason,
         "total_tokens": run.total_tokens,
         "cost_usd": run.cost_usd,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "events_url": api_url("runs-events", run_id=run.pk),
         "page_url": reverse("web-run-detail", args=[run.pk]),
     }
@@ -181,7 +198,8 @@ def run_compare(request: HttpRequest) -> HttpResponse:
     try:
         ids = [int(request.GET["a"]), int(request.GET["b"])]
     except (KeyError, ValueError):
-        raise Http404("Choose two runs to compare.") from None
+        messages.info(request, "Tick two runs in the list, then press Compare selected runs.")
+        return redirect("web-run-list")
     first, second = (get_object_or_404(visible, pk=pk) for pk in ids)
     changes = [
         {"path": change["path"], "old": as_text(change["old"]), "new": as_text(change["new"])}

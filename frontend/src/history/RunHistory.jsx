@@ -93,6 +93,7 @@ function formatCost(value) {
 export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
   const [runs, setRuns] = useState(null);
   const [picked, setPicked] = useState([]);
+  const [refusal, setRefusal] = useState(null);
   const [hasMore, setHasMore] = useState(false);
   const [error, setError] = useState("");
   const [isLoading, setLoading] = useState(false);
@@ -152,24 +153,31 @@ export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
   if (error) {
     return (
       <p className="notice notice-error" role="alert">
-        Could not load the runs: {error}
+        Could not load the runs: {error} Check your filters, or reload the page to try again.
       </p>
     );
   }
   if (runs === null) return <p className="muted">Loading runs…</p>;
-  if (!runs.length) {
-    return <p className="empty">No runs match. Open a team and press Run to start one.</p>;
-  }
-  const togglePick = (id) =>
-    setPicked((current) => {
-      if (current.includes(id)) return current.filter((item) => item !== id);
-      return current.length < MAX_PICKED ? [...current, id] : current;
-    });
+  const pickedIds = picked.map((run) => run.id);
+  const togglePick = (run) => {
+    setRefusal(null);
+    if (pickedIds.includes(run.id)) {
+      setPicked(picked.filter((item) => item.id !== run.id));
+    } else if (picked.length < MAX_PICKED) {
+      setPicked([...picked, run]);
+    } else {
+      setRefusal(run);
+    }
+  };
+  const replacePick = (old) => {
+    setPicked(picked.map((item) => (item.id === old.id ? refusal : item)));
+    setRefusal(null);
+  };
   const isFull = picked.length === MAX_PICKED;
-  const compareHref = isFull ? `${compareUrl}?a=${picked[0]}&b=${picked[1]}` : undefined;
+  const compareHref = isFull ? `${compareUrl}?a=${pickedIds[0]}&b=${pickedIds[1]}` : undefined;
   return (
     <>
-      <p className="compare-bar">
+      <section className="compare-bar" aria-label="Runs to compare">
         <a
           className={`button small${isFull ? " primary" : ""}`}
           href={compareHref}
@@ -177,72 +185,119 @@ export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
         >
           Compare selected runs
         </a>
+        <ul className="picked" aria-label="Picked runs">
+          {picked.map((run) => (
+            <li key={run.id} className="chip">
+              #{run.id} · {teamNames.get(run.team) || `team ${run.team}`}
+              <button
+                type="button"
+                className="chip-remove"
+                aria-label={`Unpick run ${run.id}`}
+                onClick={() => togglePick(run)}
+              >
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
         <span className="small muted" aria-live="polite">
           {isFull
-            ? "Two runs picked: untick one to pick another."
-            : "Tick two runs to compare them side by side."}
+            ? "Two runs picked: press Compare, or unpick one to pick another."
+            : picked.length
+              ? "Tick one more run to compare."
+              : "Tick two runs to compare them side by side."}
         </span>
-      </p>
-      <table className="list" aria-label="Runs" aria-busy={isLoading}>
-        <thead>
-          <tr>
-            <th scope="col">
-              <span className="visually-hidden">Compare</span>
-            </th>
-            <th scope="col">Run</th>
-            <th scope="col">Team</th>
-            <th scope="col">Task</th>
-            <th scope="col">Status</th>
-            <th scope="col">Started</th>
-            <th scope="col" className="number">Tokens</th>
-            <th scope="col" className="number">Cost</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((run) => (
-            <tr key={run.id} data-testid="run-row">
-              <td>
-                <input
-                  type="checkbox"
-                  aria-label={`Compare run ${run.id}`}
-                  checked={picked.includes(run.id)}
-                  disabled={isFull && !picked.includes(run.id)}
-                  onChange={() => togglePick(run.id)}
-                />
-              </td>
-              <td>
-                <a href={`${runPageBase}${run.id}/`}>#{run.id}</a>
-                {run.parent && <div className="small muted">fork of #{run.parent}</div>}
-              </td>
-              <td>
-                {teamNames.get(run.team) || `team ${run.team}`}
-                <div className="small muted">v{run.version_number}</div>
-              </td>
-              <td>
-                <div className="task-cell">{run.task}</div>
-                {run.snippet && (
-                  <div className="small">
-                    <Snippet html={run.snippet} />
-                  </div>
-                )}
-              </td>
-              <td>
-                <StatusBadge status={run.status} />
-              </td>
-              <td className="small">
-                {formatDate(run.created_at)}
-                {run.started_by && <div className="muted">by {run.started_by}</div>}
-              </td>
-              <td className="number">{run.total_tokens.toLocaleString()}</td>
-              <td className="number">{formatCost(run.cost_usd)}</td>
+      </section>
+      <div aria-live="assertive">
+        {refusal && (
+          <div className="notice notice-info compare-refusal" role="alert">
+            <p>
+              Only two runs can be compared at a time, and #{pickedIds[0]} and #{pickedIds[1]} are
+              picked. Run #{refusal.id} was not added.
+            </p>
+            <div className="row-buttons">
+              {picked.map((run) => (
+                <button key={run.id} type="button" className="small" onClick={() => replacePick(run)}>
+                  Replace #{run.id} with #{refusal.id}
+                </button>
+              ))}
+              <button type="button" className="small" onClick={() => setRefusal(null)}>
+                Keep #{pickedIds[0]} and #{pickedIds[1]}
+              </button>
+            </div>
+          </div>
+        )}
+      </div>
+      {!runs.length ? (
+        <p className="empty">
+          No runs match. Clear a filter or widen the dates, or open a team and press Run to
+          start one.
+        </p>
+      ) : (
+        <table className="list stack run-table" aria-label="Runs" aria-busy={isLoading}>
+          <thead>
+            <tr>
+              <th scope="col">
+                <span className="visually-hidden">Compare</span>
+              </th>
+              <th scope="col">Run</th>
+              <th scope="col">Team</th>
+              <th scope="col">Task</th>
+              <th scope="col">Status</th>
+              <th scope="col">Started</th>
+              <th scope="col" className="number">Tokens</th>
+              <th scope="col" className="number">Cost</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {runs.map((run) => (
+              <tr key={run.id} data-testid="run-row">
+                <td className="pick-cell">
+                  <input
+                    type="checkbox"
+                    aria-label={`Compare run ${run.id}`}
+                    checked={pickedIds.includes(run.id)}
+                    onChange={() => togglePick(run)}
+                  />
+                </td>
+                <td data-label="Run">
+                  <a href={`${runPageBase}${run.id}/`}>#{run.id}</a>
+                  {run.parent && <div className="small muted">fork of #{run.parent}</div>}
+                </td>
+                <td data-label="Team">
+                  {teamNames.get(run.team) || `team ${run.team}`}
+                  <div className="small muted">v{run.version_number}</div>
+                </td>
+                <td data-label="Task">
+                  <div className="task-cell">{run.task}</div>
+                  {run.snippet && (
+                    <div className="small">
+                      <Snippet html={run.snippet} />
+                    </div>
+                  )}
+                </td>
+                <td data-label="Status">
+                  <StatusBadge status={run.status} />
+                </td>
+                <td data-label="Started" className="small">
+                  {formatDate(run.created_at)}
+                  {run.started_by && <div className="muted">by {run.started_by}</div>}
+                </td>
+                <td data-label="Tokens" className="number">
+                  {run.total_tokens.toLocaleString()}
+                </td>
+                <td data-label="Cost" className="number">
+                  {formatCost(run.cost_usd)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {hasMore && (
         <p>
           <button type="button" onClick={() => load(runs.length)} disabled={isLoading}>
-            Load more
+            {isLoading ? "Loading…" : "Load more"}
           </button>
         </p>
       )}

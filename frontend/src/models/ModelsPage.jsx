@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { requestJson } from "../api.js";
+import { ShareDialog } from "../sharing/ShareDialog.jsx";
 
 const PROVIDERS = [
   ["openai", "OpenAI"],
@@ -11,6 +12,15 @@ const PROVIDER_NAMES = Object.fromEntries(PROVIDERS);
 
 function canEdit(item) {
   return item.role === "owner" || item.role === "editor";
+}
+
+function isOwn(item) {
+  return item.role === "owner" && !item.is_gallery;
+}
+
+function whoseText(item) {
+  if (item.is_gallery) return "gallery";
+  return item.role === "owner" ? "you" : `${item.owner} (you: ${item.role})`;
 }
 
 function problemText(error) {
@@ -184,7 +194,7 @@ function ModelForm({ model, credentials, url, onSaved, onClose }) {
           <option value="">— none —</option>
           {credentials.map((credential) => (
             <option key={credential.id} value={credential.id}>
-              {credential.name} ({PROVIDER_NAMES[credential.provider] || credential.provider})
+              {credential.label}
             </option>
           ))}
         </select>
@@ -240,11 +250,54 @@ function ModelForm({ model, credentials, url, onSaved, onClose }) {
   );
 }
 
-/** Models and credentials: list them, add them, attach credentials to models. */
+/** The buttons of one row: edit (editors), share and delete (the owner). */
+function RowActions({ item, what, onEdit, onShare, onDelete }) {
+  return (
+    <div className="row-buttons">
+      {canEdit(item) && (
+        <button
+          type="button"
+          className="small"
+          aria-label={`Edit ${what} ${item.name}`}
+          onClick={onEdit}
+        >
+          Edit
+        </button>
+      )}
+      {isOwn(item) && (
+        <>
+          <button
+            type="button"
+            className="small"
+            aria-label={`Share ${what} ${item.name}`}
+            onClick={onShare}
+          >
+            Share…
+          </button>
+          <button
+            type="button"
+            className="small danger"
+            aria-label={`Delete ${what} ${item.name}`}
+            onClick={onDelete}
+          >
+            Delete
+          </button>
+        </>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Models and credentials: list them, add them, attach credentials to models, share and
+ * delete them (a delete the server refuses says why: something still uses it).
+ */
 export function ModelsPage({ modelsUrl, credentialsUrl }) {
   const [data, setData] = useState(null);
   const [error, setError] = useState("");
+  const [notice, setNotice] = useState(null);
   const [editing, setEditing] = useState(null);
+  const [sharing, setSharing] = useState(null);
 
   const load = useCallback(async () => {
     try {
@@ -262,20 +315,51 @@ export function ModelsPage({ modelsUrl, credentialsUrl }) {
     load();
   }, [load]);
 
+  const remove = async (item, what, url) => {
+    if (!window.confirm(`Delete ${what} “${item.name}”? This cannot be undone.`)) return;
+    try {
+      await requestJson(`${url}/${item.id}`, { method: "DELETE" });
+      setNotice({ kind: "ok", text: `Deleted ${what} “${item.name}”.` });
+      await load();
+    } catch (problem) {
+      setNotice({ kind: "error", text: `Could not delete ${what} “${item.name}”: ${problem.message}` });
+    }
+  };
+  const share = (item, url, event) =>
+    setSharing({ url: `${url}/${item.id}/shares`, name: item.name, opener: event.currentTarget });
+  const closeSharing = () => {
+    sharing?.opener?.focus();
+    setSharing(null);
+  };
+
   if (error) {
     return (
       <p className="notice notice-error" role="alert">
-        {error}
+        Could not load your models and credentials: {error} Reload the page to try again.
       </p>
     );
   }
-  if (!data) return <p className="muted">Loading…</p>;
+  if (!data) return <p className="muted">Loading models and credentials…</p>;
   const credentialNames = new Map(data.credentials.map((c) => [c.id, c.name]));
   const ownModels = data.models.filter((model) => !model.is_gallery);
   const close = () => setEditing(null);
 
   return (
     <>
+      <div aria-live="polite">
+        {notice && (
+          <p
+            className={`notice notice-${notice.kind === "ok" ? "ok" : "error"}`}
+            role={notice.kind === "ok" ? "status" : "alert"}
+            data-testid="models-notice"
+          >
+            {notice.text}{" "}
+            <button type="button" className="button-link" onClick={() => setNotice(null)}>
+              Dismiss
+            </button>
+          </p>
+        )}
+      </div>
       <section aria-labelledby="models-title">
         <div className="page-head">
           <h2 id="models-title">Models</h2>
@@ -286,13 +370,14 @@ export function ModelsPage({ modelsUrl, credentialsUrl }) {
           </div>
         </div>
         {ownModels.length ? (
-          <table className="list" aria-label="Models">
+          <table className="list stack" aria-label="Models">
             <thead>
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Provider</th>
                 <th scope="col">Model</th>
                 <th scope="col">Credential</th>
+                <th scope="col">Owner</th>
                 <th scope="col" className="number">$ in / out per M</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
@@ -302,30 +387,33 @@ export function ModelsPage({ modelsUrl, credentialsUrl }) {
             <tbody>
               {ownModels.map((model) => (
                 <tr key={model.id}>
-                  <td>{model.name}</td>
-                  <td>{PROVIDER_NAMES[model.provider] || model.provider}</td>
-                  <td>{model.model || "—"}</td>
-                  <td>
+                  <td data-label="Name">
+                    {model.name}
+                    {model.label.includes(" · ") && (
+                      <div className="small muted">{model.label.split(" · ").slice(1).join(" · ")}</div>
+                    )}
+                  </td>
+                  <td data-label="Provider">{PROVIDER_NAMES[model.provider] || model.provider}</td>
+                  <td data-label="Model">{model.model || "—"}</td>
+                  <td data-label="Credential">
                     {model.credential
                       ? credentialNames.get(model.credential) || `#${model.credential}`
                       : model.provider === "scripted"
                         ? "not needed"
                         : "none"}
                   </td>
-                  <td className="number">
+                  <td data-label="Owner">{whoseText(model)}</td>
+                  <td data-label="$ in / out per M" className="number">
                     {model.price_input_per_million} / {model.price_output_per_million}
                   </td>
-                  <td>
-                    {canEdit(model) && (
-                      <button
-                        type="button"
-                        className="small"
-                        aria-label={`Edit model ${model.name}`}
-                        onClick={() => setEditing({ kind: "model", item: model })}
-                      >
-                        Edit
-                      </button>
-                    )}
+                  <td className="row-actions">
+                    <RowActions
+                      item={model}
+                      what="model"
+                      onEdit={() => setEditing({ kind: "model", item: model })}
+                      onShare={(event) => share(model, modelsUrl, event)}
+                      onDelete={() => remove(model, "model", modelsUrl)}
+                    />
                   </td>
                 </tr>
               ))}
@@ -348,13 +436,14 @@ export function ModelsPage({ modelsUrl, credentialsUrl }) {
           </div>
         </div>
         {data.credentials.length ? (
-          <table className="list" aria-label="Credentials">
+          <table className="list stack" aria-label="Credentials">
             <thead>
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Provider</th>
                 <th scope="col">Base URL</th>
                 <th scope="col">Key</th>
+                <th scope="col">Owner</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -363,27 +452,29 @@ export function ModelsPage({ modelsUrl, credentialsUrl }) {
             <tbody>
               {data.credentials.map((credential) => (
                 <tr key={credential.id}>
-                  <td>{credential.name}</td>
-                  <td>{PROVIDER_NAMES[credential.provider] || credential.provider}</td>
-                  <td>{credential.base_url || "—"}</td>
-                  <td>
+                  <td data-label="Name">{credential.name}</td>
+                  <td data-label="Provider">
+                    {PROVIDER_NAMES[credential.provider] || credential.provider}
+                  </td>
+                  <td data-label="Base URL" className="break">
+                    {credential.base_url || "—"}
+                  </td>
+                  <td data-label="Key">
                     {credential.key_env_var
                       ? `from $${credential.key_env_var}`
                       : credential.has_key
                         ? "stored (hidden)"
                         : "none"}
                   </td>
-                  <td>
-                    {canEdit(credential) && (
-                      <button
-                        type="button"
-                        className="small"
-                        aria-label={`Edit credential ${credential.name}`}
-                        onClick={() => setEditing({ kind: "credential", item: credential })}
-                      >
-                        Edit
-                      </button>
-                    )}
+                  <td data-label="Owner">{whoseText(credential)}</td>
+                  <td className="row-actions">
+                    <RowActions
+                      item={credential}
+                      what="credential"
+                      onEdit={() => setEditing({ kind: "credential", item: credential })}
+                      onShare={(event) => share(credential, credentialsUrl, event)}
+                      onDelete={() => remove(credential, "credential", credentialsUrl)}
+                    />
                   </td>
                 </tr>
               ))}
@@ -410,6 +501,7 @@ export function ModelsPage({ modelsUrl, credentialsUrl }) {
           onClose={close}
         />
       )}
+      {sharing && <ShareDialog sharesUrl={sharing.url} name={sharing.name} onClose={closeSharing} />}
     </>
   );
 }

@@ -133,7 +133,9 @@ def test_compare_needs_two_runs_the_user_may_see(
     owner_client: Client, stranger_client: Client, run
 ) -> None:
     url = reverse("web-run-compare")
-    assert owner_client.get(url + f"?a={run.pk}").status_code == 404
-    assert owner_client.get(url + f"?a={run.pk}&b=x").status_code == 404
+    for query in [f"?a={run.pk}", f"?a={run.pk}&b=x"]:
+        response = owner_client.get(url + query, follow=True)
+        assert response.redirect_chain == [(reverse("web-run-list"), 302)]
+        assert "Tick two runs" in response.content.decode()
     assert stranger_client.get(url + f"?a={run.pk}&b={run.pk}").status_code == 404
     assert owner_client.get(url + f"?a={run.pk}&b={run.pk}").status_code == 200
