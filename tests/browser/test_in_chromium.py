@@ -392,11 +392,14 @@ def test_two_runs_compare_side_by_side(logged_in_page: Page) -> None:
 
     expect(page.get_by_role("heading", name=re.compile("Compare runs"))).to_be_visible()
     expect(page.get_by_text(re.compile("Both runs used Writer and critic version"))).to_be_visible()
-    transcripts = page.get_by_role("list", name=re.compile(r"Transcript of run \d+"))
-    expect(transcripts).to_have_count(2)
+    turns = page.get_by_role("list", name="Turns side by side").get_by_test_id("turn-row")
+    expect(turns.first).to_contain_text("First divergence")
+    sides = turns.first.locator(".turn-side")
     for index, task in enumerate(["Second comparison task", "First comparison task"]):
-        expect(transcripts.nth(index)).to_contain_text(task)
-        expect(transcripts.nth(index)).to_contain_text("Clear and short. APPROVE")
+        expect(sides.nth(index)).to_contain_text(task)
+    expect(turns.filter(has_text="Clear and short. APPROVE").last).to_have_attribute(
+        "data-state", "same"
+    )
 
 
 def test_versions_show_changes_restore_and_the_owner_deletes_the_team(

@@ -177,10 +177,11 @@ export function RunHistory({ form, teams, runsUrl, runPageBase, compareUrl }) {
   const compareHref = isFull ? `${compareUrl}?a=${pickedIds[0]}&b=${pickedIds[1]}` : undefined;
   return (
     <>
-      <section className="compare-bar" aria-label="Runs to compare">
+      <section className="compare-bar" aria-label="Comparison picks">
         <a
           className={`button small${isFull ? " primary" : ""}`}
           href={compareHref}
+          role="link"
           aria-disabled={!isFull}
         >
           Compare selected runs
