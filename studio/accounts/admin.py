@@ -12,7 +12,8 @@ admin.site.login_form = AdminLoginForm
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
-    """API tokens; create them with `manage.py create_api_token USER`."""
+    """API tokens; people create theirs on the Settings page, or with
+    `manage.py create_api_token USER`."""
 
     list_display = ["prefix", "user", "name", "created_at", "last_used_at"]
     list_filter = ["created_at", "last_used_at"]
@@ -20,5 +21,6 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     readonly_fields = ["prefix", "created_at", "last_used_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        """Tokens are issued by the command so the secret can be shown once."""
+        """Tokens are issued where the secret can be shown once: the Settings page or the
+        command."""
         return False
