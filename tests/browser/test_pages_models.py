@@ -57,4 +57,4 @@ def test_a_model_is_shared_from_its_row(logged_in_page: Page) -> None:
     dialog.get_by_label("Username or group name").fill(ADMIN_USERNAME)
     dialog.get_by_role("button", name="Share", exact=True).click()
     expect(dialog.get_by_role("listitem")).to_contain_text(ADMIN_USERNAME)
-    expect(dialog.get_by_role("listitem")).to_contain_text("viewer")
+    expect(dialog.get_by_label(f"Role of {ADMIN_USERNAME}")).to_have_value("viewer")

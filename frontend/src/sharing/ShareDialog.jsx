@@ -21,7 +21,7 @@ function kindOf(sharesUrl) {
   return match ? match[1] : "";
 }
 
-function ShareList({ shares, onRemove, busyId }) {
+function ShareList({ shares, onRemove, onRole, busyId }) {
   if (!shares.length) {
     return <p className="muted small">Only you have access so far.</p>;
   }
@@ -34,7 +34,15 @@ function ShareList({ shares, onRemove, busyId }) {
             <span className="share-who">
               {share.user ? share.user : <>Group <strong>{share.group}</strong></>}
             </span>
-            <span className="tag">{share.role}</span>
+            <select
+              aria-label={`Role of ${who}`}
+              value={share.role}
+              disabled={busyId === share.id}
+              onChange={(event) => onRole(share, event.target.value)}
+            >
+              <option value="viewer">viewer</option>
+              <option value="editor">editor</option>
+            </select>
             <button
               type="button"
               className="small danger"
@@ -113,6 +121,21 @@ export function ShareDialog({ sharesUrl, name, onClose }) {
     }
   };
 
+  const changeRole = async (share, role) => {
+    setBusyId(share.id);
+    setError("");
+    try {
+      const target = share.user ? { user: share.user } : { group: share.group };
+      await requestJson(sharesUrl, { method: "POST", body: { ...target, role } });
+      setStatus(`${share.user || `Group ${share.group}`} is now ${role === "editor" ? "an editor" : "a viewer"}.`);
+      await load();
+    } catch (problem) {
+      setError(`Could not change the role: ${problem.message} Reload the page and try again.`);
+    } finally {
+      setBusyId(null);
+    }
+  };
+
   const remove = async (share) => {
     setBusyId(share.id);
     setError("");
@@ -144,7 +167,7 @@ export function ShareDialog({ sharesUrl, name, onClose }) {
         ) : shares === null ? (
           <p className="muted small">Loading who has access…</p>
         ) : (
-          <ShareList shares={shares} onRemove={remove} busyId={busyId} />
+          <ShareList shares={shares} onRemove={remove} onRole={changeRole} busyId={busyId} />
         )}
       </section>
       <form onSubmit={add} className="share-form">
