@@ -8,8 +8,22 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const isWatch = process.argv.includes("--watch");
 const outdir = path.join(here, "..", "static", "dist");
 
+// rehype-highlight falls back on lowlight's 37 "common" languages, which would land in the
+// bundle even though the run view registers its own few (frontend/src/markdown.jsx).
+const onlyOwnLanguages = {
+  name: "only-own-languages",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/lib\/(all|common)\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}lowlight${path.sep}`)
+        ? { path: path.join(here, "src", "no-languages.js") }
+        : undefined,
+    );
+  },
+};
+
 const options = {
   absWorkingDir: here,
+  plugins: [onlyOwnLanguages],
   entryPoints: {
     builder: "src/builder/main.jsx",
     run: "src/run/main.jsx",

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -101,12 +101,38 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) ->
 
 
 @pytest.fixture(scope="session")
-def studio_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def studio_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The data folder of the test studio and the environment that points at it."""
+    data_dir = tmp_path_factory.mktemp("studio-data")
+    return data_dir, studio_env(data_dir)
+
+
+@pytest.fixture(scope="session")
+def studio_manage(studio_data: tuple[Path, dict[str, str]]) -> Callable[..., str]:
+    """Runs a management command against the test studio's database; returns its output."""
+    _, env = studio_data
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return done.stdout
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def studio_url(studio_data: tuple[Path, dict[str, str]]) -> Iterator[str]:
     """The base URL of a daphne serving the studio with the demo gallery and one user."""
     if not BUNDLE.exists():
         pytest.fail("The browser bundle is missing: run `make frontend` first.")
-    data_dir = tmp_path_factory.mktemp("studio-data")
-    env = studio_env(data_dir)
+    data_dir, env = studio_data
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo")
     manage(env, "shell", "-c", CREATE_USER)

@@ -1,9 +1,20 @@
-import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import {
+  lazy,
+  Suspense,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from "react";
 import { requestJson } from "../api.js";
 import { Markdown } from "../markdown.jsx";
 import { formatCost, StatusBadge, TranscriptItem } from "./items.jsx";
 import { RunStream } from "./stream.js";
-import { applyEvent, FINAL_STATUSES, initialTranscript } from "./transcript.js";
+import { addLocalError, applyEvent, FINAL_STATUSES, initialTranscript } from "./transcript.js";
+
+const ConversationGraph = lazy(() => import("./graph.jsx"));
 
 const CONNECTION_LABELS = {
   connecting: "Connecting…",
@@ -13,16 +24,83 @@ const CONNECTION_LABELS = {
   refused: "The server refused the connection: reload the page or log in again.",
 };
 
-function reducer(state, action) {
-  if (action.type === "event") return applyEvent(state, action.event);
-  if (action.type === "local-error") {
-    return {
-      ...state,
-      errorCount: state.errorCount + 1,
-      items: [...state.items, { kind: "error", content: action.message }],
-    };
+/**
+ * The transcript state, folded in place as events arrive and rendered once per frame.
+ * Returns [state, version, fold, reportError]; `version` changes with every render-worthy
+ * change, so memoized children can depend on it.
+ */
+function useTranscript(run) {
+  const stateRef = useRef(null);
+  if (stateRef.current === null) stateRef.current = initialTranscript(run);
+  const [version, setVersion] = useState(0);
+  const frameRef = useRef(0);
+  const scheduleRender = useCallback(() => {
+    if (frameRef.current) return;
+    frameRef.current = window.requestAnimationFrame(() => {
+      frameRef.current = 0;
+      setVersion(stateRef.current.version);
+    });
+  }, []);
+  useEffect(() => () => window.cancelAnimationFrame(frameRef.current), []);
+  const fold = useCallback(
+    (event) => {
+      applyEvent(stateRef.current, event);
+      scheduleRender();
+    },
+    [scheduleRender],
+  );
+  const reportError = useCallback(
+    (message) => {
+      addLocalError(stateRef.current, message);
+      scheduleRender();
+    },
+    [scheduleRender],
+  );
+  return [stateRef.current, version, fold, reportError];
+}
+
+/** "in 3 h 20 min", "in 45 s": what is left of `ms`. */
+function formatRemaining(ms) {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 90) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest ? `${hours} h ${rest} min` : `${hours} h`;
+}
+
+/** When the human's time to answer runs out, counting down. */
+function Deadline({ at, seconds }) {
+  const started = Date.parse(at);
+  const deadline = Number.isNaN(started) ? null : started + seconds * 1000;
+  const [now, setNow] = useState(() => Date.now());
+  const left = deadline === null ? null : deadline - now;
+  const tick = left !== null && left < 120000 ? 1000 : 30000;
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(Date.now()), tick);
+    return () => window.clearInterval(timer);
+  }, [tick]);
+  if (deadline === null) {
+    return <span data-testid="input-timeout">The run waits {formatRemaining(seconds * 1000)}.</span>;
   }
-  return state;
+  if (left <= 0) {
+    return (
+      <span data-testid="input-timeout" className="deadline-passed">
+        The time to answer has run out.
+      </span>
+    );
+  }
+  const clock = new Date(deadline).toLocaleString([], {
+    weekday: left > 20 * 3600 * 1000 ? "short" : undefined,
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+  return (
+    <span data-testid="input-timeout" className={left < 120000 ? "deadline-near" : ""}>
+      Answer within {formatRemaining(left)} (by {clock}) or the run times out.
+    </span>
+  );
 }
 
 function InputBox({ pending, errorCount, onSend }) {
@@ -41,8 +119,23 @@ function InputBox({ pending, errorCount, onSend }) {
     if (isSent) setText("");
     else setSending(false);
   };
+  const asker = pending.askedBy;
   return (
-    <section className="input-box" aria-label="Your input is needed">
+    <section className="input-box" aria-labelledby="input-title" data-testid="input-box">
+      <h2 id="input-title" className="input-title">
+        {asker ? (
+          <>
+            <strong data-testid="input-asker">{asker}</strong> asks you
+          </>
+        ) : (
+          "Your input is needed"
+        )}
+      </h2>
+      {pending.question && (
+        <blockquote className="input-question" aria-label={`What ${asker || "the team"} said`}>
+          <Markdown text={pending.question} />
+        </blockquote>
+      )}
       <form onSubmit={submit}>
         <div className="field grow">
           <label htmlFor="human-input">
@@ -58,11 +151,13 @@ function InputBox({ pending, errorCount, onSend }) {
               if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) submit(event);
             }}
           />
-          {pending.source && (
-            <div className="hint">
-              You answer in the seat “{pending.source}”. Ctrl+Enter sends.
-            </div>
-          )}
+          <div className="hint">
+            {pending.source && <>You answer in the seat “{pending.source}”. </>}
+            Ctrl+Enter sends.{" "}
+            {pending.timeoutSeconds && (
+              <Deadline at={pending.at} seconds={pending.timeoutSeconds} />
+            )}
+          </div>
         </div>
         <button type="submit" className="primary" disabled={isSending}>
           {isSending ? "Sending…" : "Send answer"}
@@ -184,41 +279,207 @@ function ForkDialog({ item, onFork, onClose }) {
   );
 }
 
-/** The live run page: transcript, human input, stop/interject and the meters. */
+function StreamingMessage({ entry }) {
+  return (
+    <article className="message streaming" aria-label={`${entry.source} is writing`}>
+      <header className="message-head">
+        <span className="source">{entry.source}</span>
+        <span className="kind">writing…</span>
+      </header>
+      <div className="typing">
+        <Markdown text={entry.text} />
+      </div>
+    </article>
+  );
+}
+
+// First guesses at row heights; rows are measured once drawn.
+const ESTIMATED_HEIGHTS = { message: 96, tools: 46, handoff: 44, thought: 34 };
+// how close to the bottom (px) still counts as "following the conversation"
+const STICK_DISTANCE = 80;
+
+/**
+ * The transcript as a virtual list: only the rows near the viewport are in the page, so
+ * a run of 10,000 messages opens as fast as one of ten. It follows the conversation while
+ * the reader is at the bottom, and offers a way back when they scrolled up.
+ */
+function Transcript({ state, version, humanNames, onFork, isLoading }) {
+  const scrollRef = useRef(null);
+  const stickRef = useRef(true);
+  const [isAtBottom, setAtBottom] = useState(true);
+  const { items } = state;
+  const streams = Object.values(state.streams);
+  const count = items.length + streams.length;
+  const rowKey = (index) => {
+    if (index >= items.length) return `stream-${streams[index - items.length]?.key}`;
+    const item = items[index];
+    return item.seq !== undefined ? `s${item.seq}` : `l${index}`;
+  };
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (index) =>
+      index >= items.length ? ESTIMATED_HEIGHTS.message : ESTIMATED_HEIGHTS[items[index].kind] || 30,
+    getItemKey: rowKey,
+    overscan: 6,
+  });
+
+  // Follow the conversation: after every render (new rows, rows measured), stay at the end.
+  useLayoutEffect(() => {
+    const element = scrollRef.current;
+    if (element && stickRef.current) element.scrollTop = element.scrollHeight;
+  });
+
+  const onScroll = () => {
+    const element = scrollRef.current;
+    const distance = element.scrollHeight - element.scrollTop - element.clientHeight;
+    stickRef.current = distance < STICK_DISTANCE;
+    if (stickRef.current !== isAtBottom) setAtBottom(stickRef.current);
+  };
+  const jumpToEnd = () => {
+    stickRef.current = true;
+    setAtBottom(true);
+    virtualizer.scrollToIndex(count - 1, { align: "end" });
+  };
+
+  const rows = virtualizer.getVirtualItems();
+  return (
+    <div className="transcript-frame">
+      <div
+        className="transcript-scroll"
+        ref={scrollRef}
+        onScroll={onScroll}
+        tabIndex={0}
+        role="region"
+        aria-label="Conversation"
+        data-version={version}
+      >
+        {count > 0 && (
+          <ol
+            className="transcript"
+            aria-label="Transcript"
+            style={{ height: `${virtualizer.getTotalSize()}px` }}
+          >
+            {rows.map((row) => {
+              const item = row.index < items.length ? items[row.index] : null;
+              return (
+                <li
+                  key={row.key}
+                  data-index={row.index}
+                  ref={virtualizer.measureElement}
+                  aria-posinset={row.index + 1}
+                  aria-setsize={count}
+                  style={{ transform: `translateY(${row.start}px)` }}
+                >
+                  {item ? (
+                    <TranscriptItem
+                      item={item}
+                      humanNames={humanNames}
+                      onFork={onFork && item.source !== "user" ? onFork : null}
+                    />
+                  ) : (
+                    <StreamingMessage entry={streams[row.index - items.length]} />
+                  )}
+                </li>
+              );
+            })}
+          </ol>
+        )}
+        {count === 0 && (
+          <p className="transcript-empty muted" role="status" data-testid="transcript-empty">
+            {isLoading ? (
+              <span className="loading">Loading the conversation…</span>
+            ) : (
+              "Waiting for the first message…"
+            )}
+          </p>
+        )}
+      </div>
+      {!isAtBottom && count > 0 && (
+        <button type="button" className="jump-to-end" onClick={jumpToEnd}>
+          ↓ Latest messages
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** Announces new messages to screen readers while the run is live (not during replay). */
+function Announcer({ state, version }) {
+  const seenRef = useRef(-1);
+  const [text, setText] = useState("");
+  useEffect(() => {
+    const { items } = state;
+    const fresh = items.length - seenRef.current;
+    const last = items[items.length - 1];
+    if (seenRef.current >= 0 && fresh > 0 && fresh <= 3 && last?.kind === "message") {
+      setText(`New message from ${last.source}`);
+    }
+    seenRef.current = items.length;
+  }, [state, version]);
+  return (
+    <p className="visually-hidden" aria-live="polite">
+      {text}
+    </p>
+  );
+}
+
+function Watchers({ names, username }) {
+  if (names === null) return <p className="muted small">Looking…</p>;
+  const others = names.filter((name) => name !== username);
+  return (
+    <ul className="watchers" data-testid="watchers">
+      {names.includes(username) && (
+        <li className="watcher is-you">
+          <span className="watcher-avatar" aria-hidden="true">
+            {username.slice(0, 1).toUpperCase()}
+          </span>
+          {username} (you)
+        </li>
+      )}
+      {others.map((name) => (
+        <li key={name} className="watcher">
+          <span className="watcher-avatar" aria-hidden="true">
+            {name.slice(0, 1).toUpperCase()}
+          </span>
+          {name}
+        </li>
+      ))}
+      {!others.length && <li className="muted small">Nobody else right now.</li>}
+    </ul>
+  );
+}
+
+/** The live run page: transcript, human input, stop/interject, graph, watchers, meters. */
 export function RunView({ config }) {
-  const [state, dispatch] = useReducer(reducer, config.run, initialTranscript);
+  const [state, version, fold, reportError] = useTranscript(config.run);
   const [connection, setConnection] = useState("connecting");
+  const [hasOpened, setOpened] = useState(false);
+  const [watchers, setWatchers] = useState(null);
   const [forking, setForking] = useState(null);
   const streamRef = useRef(null);
-  const listRef = useRef(null);
-  const stickRef = useRef(true);
-  const humanNames = new Set(config.humanNames || []);
+  const humanNamesRef = useRef(new Set(config.humanNames || []));
   const isFinal = FINAL_STATUSES.has(state.status);
 
   useEffect(() => {
     const stream = new RunStream(config.socketPath, {
-      onEvent: (event) => dispatch({ type: "event", event }),
+      onEvent: fold,
       onFrame: (frame) => {
-        if (frame.type === "error") {
-          dispatch({ type: "local-error", message: frame.message || "The server refused that." });
+        if (frame.type === "error") reportError(frame.message || "The server refused that.");
+        else if (frame.type === "presence" && Array.isArray(frame.watchers)) {
+          setWatchers(frame.watchers.map(String));
         }
       },
-      onState: setConnection,
+      onState: (next) => {
+        setConnection(next);
+        if (next === "open") setOpened(true);
+      },
+      presence: true,
     });
     streamRef.current = stream;
     stream.connect();
     return () => stream.close();
-  }, [config.socketPath]);
-
-  useLayoutEffect(() => {
-    const list = listRef.current;
-    if (list && stickRef.current) list.scrollTop = list.scrollHeight;
-  });
-
-  const onScroll = () => {
-    const list = listRef.current;
-    stickRef.current = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-  };
+  }, [config.socketPath, fold, reportError]);
 
   // The socket carries steering frames; the HTTP API is the fallback while it reconnects.
   const steer = useCallback(
@@ -228,11 +489,11 @@ export function RunView({ config }) {
         await requestJson(url, { method: "POST", body });
         return true;
       } catch (error) {
-        dispatch({ type: "local-error", message: error.message });
+        reportError(error.message);
         return false;
       }
     },
-    [],
+    [reportError],
   );
 
   const sendInput = (requestId, content) =>
@@ -247,7 +508,7 @@ export function RunView({ config }) {
       streamRef.current.resume();
       return true;
     } catch (error) {
-      dispatch({ type: "local-error", message: error.message });
+      reportError(error.message);
       return false;
     }
   };
@@ -261,8 +522,8 @@ export function RunView({ config }) {
   const interject = (content) =>
     steer({ type: "interject", content }, config.interjectUrl, { content });
 
-  const streams = Object.values(state.streams);
   const speakers = Object.entries(state.turns);
+  const isLoading = !hasOpened && connection !== "refused";
 
   return (
     <div className="run-layout">
@@ -292,45 +553,26 @@ export function RunView({ config }) {
             </p>
           )}
         </div>
-        <ol
-          className="transcript"
-          ref={listRef}
-          onScroll={onScroll}
-          aria-label="Transcript"
-          aria-live="polite"
-        >
-          {state.items.map((item, index) => (
-            <li key={item.seq !== undefined ? `s${item.seq}` : `l${index}`}>
-              <TranscriptItem
-                item={item}
-                humanNames={humanNames}
-                onFork={config.canSteer && item.source !== "user" ? setForking : null}
-              />
-            </li>
-          ))}
-          {streams.map((entry) => (
-            <li key={`stream-${entry.key}`}>
-              <article className="message streaming" aria-label={`${entry.source} is writing`}>
-                <header className="message-head">
-                  <span className="source">{entry.source}</span>
-                  <span className="kind">writing…</span>
-                </header>
-                <div className="typing">
-                  <Markdown text={entry.text} />
-                </div>
-              </article>
-            </li>
-          ))}
-          {!state.items.length && !streams.length && (
-            <li className="muted">Waiting for the first message…</li>
-          )}
-        </ol>
+        <Transcript
+          state={state}
+          version={version}
+          humanNames={humanNamesRef.current}
+          onFork={config.canSteer ? setForking : null}
+          isLoading={isLoading}
+        />
+        <Announcer state={state} version={version} />
         {config.canSteer && state.pendingInput && !isFinal && (
           <InputBox
             pending={state.pendingInput}
             errorCount={state.errorCount}
             onSend={sendInput}
           />
+        )}
+        {!config.canSteer && state.pendingInput && !isFinal && (
+          <p className="input-box muted small" role="status">
+            {state.pendingInput.askedBy || "The team"} waits for an answer from “
+            {state.pendingInput.source}”.
+          </p>
         )}
         {config.canSteer && !isFinal && !state.pendingInput && (
           <Composer onInterject={interject} />
@@ -339,6 +581,21 @@ export function RunView({ config }) {
       </div>
       {forking && <ForkDialog item={forking} onFork={fork} onClose={() => setForking(null)} />}
       <aside className="run-side" aria-label="Run details">
+        <section>
+          <h2>Conversation</h2>
+          <Suspense fallback={<p className="muted small">Drawing the graph…</p>}>
+            <ConversationGraph
+              graph={state.graph}
+              agents={config.agents}
+              speaker={state.speaker}
+              version={version}
+            />
+          </Suspense>
+        </section>
+        <section>
+          <h2>Watching</h2>
+          <Watchers names={watchers} username={config.username} />
+        </section>
         <section>
           <h2>Usage</h2>
           <dl className="meter" data-testid="usage-meter">
@@ -356,10 +613,10 @@ export function RunView({ config }) {
           <h2>Speakers</h2>
           {speakers.length ? (
             <ul className="speakers">
-              {speakers.map(([name, count]) => (
+              {speakers.map(([name, turns]) => (
                 <li key={name} className={name === state.speaker ? "current" : ""}>
                   <span>{name}</span>
-                  <span>{count}</span>
+                  <span>{turns}</span>
                 </li>
               ))}
             </ul>

@@ -1,4 +1,5 @@
 // Pieces of a transcript, shared by the live run view and the run comparison.
+import { memo } from "react";
 import { Markdown } from "../markdown.jsx";
 
 const STATUS_LABELS = {
@@ -27,6 +28,17 @@ export function formatCost(value) {
   return value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
 }
 
+/** A duration in milliseconds as people read it: 850 ms, 2.4 s, 3 min 5 s. */
+export function formatDuration(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "";
+  if (ms < 1) return "<1 ms";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 1 : 0)} s`;
+  const minutes = Math.floor(ms / 60000);
+  const seconds = Math.round((ms % 60000) / 1000);
+  return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
+}
+
 function formatTime(value) {
   if (!value) return "";
   const date = new Date(value);
@@ -47,39 +59,53 @@ function ToolCard({ call }) {
   const result = call.result;
   const isError = Boolean(result && result.is_error);
   let status = "running…";
-  if (result) status = isError ? "error" : "done";
+  if (result) status = isError ? "failed" : "done";
+  const duration = formatDuration(call.durationMs);
   return (
     <details className={`tool-card${isError ? " has-error" : ""}`} open={isError}>
       <summary>
         <span className="tool-label">Tool</span>
         <span className="tool-name">{call.name || "tool"}</span>
-        <span className="tool-status">{status}</span>
+        <span className={`tool-status${result ? "" : " is-running"}`}>{status}</span>
+        {duration && (
+          <span className="tool-duration" title="How long the call took">
+            {duration}
+          </span>
+        )}
       </summary>
       <div className="tool-body">
         {call.arguments !== null && (
           <>
             <h4>Arguments</h4>
-            <pre>{formatArguments(call.arguments)}</pre>
+            <pre>{formatArguments(call.arguments) || "(none)"}</pre>
           </>
         )}
-        {result && (
+        {result && !isError && (
           <>
             <h4>Result</h4>
             <pre>{String(result.content ?? "")}</pre>
           </>
         )}
+        {isError && (
+          <>
+            <h4>Error</h4>
+            <pre className="tool-error">{String(result.content ?? "")}</pre>
+          </>
+        )}
+        {!result && <p className="muted small">Waiting for the result…</p>}
       </div>
     </details>
   );
 }
 
+const MESSAGE_KINDS = {
+  StopMessage: "stop",
+  ToolCallSummaryMessage: "tool results",
+  Interjection: "interjection",
+};
+
 function MessageItem({ item, humanNames, onFork }) {
   const isUser = item.isFromPerson || item.source === "user" || humanNames.has(item.source);
-  const kinds = {
-    StopMessage: "stop",
-    ToolCallSummaryMessage: "tool results",
-    Interjection: "interjection",
-  };
   return (
     <article
       className={`message${isUser ? " from-user" : ""}`}
@@ -88,9 +114,13 @@ function MessageItem({ item, humanNames, onFork }) {
     >
       <header className="message-head">
         <span className="source">{item.source}</span>
-        {kinds[item.messageType] && <span className="kind">{kinds[item.messageType]}</span>}
+        {MESSAGE_KINDS[item.messageType] && (
+          <span className="kind">{MESSAGE_KINDS[item.messageType]}</span>
+        )}
         {item.isEdited && <span className="kind">edited</span>}
-        <time className="time">{formatTime(item.at)}</time>
+        <time className="time" dateTime={item.at}>
+          {formatTime(item.at)}
+        </time>
         {item.seq !== undefined && <span className="seq">#{item.seq}</span>}
         {onFork && item.seq !== undefined && (
           <button
@@ -108,13 +138,14 @@ function MessageItem({ item, humanNames, onFork }) {
   );
 }
 
-export function TranscriptItem({ item, humanNames, onFork }) {
+/** One transcript item; memoized: items are replaced, never edited, when they change. */
+export const TranscriptItem = memo(function TranscriptItem({ item, humanNames, onFork }) {
   switch (item.kind) {
     case "message":
       return <MessageItem item={item} humanNames={humanNames} onFork={onFork} />;
     case "tools":
       return (
-        <div className="tool-group" data-seq={item.seq}>
+        <div className="tool-group" data-seq={item.seq} aria-label={`Tool calls of ${item.source}`}>
           {item.calls.map((call, index) => (
             <ToolCard key={call.id || index} call={call} />
           ))}
@@ -138,7 +169,7 @@ export function TranscriptItem({ item, humanNames, onFork }) {
       );
     case "thought":
       return (
-        <details className="event-line">
+        <details className="event-line thought">
           <summary>{item.source} is thinking</summary>
           <Markdown text={item.content} />
         </details>
@@ -159,4 +190,4 @@ export function TranscriptItem({ item, humanNames, onFork }) {
     default:
       return <p className="event-line">{item.content}</p>;
   }
-}
+});

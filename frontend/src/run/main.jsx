@@ -1,5 +1,16 @@
+import "@xyflow/react/dist/style.css";
+import "./run.css";
 import { createRoot } from "react-dom/client";
 import { RunView } from "./RunView.jsx";
+import { applyEvent, foldEvents, initialTranscript } from "./transcript.js";
+
+function readJson(id, fallback) {
+  const element = document.getElementById(id);
+  return element ? JSON.parse(element.textContent) : fallback;
+}
+
+// The transcript folding, reachable from the console and from benchmarks (bench/ui_run.py).
+window.roundtable = { ...window.roundtable, transcript: { applyEvent, foldEvents, initialTranscript } };
 
 const root = document.getElementById("run-root");
 if (root) {
@@ -8,6 +19,7 @@ if (root) {
     runId: data.runId,
     teamName: data.teamName,
     task: data.task,
+    username: data.username || "",
     socketPath: data.socketPath,
     inputUrl: data.inputUrl,
     stopUrl: data.stopUrl,
@@ -17,7 +29,11 @@ if (root) {
     teamUrl: data.teamUrl,
     historyUrl: data.historyUrl,
     canSteer: data.canSteer === "true",
-    humanNames: JSON.parse(document.getElementById("run-human-names")?.textContent || "[]"),
+    humanNames: readJson("run-human-names", []),
+    agents: readJson("run-agents", []).map((agent) => ({
+      name: String(agent.name),
+      isHuman: Boolean(agent.is_human),
+    })),
     run: {
       status: data.status,
       stopReason: data.stopReason,

@@ -14,10 +14,11 @@ const PING_EVERY_MS = 25000;
 const STABLE_AFTER_MS = 10000;
 
 /** Builds the absolute ws:// or wss:// URL for a same-origin path. */
-export function socketUrl(path, after) {
+export function socketUrl(path, after, { presence = false } = {}) {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   const url = new URL(path, window.location.href);
   url.protocol = scheme;
+  if (presence) url.searchParams.set("presence", "1");
   url.searchParams.set("after", String(after));
   return url.toString();
 }
@@ -27,12 +28,13 @@ export function socketUrl(path, after) {
  *
  * `onEvent(event)` gets every event with a seq exactly once, in arrival order, plus
  * live-only events that carry no seq (streaming chunks). `onFrame(frame)` gets server
- * frames that are not events (error, pong). `onState(state)` reports
- * "connecting" | "open" | "reconnecting" | "closed" | "refused".
+ * frames that are not events (error, pong, presence: asked for with `presence: true`).
+ * `onState(state)` reports "connecting" | "open" | "reconnecting" | "closed" | "refused".
  */
 export class RunStream {
-  constructor(path, { onEvent, onFrame = () => {}, onState = () => {} }) {
+  constructor(path, { onEvent, onFrame = () => {}, onState = () => {}, presence = false }) {
     this.path = path;
+    this.presence = presence;
     this.onEvent = onEvent;
     this.onFrame = onFrame;
     this.onState = onState;
@@ -52,7 +54,7 @@ export class RunStream {
   connect() {
     if (this.isStopped) return;
     this.onState(this.attempt === 0 ? "connecting" : "reconnecting");
-    const socket = new WebSocket(socketUrl(this.path, this.lastSeq));
+    const socket = new WebSocket(socketUrl(this.path, this.lastSeq, { presence: this.presence }));
     this.socket = socket;
     this.isStable = false;
     socket.addEventListener("open", () => {

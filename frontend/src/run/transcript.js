@@ -1,5 +1,13 @@
-// Folds run events into what the run view shows. Pure functions: (state, event) -> state.
+// Folds run events into what the run view shows.
 // Event shapes: studio/runs/events.py (the envelope and one data schema per type).
+//
+// The state is mutable so that folding stays linear in the number of events: each event
+// changes it in place in O(1) amortized time (no copy of the item list or of a set per
+// event), and `version` counts the changes, so a view can fold every event as it arrives
+// and re-render once per animation frame. Items themselves are never edited: an item that
+// changes (a tool card getting its result) is replaced by a new object, so rows can be
+// memoized by identity. Only rare events (a resumed run, a delivered interjection) touch
+// more than a few entries.
 
 export const FINAL_STATUSES = new Set([
   "completed",
@@ -23,8 +31,89 @@ export function initialTranscript(run = {}) {
     turns: {},
     people: new Set(),
     errorCount: 0,
+    graph: emptyGraph(),
+    version: 0,
+    // call id -> the tools item whose call waits for its result
+    openCalls: new Map(),
+    // "user\ncontent" -> the queued interjection line a delivered message replaces
+    queuedInterjections: new Map(),
   };
 }
+
+/** Applies one event in place; returns the state. Discarded and unknown events change nothing. */
+export function applyEvent(state, event) {
+  if (event.discarded) return state;
+  const handler = HANDLERS[event.type];
+  if (!handler) return state;
+  handler(state, event);
+  state.version += 1;
+  return state;
+}
+
+/** Applies events in order; returns the state. */
+export function foldEvents(state, events) {
+  for (const event of events) applyEvent(state, event);
+  return state;
+}
+
+/** A problem the page itself ran into (a refused frame, a failed request). */
+export function addLocalError(state, message) {
+  state.errorCount += 1;
+  state.items.push({ kind: "error", content: message });
+  state.version += 1;
+  return state;
+}
+
+// --- the conversation graph: who spoke after whom, and who handed off to whom ---
+
+function emptyGraph() {
+  // nodes: name -> { name, turns }
+  // edges: "from\u0000to" -> { key, from, to, count, handoffs, lastSeq }
+  return { nodes: new Map(), edges: new Map(), previous: null, lastEdge: null };
+}
+
+function graphNode(graph, name) {
+  let node = graph.nodes.get(name);
+  if (!node) {
+    node = { name, turns: 0 };
+    graph.nodes.set(name, node);
+  }
+  return node;
+}
+
+function graphEdge(graph, from, to, seq, isHandoff) {
+  const key = `${from}\u0000${to}`;
+  let edge = graph.edges.get(key);
+  if (!edge) {
+    edge = { key, from, to, count: 0, handoffs: 0, lastSeq: 0 };
+    graph.edges.set(key, edge);
+  }
+  edge.count += 1;
+  if (isHandoff) edge.handoffs += 1;
+  edge.lastSeq = seq ?? edge.lastSeq;
+  graph.lastEdge = key;
+}
+
+/** Someone spoke: an edge from the previous speaker lights up. */
+function graphSpoke(graph, source, seq) {
+  if (!source) return;
+  graphNode(graph, source).turns += 1;
+  if (graph.previous && graph.previous !== source) {
+    graphEdge(graph, graph.previous, source, seq, false);
+  }
+  graph.previous = source;
+}
+
+/** `source` handed the conversation to `target`: the handoff is the edge between them. */
+function graphHandedOff(graph, source, target, seq) {
+  graphSpoke(graph, source, seq);
+  if (!target) return;
+  graphNode(graph, target);
+  graphEdge(graph, source, target, seq, true);
+  graph.previous = target;
+}
+
+// --- helpers ---
 
 function dataOf(event) {
   return event.data && typeof event.data === "object" ? event.data : {};
@@ -40,149 +129,170 @@ function listOf(value) {
   return Array.isArray(value) ? value : [];
 }
 
-function appendItem(state, item) {
-  return { ...state, items: [...state.items, item] };
+function timeOf(value) {
+  const moment = Date.parse(value);
+  return Number.isNaN(moment) ? null : moment;
 }
 
 /** Ends the live stream of message `id` (or of `source` when chunks had no id). */
 function closeStream(state, id, source) {
-  const streams = { ...state.streams };
-  if (id && streams[id]) delete streams[id];
-  else if (streams[source]) delete streams[source];
-  const finishedIds = new Set(state.finishedIds);
-  if (id) finishedIds.add(id);
-  return { ...state, streams, finishedIds };
+  if (id && state.streams[id]) delete state.streams[id];
+  else if (state.streams[source]) delete state.streams[source];
+  if (id) state.finishedIds.add(id);
 }
 
 function countTurn(state, source) {
-  if (!source) return state;
-  return {
-    ...state,
-    speaker: source,
-    turns: { ...state.turns, [source]: (state.turns[source] || 0) + 1 },
-  };
+  if (!source) return;
+  state.speaker = source;
+  state.turns[source] = (state.turns[source] || 0) + 1;
+}
+
+/** Puts `next` where `previous` is; items change near the end, so the search is short. */
+function replaceItem(state, previous, next) {
+  const { items } = state;
+  for (let i = items.length - 1; i >= 0; i -= 1) {
+    if (items[i] === previous) {
+      items[i] = next;
+      return true;
+    }
+  }
+  return false;
+}
+
+function interjectionKey(user, content) {
+  return `${user}\n${content}`;
 }
 
 /** A delivered interjection replaces its "queued" line. */
-function withoutQueuedInterjection(state, source, content) {
-  const index = state.items.findIndex(
-    (item) => item.kind === "interjection" && item.user === source && item.content === content,
-  );
-  if (index < 0) return state;
-  const items = state.items.slice();
-  items.splice(index, 1);
-  return { ...state, items };
+function dropQueuedInterjection(state, source, content) {
+  if (!state.queuedInterjections.size) return;
+  const key = interjectionKey(source, content);
+  const queued = state.queuedInterjections.get(key);
+  if (!queued) return;
+  state.queuedInterjections.delete(key);
+  const index = state.items.lastIndexOf(queued);
+  if (index >= 0) state.items.splice(index, 1);
 }
+
+// --- one handler per event type; each changes the state in place ---
 
 function applyMessage(state, event) {
   const data = dataOf(event);
   const source = event.source || "";
   const content = textOf(data.content);
-  const next = withoutQueuedInterjection(closeStream(state, data.id, source), source, content);
-  if (state.people.has(source)) {
-    return appendItem(next, {
-      kind: "message",
-      seq: event.seq,
-      at: event.at,
-      source,
-      messageType: "Interjection",
-      content,
-      isFromPerson: true,
-    });
-  }
-  return countTurn(
-    appendItem(next, {
-      kind: "message",
-      seq: event.seq,
-      at: event.at,
-      source,
-      messageType: data.kind || "TextMessage",
-      content,
-      isEdited: Boolean(data.edited),
-    }),
+  closeStream(state, data.id, source);
+  dropQueuedInterjection(state, source, content);
+  const isFromPerson = state.people.has(source);
+  state.items.push({
+    kind: "message",
+    id: data.id,
+    seq: event.seq,
+    at: event.at,
     source,
-  );
+    messageType: isFromPerson ? "Interjection" : data.kind || "TextMessage",
+    content,
+    isEdited: Boolean(data.edited),
+    isFromPerson,
+  });
+  if (!isFromPerson) countTurn(state, source);
+  graphSpoke(state.graph, source, event.seq);
 }
 
 function applyChunk(state, event) {
   const data = dataOf(event);
-  if (data.full_message_id && state.finishedIds.has(data.full_message_id)) return state;
+  if (data.full_message_id && state.finishedIds.has(data.full_message_id)) return;
   const source = event.source || "";
   const key = data.full_message_id || source;
   const previous = state.streams[key];
   const text = (previous ? previous.text : "") + textOf(data.content);
-  return {
-    ...state,
-    speaker: source || state.speaker,
-    streams: { ...state.streams, [key]: { key, source, text } },
-  };
+  state.speaker = source || state.speaker;
+  state.streams[key] = { key, source, text };
 }
 
 function applyToolCall(state, event) {
-  const calls = listOf(dataOf(event).calls).map((call) => ({
-    id: call.id,
-    name: call.name,
-    arguments: call.arguments,
-    result: null,
-  }));
-  return appendItem(state, {
+  const item = {
     kind: "tools",
     seq: event.seq,
     at: event.at,
     source: event.source || "",
-    calls,
-  });
+    calls: listOf(dataOf(event).calls).map((call) => ({
+      id: call.id,
+      name: call.name,
+      arguments: call.arguments,
+      result: null,
+      durationMs: null,
+    })),
+  };
+  state.items.push(item);
+  for (const call of item.calls) state.openCalls.set(call.id, item);
 }
 
 /** Puts each result on the card of its call; results with no matching call get a card. */
 function applyToolResult(state, event) {
-  const items = state.items.slice();
+  const data = dataOf(event);
+  const durations = listOf(data.durations_ms);
+  const finishedAt = timeOf(event.at);
   const orphans = [];
-  for (const result of listOf(dataOf(event).results)) {
-    let isPlaced = false;
-    for (let i = items.length - 1; i >= 0 && !isPlaced; i -= 1) {
-      const item = items[i];
-      if (item.kind !== "tools") continue;
-      const index = item.calls.findIndex((call) => call.id === result.call_id && !call.result);
-      if (index >= 0) {
-        const calls = item.calls.slice();
-        calls[index] = { ...calls[index], result };
-        items[i] = { ...item, calls };
-        isPlaced = true;
-      }
+  listOf(data.results).forEach((result, position) => {
+    const measured = Number(durations[position]);
+    const item = state.openCalls.get(result.call_id);
+    const index = item ? item.calls.findIndex((c) => c.id === result.call_id && !c.result) : -1;
+    let durationMs = Number.isFinite(measured) ? measured : null;
+    if (index < 0) {
+      orphans.push({ id: result.call_id, name: result.name, arguments: null, result, durationMs });
+      return;
     }
-    if (!isPlaced) orphans.push(result);
-  }
+    // Older events carry no durations: the time between the call and its result is close.
+    const startedAt = timeOf(item.at);
+    if (durationMs === null && startedAt !== null && finishedAt !== null) {
+      durationMs = Math.max(0, finishedAt - startedAt);
+    }
+    const calls = item.calls.slice();
+    calls[index] = { ...calls[index], result, durationMs };
+    const next = { ...item, calls };
+    replaceItem(state, item, next);
+    state.openCalls.delete(result.call_id);
+    for (const call of calls) {
+      if (!call.result && state.openCalls.get(call.id) === item) state.openCalls.set(call.id, next);
+    }
+  });
   if (orphans.length) {
-    items.push({
-      kind: "tools",
-      seq: event.seq,
-      at: event.at,
-      source: event.source || "",
-      calls: orphans.map((result) => ({
-        id: result.call_id,
-        name: result.name,
-        arguments: null,
-        result,
-      })),
-    });
+    const source = event.source || "";
+    state.items.push({ kind: "tools", seq: event.seq, at: event.at, source, calls: orphans });
   }
-  return { ...state, items };
 }
 
 function applyUsage(state, event) {
   const data = dataOf(event);
   const promptTokens = state.usage.promptTokens + (Number(data.prompt_tokens) || 0);
   const completionTokens = state.usage.completionTokens + (Number(data.completion_tokens) || 0);
-  return {
-    ...state,
-    usage: {
-      promptTokens,
-      completionTokens,
-      totalTokens: Number(data.total_tokens) || promptTokens + completionTokens,
-      costUsd: Number(data.total_cost_usd) || state.usage.costUsd + (Number(data.cost_usd) || 0),
-    },
+  state.usage = {
+    promptTokens,
+    completionTokens,
+    totalTokens: Number(data.total_tokens) || promptTokens + completionTokens,
+    costUsd: Number(data.total_cost_usd) || state.usage.costUsd + (Number(data.cost_usd) || 0),
   };
+}
+
+/** Rebuilds what is derived from the items (turns, graph, open calls) after items were dropped. */
+function rederive(state) {
+  state.turns = {};
+  state.graph = emptyGraph();
+  state.openCalls = new Map();
+  state.queuedInterjections = new Map();
+  for (const item of state.items) {
+    if (item.kind === "message") {
+      if (!item.isFromPerson) countTurn(state, item.source);
+      graphSpoke(state.graph, item.source, item.seq);
+    } else if (item.kind === "handoff") {
+      countTurn(state, item.source);
+      graphHandedOff(state.graph, item.source, item.target, item.seq);
+    } else if (item.kind === "tools") {
+      for (const call of item.calls) if (!call.result) state.openCalls.set(call.id, item);
+    } else if (item.kind === "interjection") {
+      state.queuedInterjections.set(interjectionKey(item.user, item.content), item);
+    }
+  }
 }
 
 /** Drops what a failed attempt produced: seqs discarded_from … discarded_to. */
@@ -190,17 +300,14 @@ function applyResumed(state, event) {
   const data = dataOf(event);
   const from = Number(data.discarded_from);
   const to = Number(data.discarded_to);
-  let next = { ...state, streams: {} };
+  state.streams = {};
   if (Number.isFinite(from) && Number.isFinite(to) && from <= to) {
     const isKept = (item) => !(item.seq >= from && item.seq <= to);
-    const dropsInput = state.pendingInput && !isKept(state.pendingInput);
-    next = {
-      ...next,
-      items: state.items.filter(isKept),
-      pendingInput: dropsInput ? null : state.pendingInput,
-    };
+    if (state.pendingInput && !isKept(state.pendingInput)) state.pendingInput = null;
+    state.items = state.items.filter(isKept);
+    rederive(state);
   }
-  return appendItem(next, {
+  state.items.push({
     kind: "notice",
     seq: event.seq,
     content: `The run resumed from its last checkpoint${data.reason ? ` (${data.reason})` : ""}.`,
@@ -211,106 +318,100 @@ function applyFinished(state, event) {
   const data = dataOf(event);
   const promptTokens = Number(data.prompt_tokens) || 0;
   const completionTokens = Number(data.completion_tokens) || 0;
-  return {
-    ...state,
-    status: data.status || state.status,
-    stopReason: data.stop_reason || state.stopReason,
-    pendingInput: null,
-    streams: {},
-    usage: {
-      promptTokens,
-      completionTokens,
-      totalTokens: promptTokens + completionTokens,
-      costUsd: Number(data.cost_usd) || 0,
-    },
+  state.status = data.status || state.status;
+  state.stopReason = data.stop_reason || state.stopReason;
+  state.pendingInput = null;
+  state.streams = {};
+  state.usage = {
+    promptTokens,
+    completionTokens,
+    totalTokens: promptTokens + completionTokens,
+    costUsd: Number(data.cost_usd) || 0,
   };
 }
 
+function applyStatus(state, event) {
+  const data = dataOf(event);
+  const isWaiting = data.status === "awaiting_input";
+  state.status = data.status || state.status;
+  if (!FINAL_STATUSES.has(data.status)) state.stopReason = "";
+  if (!isWaiting) state.pendingInput = null;
+}
+
+function applyHandoff(state, event) {
+  const data = dataOf(event);
+  const source = event.source || "";
+  const target = data.target || "";
+  closeStream(state, data.id, source);
+  state.items.push({
+    kind: "handoff",
+    seq: event.seq,
+    at: event.at,
+    source,
+    target,
+    content: textOf(data.content),
+  });
+  countTurn(state, source);
+  graphHandedOff(state.graph, source, target, event.seq);
+}
+
+function applyInputRequested(state, event) {
+  const data = dataOf(event);
+  const timeout = Number(data.timeout_seconds);
+  state.pendingInput = {
+    seq: event.seq,
+    at: event.at,
+    requestId: data.request_id,
+    prompt: textOf(data.prompt),
+    source: event.source || "",
+    askedBy: textOf(data.asked_by),
+    question: textOf(data.question),
+    timeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : null,
+  };
+}
+
+function applyInterjection(state, event) {
+  const data = dataOf(event);
+  const user = data.user || event.source || "";
+  const content = textOf(data.content);
+  state.people.add(user);
+  const item = { kind: "interjection", seq: event.seq, at: event.at, user, content };
+  state.items.push(item);
+  state.queuedInterjections.set(interjectionKey(user, content), item);
+}
+
 const HANDLERS = {
-  "run.status": (state, event) => {
-    const data = dataOf(event);
-    const isWaiting = data.status === "awaiting_input";
-    const isFinal = FINAL_STATUSES.has(data.status);
-    return {
-      ...state,
-      status: data.status || state.status,
-      stopReason: isFinal ? state.stopReason : "",
-      pendingInput: isWaiting || !state.pendingInput ? state.pendingInput : null,
-    };
-  },
+  "run.status": applyStatus,
   message: applyMessage,
   "message.chunk": applyChunk,
-  thought: (state, event) =>
-    appendItem(state, {
+  thought: (state, event) => {
+    state.items.push({
       kind: "thought",
       seq: event.seq,
+      at: event.at,
       source: event.source || "",
       content: textOf(dataOf(event).content),
-    }),
+    });
+  },
   "tool.call": applyToolCall,
   "tool.result": applyToolResult,
-  handoff: (state, event) => {
-    const data = dataOf(event);
-    const source = event.source || "";
-    const next = closeStream(state, data.id, source);
-    return countTurn(
-      appendItem(next, {
-        kind: "handoff",
-        seq: event.seq,
-        source,
-        target: data.target || "",
-        content: textOf(data.content),
-      }),
-      source,
-    );
-  },
+  handoff: applyHandoff,
   "speaker.selected": (state, event) => {
     const speakers = listOf(dataOf(event).speakers);
-    return appendItem(state, { kind: "speaker", seq: event.seq, speakers });
+    state.items.push({ kind: "speaker", seq: event.seq, speakers });
   },
-  "input.requested": (state, event) => {
-    const data = dataOf(event);
-    return {
-      ...state,
-      pendingInput: {
-        seq: event.seq,
-        requestId: data.request_id,
-        prompt: textOf(data.prompt),
-        source: event.source || "",
-      },
-    };
-  },
+  "input.requested": applyInputRequested,
   "input.provided": (state, event) => {
     const data = dataOf(event);
-    if (state.pendingInput && state.pendingInput.requestId !== data.request_id) return state;
-    return { ...state, pendingInput: null };
+    if (state.pendingInput && state.pendingInput.requestId !== data.request_id) return;
+    state.pendingInput = null;
   },
-  interjection: (state, event) => {
-    const data = dataOf(event);
-    const user = data.user || event.source || "";
-    const people = new Set(state.people);
-    people.add(user);
-    return appendItem(
-      { ...state, people },
-      { kind: "interjection", seq: event.seq, user, content: textOf(data.content) },
-    );
-  },
+  interjection: applyInterjection,
   usage: applyUsage,
   error: (state, event) => {
     const data = dataOf(event);
-    return appendItem(state, {
-      kind: "error",
-      seq: event.seq,
-      content: textOf(data.message || data.code),
-    });
+    state.items.push({ kind: "error", seq: event.seq, content: textOf(data.message || data.code) });
   },
   "run.resumed": applyResumed,
   "run.finished": applyFinished,
 };
-
-/** Applies one event; discarded events and unknown types change nothing. */
-export function applyEvent(state, event) {
-  if (event.discarded) return state;
-  const handler = HANDLERS[event.type];
-  return handler ? handler(state, event) : state;
-}
