@@ -36,6 +36,7 @@ from studio.teams.schemas import (
     ModelPatch,
     ShareIn,
     ShareOut,
+    SpecCheckIn,
     SpecSaveIn,
     TeamIn,
     TeamOut,
@@ -191,6 +192,14 @@ def team_catalog(request: AuthenticatedRequest) -> dict[str, Any]:
     """What the builder lists: the spec's JSON Schema, team and agent kinds, condition
     types with their fields, providers, tools and model presets."""
     return build_catalog()
+
+
+@router.post("/teams/validate", response=ValidationOut, url_name="teams-validate-spec")
+def validate_spec(request: AuthenticatedRequest, payload: SpecCheckIn) -> dict[str, Any]:
+    """Every problem a save of this spec would be refused for, each with its path; nothing
+    is stored. The builder checks unsaved work with it as it is edited."""
+    problems = saving.spec_problems(request.user, payload.spec)
+    return {"is_valid": not problems, "problems": [problem.as_dict() for problem in problems]}
 
 
 @router.post("/teams", response={201: TeamOut}, url_name="teams-create")

@@ -291,6 +291,14 @@ class TeamOut(TeamSummary):
     draft: DraftOut | None = None
 
 
+class SpecCheckIn(Schema):
+    """A team spec to check as a save would, without storing it."""
+
+    spec: JsonObject = Field(
+        ..., description="The team spec (its JSON Schema is in GET /api/teams/catalog)."
+    )
+
+
 class ValidationOut(Schema):
     """The result of validating a team."""
 

@@ -63,6 +63,7 @@ API_ROUTES: dict[str, Route] = {
     "POST /api/teams": Route("login", {"name": "New team"}),
     "POST /api/teams/import": Route("login", {"not": "a team"}),
     "GET /api/teams/catalog": Route("login"),
+    "POST /api/teams/validate": Route("login", {"spec": {"name": "Unsaved"}}),
     "GET /api/teams/{team_id}": Route("view"),
     "PUT /api/teams/{team_id}/spec": Route("edit", {"spec": {"name": "Renamed"}}),
     "GET /api/teams/{team_id}/draft": Route("edit"),
