@@ -68,6 +68,8 @@ def seed_objects(owner: User, teammate: User) -> dict[str, int]:
         "models": model.pk,
         "credentials": credential.pk,
         "runs": run.pk,
+        # not the token the fuzzer sends: revoking that one would lock it out
+        "tokens": ApiToken.objects.issue(owner, name="spare")[0].pk,
         "share_id": share.pk,
         "number": 1,
     }
