@@ -301,21 +301,26 @@ def run_child(framework: str, workload: str) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def ensure_autogen_venv() -> Path:
-    """Create bench/.autogen-venv and install the pinned AutoGen once (re-done on change)."""
-    python = AUTOGEN_VENV / "bin" / "python"
-    marker = AUTOGEN_VENV / ".requirements-sha256"
-    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+def ensure_venv(folder: Path, requirements: Path) -> Path:
+    """Create a bench virtualenv and install its pinned requirements once (re-done on change)."""
+    python = folder / "bin" / "python"
+    marker = folder / ".requirements-sha256"
+    wanted = hashlib.sha256(requirements.read_bytes()).hexdigest()
     if python.exists() and marker.exists() and marker.read_text() == wanted:
         return python
     if not python.exists():
-        sys.stderr.write(f"creating {AUTOGEN_VENV.relative_to(ROOT)} ...\n")
-        venv.EnvBuilder(with_pip=True).create(AUTOGEN_VENV)
-    sys.stderr.write(f"installing {REQUIREMENTS.relative_to(ROOT)} (takes a minute) ...\n")
+        sys.stderr.write(f"creating {folder.relative_to(ROOT)} ...\n")
+        venv.EnvBuilder(with_pip=True).create(folder)
+    sys.stderr.write(f"installing {requirements.relative_to(ROOT)} (takes a minute) ...\n")
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+    subprocess.run([*pip, "-r", str(requirements)], check=True)
     marker.write_text(wanted)
     return python
+
+
+def ensure_autogen_venv() -> Path:
+    """bench/.autogen-venv with autogen-agentchat 0.7.5."""
+    return ensure_venv(AUTOGEN_VENV, REQUIREMENTS)
 
 
 def our_python() -> Path:

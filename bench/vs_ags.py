@@ -1,0 +1,453 @@
+"""Roundtable beside AutoGen Studio 0.4.2.2, on the same AutoGen team files, interleaved.
+
+    .venv/bin/python bench/vs_ags.py                          # embedded mode, 10 rounds
+    .venv/bin/python bench/vs_ags.py --mode both --rounds 5   # also the distributed mode
+    .venv/bin/python bench/vs_ags.py --messages 200           # a quicker pass
+
+The first call creates ``bench/.ags-venv`` (git-ignored) and installs
+``bench/requirements-ags.txt`` into it; the team files are written by the AutoGen that
+AutoGen Studio ships with (two ``AssistantAgent`` s on ``ReplayChatCompletionClient`` in a
+``RoundRobinGroupChat``; for the human rows a ``UserProxyAgent`` and one assistant), then
+imported into both stacks: ``POST /api/teams/import`` here, ``POST /api/teams/`` there.
+
+One websocket client (this process) drives both servers the way their own pages do, and
+every measurement alternates A B A B. Each row prints both medians, the ratio and the
+target:
+
+- first message: from the request that creates the run to the first agent message at
+  the watching socket;
+- ``POST /api/runs``: the request that creates a run (AutoGen Studio's needs a session,
+  made beforehand, as its page does);
+- human round trip: an input request at the client to the client seeing its answer
+  echoed back;
+- throughput: agent messages per second at the client, one run and ten concurrent runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from runtime_vs_autogen import ensure_venv  # noqa: E402
+from stream import Socket, Stack, free_port  # noqa: E402
+
+AGS_VENV = BENCH_DIR / ".ags-venv"
+AGS_REQUIREMENTS = BENCH_DIR / "requirements-ags.txt"
+AGS_USER = "guestuser@gmail.com"
+REPLY = "A short reply of a few words."
+HUMAN_ANSWER = "Carry on."
+
+#: writes the team files with AutoGen Studio's own AutoGen: argv = kind, size
+TEAM_WRITER = """
+import json, sys
+from autogen_agentchat.agents import AssistantAgent, UserProxyAgent
+from autogen_agentchat.conditions import MaxMessageTermination
+from autogen_agentchat.teams import RoundRobinGroupChat
+from autogen_ext.models.replay import ReplayChatCompletionClient
+
+kind, size = sys.argv[1], int(sys.argv[2])
+def assistant(name):
+    replies = [REPLY] * (size + 2)
+    return AssistantAgent(name, model_client=ReplayChatCompletionClient(replies))
+if kind == "talk":
+    agents = [assistant("writer"), assistant("critic")]
+else:
+    agents = [UserProxyAgent("human"), assistant("writer")]
+team = RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(size + 1))
+print(team.dump_component().model_dump_json())
+""".replace("REPLY", repr(REPLY))
+
+#: target per row: (how the ratio is read, the target)
+TARGETS = {
+    "first message ms": "<= 30 ms",
+    "POST /api/runs ms": "<= 15 ms",
+    "human round trip ms": "<= 5 ms",
+    "1 run msgs/s": ">= 20x",
+    "10 runs msgs/s": ">= 20x",
+}
+
+
+def team_file(python: Path, kind: str, size: int) -> dict[str, Any]:
+    """A team component written by AutoGen itself."""
+    out = subprocess.run(
+        [str(python), "-c", TEAM_WRITER, kind, str(size)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout))
+
+
+class Client(Socket):
+    """The benchmark's websocket client: the stream bench's, able to send text frames."""
+
+    def send_text(self, text: str) -> None:
+        payload = text.encode()
+        mask = os.urandom(4)
+        head = bytes([0x81])
+        if len(payload) < 126:
+            head += bytes([0x80 | len(payload)])
+        elif len(payload) < 2**16:
+            head += bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+        else:
+            head += bytes([0x80 | 127]) + len(payload).to_bytes(8, "big")
+        masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+        self.writer.write(head + mask + masked)
+
+    async def frames(self) -> Any:
+        """Decoded frames until the server closes."""
+        while True:
+            text = await self.receive()
+            if text is None:
+                return
+            yield json.loads(text)
+
+
+def http(port: int, method: str, path: str, body: Any = None, token: str = "") -> Any:
+    """One JSON request to 127.0.0.1:port."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers=headers,
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+# --------------------------------------------------------------------------------------
+# The two stacks behind one surface
+# --------------------------------------------------------------------------------------
+
+
+class Side:
+    """A server that imports team files, creates runs and streams them to a client."""
+
+    name = ""
+
+    async def create_run(self, team: str) -> Any:
+        """Create a run of a team; what :meth:`stream` needs to follow it."""
+        raise NotImplementedError
+
+    async def stream(self, run: Any, on_frame: Callable[[Client, dict[str, Any]], bool]) -> None:
+        """Open the run's socket, start it if needed, feed frames until on_frame says stop."""
+        raise NotImplementedError
+
+
+class Ours(Side):
+    """Roundtable: daphne (plus Redis and a Celery worker in the distributed mode)."""
+
+    def __init__(self, mode: str, work: Path) -> None:
+        self.name = f"roundtable {mode}"
+        self.stack = Stack(mode, "sqlite", "", work)
+        self.teams: dict[str, int] = {}
+
+    def start(self, files: dict[str, dict[str, Any]]) -> None:
+        self.stack.start([])
+        for key, component in files.items():
+            report = self.stack.api("POST", "/api/teams/import", component)
+            imported = [
+                item
+                for item in report["items"]
+                if item["kind"] == "team" and item["status"] == "imported"
+            ]
+            if not imported:
+                raise RuntimeError(f"importing {key} failed: {report}")
+            self.teams[key] = int(imported[-1]["id"])
+
+    def stop(self) -> None:
+        self.stack.stop()
+
+    async def create_run(self, team: str) -> Any:
+        body = {"team": self.teams[team], "task": "Go"}
+        run = await asyncio.to_thread(self.stack.api, "POST", "/api/runs", body)
+        return int(run["id"])
+
+    async def stream(self, run: Any, on_frame: Callable[[Client, dict[str, Any]], bool]) -> None:
+        client = await Client.open(self.stack.port, f"/ws/runs/{run}/?after=0", self.stack.token)
+        try:
+            async for frame in client.frames():
+                if frame.get("seq") is None:
+                    continue
+                if frame["type"] == "input.requested":
+                    frame = {"kind": "input", "request_id": frame["data"]["request_id"]}
+                elif frame["type"] == "message" and frame.get("source") not in ("", "user"):
+                    frame = {"kind": "message", "content": frame["data"]["content"]}
+                elif frame["type"] == "input.provided":
+                    frame = {"kind": "echo", "content": frame["data"]["content"]}
+                elif frame["type"] == "run.finished":
+                    frame = {"kind": "end"}
+                else:
+                    continue
+                if on_frame(client, frame):
+                    return
+        finally:
+            client.close()
+
+    def answer(self, client: Client, request_id: str) -> None:
+        client.send_text(
+            json.dumps({"type": "input", "request_id": request_id, "content": HUMAN_ANSWER})
+        )
+
+
+class Studio(Side):
+    """AutoGen Studio 0.4.2.2 (``autogenstudio ui``) in its own virtualenv and folder."""
+
+    name = "autogen studio"
+
+    def __init__(self, python: Path, work: Path) -> None:
+        self.python, self.work = python, work
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.components: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, int] = {}
+
+    def start(self, files: dict[str, dict[str, Any]]) -> None:
+        log = (self.work / "ags.log").open("wb")
+        command = [
+            str(self.python.parent / "autogenstudio"),
+            "ui",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--appdir",
+            str(self.work / "ags"),
+        ]
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                http(self.port, "GET", f"/api/teams/?user_id={AGS_USER}")
+                break
+            except OSError as exc:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    log = self.work / "ags.log"
+                    raise RuntimeError(f"AutoGen Studio did not start; see {log}") from exc
+                time.sleep(0.3)
+        for key, component in files.items():
+            team = http(
+                self.port, "POST", "/api/teams/", {"user_id": AGS_USER, "component": component}
+            )
+            team_id = team["data"]["id"]
+            session = http(
+                self.port,
+                "POST",
+                "/api/sessions/",
+                {"user_id": AGS_USER, "team_id": team_id, "name": key},
+            )
+            self.sessions[key] = session["data"]["id"]
+            self.components[key] = component
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    async def create_run(self, team: str) -> Any:
+        body = {"session_id": self.sessions[team], "user_id": AGS_USER}
+        run = await asyncio.to_thread(http, self.port, "POST", "/api/runs/", body)
+        return (team, int(run["data"]["run_id"]))
+
+    async def stream(self, run: Any, on_frame: Callable[[Client, dict[str, Any]], bool]) -> None:
+        team, run_id = run
+        client = await Client.open(self.port, f"/api/ws/runs/{run_id}", "")
+        start = {"type": "start", "task": "Go", "team_config": self.components[team]}
+        client.send_text(json.dumps(start))
+        try:
+            async for frame in client.frames():
+                kind = frame.get("type")
+                data = frame.get("data") or {}
+                if kind == "input_request":
+                    frame = {"kind": "input", "request_id": ""}
+                elif kind == "message" and data.get("source") not in (None, "user"):
+                    if data.get("source") == "human":
+                        frame = {"kind": "echo", "content": data.get("content")}
+                    else:
+                        frame = {"kind": "message", "content": data.get("content")}
+                elif kind in ("result", "completion", "error"):
+                    if kind == "error" or frame.get("status") == "error":
+                        raise RuntimeError(f"AutoGen Studio run {run_id} failed: {frame}")
+                    frame = {"kind": "end"}
+                else:
+                    continue
+                if on_frame(client, frame):
+                    return
+        finally:
+            client.close()
+
+    def answer(self, client: Client, request_id: str) -> None:
+        client.send_text(json.dumps({"type": "input_response", "response": HUMAN_ANSWER}))
+
+
+# --------------------------------------------------------------------------------------
+# Measurements: each returns one number for one side
+# --------------------------------------------------------------------------------------
+
+
+async def first_message_ms(side: Side) -> float:
+    started = time.perf_counter()
+    run = await side.create_run("talk")
+    first: list[float] = []
+
+    def on_frame(client: Client, frame: dict[str, Any]) -> bool:
+        if frame["kind"] == "message" and not first:
+            first.append(time.perf_counter())
+        return frame["kind"] == "end"
+
+    await side.stream(run, on_frame)
+    return (first[0] - started) * 1000
+
+
+async def create_run_ms(side: Side) -> float:
+    started = time.perf_counter()
+    run = await side.create_run("short")
+    elapsed = (time.perf_counter() - started) * 1000
+    await side.stream(run, lambda client, frame: frame["kind"] == "end")
+    return elapsed
+
+
+async def human_round_trip_ms(side: Side) -> float:
+    run = await side.create_run("human")
+    asked: list[float] = []
+    trips: list[float] = []
+
+    def on_frame(client: Client, frame: dict[str, Any]) -> bool:
+        if frame["kind"] == "input":
+            asked.append(time.perf_counter())
+            side.answer(client, frame["request_id"])  # type: ignore[attr-defined]
+        elif frame["kind"] == "echo" and len(trips) < len(asked):
+            trips.append((time.perf_counter() - asked[len(trips)]) * 1000)
+        return frame["kind"] == "end"
+
+    await side.stream(run, on_frame)
+    if not trips:
+        raise RuntimeError(f"{side.name}: no answer came back")
+    return statistics.median(trips)
+
+
+async def throughput(side: Side, team: str, runs: int) -> float:
+    started = time.perf_counter()
+    created = await asyncio.gather(*(side.create_run(team) for _ in range(runs)))
+    counts = [0] * runs
+    ends = [0.0] * runs
+
+    def counter(index: int) -> Callable[[Client, dict[str, Any]], bool]:
+        def on_frame(client: Client, frame: dict[str, Any]) -> bool:
+            if frame["kind"] == "message":
+                counts[index] += 1
+                ends[index] = time.perf_counter()
+            return frame["kind"] == "end"
+
+        return on_frame
+
+    await asyncio.gather(*(side.stream(run, counter(i)) for i, run in enumerate(created)))
+    return sum(counts) / (max(ends) - started)
+
+
+# --------------------------------------------------------------------------------------
+
+
+def interleave(
+    sides: list[Side], rounds: int, measure: Callable[[Side], Awaitable[float]]
+) -> dict[str, float]:
+    """Medians per side, measuring the sides in turn, one round after another."""
+    values: dict[str, list[float]] = {side.name: [] for side in sides}
+
+    async def all_rounds() -> None:
+        for _ in range(rounds):
+            for side in sides:
+                values[side.name].append(await measure(side))
+
+    asyncio.run(all_rounds())
+    return {name: statistics.median(found) for name, found in values.items()}
+
+
+def ratio(row: str, ours: float, theirs: float) -> str:
+    """How many times better we are (higher is better for us)."""
+    better = ours / theirs if row.endswith("msgs/s") else theirs / ours
+    return f"{better:.1f}x"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=["embedded", "distributed", "both"], default="embedded")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--messages", type=int, default=1000, help="messages of the long run")
+    parser.add_argument("--keep", action="store_true", help="keep logs and databases")
+    args = parser.parse_args()
+
+    python = ensure_venv(AGS_VENV, AGS_REQUIREMENTS)
+    files = {
+        "talk": team_file(python, "talk", args.messages),
+        "ten": team_file(python, "talk", max(args.messages // 10, 10)),
+        "short": team_file(python, "talk", 2),
+        "human": team_file(python, "human", 20),
+    }
+    work = Path(tempfile.mkdtemp(prefix="rt-vs-ags-"))
+    modes = ["embedded", "distributed"] if args.mode == "both" else [args.mode]
+    ours = [Ours(mode, work / mode) for mode in modes]
+    studio = Studio(python, work)
+    sides: list[Any] = [*ours, studio]
+    try:
+        for side in sides:
+            if isinstance(side, Ours):
+                side.stack.work.mkdir(parents=True)
+            print(f"… starting {side.name} (logs in {work})", file=sys.stderr)
+            side.start(files)
+        rows = {
+            "first message ms": lambda side: first_message_ms(side),
+            "POST /api/runs ms": lambda side: create_run_ms(side),
+            "human round trip ms": lambda side: human_round_trip_ms(side),
+            "1 run msgs/s": lambda side: throughput(side, "talk", 1),
+            "10 runs msgs/s": lambda side: throughput(side, "ten", 10),
+        }
+        results = {}
+        for row, measure in rows.items():
+            print(f"… {row}", file=sys.stderr)
+            results[row] = interleave(sides, args.rounds, measure)
+    finally:
+        for side in sides:
+            side.stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    header = ["row", *(side.name for side in sides), *(f"ratio {o.name}" for o in ours)]
+    header.append("target")
+    table = [header]
+    for row, medians in results.items():
+        line = [row, *(f"{medians[side.name]:,.1f}" for side in sides)]
+        line += [ratio(row, medians[o.name], medians[studio.name]) for o in ours]
+        line.append(TARGETS[row])
+        table.append(line)
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    print(f"medians of {args.rounds} interleaved rounds; ratio = how many times better")
+    for index, line in enumerate(table):
+        print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+        if index == 0:
+            print("-|-".join("-" * width for width in widths))
+
+
+if __name__ == "__main__":
+    main()
