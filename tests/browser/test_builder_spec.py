@@ -101,7 +101,7 @@ def test_unsaved_work_is_offered_back_after_a_reload_and_saved_from_there(
     page.get_by_label("Agent beta").click()
     expect(page.get_by_label("System message", exact=True)).to_have_value("You are beta.")
 
-    offer.get_by_role("button", name="Restore", exact=True).click()
+    offer.get_by_role("button", name="Restore draft").click()
     expect(offer).to_have_count(0)
     page.get_by_label("Agent beta").click()
     expect(page.get_by_label("System message", exact=True)).to_have_value("Kept in the draft.")

@@ -1,31 +1,43 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { requestJson } from "../api.js";
-import { Canvas } from "./Canvas.jsx";
+import { Canvas, TEAM_ID } from "./Canvas.jsx";
+import { agentId, seatOfId } from "./edges.js";
+import { flushPendingEdits, ProblemsProvider } from "./fields.jsx";
 import { Inspector } from "./Inspector.jsx";
 import { JsonTab } from "./JsonTab.jsx";
 import { ConflictNotice, DraftOffer, ProblemsPanel } from "./Notices.jsx";
+import { Palette } from "./Palette.jsx";
+import {
+  addParticipants,
+  applyToAgent,
+  applyToTeam,
+  copyAgents,
+  innerTeamOf,
+  participantForItem,
+} from "./placing.js";
 import { RunDialog } from "./RunDialog.jsx";
 import {
   changeKind,
-  freshName,
   graphEdges,
   isObject,
-  modelSpecOf,
-  moveItem,
   moveSeat,
-  newParticipant,
+  normalizeSpec,
   participantName,
   participantOfPath,
   pathPrefixes,
-  positionOf,
-  removeParticipant,
+  removeParticipants,
   renameParticipant,
   replaceParticipant,
+  scopeOfPath,
+  scopePrefix,
+  teamAt,
   withGraphEdges,
-  withPosition,
+  withPositions,
+  withTeamAt,
 } from "./spec.js";
 import { TeamSettings } from "./TeamSettings.jsx";
-import { newKey, useTeamSpec } from "./useTeamSpec.js";
+import { useProblems } from "./useProblems.js";
+import { useTeamSpec } from "./useTeamSpec.js";
 import { Versions } from "./Versions.jsx";
 
 const TABS = [
@@ -34,16 +46,12 @@ const TABS = [
   ["json", "JSON"],
   ["versions", "Versions"],
 ];
+const NO_LISTS = { models: [], teams: [], agents: [] };
+const CLIPBOARD_KIND = "roundtable/agents";
+let clipboard = null;
 
-/** Problems as the builder keeps them: each knows the canvas node of its participant. */
-function problemsOf(message, list, keys) {
-  return {
-    message,
-    items: list.map((item) => {
-      const index = participantOfPath(item.path);
-      return { ...item, key: index >= 0 ? (keys[index] ?? null) : null };
-    }),
-  };
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
 
 /** Focuses the input of a spec path, or of its nearest parent that has one. */
@@ -60,6 +68,13 @@ function focusPath(path) {
   return false;
 }
 
+function isTyping(target) {
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))
+  );
+}
+
 function saveStateText(editor) {
   if (editor.isReadOnly) return "Read only";
   if (editor.isSaving || editor.draftState === "pending" || editor.draftState === "saving") {
@@ -70,70 +85,468 @@ function saveStateText(editor) {
   return "Draft saved";
 }
 
-/** The team builder: canvas, inspector, settings, JSON, versions, validation, save and run. */
+/** Problem counts by canvas node of the team at `prefix` (agents by seat, the team). */
+function countProblems(problems, prefix) {
+  const counts = new Map();
+  for (const item of problems) {
+    if (prefix && !item.path.startsWith(prefix)) continue;
+    const seat = participantOfPath(item.path.slice(prefix.length));
+    const id = seat >= 0 ? agentId(seat) : TEAM_ID;
+    counts.set(id, (counts.get(id) || 0) + 1);
+  }
+  return counts;
+}
+
+/** The agents in seat order, as buttons: a way to the agents that needs no canvas. */
+const SeatList = memo(function SeatList({ names, selected, problemCounts, onSelect }) {
+  if (!names.length) return null;
+  return (
+    <nav className="seat-list" aria-label="Agents in seat order">
+      {names.map((name, seat) => {
+        const id = agentId(seat);
+        return (
+          <button
+            key={id}
+            type="button"
+            className={`small${problemCounts.get(id) ? " has-problems" : ""}`}
+            aria-pressed={id === selected}
+            onClick={() => onSelect(id)}
+          >
+            {name || "(no name)"}
+          </button>
+        );
+      })}
+    </nav>
+  );
+});
+
+function Breadcrumbs({ spec, scope, outsideProblems, onGo }) {
+  if (!scope.length) return null;
+  const trail = [{ name: spec.name || "Team", depth: 0 }];
+  let team = spec;
+  scope.forEach((seat, index) => {
+    const agent = team.participants[seat];
+    team = agent.team;
+    trail.push({ name: `${participantName(agent)} (${team.name || "inner team"})`, depth: index + 1 });
+  });
+  return (
+    <nav className="breadcrumbs" aria-label="Nested teams">
+      {trail.map((step, index) =>
+        index === trail.length - 1 ? (
+          <span key={step.depth} aria-current="page">
+            {step.name}
+          </span>
+        ) : (
+          <span key={step.depth}>
+            <button type="button" className="button-link" onClick={() => onGo(step.depth)}>
+              {step.name}
+            </button>{" "}
+            ›{" "}
+          </span>
+        ),
+      )}
+      {outsideProblems > 0 && (
+        <span className="error-text small"> · {plural(outsideProblems, "problem")} outside this team</span>
+      )}
+    </nav>
+  );
+}
+
+/** The team builder: palette, canvas, inspector, settings, JSON, versions, save and run. */
 export function Builder({ urls }) {
   const editor = useTeamSpec(urls);
-  const { team, catalog, spec, keys, isReadOnly, change } = editor;
+  const { team, catalog, spec, isReadOnly, change } = editor;
   const [loadError, setLoadError] = useState("");
-  const [choices, setChoices] = useState({ models: [], teams: [] });
-  const [selected, setSelected] = useState(null);
+  const [lists, setLists] = useState(NO_LISTS);
+  const [scope, setScope] = useState([]);
+  const [selection, setSelection] = useState([]);
+  const [selectedEdge, setSelectedEdge] = useState(null);
   const [tab, setTab] = useState("agent");
   const [notice, setNotice] = useState(null);
-  const [problems, setProblems] = useState(null);
+  const [panel, setPanel] = useState(null);
   const [conflict, setConflict] = useState("");
   const [isBusy, setBusy] = useState(false);
   const [focusRequest, setFocusRequest] = useState(null);
-  // The name the rest of the spec uses for a participant whose name is mid-edit (by key).
+  const [runReasons, setRunReasons] = useState([]);
+  const checker = useProblems({
+    spec,
+    catalog,
+    url: urls.validateSpec,
+    isEnabled: Boolean(team) && !isReadOnly,
+  });
+  const { problems } = checker;
+  // The name the rest of the spec uses for a participant whose name is mid-edit (by path).
   const referenceNames = useRef(new Map());
   const runDialog = useRef(null);
+  const canvas = useRef(null);
 
   useEffect(() => {
     editor
       .load()
       .then((answer) => {
-        if (!answer.is_gallery && (answer.role === "owner" || answer.role === "editor")) {
-          // What the inspector's lists offer besides the catalog: your models and teams.
-          Promise.all([requestJson(urls.models), requestJson(urls.teams)]).then(
-            ([models, teams]) => setChoices({ models, teams }),
-            (error) =>
-              setNotice({ kind: "error", text: `Could not list models: ${error.message}` }),
-          );
-        }
+        const isEditor = !answer.is_gallery && (answer.role === "owner" || answer.role === "editor");
+        // What the palette and the inspector's lists offer besides the catalog.
+        Promise.all([
+          requestJson(urls.models),
+          requestJson(urls.teams),
+          isEditor ? requestJson(urls.agents) : Promise.resolve([]),
+        ]).then(
+          ([models, teams, agents]) =>
+            setLists({ models, teams: teams.filter((item) => item.id !== answer.id), agents }),
+          (error) => setNotice({ kind: "error", text: `Could not list models: ${error.message}` }),
+        );
       })
       .catch((error) => setLoadError(error.message));
   }, []); // once per page
 
-  // Select the first agent once there is one and nothing (still existing) is selected.
+  const current = spec ? teamAt(spec, scope) : null;
+  const activeScope = current ? scope : [];
+  const team_ = current || spec;
+  const prefix = scopePrefix(activeScope);
+
+  // A scope that no longer exists (an undo removed the nested team) falls back to the top.
   useEffect(() => {
-    if (keys && !keys.includes(selected)) setSelected(keys[0] ?? null);
-  }, [keys, selected]);
+    if (spec && !current && scope.length) setScope([]);
+  }, [spec, current, scope]);
+
+  // Seats that no longer exist leave the selection.
+  const seatCount = team_ ? team_.participants.length : 0;
+  useEffect(() => {
+    setSelection((chosen) => {
+      const kept = chosen.filter((id) => id === TEAM_ID || seatOfId(id) < seatCount);
+      return kept.length === chosen.length ? chosen : kept;
+    });
+  }, [seatCount]);
+
+  // Opening a team (or a nested one) selects its first agent, so the inspector shows one.
+  const scopeKey = spec ? activeScope.join(".") : null;
+  useEffect(() => {
+    if (scopeKey === null) return;
+    setSelection((chosen) => (chosen.length || !latest.current.team?.participants.length ? chosen : [agentId(0)]));
+  }, [scopeKey]);
 
   useEffect(() => {
-    if (focusRequest) focusPath(focusRequest.path);
+    if (!focusRequest) return undefined;
+    const frame = requestAnimationFrame(() => focusPath(focusRequest.path));
+    return () => cancelAnimationFrame(frame);
   }, [focusRequest]);
 
-  const problemCounts = useMemo(() => {
-    const counts = new Map();
-    for (const item of problems?.items || []) {
-      if (item.key) counts.set(item.key, (counts.get(item.key) || 0) + 1);
-    }
-    return counts;
-  }, [problems]);
+  const problemCounts = useMemo(() => countProblems(problems, prefix), [problems, prefix]);
+  const outsideProblems = prefix ? problems.filter((item) => !item.path.startsWith(prefix)).length : 0;
 
-  const onMove = useCallback(
-    (key, position) =>
-      change((doc) => {
-        const index = doc.keys.indexOf(key);
-        if (index < 0) return doc;
-        const name = participantName(doc.spec.participants[index]);
-        const current = positionOf(doc.spec, name);
-        const x = Math.round(position.x);
-        const y = Math.round(position.y);
-        if (current && current.x === x && current.y === y) return doc;
-        return { ...doc, spec: withPosition(doc.spec, name, position) };
-      }),
+  // The latest state, for callbacks that stay the same object (so memoized parts skip).
+  const latest = useRef({});
+  latest.current = { spec, scope: activeScope, team: team_, selection, lists, catalog, problems };
+
+  /** Applies `edit(team)` to the team in view. */
+  const editTeam = useCallback(
+    (edit, options) =>
+      change((whole) => {
+        const where = latest.current.scope;
+        const inner = teamAt(whole, where);
+        if (!inner) return whole;
+        const next = edit(inner);
+        return !next || next === inner ? whole : withTeamAt(whole, where, next);
+      }, options),
     [change],
   );
+
+  const show = useCallback((kind, text) => setNotice(kind ? { kind, text } : null), []);
+
+  /** Goes to a problem: its nested team, its agent or the team's settings, its field. */
+  const pick = useCallback((item) => {
+    const { scope: target, rest } = scopeOfPath(item.path || "");
+    const seat = participantOfPath(rest);
+    setScope(target);
+    setSelectedEdge(null);
+    if (seat >= 0) {
+      setSelection([agentId(seat)]);
+      setTab("agent");
+    } else {
+      setTab("team");
+    }
+    setFocusRequest({ path: item.path || "", at: performance.now() });
+  }, []);
+
+  const pickNodeProblem = useCallback(
+    (id) => {
+      const base = scopePrefix(latest.current.scope);
+      const seat = seatOfId(id);
+      const found = latest.current.problems.find((item) => {
+        if (!item.path.startsWith(base)) return false;
+        const inner = participantOfPath(item.path.slice(base.length));
+        return seat >= 0 ? inner === seat : inner < 0;
+      });
+      if (found) pick(found);
+    },
+    [pick],
+  );
+
+  const openInner = useCallback((seat) => {
+    setScope((path) => [...path, seat]);
+    setSelection([]);
+    setSelectedEdge(null);
+  }, []);
+
+  // --- Edits on the canvas ---
+
+  const placeAgents = useCallback(
+    (participants, position) => {
+      let seats = [];
+      editTeam((inner) => {
+        const result = addParticipants(inner, participants, position);
+        seats = result.seats;
+        return result.team;
+      });
+      if (seats.length) {
+        setSelection(seats.map(agentId));
+        setTab("agent");
+      }
+      return seats;
+    },
+    [editTeam],
+  );
+
+  const fetchTemplate = useCallback(
+    async (item) => {
+      if (item.type !== "team_template") return null;
+      try {
+        return await requestJson(`${urls.teams}/${item.id}`);
+      } catch (error) {
+        show("error", `Could not load that team: ${error.message}`);
+        return undefined;
+      }
+    },
+    [urls, show],
+  );
+
+  /** A palette item dropped at `position` (flow coordinates), on node `targetId` or not. */
+  const placeItem = useCallback(
+    async (item, { targetId, position }) => {
+      const template = await fetchTemplate(item);
+      if (template === undefined) return;
+      const context = { catalog: latest.current.catalog, lists: latest.current.lists, template };
+      const seat = seatOfId(targetId);
+      let outcome = null;
+      if (seat >= 0 && latest.current.team.participants[seat]) {
+        editTeam((inner) => {
+          outcome = applyToAgent(inner, seat, item, context);
+          return outcome?.team || inner;
+        });
+      } else if (targetId === TEAM_ID || !["agent", "agent_template", "team_template", "model"].includes(item.type)) {
+        editTeam((inner) => {
+          outcome = applyToTeam(inner, item, context);
+          return outcome?.team || inner;
+        });
+      }
+      if (outcome?.error) {
+        show("error", outcome.error);
+        return;
+      }
+      if (outcome) {
+        show(null);
+        if (item.type === "condition") {
+          setTab("team");
+          setSelection([TEAM_ID]);
+        } else if (seat >= 0) {
+          setSelection([targetId]);
+          setTab("agent");
+        }
+        return;
+      }
+      const participant = participantForItem(item, context);
+      if (participant) placeAgents([participant], position || canvas.current?.centre());
+    },
+    [editTeam, fetchTemplate, placeAgents, show],
+  );
+
+  /** A palette item picked with the keyboard: onto the selected agent, or beside the others. */
+  const pickItem = useCallback(
+    (item) => {
+      const chosen = latest.current.selection.filter((id) => id !== TEAM_ID);
+      if (item.type === "condition") {
+        placeItem(item, { targetId: TEAM_ID, position: null });
+        return;
+      }
+      const onAgent = item.type === "model" || item.type === "tool" || item.type === "team_template";
+      const targetId = onAgent && chosen.length ? chosen[chosen.length - 1] : null;
+      if (item.type === "tool" && !targetId) {
+        show("error", "Select an assistant first, then pick the tool (or drag it onto one).");
+        return;
+      }
+      placeItem(item, { targetId, position: null });
+    },
+    [placeItem, show],
+  );
+
+  const moveNodes = useCallback(
+    (moved) =>
+      editTeam(
+        (inner) => {
+          const points = {};
+          let teamPoint = null;
+          for (const { id, position } of moved) {
+            if (id === TEAM_ID) teamPoint = position;
+            const seat = seatOfId(id);
+            if (seat >= 0 && inner.participants[seat]) points[participantName(inner.participants[seat])] = position;
+          }
+          return withPositions(inner, points, teamPoint);
+        },
+        { group: `move:${moved.map((item) => item.id).join(",")}` },
+      ),
+    [editTeam],
+  );
+
+  const connect = useCallback(
+    ({ source, target }) => {
+      const from = seatOfId(source);
+      const to = seatOfId(target);
+      if (from < 0 || to < 0 || from === to) return;
+      editTeam((inner) => {
+        const fromName = participantName(inner.participants[from]);
+        const toName = participantName(inner.participants[to]);
+        if (inner.kind === "graph") {
+          const edges = graphEdges(inner);
+          if (edges.some((edge) => edge.source === fromName && edge.target === toName)) return inner;
+          return withGraphEdges(inner, [...edges, { source: fromName, target: toName, condition: null }]);
+        }
+        if (inner.kind === "swarm") {
+          const agent = inner.participants[from];
+          const handoffs = Array.isArray(agent.handoffs) ? agent.handoffs : [];
+          if (handoffs.includes(toName)) return inner;
+          return replaceParticipant(inner, from, { ...agent, handoffs: [...handoffs, toName] });
+        }
+        return inner;
+      });
+    },
+    [editTeam],
+  );
+
+  const deleteParts = useCallback(
+    ({ nodes, edges }) => {
+      const seats = nodes.map(seatOfId).filter((seat) => seat >= 0);
+      editTeam((inner) => {
+        let next = inner;
+        const dropped = new Set(edges.map((edge) => edge.data?.graphIndex).filter((index) => index !== undefined));
+        if (dropped.size) next = withGraphEdges(next, graphEdges(next).filter((_, index) => !dropped.has(index)));
+        const pairs = edges.flatMap((edge) => edge.data?.pairs || []);
+        if (pairs.length) {
+          next = {
+            ...next,
+            participants: next.participants.map((agent, seat) => {
+              const gone = pairs.filter((pair) => pair.from === seat).map((pair) => pair.target);
+              if (!gone.length || !Array.isArray(agent.handoffs)) return agent;
+              return { ...agent, handoffs: agent.handoffs.filter((name) => !gone.includes(name)) };
+            }),
+          };
+        }
+        return seats.length ? removeParticipants(next, seats) : next;
+      });
+      if (seats.length) setSelection([]);
+      setSelectedEdge(null);
+    },
+    [editTeam],
+  );
+
+  const selectNodes = useCallback((ids) => {
+    setSelection((chosen) =>
+      chosen.length === ids.length && chosen.every((id, index) => id === ids[index]) ? chosen : ids,
+    );
+  }, []);
+
+  const clickNode = useCallback((id) => {
+    setSelectedEdge(null);
+    setTab(id === TEAM_ID ? "team" : "agent");
+  }, []);
+
+  const selectEdge = useCallback((id) => {
+    setSelectedEdge(id);
+    if (id && id.startsWith("g")) setTab("team");
+  }, []);
+
+  const canvasActions = useMemo(
+    () => ({
+      onMove: moveNodes,
+      onSelect: selectNodes,
+      onNodeClick: clickNode,
+      onSelectEdge: selectEdge,
+      onConnect: connect,
+      onDelete: deleteParts,
+      onDropItem: placeItem,
+    }),
+    [moveNodes, selectNodes, clickNode, selectEdge, connect, deleteParts, placeItem],
+  );
+  const nodeActions = useMemo(
+    () => ({ openInner, pickProblem: pickNodeProblem }),
+    [openInner, pickNodeProblem],
+  );
+
+  // --- Copy, paste, undo and redo ---
+
+  const agentSeats = selection.map(seatOfId).filter((seat) => seat >= 0);
+
+  const copy = useCallback(() => {
+    const seats = latest.current.selection.map(seatOfId).filter((seat) => seat >= 0);
+    if (!seats.length) return;
+    clipboard = { kind: CLIPBOARD_KIND, agents: copyAgents(latest.current.team, seats) };
+    navigator.clipboard?.writeText(JSON.stringify(clipboard)).catch(() => {});
+    show("ok", `Copied ${plural(seats.length, "agent")}.`);
+  }, [show]);
+
+  const paste = useCallback(async () => {
+    let copied = clipboard;
+    if (!copied) {
+      try {
+        const text = await navigator.clipboard.readText();
+        const parsed = JSON.parse(text);
+        if (parsed?.kind === CLIPBOARD_KIND && Array.isArray(parsed.agents)) copied = parsed;
+      } catch {
+        copied = null;
+      }
+    }
+    if (!copied?.agents?.length) {
+      show("error", "Nothing to paste: copy agents first (select them, then Copy).");
+      return;
+    }
+    const first = copied.agents[0].position;
+    const start = first ? { x: first.x + 40 + 115, y: first.y + 40 + 55 } : canvas.current?.centre();
+    placeAgents(
+      copied.agents.filter((entry) => isObject(entry.participant)).map((entry) => entry.participant),
+      start,
+    );
+    show("ok", `Pasted ${plural(copied.agents.length, "agent")}.`);
+  }, [placeAgents, show]);
+
+  const undo = useCallback(() => {
+    if (!editor.undo()) show("error", "Nothing to undo.");
+  }, [editor.undo, show]);
+  const redo = useCallback(() => {
+    if (!editor.redo()) show("error", "Nothing to redo.");
+  }, [editor.redo, show]);
+
+  useEffect(() => {
+    const onKey = (event) => {
+      if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
+      const key = event.key.toLowerCase();
+      const isNativeUndo = event.target instanceof Element && event.target.closest("[data-native-undo]");
+      if ((key === "z" || key === "y") && !isNativeUndo) {
+        if (!document.querySelector(".builder")?.contains(event.target) && event.target !== document.body) return;
+        event.preventDefault();
+        if (key === "y" || event.shiftKey) redo();
+        else undo();
+      } else if (key === "c" && !isTyping(event.target) && !window.getSelection()?.toString()) {
+        if (latest.current.selection.some((id) => id !== TEAM_ID)) {
+          event.preventDefault();
+          copy();
+        }
+      } else if (key === "v" && !isTyping(event.target)) {
+        event.preventDefault();
+        paste();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [undo, redo, copy, paste]);
 
   if (!spec || !catalog) {
     return (
@@ -149,45 +562,67 @@ export function Builder({ urls }) {
     );
   }
 
-  const index = keys.indexOf(selected);
-  const participant = index >= 0 ? spec.participants[index] : null;
-  const names = spec.participants.map(participantName);
-  const setSpec = (next) => change((doc) => ({ ...doc, spec: next }));
+  const primary = selection.filter((id) => id !== TEAM_ID).at(-1) ?? null;
+  const index = seatOfId(primary);
+  const participant = index >= 0 ? team_.participants[index] : null;
+  const names = team_.participants.map(participantName);
+  const base = `${prefix}participants[${index}]`;
 
-  const pick = (item) => {
-    let path = item.path || "";
-    if (item.key) {
-      const seat = keys.indexOf(item.key);
-      if (seat < 0) return;
-      setSelected(item.key);
-      setTab("agent");
-      path = path.replace(/^participants\[\d+\]/, `participants[${seat}]`);
-    } else {
-      setTab("team");
-    }
-    setFocusRequest({ path });
-  };
+  // --- Saving, checking, running ---
+
+  const showProblems = (message, items) => setPanel({ message, items });
 
   const save = async () => {
     setNotice(null);
     setConflict("");
-    const result = await editor.save();
-    if (result.isSaved) {
-      setProblems(null);
-      setNotice({ kind: "ok", text: `Saved as version ${result.version}.` });
-      return true;
+    flushPendingEdits();
+    setBusy(true);
+    try {
+      const found = await checker.check(editor.specRef.current);
+      if (found.length) {
+        showProblems(
+          `Save refused: ${plural(found.length, "problem")}. Nothing was saved; your work stays in the draft.`,
+          found,
+        );
+        pick(found[0]);
+        return false;
+      }
+      const sent = editor.specRef.current;
+      const result = await editor.save();
+      if (result.isSaved) {
+        setPanel(null);
+        setNotice({ kind: "ok", text: `Saved as version ${result.version}.` });
+        return true;
+      }
+      const { error } = result;
+      if (error.status === 422 && error.problems.length) {
+        checker.accept(sent, error.problems);
+        showProblems(`Save refused: ${error.message}`, error.problems);
+        pick(error.problems[0]);
+      } else if (error.status === 409) {
+        setConflict(error.message);
+      } else {
+        setNotice({ kind: "error", text: error.message });
+      }
+      return false;
+    } finally {
+      setBusy(false);
     }
-    const { error } = result;
-    if (error.status === 422) {
-      const found = problemsOf(error.message, error.problems, result.keys);
-      setProblems(found);
-      if (found.items.length) pick(found.items[0]);
-    } else if (error.status === 409) {
-      setConflict(error.message);
-    } else {
-      setNotice({ kind: "error", text: error.message });
+  };
+
+  const validate = async () => {
+    flushPendingEdits();
+    setBusy(true);
+    try {
+      const found = await checker.check(editor.specRef.current);
+      setPanel(
+        found.length
+          ? { message: `${plural(found.length, "problem")} found.`, items: found }
+          : { isValid: true, items: [] },
+      );
+    } finally {
+      setBusy(false);
     }
-    return false;
   };
 
   const reloadLatest = async () => {
@@ -195,29 +630,9 @@ export function Builder({ urls }) {
     try {
       await editor.reload();
       setConflict("");
-      setProblems(null);
+      setPanel(null);
       setNotice(null);
-    } catch (error) {
-      setNotice({ kind: "error", text: error.message });
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const validate = async () => {
-    if (editor.isDirty && !isReadOnly && !(await save())) return;
-    setBusy(true);
-    try {
-      const result = await requestJson(urls.validate, { method: "POST" });
-      setProblems(
-        result.is_valid
-          ? { isValid: true, items: [] }
-          : problemsOf(
-              `${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} found.`,
-              result.problems,
-              keys,
-            ),
-      );
+      setScope([]);
     } catch (error) {
       setNotice({ kind: "error", text: error.message });
     } finally {
@@ -228,8 +643,8 @@ export function Builder({ urls }) {
   const duplicate = async () => {
     setBusy(true);
     try {
-      const copy = await requestJson(urls.duplicate, { method: "POST" });
-      window.location.assign(`${urls.builderBase}${copy.id}/`);
+      const copyOfTeam = await requestJson(urls.duplicate, { method: "POST" });
+      window.location.assign(`${urls.builderBase}${copyOfTeam.id}/`);
     } catch (error) {
       setNotice({ kind: "error", text: error.message });
       setBusy(false);
@@ -248,7 +663,9 @@ export function Builder({ urls }) {
   };
 
   const openRun = async () => {
+    flushPendingEdits();
     if (editor.isDirty && !isReadOnly && !(await save())) return;
+    setRunReasons(isReadOnly ? [] : await checker.check(editor.specRef.current));
     runDialog.current.showModal();
   };
 
@@ -259,289 +676,346 @@ export function Builder({ urls }) {
     window.location.assign(`${urls.runPageBase}${run.id}/`);
   };
 
-  // --- Edits: each makes the next spec ---
-
-  const addAgent = () => {
-    const model = choices.models.length ? modelSpecOf(choices.models[0]) : null;
-    const created = newParticipant(catalog, "assistant", freshName(spec), model);
-    const key = newKey();
-    change((doc) => ({
-      spec: { ...doc.spec, participants: [...doc.spec.participants, created] },
-      keys: [...doc.keys, key],
-    }));
-    setSelected(key);
-    setTab("agent");
+  const autoLayout = async () => {
+    setBusy(true);
+    try {
+      const placed = await canvas.current.layout();
+      editTeam((inner) => withPositions(inner, placed.positions, placed.team));
+      setTimeout(() => canvas.current?.fit(), 50);
+      show("ok", `Laid out ${plural(team_.participants.length, "agent")}.`);
+    } catch (error) {
+      show("error", `Auto-layout failed: ${error.message}`);
+    } finally {
+      setBusy(false);
+    }
   };
 
-  const rename = (name) =>
-    change((doc) => {
-      const key = doc.keys[index];
-      const known = referenceNames.current.get(key);
-      const reference = known ?? participantName(doc.spec.participants[index]);
-      const result = renameParticipant(doc.spec, index, name, reference);
-      if (result.referenceName === name) referenceNames.current.delete(key);
-      else referenceNames.current.set(key, result.referenceName);
-      return { ...doc, spec: result.spec };
-    });
+  // --- Edits from the inspector ---
 
-  const updateParticipant = (next) =>
-    change((doc) => ({ ...doc, spec: replaceParticipant(doc.spec, index, next) }));
+  const patchAgent = (seat) => (patch) =>
+    editTeam(
+      (inner) => {
+        const agent = inner.participants[seat];
+        if (!agent) return inner;
+        const next = { ...agent };
+        for (const [key, value] of Object.entries(patch)) {
+          if (value === undefined) delete next[key];
+          else next[key] = value;
+        }
+        return replaceParticipant(inner, seat, next);
+      },
+      { group: `${base}.${Object.keys(patch).join(",")}` },
+    );
+
+  const rename = (name) =>
+    editTeam(
+      (inner) => {
+        const key = `${prefix}${index}`;
+        const known = referenceNames.current.get(key);
+        const reference = known ?? participantName(inner.participants[index]);
+        const result = renameParticipant(inner, index, name, reference);
+        if (result.referenceName === name) referenceNames.current.delete(key);
+        else referenceNames.current.set(key, result.referenceName);
+        return result.spec;
+      },
+      { group: `${base}.name` },
+    );
 
   const pickInnerTeam = async (teamId) => {
-    if (teamId === null) {
-      updateParticipant({ ...participant, team: null });
-      return;
-    }
+    if (teamId === null) return;
     try {
       const inner = await requestJson(`${urls.teams}/${teamId}`);
-      updateParticipant({ ...participant, team: inner.spec });
+      patchAgent(index)({ team: innerTeamOf(inner) });
     } catch (error) {
       setNotice({ kind: "error", text: `Could not load that team: ${error.message}` });
     }
   };
 
-  const removeSelected = () => {
-    change((doc) => ({
-      spec: removeParticipant(doc.spec, index),
-      keys: doc.keys.filter((_, i) => i !== index),
-    }));
-    setSelected(null);
-  };
+  const patchTeam = (patch) =>
+    editTeam(
+      (inner) => {
+        const next = { ...inner };
+        for (const [key, value] of Object.entries(patch)) {
+          if (value === undefined) delete next[key];
+          else next[key] = value;
+        }
+        return next;
+      },
+      { group: `${prefix}team.${Object.keys(patch).join(",")}` },
+    );
 
-  const connect = ({ source, target }) => {
-    if (source === target) return;
-    const from = keys.indexOf(source);
-    const to = keys.indexOf(target);
-    if (from < 0 || to < 0) return;
-    const fromName = names[from];
-    const toName = names[to];
-    if (spec.kind === "graph") {
-      const edges = graphEdges(spec);
-      if (edges.some((edge) => edge.source === fromName && edge.target === toName)) return;
-      const edge = { source: fromName, target: toName, condition: null };
-      setSpec(withGraphEdges(spec, [...edges, edge]));
-    } else if (spec.kind === "swarm") {
-      const handoffs = Array.isArray(spec.participants[from].handoffs)
-        ? spec.participants[from].handoffs
-        : [];
-      if (handoffs.includes(toName)) return;
-      const next = { ...spec.participants[from], handoffs: [...handoffs, toName] };
-      setSpec(replaceParticipant(spec, from, next));
-    }
-  };
+  const applyJson = (data) => change(() => normalizeSpec(data), { group: "json" });
 
-  const deleteEdge = (data) => {
-    if (data.index !== undefined) {
-      setSpec(withGraphEdges(spec, graphEdges(spec).filter((_, i) => i !== data.index)));
-    } else if (data.pairs) {
-      const participants = spec.participants.map((item, seat) => {
-        const dropped = data.pairs
-          .filter((pair) => pair.from === keys[seat])
-          .map((pair) => pair.target);
-        if (!dropped.length || !Array.isArray(item.handoffs)) return item;
-        return { ...item, handoffs: item.handoffs.filter((name) => !dropped.includes(name)) };
-      });
-      setSpec({ ...spec, participants });
-    }
-  };
-
-  const applyJson = (data) => {
-    change(() => {
-      const participants = Array.isArray(data.participants)
-        ? data.participants.filter(isObject)
-        : [];
-      const next = { ...data, participants, layout: isObject(data.layout) ? data.layout : {} };
-      return { spec: next, keys: participants.map(() => newKey()) };
-    });
-  };
-
-  const selectFromCanvas = (key) => {
-    setSelected(key);
+  const selectFromList = (id) => {
+    setSelection([id]);
+    setSelectedEdge(null);
     setTab("agent");
   };
 
   const kindLabel = catalog.team_kinds.find((item) => item.value === spec.kind)?.label || spec.kind;
+  const graphEdgeIndex = selectedEdge?.startsWith("g") ? Number(selectedEdge.slice(1)) : null;
 
   return (
-    <div className="builder">
-      <div className="toolbar" role="toolbar" aria-label="Team actions">
-        <h1>{spec.name || "Untitled team"}</h1>
-        <span className="tag">{kindLabel}</span>
-        {editor.version && (
-          <span className="tag" data-testid="version">
-            v{editor.version}
+    <ProblemsProvider value={problems}>
+      <div className="builder">
+        <div className="toolbar" role="toolbar" aria-label="Team actions">
+          <h1>{spec.name || "Untitled team"}</h1>
+          <span className="tag">{kindLabel}</span>
+          {editor.version && (
+            <span className="tag" data-testid="version">
+              v{editor.version}
+            </span>
+          )}
+          {team.is_gallery && <span className="tag">gallery</span>}
+          <span className="save-state" role="status" data-testid="save-state">
+            {saveStateText(editor)}
           </span>
-        )}
-        {team.is_gallery && <span className="tag">gallery</span>}
-        <span className="save-state" role="status" data-testid="save-state">
-          {saveStateText(editor)}
-        </span>
-        <span className="spacer" />
-        {!isReadOnly && (
-          <button type="button" onClick={addAgent} disabled={isBusy}>
-            + Add agent
+          {!isReadOnly && problems.length > 0 && (
+            <button
+              type="button"
+              className="small problem-count"
+              data-testid="problem-count"
+              onClick={() => showProblems(`${plural(problems.length, "problem")} found.`, problems)}
+            >
+              ⚠ {plural(problems.length, "problem")}
+            </button>
+          )}
+          <span className="spacer" />
+          <button type="button" onClick={validate} disabled={isBusy || editor.isSaving}>
+            Validate
           </button>
-        )}
-        <button type="button" onClick={validate} disabled={isBusy || editor.isSaving}>
-          Validate
-        </button>
-        {isReadOnly ? (
-          <button type="button" className="primary" onClick={duplicate} disabled={isBusy}>
-            Make an editable copy
+          {isReadOnly ? (
+            <button type="button" className="primary" onClick={duplicate} disabled={isBusy}>
+              Make an editable copy
+            </button>
+          ) : (
+            <button
+              type="button"
+              onClick={save}
+              disabled={isBusy || editor.isSaving || !editor.isDirty}
+            >
+              Save
+            </button>
+          )}
+          <a className="button" href={urls.exportRoundtable} download>
+            Export
+          </a>
+          <a className="button" href={urls.exportAutogen} download>
+            Export for AutoGen
+          </a>
+          {team.role === "owner" && !team.is_gallery && (
+            <button type="button" className="danger" onClick={deleteTeam} disabled={isBusy}>
+              Delete
+            </button>
+          )}
+          <button type="button" className="primary" onClick={openRun} disabled={isBusy}>
+            Run…
           </button>
-        ) : (
-          <button
-            type="button"
-            onClick={save}
-            disabled={isBusy || editor.isSaving || !editor.isDirty}
-          >
-            Save
-          </button>
+        </div>
+        {team.is_gallery && (
+          <p className="notice notice-info">
+            This team is in the gallery, which nobody changes. Make an editable copy to change it.
+          </p>
         )}
-        <a className="button" href={urls.exportRoundtable} download>
-          Export
-        </a>
-        <a className="button" href={urls.exportAutogen} download>
-          Export for AutoGen
-        </a>
-        {team.role === "owner" && !team.is_gallery && (
-          <button type="button" className="danger" onClick={deleteTeam} disabled={isBusy}>
-            Delete
-          </button>
-        )}
-        <button type="button" className="primary" onClick={openRun} disabled={isBusy}>
-          Run…
-        </button>
-      </div>
-      {team.is_gallery && (
-        <p className="notice notice-info">
-          This team is in the gallery, which nobody changes. Make an editable copy to change it.
-        </p>
-      )}
-      <DraftOffer
-        draft={editor.offer}
-        version={editor.version}
-        onRestore={() => {
-          editor.restoreDraft();
-          setProblems(null);
-        }}
-        onDiscard={() =>
-          editor.discardDraft().catch((error) => setNotice({ kind: "error", text: error.message }))
-        }
-      />
-      <ConflictNotice message={conflict} onReload={reloadLatest} />
-      {notice && (
-        <p
-          className={`notice notice-${notice.kind === "ok" ? "ok" : "error"}`}
-          role={notice.kind === "ok" ? "status" : "alert"}
-        >
-          {notice.text}
-        </p>
-      )}
-      <ProblemsPanel problems={problems} onPick={pick} onClose={() => setProblems(null)} />
-      <div className="builder-body">
-        <Canvas
-          spec={spec}
-          keys={keys}
-          catalog={catalog}
-          selected={selected}
-          problemCounts={problemCounts}
-          isReadOnly={isReadOnly}
-          onSelect={selectFromCanvas}
-          onMove={onMove}
-          onConnect={connect}
-          onDeleteEdge={deleteEdge}
+        <DraftOffer
+          draft={editor.offer}
+          version={editor.version}
+          onRestore={() => {
+            editor.restoreDraft();
+            setPanel(null);
+            setScope([]);
+          }}
+          onDiscard={() =>
+            editor.discardDraft().catch((error) => setNotice({ kind: "error", text: error.message }))
+          }
         />
-        <aside className="side-panel" aria-label="Inspector">
-          <div className="tabs" role="tablist">
-            {TABS.map(([id, label]) => (
-              <button
-                key={id}
-                type="button"
-                role="tab"
-                id={`tab-${id}`}
-                aria-selected={tab === id}
-                aria-controls={`panel-${id}`}
-                onClick={() => setTab(id)}
-              >
-                {label}
-              </button>
-            ))}
-          </div>
-          <div
-            className="tab-panel"
-            role="tabpanel"
-            id={`panel-${tab}`}
-            aria-labelledby={`tab-${tab}`}
+        <ConflictNotice message={conflict} onReload={reloadLatest} />
+        {notice && (
+          <p
+            className={`notice notice-${notice.kind === "ok" ? "ok" : "error"}`}
+            role={notice.kind === "ok" ? "status" : "alert"}
           >
-            {tab === "agent" && keys.length > 0 && (
-              <nav className="seat-list" aria-label="Agents in seat order">
-                {keys.map((key, seat) => (
-                  <button
-                    key={key}
-                    type="button"
-                    className={`small${problemCounts.get(key) ? " has-problems" : ""}`}
-                    aria-pressed={key === selected}
-                    onClick={() => setSelected(key)}
-                  >
-                    {names[seat] || "(no name)"}
-                  </button>
-                ))}
-              </nav>
+            {notice.text}
+          </p>
+        )}
+        <ProblemsPanel problems={panel} onPick={pick} onClose={() => setPanel(null)} />
+        <div className="builder-body">
+          <Palette
+            catalog={catalog}
+            lists={lists}
+            hasSelection={agentSeats.length > 0}
+            isReadOnly={isReadOnly}
+            onPick={pickItem}
+          />
+          <div className="canvas-column">
+            {!isReadOnly && (
+              <div className="canvas-toolbar" role="toolbar" aria-label="Canvas">
+                <button
+                  type="button"
+                  onClick={undo}
+                  disabled={!editor.canUndo}
+                  aria-keyshortcuts="Control+Z"
+                  title="Undo (Ctrl+Z)"
+                >
+                  Undo
+                </button>
+                <button
+                  type="button"
+                  onClick={redo}
+                  disabled={!editor.canRedo}
+                  aria-keyshortcuts="Control+Shift+Z Control+Y"
+                  title="Redo (Ctrl+Shift+Z)"
+                >
+                  Redo
+                </button>
+                <button type="button" onClick={autoLayout} disabled={isBusy || !seatCount}>
+                  Auto-layout
+                </button>
+                <button
+                  type="button"
+                  onClick={copy}
+                  disabled={!agentSeats.length}
+                  aria-keyshortcuts="Control+C"
+                >
+                  Copy
+                </button>
+                <button type="button" onClick={paste} aria-keyshortcuts="Control+V">
+                  Paste
+                </button>
+                <button type="button" onClick={() => pickItem({ type: "agent", kind: "assistant" })}>
+                  + Add agent
+                </button>
+              </div>
             )}
-            {tab === "agent" && (
-              <Inspector
-                key={selected}
-                participant={participant}
-                index={index}
-                seatCount={keys.length}
-                catalog={catalog}
-                teamKind={spec.kind}
-                otherNames={names.filter((_, seat) => seat !== index)}
-                models={choices.models}
-                teams={choices.teams.filter((item) => item.id !== team.id)}
-                isReadOnly={isReadOnly}
-                onChange={updateParticipant}
-                onRename={rename}
-                onKindChange={(kind) => updateParticipant(changeKind(catalog, participant, kind))}
-                onPickTeam={pickInnerTeam}
-                onMove={(offset) =>
-                  change((doc) => ({
-                    spec: moveSeat(doc.spec, index, offset),
-                    keys: moveItem(doc.keys, index, offset),
-                  }))
-                }
-                onRemove={removeSelected}
-              />
-            )}
-            {tab === "team" && (
-              <TeamSettings
-                spec={spec}
-                catalog={catalog}
-                names={names}
-                models={choices.models}
-                isReadOnly={isReadOnly}
-                onChange={setSpec}
-              />
-            )}
-            {tab === "json" && <JsonTab spec={spec} isReadOnly={isReadOnly} onApply={applyJson} />}
-            {tab === "versions" && (
-              <Versions
-                url={`${urls.team}/versions`}
-                currentVersion={editor.version}
-                canRestore={!isReadOnly}
-                isDirty={editor.isDirty}
-                onRestored={async () => {
-                  const answer = await editor.reload();
-                  setProblems(null);
-                  setNotice({ kind: "ok", text: `Restored as version ${answer.version}.` });
-                }}
-              />
-            )}
+            <Breadcrumbs
+              spec={spec}
+              scope={activeScope}
+              outsideProblems={outsideProblems}
+              onGo={(depth) => {
+                setScope(activeScope.slice(0, depth));
+                setSelection([]);
+              }}
+            />
+            <Canvas
+              key={activeScope.join(".")}
+              ref={canvas}
+              label={activeScope.length ? `Canvas of ${team_.name || "the inner team"}` : "Team canvas"}
+              team={team_}
+              catalog={catalog}
+              selection={selection}
+              selectedEdge={selectedEdge}
+              problemCounts={problemCounts}
+              isReadOnly={isReadOnly}
+              actions={canvasActions}
+              nodeActions={nodeActions}
+            />
           </div>
-        </aside>
+          <aside className="side-panel" aria-label="Inspector">
+            <div className="tabs" role="tablist">
+              {TABS.map(([id, label]) => (
+                <button
+                  key={id}
+                  type="button"
+                  role="tab"
+                  id={`tab-${id}`}
+                  aria-selected={tab === id}
+                  aria-controls={`panel-${id}`}
+                  onClick={() => setTab(id)}
+                >
+                  {label}
+                </button>
+              ))}
+            </div>
+            <div
+              className="tab-panel"
+              role="tabpanel"
+              id={`panel-${tab}`}
+              aria-labelledby={`tab-${tab}`}
+            >
+              {tab === "agent" && (
+                <SeatList
+                  names={names}
+                  selected={primary}
+                  problemCounts={problemCounts}
+                  onSelect={selectFromList}
+                />
+              )}
+              {tab === "agent" && (
+                <Inspector
+                  key={`${prefix}${primary}`}
+                  participant={participant}
+                  index={index}
+                  base={base}
+                  seatCount={seatCount}
+                  catalog={catalog}
+                  teamKind={team_.kind}
+                  otherNames={names.filter((_, seat) => seat !== index)}
+                  models={lists.models}
+                  teams={lists.teams}
+                  isReadOnly={isReadOnly}
+                  onPatch={patchAgent(index)}
+                  onRename={rename}
+                  onKindChange={(kind) =>
+                    editTeam((inner) =>
+                      replaceParticipant(inner, index, changeKind(catalog, inner.participants[index], kind)),
+                    )
+                  }
+                  onPickTeam={pickInnerTeam}
+                  onOpenInner={() => openInner(index)}
+                  onMove={(offset) => {
+                    editTeam((inner) => moveSeat(inner, index, offset));
+                    setSelection([agentId(index + offset)]);
+                  }}
+                  onRemove={() => deleteParts({ nodes: [primary], edges: [] })}
+                  onDuplicate={() => {
+                    const [entry] = copyAgents(team_, [index]);
+                    const at = entry.position;
+                    placeAgents([entry.participant], at ? { x: at.x + 155, y: at.y + 95 } : null);
+                  }}
+                  onPickProblem={pick}
+                />
+              )}
+              {tab === "team" && (
+                <TeamSettings
+                  key={prefix}
+                  spec={team_}
+                  base={prefix}
+                  catalog={catalog}
+                  names={names}
+                  models={lists.models}
+                  isReadOnly={isReadOnly}
+                  selectedEdge={graphEdgeIndex}
+                  onPatch={patchTeam}
+                  onPickProblem={pick}
+                />
+              )}
+              {tab === "json" && (
+                <JsonTab
+                  spec={spec}
+                  schema={catalog.spec_schema}
+                  isReadOnly={isReadOnly}
+                  onApply={applyJson}
+                />
+              )}
+              {tab === "versions" && (
+                <Versions
+                  url={`${urls.team}/versions`}
+                  currentVersion={editor.version}
+                  canRestore={!isReadOnly}
+                  isDirty={editor.isDirty}
+                  onRestored={async () => {
+                    const answer = await editor.reload();
+                    setPanel(null);
+                    setScope([]);
+                    setNotice({ kind: "ok", text: `Restored as version ${answer.version}.` });
+                  }}
+                />
+              )}
+            </div>
+          </aside>
+        </div>
+        <RunDialog dialogRef={runDialog} reasons={runReasons} onStart={startRun} onPick={pick} />
       </div>
-      <RunDialog dialogRef={runDialog} onStart={startRun} />
-    </div>
+    </ProblemsProvider>
   );
 }

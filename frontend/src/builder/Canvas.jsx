@@ -1,191 +1,203 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
 import {
-  applyNodeChanges,
+  forwardRef,
+  memo,
+  useCallback,
+  useImperativeHandle,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
+import {
   Background,
+  ConnectionMode,
   Controls,
-  Handle,
-  MarkerType,
   MiniMap,
-  Position,
   ReactFlow,
+  useReactFlow,
+  ReactFlowProvider,
 } from "@xyflow/react";
-import { defaultPosition, graphEdges, participantName, positionOf } from "./spec.js";
+import { agentId, seatOfId, sidesBetween, teamEdges } from "./edges.js";
+import { autoLayout } from "./layout.js";
+import { NODE_TYPES, NodeActions } from "./nodes.jsx";
+import { PALETTE_TYPE, readDragged } from "./Palette.jsx";
+import {
+  defaultPositions,
+  describeCondition,
+  isObject,
+  participantName,
+  positionOf,
+  teamPosition,
+} from "./spec.js";
 
-function AgentNode({ data, selected }) {
-  const classes = ["agent-node", `kind-${data.kind}`];
-  if (selected) classes.push("selected");
-  if (data.problems) classes.push("has-problems");
-  return (
-    <div
-      className={classes.join(" ")}
-      data-testid="agent-node"
-      data-problems={data.problems || undefined}
-      aria-label={`Agent ${data.name}`}
-    >
-      {SIDES.map(([side, position]) => (
-        <Handle key={`t-${side}`} id={`t-${side}`} type="target" position={position} />
-      ))}
-      <div className="node-kind">
-        {data.kindLabel}
-        {data.seat !== null && <span className="node-order"> · seat {data.seat + 1}</span>}
-      </div>
-      <div className="node-name">
-        <span className="node-avatar" aria-hidden="true">
-          {data.name.slice(0, 1).toUpperCase()}
-        </span>
-        <span>{data.name}</span>
-      </div>
-      {data.detail && <div className="node-model">{data.detail}</div>}
-      {data.problems > 0 && (
-        <div className="node-problems">
-          ⚠ {data.problems} problem{data.problems === 1 ? "" : "s"}
-        </div>
-      )}
-      {SIDES.map(([side, position]) => (
-        <Handle key={`s-${side}`} id={`s-${side}`} type="source" position={position} />
-      ))}
-    </div>
-  );
+/** Above this many agents only the nodes in view are drawn. */
+const VISIBLE_ONLY_FROM = 60;
+const TEAM_ID = "team";
+
+function samePoint(a, b) {
+  return a === b || (a && b && a.x === b.x && a.y === b.y);
 }
 
-const SIDES = [
-  ["left", Position.Left],
-  ["right", Position.Right],
-  ["top", Position.Top],
-  ["bottom", Position.Bottom],
-];
-const NODE_TYPES = { agent: AgentNode };
-const NODE_SIZE = { width: 200, height: 80 };
-
-/** Which sides an edge should leave and enter by, from where the two nodes sit. */
-function sidesBetween(from, to) {
-  if (!from || !to) return { sourceHandle: "s-right", targetHandle: "t-left" };
-  const dx = to.x - from.x;
-  const dy = to.y - from.y;
-  if (Math.abs(dx) >= Math.abs(dy) * (NODE_SIZE.width / NODE_SIZE.height) * 0.5) {
-    return dx >= 0
-      ? { sourceHandle: "s-right", targetHandle: "t-left" }
-      : { sourceHandle: "s-left", targetHandle: "t-right" };
-  }
-  return dy >= 0
-    ? { sourceHandle: "s-bottom", targetHandle: "t-top" }
-    : { sourceHandle: "s-top", targetHandle: "t-bottom" };
-}
-
-/** Attaches each edge to the sides of its nodes that face each other. */
-function attachToSides(edges, positions) {
-  return edges.map((edge) => ({
-    ...edge,
-    ...sidesBetween(positions.get(edge.source), positions.get(edge.target)),
-  }));
-}
-const ARROW = { type: MarkerType.ArrowClosed, width: 18, height: 18 };
-
-/** The edges a team kind draws: seat order, handoffs or graph edges. */
-function teamEdges(spec, keys, selectedEdge) {
-  const participants = spec.participants;
-  const keyOf = new Map();
-  participants.forEach((participant, index) => {
-    const name = participantName(participant);
-    if (!keyOf.has(name)) keyOf.set(name, keys[index]);
-  });
-  if (spec.kind === "graph") {
-    return graphEdges(spec)
-      .map((edge, index) => ({
-        id: `graph-${index}`,
-        source: keyOf.get(edge.source),
-        target: keyOf.get(edge.target),
-        label: edge.condition ? `contains “${edge.condition}”` : undefined,
-        markerEnd: ARROW,
-        selected: selectedEdge === `graph-${index}`,
-        data: { index },
-      }))
-      .filter((edge) => edge.source && edge.target);
-  }
-  if (spec.kind === "swarm") {
-    const handoffsOf = (participant) =>
-      Array.isArray(participant.handoffs) ? participant.handoffs : [];
-    const handsTo = (name, target) =>
-      participants.some(
-        (participant) =>
-          participantName(participant) === name && handoffsOf(participant).includes(target),
-      );
-    // A pair of agents that hand off both ways is drawn as one two-headed edge.
-    const edges = [];
-    participants.forEach((participant, index) => {
-      const key = keys[index];
-      const name = participantName(participant);
-      for (const target of handoffsOf(participant)) {
-        const targetKey = keyOf.get(target);
-        if (!targetKey) continue;
-        const isMutual = handsTo(target, name);
-        if (isMutual && key > targetKey) continue;
-        const id = `handoff-${key}-${target}`;
-        const pairs = [{ from: key, target }];
-        if (isMutual) pairs.push({ from: targetKey, target: name });
-        edges.push({
-          id,
-          source: key,
-          target: targetKey,
-          label: isMutual ? "handoffs both ways" : "handoff",
-          animated: true,
-          markerEnd: ARROW,
-          markerStart: isMutual ? ARROW : undefined,
-          selected: selectedEdge === id,
-          data: { pairs },
-        });
-      }
-    });
-    return edges;
-  }
-  if (spec.kind === "round_robin" && participants.length > 1) {
-    return keys.map((key, index) => ({
-      id: `order-${index}`,
-      source: key,
-      target: keys[(index + 1) % keys.length],
-      style: { strokeDasharray: "4 4" },
-      markerEnd: ARROW,
-      selectable: false,
-      deletable: false,
-    }));
-  }
-  return [];
-}
-
-function nodeDetail(participant) {
-  if (participant.kind === "user_proxy") return "asks a person";
-  if (participant.kind === "team") {
-    const inner = participant.team;
-    if (!inner || typeof inner !== "object") return "no inner team";
-    return `runs ${inner.name || "an inner team"}`;
-  }
+function agentData(participant, index, team, kindLabels, problems, isConnectable) {
   const model = participant.model;
-  const modelName =
-    model && typeof model === "object" ? model.name || model.model || "a model" : "no model";
-  const count = Array.isArray(participant.tools) ? participant.tools.length : 0;
-  return `${modelName}${count ? ` · ${count} tool(s)` : ""}`;
+  const inner = isObject(participant.team) ? participant.team : null;
+  return {
+    index,
+    name: participantName(participant),
+    kind: participant.kind,
+    kindLabel: kindLabels.get(participant.kind) || String(participant.kind ?? "?"),
+    seat: team.kind === "round_robin" || team.kind === "selector" ? index : null,
+    hasModel: participant.kind === "assistant" || participant.kind === "team",
+    model: isObject(model) ? model.name || model.model || "a model" : null,
+    tools: Array.isArray(participant.tools) ? participant.tools : [],
+    inner: inner
+      ? {
+          name: inner.name || "an inner team",
+          count: Array.isArray(inner.participants) ? inner.participants.length : 0,
+        }
+      : null,
+    problems,
+    isConnectable,
+  };
 }
 
 /**
- * The team on a canvas. Dragging a node, or moving it with the arrow keys, sets its position
- * in the spec's layout; connecting two nodes adds a graph edge or a handoff, depending on the
- * team kind. `keys` name the nodes (one per participant, in seat order).
+ * Node objects for the team, reusing the previous object of every node whose inputs did not
+ * change (so React Flow and React.memo skip them: a drag or a keystroke redraws one node).
  */
-export function Canvas({
-  spec,
-  keys,
-  catalog,
-  selected,
-  problemCounts,
-  isReadOnly,
-  onSelect,
-  onMove,
-  onConnect,
-  onDeleteEdge,
-}) {
-  const [nodes, setNodes] = useState([]);
-  const [selectedEdge, setSelectedEdge] = useState(null);
-  // The catalog's kind labels, without their explanations in brackets (nodes are small).
+function useNodes({ team, kindLabels, catalog, selection, problemCounts, sizes, drag, dropTarget, isReadOnly }) {
+  const cache = useRef(new Map());
+  const defaults = useMemo(() => defaultPositions(team), [team.participants, team.kind, team.graph]);
+  return useMemo(() => {
+    const seen = new Map();
+    const isConnectable = !isReadOnly && (team.kind === "graph" || team.kind === "swarm");
+    // `inputs` are compared one by one; the first is the node's position (by value).
+    const build = (id, inputs, make) => {
+      const previous = cache.current.get(id);
+      const isSame =
+        previous &&
+        samePoint(previous.inputs[0], inputs[0]) &&
+        previous.inputs.every((value, index) => index === 0 || value === inputs[index]);
+      const node = isSame ? previous.node : make();
+      seen.set(id, { inputs, node });
+      return node;
+    };
+    const nodes = team.participants.map((participant, index) => {
+      const id = agentId(index);
+      const position =
+        drag?.[id] || positionOf(team, participantName(participant)) || defaults[index];
+      const isSelected = selection.includes(id);
+      const problems = problemCounts.get(id) || 0;
+      const size = sizes.get(id);
+      const className = dropTarget === id ? "is-drop-target" : undefined;
+      const inputs = [
+        position,
+        participant,
+        isSelected,
+        problems,
+        size,
+        className,
+        kindLabels,
+        isConnectable,
+        team.kind,
+      ];
+      return build(id, inputs, () => ({
+        id,
+        type: "agent",
+        position,
+        selected: isSelected,
+        draggable: !isReadOnly,
+        deletable: !isReadOnly,
+        measured: size,
+        className,
+        data: agentData(participant, index, team, kindLabels, problems, isConnectable),
+      }));
+    });
+    // The team's node sits where the layout says, or above the agents.
+    let position = drag?.[TEAM_ID] || teamPosition(team);
+    if (!position) {
+      const tops = nodes.map((node) => node.position);
+      const minX = tops.length ? Math.min(...tops.map((p) => p.x)) : 0;
+      const minY = tops.length ? Math.min(...tops.map((p) => p.y)) : 200;
+      position = { x: minX, y: minY - 200 };
+    }
+    const kindLabel = catalog.team_kinds.find((item) => item.value === team.kind)?.label || team.kind;
+    const termination = describeCondition(team.termination, catalog);
+    const teamProblems = problemCounts.get(TEAM_ID) || 0;
+    const teamSize = sizes.get(TEAM_ID);
+    const isSelected = selection.includes(TEAM_ID);
+    const teamClass = dropTarget === TEAM_ID ? "is-drop-target" : undefined;
+    const teamInputs = [
+      position,
+      team.name,
+      kindLabel,
+      termination,
+      team.max_turns,
+      teamProblems,
+      teamSize,
+      isSelected,
+      teamClass,
+      isReadOnly,
+    ];
+    nodes.push(
+      build(TEAM_ID, teamInputs, () => ({
+        id: TEAM_ID,
+        type: "team",
+        position,
+        selected: isSelected,
+        draggable: !isReadOnly,
+        deletable: false,
+        connectable: false,
+        measured: teamSize,
+        className: teamClass,
+        data: {
+          name: team.name,
+          kindLabel,
+          termination,
+          maxTurns: team.max_turns,
+          problems: teamProblems,
+        },
+      })),
+    );
+    cache.current = seen;
+    return nodes;
+  }, [team, defaults, kindLabels, catalog, selection, problemCounts, sizes, drag, dropTarget, isReadOnly]);
+}
+
+/** Edges with the sides their nodes face each other by (objects kept while unchanged). */
+function useEdges(team, nodes, selectedEdge) {
+  const cache = useRef(new Map());
+  const plain = useMemo(() => teamEdges(team, selectedEdge), [team, selectedEdge]);
+  return useMemo(() => {
+    const where = new Map(nodes.map((node) => [node.id, node.position]));
+    const seen = new Map();
+    const edges = plain.map((edge) => {
+      const sides = sidesBetween(where.get(edge.source), where.get(edge.target));
+      const previous = cache.current.get(edge.id);
+      const node =
+        previous &&
+        previous.edge === edge &&
+        previous.sides.sourceHandle === sides.sourceHandle &&
+        previous.sides.targetHandle === sides.targetHandle
+          ? previous.node
+          : { ...edge, ...sides };
+      seen.set(edge.id, { edge, sides, node });
+      return node;
+    });
+    cache.current = seen;
+    return edges;
+  }, [plain, nodes]);
+}
+
+function CanvasFlow(
+  { team, catalog, selection, selectedEdge, problemCounts, isReadOnly, actions, label },
+  ref,
+) {
+  const flow = useReactFlow();
+  const wrapper = useRef(null);
+  const [sizes, setSizes] = useState(() => new Map());
+  const [drag, setDrag] = useState(null);
+  const [dropTarget, setDropTarget] = useState(null);
+  const isReady = useRef(false);
   const kindLabels = useMemo(
     () =>
       new Map(
@@ -193,99 +205,188 @@ export function Canvas({
       ),
     [catalog],
   );
+  const nodes = useNodes({
+    team,
+    kindLabels,
+    catalog,
+    selection,
+    problemCounts,
+    sizes,
+    drag,
+    dropTarget,
+    isReadOnly,
+  });
+  const edges = useEdges(team, nodes, selectedEdge);
+  const latest = useRef({});
+  latest.current = { nodes, selection, edges, sizes };
 
-  useEffect(() => {
-    setNodes((previous) => {
-      const byId = new Map(previous.map((node) => [node.id, node]));
-      return spec.participants.map((participant, index) => {
-        const key = keys[index];
-        const old = byId.get(key);
-        const name = participantName(participant);
-        // A node already on the canvas stays where it is (two agents may share a name
-        // while one is being renamed); a new one goes where the layout says.
-        const position =
-          (old && old.position) || positionOf(spec, name) || defaultPosition(spec, index);
-        return {
-          ...(old || {}),
-          id: key,
-          type: "agent",
-          position,
-          deletable: false,
-          draggable: !isReadOnly,
-          selected: key === selected,
-          data: {
-            name,
-            kind: participant.kind,
-            kindLabel: kindLabels.get(participant.kind) || String(participant.kind ?? "?"),
-            seat: spec.kind === "round_robin" ? index : null,
-            detail: nodeDetail(participant),
-            problems: problemCounts.get(key) || 0,
-          },
-        };
-      });
-    });
-  }, [spec, keys, selected, kindLabels, problemCounts, isReadOnly]);
-
-  const positions = useMemo(() => new Map(nodes.map((node) => [node.id, node.position])), [nodes]);
-  const edges = useMemo(
-    () => attachToSides(teamEdges(spec, keys, selectedEdge), positions),
-    [spec, keys, selectedEdge, positions],
+  useImperativeHandle(
+    ref,
+    () => ({
+      /** Lays the team out with ELK; resolves to {positions, team}. */
+      layout: () => autoLayout(team, latest.current.sizes),
+      fit: () => flow.fitView({ padding: 0.2, duration: 200 }),
+      /** Where a new node should go: the middle of what is in view. */
+      centre: () => {
+        const box = wrapper.current?.getBoundingClientRect();
+        if (!box) return { x: 0, y: 0 };
+        return flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
+      },
+    }),
+    [team, flow],
   );
 
   const handleNodesChange = useCallback(
     (changes) => {
-      setNodes((current) => applyNodeChanges(changes, current));
-      // Keyboard selection (Tab to a node, then Enter) arrives here rather than as a click.
-      const picked = changes.find((change) => change.type === "select" && change.selected);
-      if (picked && picked.id !== selected) onSelect(picked.id);
-      // A drag ends, or an arrow key moves a node, with a position that is no longer dragging.
+      const measured = changes.filter((change) => change.type === "dimensions" && change.dimensions);
+      if (measured.length) {
+        setSizes((current) => {
+          const next = new Map(current);
+          for (const change of measured) {
+            const old = next.get(change.id);
+            const { width, height } = change.dimensions;
+            if (!old || old.width !== width || old.height !== height) next.set(change.id, { width, height });
+          }
+          if (!isReady.current && next.size >= latest.current.nodes.length) {
+            isReady.current = true;
+            performance.mark("builder-ready");
+            wrapper.current?.setAttribute("data-ready", "true");
+          }
+          return next;
+        });
+      }
+      const moving = {};
+      const moved = [];
       for (const change of changes) {
-        if (change.type === "position" && !change.dragging && change.position) {
-          onMove(change.id, change.position);
+        if (change.type !== "position" || !change.position) continue;
+        if (change.dragging) moving[change.id] = change.position;
+        else moved.push({ id: change.id, position: change.position });
+      }
+      if (Object.keys(moving).length) setDrag((current) => ({ ...current, ...moving }));
+      if (moved.length) {
+        // A drag ends, or an arrow key moves a node: the layout in the spec takes it.
+        actions.onMove(moved);
+        setDrag(null);
+      }
+      const picks = changes.filter((change) => change.type === "select");
+      if (picks.length) {
+        const chosen = new Set(latest.current.selection);
+        for (const change of picks) {
+          if (change.selected) chosen.add(change.id);
+          else chosen.delete(change.id);
         }
+        actions.onSelect([...chosen]);
       }
     },
-    [onSelect, onMove, selected],
+    [actions],
   );
 
   const handleEdgesChange = useCallback(
     (changes) => {
       for (const change of changes) {
-        if (change.type === "select") setSelectedEdge(change.selected ? change.id : null);
-        if (change.type === "remove") {
-          const edge = edges.find((item) => item.id === change.id);
-          if (edge && edge.data) onDeleteEdge(edge.data);
-        }
+        if (change.type === "select") actions.onSelectEdge(change.selected ? change.id : null);
       }
     },
-    [edges, onDeleteEdge],
+    [actions],
   );
 
-  const canConnect = !isReadOnly && (spec.kind === "graph" || spec.kind === "swarm");
+  const handleDelete = useCallback(
+    ({ nodes: gone, edges: cut }) => actions.onDelete({ nodes: gone.map((node) => node.id), edges: cut }),
+    [actions],
+  );
+
+  const targetOf = (event) => {
+    const element = event.target instanceof Element ? event.target.closest(".react-flow__node") : null;
+    return element?.getAttribute("data-id") ?? null;
+  };
+
+  const handleDragOver = (event) => {
+    if (isReadOnly || !event.dataTransfer.types.includes(PALETTE_TYPE)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    const target = targetOf(event);
+    if (target !== dropTarget) setDropTarget(target);
+  };
+
+  const handleDrop = (event) => {
+    setDropTarget(null);
+    const item = readDragged(event.dataTransfer);
+    if (!item || isReadOnly) return;
+    event.preventDefault();
+    const position = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+    actions.onDropItem(item, { targetId: targetOf(event), position });
+  };
+
+  const canConnect = !isReadOnly && (team.kind === "graph" || team.kind === "swarm");
+  const count = team.participants.length;
 
   return (
-    <div className="canvas-wrap" aria-label="Team canvas" role="region">
+    <div
+      ref={wrapper}
+      className="canvas-wrap"
+      aria-label={label}
+      role="region"
+      data-testid="canvas"
+      onDragOver={handleDragOver}
+      onDragLeave={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget)) setDropTarget(null);
+      }}
+      onDrop={handleDrop}
+    >
       <ReactFlow
         nodes={nodes}
         edges={edges}
         nodeTypes={NODE_TYPES}
         onNodesChange={handleNodesChange}
         onEdgesChange={handleEdgesChange}
-        onNodeClick={(_, node) => onSelect(node.id)}
-        onPaneClick={() => setSelectedEdge(null)}
-        onConnect={canConnect ? onConnect : undefined}
+        onDelete={handleDelete}
+        onNodeClick={(_, node) => actions.onNodeClick(node.id)}
+        onPaneClick={() => actions.onSelectEdge(null)}
+        onConnect={canConnect ? actions.onConnect : undefined}
+        connectionMode={ConnectionMode.Loose}
         nodesConnectable={canConnect}
         nodesDraggable={!isReadOnly}
+        elementsSelectable
+        onlyRenderVisibleElements={count >= VISIBLE_ONLY_FROM}
         fitView
-        fitViewOptions={{ padding: 0.3, maxZoom: 1.2 }}
-        minZoom={0.2}
+        fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}
+        minZoom={0.05}
+        maxZoom={2}
         proOptions={{ hideAttribution: true }}
         deleteKeyCode={isReadOnly ? null : ["Backspace", "Delete"]}
+        multiSelectionKeyCode={["Shift", "Meta", "Control"]}
       >
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />
         <MiniMap pannable zoomable ariaLabel="Overview of the canvas" />
       </ReactFlow>
+      {count === 0 && (
+        <p className="canvas-empty" aria-hidden="true">
+          Drag an agent from the palette here.
+        </p>
+      )}
     </div>
   );
 }
+
+const CanvasInner = forwardRef(CanvasFlow);
+
+/**
+ * The team on a canvas: the team's node and one node per participant. Dragging a node, or
+ * moving it with the arrow keys, sets its position in the layout; connecting two nodes adds
+ * a graph edge or a handoff; palette items dropped on the canvas or on a node go to
+ * `actions.onDropItem`.
+ */
+export const Canvas = memo(
+  forwardRef(function Canvas(props, ref) {
+    return (
+      <ReactFlowProvider>
+        <NodeActions.Provider value={props.nodeActions}>
+          <CanvasInner {...props} ref={ref} />
+        </NodeActions.Provider>
+      </ReactFlowProvider>
+    );
+  }),
+);
+
+export { TEAM_ID, seatOfId };

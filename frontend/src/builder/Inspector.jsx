@@ -1,4 +1,5 @@
-import { Field, SchemaField } from "./fields.jsx";
+import { memo, useMemo } from "react";
+import { Field, SchemaField, TextInput, useFieldProblems, useProblemsUnder } from "./fields.jsx";
 import { isObject, modelSpecOf } from "./spec.js";
 
 const NAME_PATTERN = "[A-Za-z_][A-Za-z0-9_]{0,63}";
@@ -13,17 +14,41 @@ function inputId(name) {
   return `agent-${name.replace(/_/g, "-")}`;
 }
 
+function shortLabel(model) {
+  return `${model.name} (${model.provider}${model.model ? `: ${model.model}` : ""})`;
+}
+
+/** Option labels for the models: `name (provider: model)`, or the server's longer label
+ * where two would read alike. */
+export function modelLabels(models) {
+  const counts = new Map();
+  for (const model of models) counts.set(shortLabel(model), (counts.get(shortLabel(model)) || 0) + 1);
+  return new Map(
+    models.map((model) => {
+      const short = shortLabel(model);
+      return [model.id, counts.get(short) > 1 && model.label ? model.label : short];
+    }),
+  );
+}
+
 function ModelSelect({ field, path, value, models, providers, onChange }) {
   const current = isObject(value) ? value : null;
   const isListed = current && models.some((model) => model.id === current.id);
   const provider = current && providers.find((item) => item.value === current.provider);
+  const labels = useMemo(() => modelLabels(models), [models]);
   const hint = [
     field.help,
     provider && `${provider.label}: ${provider.help}`,
-    "Models are set up on the Models page.",
+    "Drop a model from the palette on the agent, or pick one here. Models are set up on the Models page.",
   ];
   return (
-    <Field id="agent-model" label={field.label} hint={hint.filter(Boolean).join(" ")}>
+    <Field
+      id="agent-model"
+      path={path}
+      isCatchAll
+      label={field.label}
+      hint={hint.filter(Boolean).join(" ")}
+    >
       <select
         id="agent-model"
         data-path={path}
@@ -42,8 +67,7 @@ function ModelSelect({ field, path, value, models, providers, onChange }) {
         )}
         {models.map((model) => (
           <option key={model.id} value={String(model.id)}>
-            {model.name} ({model.provider}
-            {model.model ? `: ${model.model}` : ""})
+            {labels.get(model.id)}
           </option>
         ))}
       </select>
@@ -51,10 +75,12 @@ function ModelSelect({ field, path, value, models, providers, onChange }) {
   );
 }
 
-function Checklist({ legend, path, options, chosen, hint, empty, describe, onChange }) {
+function Checklist({ id, legend, path, options, chosen, hint, empty, describe, onChange }) {
   const names = [...options, ...chosen.filter((name) => !options.includes(name))];
+  const messages = useFieldProblems(path, true);
+  const problemId = messages.length ? `${id}-problem` : undefined;
   return (
-    <fieldset>
+    <fieldset className={messages.length ? "has-problem" : undefined}>
       <legend>{legend}</legend>
       {hint && <p className="muted small">{hint}</p>}
       {names.length ? (
@@ -64,16 +90,19 @@ function Checklist({ legend, path, options, chosen, hint, empty, describe, onCha
             // Each chosen item answers for its own path; the first box for the whole list.
             let itemPath = position >= 0 ? `${path}[${position}]` : undefined;
             if (index === 0 && position < 0) itemPath = path;
+            const isUnknown = !options.includes(name);
             return (
               <label key={name} className="checkbox" title={describe?.(name)}>
                 <input
                   type="checkbox"
                   data-path={itemPath}
                   checked={position >= 0}
+                  aria-invalid={isUnknown && messages.length ? true : undefined}
+                  aria-describedby={problemId}
                   onChange={() => onChange(toggle(chosen, name))}
                 />
                 {name}
-                {!options.includes(name) && <span className="muted small"> (unknown)</span>}
+                {isUnknown && <span className="muted small"> (unknown)</span>}
               </label>
             );
           })}
@@ -81,49 +110,95 @@ function Checklist({ legend, path, options, chosen, hint, empty, describe, onCha
       ) : (
         <p className="muted small">{empty}</p>
       )}
+      {problemId && (
+        <div id={problemId} className="field-problem">
+          {messages.join(" · ")}
+        </div>
+      )}
     </fieldset>
   );
 }
 
-function InnerTeam({ field, path, value, teams, onPick }) {
+function InnerTeam({ field, path, value, teams, onPick, onOpen }) {
   const current = isObject(value) ? value : null;
   const isListed = current && teams.some((team) => team.id === current.id);
   const count = Array.isArray(current?.participants) ? current.participants.length : 0;
+  const inner = useProblemsUnder(path).length;
   return (
-    <Field
-      id="agent-team"
-      label="Inner team"
-      hint={
-        current
-          ? `${current.name || "Unnamed"}: ${count} participant${count === 1 ? "" : "s"}. ` +
-            "Edit it in the JSON tab or on its own page."
-          : field.help || undefined
-      }
-    >
-      <select
+    <>
+      <Field
         id="agent-team"
-        data-path={path}
-        value={current ? String(current.id ?? "inline") : ""}
-        onChange={(event) => onPick(event.target.value ? Number(event.target.value) : null)}
+        path={path}
+        label="Inner team"
+        hint={
+          current
+            ? `${current.name || "Unnamed"}: ${count} participant${count === 1 ? "" : "s"}. ` +
+              "Open it to edit it on the canvas, or start it from one of your teams."
+            : field.help || undefined
+        }
       >
-        <option value="">— choose a team —</option>
-        {current && !isListed && (
-          <option value={String(current.id ?? "inline")}>{current.name || "this team"}</option>
-        )}
-        {teams.map((team) => (
-          <option key={team.id} value={String(team.id)}>
-            {team.name}
-          </option>
+        <select
+          id="agent-team"
+          data-path={path}
+          value={current ? String(current.id ?? "inline") : ""}
+          onChange={(event) => onPick(event.target.value ? Number(event.target.value) : null)}
+        >
+          <option value="">— choose a team —</option>
+          {current && !isListed && (
+            <option value={String(current.id ?? "inline")}>{current.name || "this team"}</option>
+          )}
+          {teams.map((team) => (
+            <option key={team.id} value={String(team.id)}>
+              {team.name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      {current && (
+        <p>
+          <button type="button" onClick={onOpen}>
+            Open inner team
+          </button>
+          {inner > 0 && (
+            <span className="error-text small">
+              {" "}
+              ⚠ {inner} problem{inner === 1 ? "" : "s"} inside
+            </span>
+          )}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** The agent's own problems, each a link to its field. */
+function AgentProblems({ base, onPick }) {
+  const mine = useProblemsUnder(base, (item) => !item.path.startsWith(`${base}.team.`));
+  if (!mine.length) return null;
+  return (
+    <div className="notice notice-error agent-problems" role="group" aria-label="Agent problems">
+      <strong>
+        {mine.length} problem{mine.length === 1 ? "" : "s"}
+      </strong>
+      <ul className="problems">
+        {mine.map((item, index) => (
+          <li key={index}>
+            <button type="button" className="button-link" onClick={() => onPick(item)}>
+              {item.path.slice(base.length + 1) || "agent"}
+            </button>
+            : {item.message}
+          </li>
         ))}
-      </select>
-    </Field>
+      </ul>
+    </div>
   );
 }
 
 /** Edits the selected participant; its fields are the catalog's fields for its kind. */
-export function Inspector({
+export const Inspector = memo(function Inspector({
   participant,
   index,
+  base,
   seatCount,
   catalog,
   teamKind,
@@ -131,28 +206,27 @@ export function Inspector({
   models,
   teams,
   isReadOnly,
-  onChange,
+  onPatch,
   onRename,
   onKindChange,
   onPickTeam,
+  onOpenInner,
   onMove,
   onRemove,
+  onDuplicate,
+  onPickProblem,
 }) {
   if (!participant) {
     return (
       <p className="muted">
-        Select an agent on the canvas to edit it, or add one with <strong>Add agent</strong>.
+        Select an agent on the canvas to edit it, or drag one from the palette onto the canvas
+        (or focus it in the palette and press Enter).
       </p>
     );
   }
-  const base = `participants[${index}]`;
   const kind = catalog.agent_kinds.find((item) => item.value === participant.kind);
-  const set = (name) => (value) => {
-    const next = { ...participant };
-    if (value === undefined) delete next[name];
-    else next[name] = value;
-    onChange(next);
-  };
+  // Edits name only the field they change, applied to the agent as it is when they land.
+  const set = (name) => (value) => onPatch({ [name]: value });
 
   const render = (field) => {
     const path = `${base}.${field.name}`;
@@ -160,15 +234,20 @@ export function Inspector({
     switch (field.name) {
       case "name":
         return (
-          <Field key="name" id="agent-name" label={field.label} hint={field.help || undefined}>
-            <input
+          <Field
+            key="name"
+            id="agent-name"
+            path={path}
+            label={field.label}
+            hint={field.help || undefined}
+          >
+            <TextInput
               id="agent-name"
               data-path={path}
-              type="text"
               value={typeof value === "string" ? value : ""}
               pattern={NAME_PATTERN}
               required
-              onChange={(event) => onRename(event.target.value)}
+              onCommit={onRename}
             />
           </Field>
         );
@@ -193,12 +272,14 @@ export function Inspector({
             value={value}
             teams={teams}
             onPick={onPickTeam}
+            onOpen={onOpenInner}
           />
         );
       case "tools":
         return (
           <Checklist
             key="tools"
+            id="agent-tools"
             legend={field.label}
             path={path}
             options={catalog.tools.map((tool) => tool.name)}
@@ -212,12 +293,15 @@ export function Inspector({
         return (
           <Checklist
             key="handoffs"
+            id="agent-handoffs"
             legend={field.label}
             path={path}
             options={otherNames}
             chosen={Array.isArray(value) ? value : []}
             hint={
-              teamKind === "swarm" ? undefined : "Handoffs decide who speaks next in swarm teams."
+              teamKind === "swarm"
+                ? "Or draw an edge from this agent to another on the canvas."
+                : "Handoffs decide who speaks next in swarm teams."
             }
             empty="Add another agent to hand off to."
             onChange={set("handoffs")}
@@ -244,8 +328,9 @@ export function Inspector({
   return (
     <fieldset disabled={isReadOnly} className="inspector">
       <legend>Agent</legend>
+      <AgentProblems base={base} onPick={onPickProblem} />
       {render(nameField)}
-      <Field id="agent-kind" label="Kind" hint={kind?.help}>
+      <Field id="agent-kind" path={`${base}.kind`} label="Kind" hint={kind?.help}>
         <select
           id="agent-kind"
           data-path={`${base}.kind`}
@@ -271,11 +356,14 @@ export function Inspector({
           ↓ Later seat
         </button>
       </div>
-      <p>
+      <div className="field-row">
+        <button type="button" onClick={onDuplicate}>
+          Duplicate
+        </button>
         <button type="button" className="danger" onClick={onRemove}>
           Remove from team
         </button>
-      </p>
+      </div>
     </fieldset>
   );
-}
+});

@@ -1,4 +1,4 @@
-// The builder's banners: problems from a save or a validation, a stale-save conflict, and
+// The builder's banners: problems from a save, a check or a run, a stale-save conflict, and
 // the offer to restore unsaved work.
 
 /** Problems with their spec paths; each path leads to its field. */
@@ -26,17 +26,24 @@ export function ProblemsPanel({ problems, onPick, onClose }) {
           ✕
         </button>
       </div>
-      <ul className="problems" aria-label="Problems">
-        {problems.items.map((item, index) => (
-          <li key={index}>
-            <button type="button" className="button-link" onClick={() => onPick(item)}>
-              <code>{item.path || "team"}</code>
-            </button>
-            : {item.message}
-          </li>
-        ))}
-      </ul>
+      <ProblemList items={problems.items} onPick={onPick} />
     </section>
+  );
+}
+
+/** A list of problems; each path is a button that shows its field. */
+export function ProblemList({ items, onPick, label = "Problems" }) {
+  return (
+    <ul className="problems" aria-label={label}>
+      {items.map((item, index) => (
+        <li key={index}>
+          <button type="button" className="button-link" onClick={() => onPick(item)}>
+            <code>{item.path || "team"}</code>
+          </button>
+          : {item.message}
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -62,10 +69,10 @@ export function DraftOffer({ draft, version, onRestore, onDiscard }) {
     <div className="notice notice-info draft-offer" role="region" aria-label="Unsaved changes">
       <span>You have unsaved changes from {when}: </span>
       <button type="button" className="small primary" onClick={onRestore}>
-        Restore
+        Restore draft
       </button>{" "}
       <button type="button" className="small" onClick={onDiscard}>
-        Discard
+        Discard draft
       </button>
       <div className="small">
         {isBehind

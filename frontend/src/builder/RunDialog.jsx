@@ -1,16 +1,22 @@
 import { useState } from "react";
+import { ProblemList } from "./Notices.jsx";
 
-/** Asks for a task (and an optional budget) and starts a run of the saved team. */
-export function RunDialog({ dialogRef, onStart }) {
+/**
+ * Asks for a task (and an optional budget) and starts a run of the saved team. When the team
+ * cannot run, it lists every reason (known beforehand in `reasons`, or from the server's
+ * answer), each leading to its field.
+ */
+export function RunDialog({ dialogRef, reasons, onStart, onPick }) {
   const [task, setTask] = useState("");
   const [budgetTokens, setBudgetTokens] = useState("");
   const [budgetUsd, setBudgetUsd] = useState("");
-  const [error, setError] = useState("");
+  const [error, setError] = useState(null);
   const [isStarting, setStarting] = useState(false);
+  const shown = error?.problems?.length ? error.problems : reasons;
   const submit = async (event) => {
     event.preventDefault();
     setStarting(true);
-    setError("");
+    setError(null);
     try {
       const budget = {
         tokens: budgetTokens ? Number(budgetTokens) : null,
@@ -18,14 +24,27 @@ export function RunDialog({ dialogRef, onStart }) {
       };
       await onStart(task.trim(), budget.tokens || budget.usd ? budget : null);
     } catch (problem) {
-      setError(problem.message);
+      setError({ message: problem.message, problems: problem.problems || [] });
       setStarting(false);
     }
   };
+  const pick = (item) => {
+    dialogRef.current.close();
+    onPick(item);
+  };
   return (
-    <dialog ref={dialogRef} aria-labelledby="run-dialog-title">
+    <dialog ref={dialogRef} aria-labelledby="run-dialog-title" onClose={() => setError(null)}>
       <form onSubmit={submit}>
         <h2 id="run-dialog-title">Run this team</h2>
+        {shown.length > 0 && (
+          <div className="notice notice-error run-reasons" role="alert">
+            <strong>
+              {error?.message || "This team cannot run yet"}: {shown.length} reason
+              {shown.length === 1 ? "" : "s"}.
+            </strong>
+            <ProblemList items={shown} onPick={pick} label="Why the team cannot run" />
+          </div>
+        )}
         <div className="field">
           <label htmlFor="run-task">Task</label>
           <textarea
@@ -66,9 +85,9 @@ export function RunDialog({ dialogRef, onStart }) {
             The run stops before a model call that would go past either limit.
           </p>
         </fieldset>
-        {error && (
+        {error && !error.problems.length && (
           <p className="error-text" role="alert">
-            {error}
+            {error.message}
           </p>
         )}
         <div className="dialog-actions">

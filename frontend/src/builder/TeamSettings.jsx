@@ -1,5 +1,6 @@
-import { useId } from "react";
-import { Field, SchemaField } from "./fields.jsx";
+import { useEffect, useId, useRef } from "react";
+import { Field, SchemaField, TextInput, useFieldProblems, useProblemsUnder } from "./fields.jsx";
+import { modelLabels } from "./Inspector.jsx";
 import {
   changeTeamKind,
   conditionType,
@@ -27,6 +28,7 @@ function ConditionEditor({ catalog, condition, path, onChange, onRemove }) {
     else next.splice(index, 1);
     onChange({ ...condition, conditions: next });
   };
+  const typeProblems = useFieldProblems(`${path}.type`);
   return (
     <div className="condition" data-testid="condition">
       <div className="condition-head">
@@ -38,6 +40,8 @@ function ConditionEditor({ catalog, condition, path, onChange, onRemove }) {
           data-path={`${path}.type`}
           value={condition.type ?? ""}
           title={entry?.help}
+          aria-invalid={typeProblems.length ? true : undefined}
+          aria-describedby={typeProblems.length ? `${id}-type-problem` : undefined}
           onChange={(event) => onChange(newCondition(catalog, event.target.value))}
         >
           {catalog.conditions.map((item) => (
@@ -51,6 +55,11 @@ function ConditionEditor({ catalog, condition, path, onChange, onRemove }) {
           ✕
         </button>
       </div>
+      {typeProblems.length > 0 && (
+        <div id={`${id}-type-problem`} className="field-problem">
+          {typeProblems.join(" · ")}
+        </div>
+      )}
       {entry?.help && <p className="hint small">{entry.help}</p>}
       {entry?.fields.map((field) => (
         <SchemaField
@@ -97,7 +106,7 @@ function starterLeaf(catalog) {
   return newCondition(catalog, (leaf || catalog.conditions[0]).type);
 }
 
-function starterTermination(catalog) {
+export function starterTermination(catalog) {
   const has = (type) => Boolean(conditionType(catalog, type));
   if (has("or") && has("text_mention") && has("max_messages")) {
     return {
@@ -114,8 +123,7 @@ function starterTermination(catalog) {
 function EdgeEnd({ id, path, label, value, names, onChange }) {
   const options = names.includes(value) ? names : [value, ...names];
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
+    <Field id={id} path={path} label={label}>
       <select id={id} data-path={path} value={value ?? ""} onChange={onChange}>
         {options.map((name) => (
           <option key={name ?? ""} value={name ?? ""}>
@@ -123,11 +131,97 @@ function EdgeEnd({ id, path, label, value, names, onChange }) {
           </option>
         ))}
       </select>
+    </Field>
+  );
+}
+
+/** One graph edge: its ends, when it is followed, and how its target waits. */
+function GraphEdge({ edge, index, base, names, isSelected, onChange, onRemove }) {
+  const ref = useRef(null);
+  useEffect(() => {
+    if (isSelected) ref.current?.scrollIntoView({ block: "nearest" });
+  }, [isSelected]);
+  const path = `${base}graph.edges[${index}]`;
+  const id = `edge-${index}`;
+  return (
+    <div
+      ref={ref}
+      className={`condition graph-edge${isSelected ? " is-selected" : ""}`}
+      role="group"
+      aria-label={`Edge ${edge.source} to ${edge.target}`}
+    >
+      <div className="field-row">
+        <EdgeEnd
+          id={`${id}-source`}
+          path={`${path}.source`}
+          label="From"
+          value={edge.source}
+          names={names}
+          onChange={(event) => onChange({ source: event.target.value })}
+        />
+        <EdgeEnd
+          id={`${id}-target`}
+          path={`${path}.target`}
+          label="To"
+          value={edge.target}
+          names={names}
+          onChange={(event) => onChange({ target: event.target.value })}
+        />
+      </div>
+      <Field
+        id={`${id}-condition`}
+        path={`${path}.condition`}
+        label="When the message contains"
+        hint="Empty: always followed. Edges leaving one agent are all conditional or none."
+      >
+        <TextInput
+          id={`${id}-condition`}
+          data-path={`${path}.condition`}
+          value={edge.condition ?? ""}
+          placeholder="always"
+          onCommit={(text) => onChange({ condition: text || null })}
+        />
+      </Field>
+      <div className="field-row">
+        <Field
+          id={`${id}-activation`}
+          path={`${path}.activation_condition`}
+          label="Target runs when"
+          hint="A target waits for the edges of its group."
+        >
+          <select
+            id={`${id}-activation`}
+            data-path={`${path}.activation_condition`}
+            value={edge.activation_condition === "any" ? "any" : "all"}
+            onChange={(event) => onChange({ activation_condition: event.target.value })}
+          >
+            <option value="all">all edges of its group fired</option>
+            <option value="any">any edge of its group fired</option>
+          </select>
+        </Field>
+        <Field id={`${id}-group`} path={`${path}.activation_group`} label="Activation group">
+          <TextInput
+            id={`${id}-group`}
+            data-path={`${path}.activation_group`}
+            value={edge.activation_group ?? ""}
+            placeholder={edge.target || "the target"}
+            onCommit={(text) => onChange({ activation_group: text || null })}
+          />
+        </Field>
+      </div>
+      <button
+        type="button"
+        className="small danger"
+        aria-label={`Remove edge ${edge.source} to ${edge.target}`}
+        onClick={onRemove}
+      >
+        Remove edge
+      </button>
     </div>
   );
 }
 
-function GraphEdges({ edges, names, onChange }) {
+function GraphEdges({ edges, base, names, selectedEdge, onChange }) {
   const setEdge = (index, patch) => {
     const next = edges.slice();
     next[index] = { ...next[index], ...patch };
@@ -137,56 +231,25 @@ function GraphEdges({ edges, names, onChange }) {
     <fieldset>
       <legend>Graph edges</legend>
       <p className="muted small">
-        Drag from one node's handle to another's, or add edges here. An edge with a condition is
-        followed only when the source's message contains that text.
+        Drag from one node's handle to another's, or add edges here. After an agent speaks,
+        each edge leaving it that is followed activates its target.
       </p>
       {edges.map((edge, index) => (
-        <div className="condition" key={index}>
-          <div className="field-row">
-            <EdgeEnd
-              id={`edge-${index}-source`}
-              path={`graph.edges[${index}].source`}
-              label="From"
-              value={edge.source}
-              names={names}
-              onChange={(event) => setEdge(index, { source: event.target.value })}
-            />
-            <EdgeEnd
-              id={`edge-${index}-target`}
-              path={`graph.edges[${index}].target`}
-              label="To"
-              value={edge.target}
-              names={names}
-              onChange={(event) => setEdge(index, { target: event.target.value })}
-            />
-          </div>
-          <div className="field-row">
-            <div className="field">
-              <label htmlFor={`edge-${index}-condition`}>When the message contains</label>
-              <input
-                id={`edge-${index}-condition`}
-                data-path={`graph.edges[${index}].condition`}
-                type="text"
-                value={edge.condition || ""}
-                placeholder="always"
-                onChange={(event) => setEdge(index, { condition: event.target.value || null })}
-              />
-            </div>
-            <button
-              type="button"
-              className="small danger"
-              aria-label={`Remove edge ${edge.source} to ${edge.target}`}
-              onClick={() => onChange(edges.filter((_, i) => i !== index))}
-            >
-              Remove
-            </button>
-          </div>
-        </div>
+        <GraphEdge
+          key={index}
+          edge={edge}
+          index={index}
+          base={base}
+          names={names}
+          isSelected={selectedEdge === index}
+          onChange={(patch) => setEdge(index, patch)}
+          onRemove={() => onChange(edges.filter((_, i) => i !== index))}
+        />
       ))}
       <button
         type="button"
         className="small"
-        data-path="graph.edges"
+        data-path={`${base}graph.edges`}
         disabled={names.length < 2}
         onClick={() =>
           onChange([...edges, { source: names[0], target: names[1], condition: null }])
@@ -198,16 +261,22 @@ function GraphEdges({ edges, names, onChange }) {
   );
 }
 
-function Selector({ selector, models, onChange }) {
+function Selector({ selector, base, models, onChange }) {
   const current = isObject(selector.model) ? selector.model : null;
   const listed = current && models.some((model) => model.id === current.id);
+  const labels = modelLabels(models);
   return (
     <fieldset>
       <legend>Selector</legend>
-      <Field id="selector-model" label="Model that picks the next speaker">
+      <Field
+        id="selector-model"
+        path={`${base}selector.model`}
+        isCatchAll
+        label="Model that picks the next speaker"
+      >
         <select
           id="selector-model"
-          data-path="selector.model"
+          data-path={`${base}selector.model`}
           value={current?.id ?? (current ? "inline" : "")}
           onChange={(event) => {
             const picked = models.find((model) => String(model.id) === event.target.value);
@@ -222,25 +291,26 @@ function Selector({ selector, models, onChange }) {
           )}
           {models.map((model) => (
             <option key={model.id} value={model.id}>
-              {model.name}
+              {labels.get(model.id)}
             </option>
           ))}
         </select>
       </Field>
-      <Field id="selector-prompt" label="Selector prompt">
-        <textarea
+      <Field id="selector-prompt" path={`${base}selector.prompt`} label="Selector prompt">
+        <TextInput
           id="selector-prompt"
-          data-path="selector.prompt"
+          data-path={`${base}selector.prompt`}
+          isMultiline
           rows={4}
           value={selector.prompt ?? ""}
           placeholder="Uses the default prompt when empty."
-          onChange={(event) => onChange({ ...selector, prompt: event.target.value })}
+          onCommit={(prompt) => onChange({ ...selector, prompt })}
         />
       </Field>
       <label className="checkbox">
         <input
           type="checkbox"
-          data-path="selector.allow_repeated_speaker"
+          data-path={`${base}selector.allow_repeated_speaker`}
           checked={Boolean(selector.allow_repeated_speaker)}
           onChange={(event) =>
             onChange({ ...selector, allow_repeated_speaker: event.target.checked })
@@ -252,38 +322,78 @@ function Selector({ selector, models, onChange }) {
   );
 }
 
-/** Team-wide settings: name, kind, turn limits, termination, selector and graph. */
-export function TeamSettings({ spec, catalog, names, models, isReadOnly, onChange }) {
-  const set = (field) => (event) => onChange({ ...spec, [field]: event.target.value });
+/** The team's own problems (not its agents'), each a link to its field. */
+function TeamProblems({ base, onPick }) {
+  const own = useProblemsUnder(base.replace(/\.$/, ""), (item) => {
+    const rest = item.path.slice(base.length);
+    return item.path.startsWith(base) && !rest.startsWith("participants[");
+  });
+  if (!own.length) return null;
+  return (
+    <div className="notice notice-error agent-problems" role="group" aria-label="Team problems">
+      <strong>
+        {own.length} problem{own.length === 1 ? "" : "s"}
+      </strong>
+      <ul className="problems">
+        {own.map((item, index) => (
+          <li key={index}>
+            <button type="button" className="button-link" onClick={() => onPick(item)}>
+              {item.path.slice(base.length) || "team"}
+            </button>
+            : {item.message}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** Team-wide settings: name, kind, turn limits, termination, selector and graph. `base` is
+ * the path in front of the team's fields ("" for the top team). */
+export function TeamSettings({
+  spec,
+  base = "",
+  catalog,
+  names,
+  models,
+  isReadOnly,
+  selectedEdge,
+  onPatch,
+  onPickProblem,
+}) {
+  // Edits name only the fields they change, applied to the team as it is when they land.
+  const set = (field) => (value) => onPatch({ [field]: value });
   const kindEntry = catalog.team_kinds.find((item) => item.value === spec.kind);
+  const terminationProblems = useFieldProblems(`${base}termination`);
   return (
     <fieldset disabled={isReadOnly} className="team-settings">
       <legend>Team</legend>
-      <Field id="team-name" label="Name">
-        <input
+      <TeamProblems base={base} onPick={onPickProblem} />
+      <Field id="team-name" path={`${base}name`} label="Name">
+        <TextInput
           id="team-name"
-          data-path="name"
-          type="text"
+          data-path={`${base}name`}
           value={spec.name ?? ""}
           required
-          onChange={set("name")}
+          onCommit={set("name")}
         />
       </Field>
-      <Field id="team-description" label="Description">
-        <textarea
+      <Field id="team-description" path={`${base}description`} label="Description">
+        <TextInput
           id="team-description"
-          data-path="description"
+          data-path={`${base}description`}
+          isMultiline
           rows={2}
           value={spec.description ?? ""}
-          onChange={set("description")}
+          onCommit={set("description")}
         />
       </Field>
-      <Field id="team-kind" label="Kind" hint={kindEntry?.help}>
+      <Field id="team-kind" path={`${base}kind`} label="Kind" hint={kindEntry?.help}>
         <select
           id="team-kind"
-          data-path="kind"
+          data-path={`${base}kind`}
           value={spec.kind ?? ""}
-          onChange={(event) => onChange(changeTeamKind(spec, event.target.value))}
+          onChange={(event) => onPatch(changeTeamKind(spec, event.target.value))}
         >
           {catalog.team_kinds.map((item) => (
             <option key={item.value} value={item.value}>
@@ -295,58 +405,69 @@ export function TeamSettings({ spec, catalog, names, models, isReadOnly, onChang
       </Field>
       <Field
         id="team-max-turns"
+        path={`${base}max_turns`}
         label="Max turns"
         hint="The run pauses after this many turns; empty means no limit."
       >
-        <input
+        <TextInput
           id="team-max-turns"
-          data-path="max_turns"
+          data-path={`${base}max_turns`}
           type="number"
           min={1}
-          value={spec.max_turns ?? ""}
+          value={spec.max_turns === null || spec.max_turns === undefined ? "" : String(spec.max_turns)}
           placeholder="no limit"
-          onChange={(event) => {
-            const raw = event.target.value;
-            onChange({ ...spec, max_turns: raw === "" ? null : Math.trunc(Number(raw)) });
-          }}
+          onCommit={(raw) => onPatch({ max_turns: raw === "" ? null : Math.trunc(Number(raw)) })}
         />
       </Field>
-      <fieldset>
+      <fieldset className={terminationProblems.length ? "has-problem" : undefined}>
         <legend>Termination</legend>
         {isObject(spec.termination) ? (
           <ConditionEditor
             catalog={catalog}
             condition={spec.termination}
-            path="termination"
-            onChange={(termination) => onChange({ ...spec, termination })}
-            onRemove={() => onChange({ ...spec, termination: null })}
+            path={`${base}termination`}
+            onChange={(termination) => onPatch({ termination })}
+            onRemove={() => onPatch({ termination: null })}
           />
         ) : (
           <>
-            <p className="muted small">No termination condition: only max turns stop a run.</p>
+            <p className="muted small">
+              No termination condition: only max turns stop a run. Drop a condition from the
+              palette on the canvas, or:
+            </p>
             <button
               type="button"
               className="small"
-              data-path="termination"
-              onClick={() => onChange({ ...spec, termination: starterTermination(catalog) })}
+              data-path={`${base}termination`}
+              aria-invalid={terminationProblems.length ? true : undefined}
+              aria-describedby={terminationProblems.length ? "termination-problem" : undefined}
+              onClick={() => onPatch({ termination: starterTermination(catalog) })}
             >
               + Add termination
             </button>
           </>
         )}
+        {terminationProblems.length > 0 && (
+          <div id="termination-problem" className="field-problem">
+            {terminationProblems.join(" · ")}
+          </div>
+        )}
       </fieldset>
       {spec.kind === "selector" && (
         <Selector
           selector={isObject(spec.selector) ? spec.selector : {}}
+          base={base}
           models={models}
-          onChange={(selector) => onChange({ ...spec, selector })}
+          onChange={(selector) => onPatch({ selector })}
         />
       )}
       {spec.kind === "graph" && (
         <GraphEdges
           edges={graphEdges(spec)}
+          base={base}
           names={names}
-          onChange={(edges) => onChange(withGraphEdges(spec, edges))}
+          selectedEdge={selectedEdge}
+          onChange={(edges) => onPatch({ graph: withGraphEdges(spec, edges).graph })}
         />
       )}
     </fieldset>

@@ -1,19 +1,147 @@
 // Form inputs made from a catalog field ({name, label, required, help, default, schema}):
 // the JSON Schema's type picks the input. `data-path` carries the spec path of the value so a
-// problem the server reports (`termination.conditions[0].max_messages`) can focus its input.
+// problem (`termination.conditions[0].max_messages`) can focus its input, and each field shows
+// the problems of its path under it, tied to the input for assistive technology
+// (aria-invalid, aria-describedby).
+//
+// Text is kept in the field while it is typed and reaches the spec a moment after the last
+// key, on blur, or when anything calls `flushPendingEdits()` (save, undo, run): the canvas
+// is not redrawn on every key.
 
-import { useEffect, useState } from "react";
+import {
+  cloneElement,
+  createContext,
+  isValidElement,
+  useCallback,
+  useContext,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
 import { fieldKind } from "./spec.js";
 
-/** A labelled block with an optional hint under the input. */
-export function Field({ id, label, hint, children }) {
+const COMMIT_DELAY_MS = 300;
+const pendingEdits = new Set();
+
+/** Sends every half-typed value to the spec now. */
+export function flushPendingEdits() {
+  for (const flush of [...pendingEdits]) flush();
+}
+
+/**
+ * Text state for an input bound to a spec value: `[text, setText, flush]`. The value coming
+ * back from the spec (after an undo, say) replaces the text unless an edit is pending.
+ */
+export function useCommittedText(value, commit, delay = COMMIT_DELAY_MS) {
+  const [text, setTextState] = useState(value);
+  const [seen, setSeen] = useState(value);
+  const state = useRef({ isPending: false, timer: null, text: value, commit });
+  state.current.commit = commit;
+  if (value !== seen) {
+    setSeen(value);
+    if (!state.current.isPending) {
+      state.current.text = value;
+      setTextState(value);
+    }
+  }
+  const flush = useCallback(() => {
+    const current = state.current;
+    clearTimeout(current.timer);
+    pendingEdits.delete(flush);
+    if (!current.isPending) return;
+    current.isPending = false;
+    current.commit(current.text);
+  }, []);
+  const setText = useCallback(
+    (next) => {
+      const current = state.current;
+      current.text = next;
+      current.isPending = true;
+      setTextState(next);
+      pendingEdits.add(flush);
+      clearTimeout(current.timer);
+      current.timer = setTimeout(flush, delay);
+    },
+    [flush, delay],
+  );
+  useEffect(() => flush, [flush]); // leaving the form keeps what was typed
+  return [text, setText, flush];
+}
+
+// --- Problems by path ---
+
+const ProblemsContext = createContext([]);
+export const ProblemsProvider = ProblemsContext.Provider;
+
+function isUnder(path, prefix) {
+  return path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+}
+
+/** The messages of the problems at `path` (and below it, for fields that stand for a whole
+ * value such as a model or a list). */
+export function useFieldProblems(path, isCatchAll = false) {
+  const problems = useContext(ProblemsContext);
+  if (!path || !problems.length) return NO_MESSAGES;
+  const found = problems
+    .filter((item) => item.path === path || (isCatchAll && isUnder(item.path, path)))
+    .map((item) => (item.path === path ? item.message : `${item.path.slice(path.length + 1)}: ${item.message}`));
+  return found.length ? found : NO_MESSAGES;
+}
+const NO_MESSAGES = [];
+
+/** The problems (`{path, message}`) under a path prefix (an agent's, the team's). */
+export function useProblemsUnder(prefix, isWanted = () => true) {
+  const problems = useContext(ProblemsContext);
+  return problems.filter(
+    (item) => (item.path === prefix || isUnder(item.path, prefix) || !prefix) && isWanted(item),
+  );
+}
+
+/**
+ * A labelled block: the input (its only child), the problems of its path, a hint. The input
+ * is given aria-invalid and aria-describedby pointing at the problems and the hint.
+ */
+export function Field({ id, label, hint, path, isCatchAll = false, children }) {
+  const messages = useFieldProblems(path, isCatchAll);
+  const hintId = hint ? `${id}-hint` : undefined;
+  const problemId = messages.length ? `${id}-problem` : undefined;
+  const describedBy = [problemId, hintId].filter(Boolean).join(" ") || undefined;
+  const input = isValidElement(children)
+    ? cloneElement(children, {
+        "aria-invalid": messages.length ? true : undefined,
+        "aria-describedby": describedBy,
+      })
+    : children;
   return (
-    <div className="field">
+    <div className={`field${messages.length ? " has-problem" : ""}`}>
       <label htmlFor={id}>{label}</label>
-      {children}
-      {hint && <div className="hint">{hint}</div>}
+      {input}
+      {messages.length > 0 && (
+        <div id={problemId} className="field-problem">
+          {messages.join(" · ")}
+        </div>
+      )}
+      {hint && (
+        <div id={hintId} className="hint">
+          {hint}
+        </div>
+      )}
     </div>
   );
+}
+
+// --- Inputs ---
+
+/** A text input or textarea whose text reaches the spec after typing pauses. */
+export function TextInput({ value, onCommit, isMultiline = false, rows, ...rest }) {
+  const [text, setText, flush] = useCommittedText(value ?? "", onCommit);
+  const props = {
+    ...rest,
+    value: text,
+    onChange: (event) => setText(event.target.value),
+    onBlur: flush,
+  };
+  return isMultiline ? <textarea rows={rows || 2} {...props} /> : <input type="text" {...props} />;
 }
 
 function splitNames(text) {
@@ -27,51 +155,27 @@ function splitLines(text) {
   return text.split("\n").filter((line) => line.trim());
 }
 
-/**
- * A text box for a list, kept as typed while the typed text still means the same list (so a
- * trailing comma or a blank line can be typed).
- */
-function ListInput({ id, path, value, isLines, onChange }) {
+/** A text box for a list: names separated by commas, or lines. */
+function ListInput({ value, isLines, onChange, ...rest }) {
   const list = Array.isArray(value) ? value : [];
   const join = (items) => items.join(isLines ? "\n" : ", ");
   const split = isLines ? splitLines : splitNames;
-  const [text, setText] = useState(() => join(list));
-  const shown = JSON.stringify(split(text)) === JSON.stringify(list) ? text : join(list);
-  useEffect(() => {
-    if (shown !== text) setText(shown);
-  }, [shown, text]);
-  const change = (event) => {
-    setText(event.target.value);
-    const items = split(event.target.value);
+  const joined = join(list);
+  const commit = (text) => {
+    const items = split(text);
     onChange(items.length ? items : undefined);
   };
-  return isLines ? (
-    <textarea id={id} data-path={path} rows={4} value={shown} onChange={change} />
-  ) : (
-    <input id={id} data-path={path} type="text" value={shown} onChange={change} />
-  );
+  const [text, setText, flush] = useCommittedText(joined, commit);
+  const props = { ...rest, value: text, onChange: (e) => setText(e.target.value), onBlur: flush };
+  return isLines ? <textarea rows={4} {...props} /> : <input type="text" {...props} />;
 }
 
 /** A JSON text box: the value changes only when the text parses. */
-function JsonInput({ id, path, value, onChange }) {
+function JsonInput({ value, onChange, ...rest }) {
   const format = (item) =>
     item === undefined || item === null ? "" : JSON.stringify(item, null, 2);
-  const [text, setText] = useState(() => format(value));
   const [error, setError] = useState("");
-  useEffect(() => {
-    setText((current) => {
-      try {
-        const parsed = current.trim() ? JSON.parse(current) : undefined;
-        if (JSON.stringify(parsed ?? null) === JSON.stringify(value ?? null)) return current;
-      } catch {
-        return current;
-      }
-      return format(value);
-    });
-  }, [value]);
-  const change = (event) => {
-    const raw = event.target.value;
-    setText(raw);
+  const commit = (raw) => {
     if (!raw.trim()) {
       setError("");
       onChange(undefined);
@@ -84,19 +188,27 @@ function JsonInput({ id, path, value, onChange }) {
       setError(`Not JSON yet: ${problem.message}`);
     }
   };
+  const [text, setText, flush] = useCommittedText(format(value), commit);
+  const errorId = error && rest.id ? `${rest.id}-json-error` : undefined;
+  const describedBy = [rest["aria-describedby"], errorId].filter(Boolean).join(" ") || undefined;
   return (
     <>
       <textarea
-        id={id}
-        data-path={path}
+        {...rest}
         className="code"
         rows={3}
         spellCheck={false}
         value={text}
-        aria-invalid={error ? true : undefined}
-        onChange={change}
+        aria-invalid={error || rest["aria-invalid"] ? true : undefined}
+        aria-describedby={describedBy}
+        onChange={(event) => setText(event.target.value)}
+        onBlur={flush}
       />
-      {error && <div className="error-text small">{error}</div>}
+      {error && (
+        <div id={errorId} className="error-text small">
+          {error}
+        </div>
+      )}
     </>
   );
 }
@@ -112,19 +224,28 @@ function parseNumber(raw, isInteger) {
 export function SchemaField({ id, path, field, value, rows, onChange }) {
   const { kind, isNullable, schema } = fieldKind(field.schema);
   const hint = field.help || undefined;
+  const messages = useFieldProblems(path, kind === "json");
   if (kind === "boolean") {
+    const problemId = messages.length ? `${id}-problem` : undefined;
     return (
-      <div className="field">
+      <div className={`field${messages.length ? " has-problem" : ""}`}>
         <label className="checkbox" title={field.help || undefined}>
           <input
             id={id}
             data-path={path}
             type="checkbox"
             checked={Boolean(value)}
+            aria-invalid={messages.length ? true : undefined}
+            aria-describedby={problemId}
             onChange={(event) => onChange(event.target.checked)}
           />
           {field.label}
         </label>
+        {problemId && (
+          <div id={problemId} className="field-problem">
+            {messages.join(" · ")}
+          </div>
+        )}
       </div>
     );
   }
@@ -132,46 +253,65 @@ export function SchemaField({ id, path, field, value, rows, onChange }) {
   if (kind === "integer" || kind === "number") {
     const minimum = schema.minimum ?? schema.exclusiveMinimum;
     input = (
-      <input
+      <TextInput
         id={id}
         data-path={path}
         type="number"
         min={minimum}
         max={schema.maximum}
         step={kind === "integer" ? 1 : "any"}
-        value={value ?? ""}
-        onChange={(event) => onChange(parseNumber(event.target.value, kind === "integer"))}
+        value={value === undefined || value === null ? "" : String(value)}
+        onCommit={(text) => onChange(parseNumber(text, kind === "integer"))}
       />
+    );
+  } else if (kind === "choice") {
+    input = (
+      <select
+        id={id}
+        data-path={path}
+        value={value ?? ""}
+        onChange={(event) => onChange(event.target.value || undefined)}
+      >
+        {isNullable && <option value="">—</option>}
+        {schema.enum.map((item) => (
+          <option key={item} value={item}>
+            {item}
+          </option>
+        ))}
+      </select>
     );
   } else if (kind === "string") {
     const isLong = !schema.maxLength || schema.maxLength > 200;
-    const change = (event) => {
-      const text = event.target.value;
-      onChange(text === "" && isNullable ? undefined : text);
-    };
-    input = isLong ? (
-      <textarea id={id} data-path={path} rows={rows || 2} value={value ?? ""} onChange={change} />
-    ) : (
-      <input
+    input = (
+      <TextInput
         id={id}
         data-path={path}
-        type="text"
-        maxLength={schema.maxLength}
+        isMultiline={isLong}
+        rows={rows || 2}
+        maxLength={isLong ? undefined : schema.maxLength}
         value={value ?? ""}
-        onChange={change}
+        onCommit={(text) => onChange(text === "" && isNullable ? undefined : text)}
       />
     );
   } else if (kind === "names" || kind === "lines") {
     input = (
-      <ListInput id={id} path={path} value={value} isLines={kind === "lines"} onChange={onChange} />
+      <ListInput
+        id={id}
+        data-path={path}
+        value={value}
+        isLines={kind === "lines"}
+        onChange={onChange}
+      />
     );
   } else {
-    input = <JsonInput id={id} path={path} value={value} onChange={onChange} />;
+    input = <JsonInput id={id} data-path={path} value={value} onChange={onChange} />;
   }
   const listHint = kind === "names" ? "Comma separated." : kind === "lines" ? "One per line." : "";
   return (
     <Field
       id={id}
+      path={path}
+      isCatchAll={kind === "json"}
       label={field.label}
       hint={[hint, listHint].filter(Boolean).join(" ") || undefined}
     >

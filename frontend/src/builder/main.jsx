@@ -12,6 +12,8 @@ if (root) {
     draft: data.draftUrl,
     catalog: data.catalogUrl,
     validate: data.validateUrl,
+    validateSpec: data.validateSpecUrl,
+    agents: data.agentsUrl,
     duplicate: data.duplicateUrl,
     exportRoundtable: data.exportUrl,
     exportAutogen: data.exportAutogenUrl,

@@ -1,21 +1,25 @@
-// The builder's document: the team's spec as loaded and as edited, its unsaved work kept as
-// a server-side draft (a second after the last edit), and saving it whole as the next version.
+// The builder's document: the team's spec as loaded and as edited, every edit undoable, the
+// unsaved work kept as a server-side draft (a second after the last edit, and on leaving
+// the page), and saving it whole as the next version.
 //
 //   GET  team      -> {…summary, spec, version, draft, is_gallery, role}
 //   PUT  draft     {spec, base_version}        (any object, valid or not)
 //   DELETE draft                               (when the spec is back to the saved one)
 //   PUT  spec      {spec, base_version, note}  -> the team | 422 errors | 409 message
 
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { requestJson } from "../api.js";
+import { flushPendingEdits } from "./fields.jsx";
 import { isSameSpec, normalizeSpec } from "./spec.js";
 
 const AUTOSAVE_DELAY_MS = 1000;
 // Browsers refuse keepalive requests with bodies over 64 KiB.
 const KEEPALIVE_MAX_CHARS = 60_000;
+// Edits of one field within this long of each other undo together (typing a name).
+const GROUP_WINDOW_MS = 1500;
+const HISTORY_LIMIT = 300;
 
 let catalogRequest = null;
-let keyCount = 0;
 
 /** The catalog never changes while the page is open: one request. */
 function loadCatalog(url) {
@@ -28,16 +32,6 @@ function loadCatalog(url) {
   return catalogRequest;
 }
 
-/** A key for a canvas node that no earlier node had. */
-export function newKey() {
-  keyCount += 1;
-  return `node-${keyCount}`;
-}
-
-function freshKeys(count) {
-  return Array.from({ length: count }, newKey);
-}
-
 function canEdit(team) {
   return !team.is_gallery && (team.role === "owner" || team.role === "editor");
 }
@@ -46,35 +40,48 @@ export function useTeamSpec(urls) {
   const [team, setTeam] = useState(null);
   const [catalog, setCatalog] = useState(null);
   const [saved, setSaved] = useState(null);
-  const [doc, setDoc] = useState(null);
+  const [spec, setSpec] = useState(null);
   const [offer, setOffer] = useState(null);
   const [edits, setEdits] = useState(0);
   const [draftState, setDraftState] = useState("idle");
   const [draftError, setDraftError] = useState("");
   const [isSaving, setSaving] = useState(false);
+  const [undoState, setUndoState] = useState({ canUndo: false, canRedo: false });
   // The latest values, for work that finishes after an await.
-  const docRef = useRef(null);
+  const specRef = useRef(null);
   const savedRef = useRef(null);
   const versionRef = useRef(null);
   const timerRef = useRef(null);
   const draftChain = useRef(Promise.resolve());
+  const history = useRef({ past: [], future: [], group: null, at: 0 });
   const isReadOnly = team ? !canEdit(team) : true;
+  const readOnlyRef = useRef(true);
+  readOnlyRef.current = isReadOnly;
 
-  /** Takes a team as the server answered it; keeps the canvas keys when the seats match. */
-  const accept = useCallback((answer, { keepKeys = false, keepDoc = false } = {}) => {
-    const spec = normalizeSpec(answer.spec);
-    const current = docRef.current;
-    savedRef.current = spec;
+  const showHistory = useCallback(() => {
+    const { past, future } = history.current;
+    setUndoState((current) =>
+      current.canUndo === past.length > 0 && current.canRedo === future.length > 0
+        ? current
+        : { canUndo: past.length > 0, canRedo: future.length > 0 },
+    );
+  }, []);
+
+  const forgetHistory = useCallback(() => {
+    history.current = { past: [], future: [], group: null, at: 0 };
+    showHistory();
+  }, [showHistory]);
+
+  /** Takes a team as the server answered it. */
+  const accept = useCallback((answer, { keepSpec = false } = {}) => {
+    const next = normalizeSpec(answer.spec);
+    savedRef.current = next;
     versionRef.current = answer.version;
     setTeam(answer);
-    setSaved(spec);
-    if (keepDoc && current) return;
-    const keys =
-      keepKeys && current && current.keys.length === spec.participants.length
-        ? current.keys
-        : freshKeys(spec.participants.length);
-    docRef.current = { spec, keys };
-    setDoc(docRef.current);
+    setSaved(next);
+    if (keepSpec && specRef.current) return;
+    specRef.current = next;
+    setSpec(next);
   }, []);
 
   const load = useCallback(async () => {
@@ -84,6 +91,7 @@ export function useTeamSpec(urls) {
     ]);
     setCatalog(entries);
     accept(answer);
+    forgetHistory();
     const draft = answer.draft;
     const isWorthOffering =
       draft &&
@@ -91,16 +99,16 @@ export function useTeamSpec(urls) {
       !isSameSpec(normalizeSpec(draft.spec), normalizeSpec(answer.spec));
     setOffer(isWorthOffering ? draft : null);
     return answer;
-  }, [urls, accept]);
+  }, [urls, accept, forgetHistory]);
 
   /** Sends the spec to the draft now (or deletes the draft when nothing differs). */
   const flushDraft = useCallback(
     ({ keepalive = false } = {}) => {
       clearTimeout(timerRef.current);
       timerRef.current = null;
-      const spec = docRef.current.spec;
-      const isClean = isSameSpec(spec, savedRef.current);
-      const body = { spec, base_version: versionRef.current };
+      const current = specRef.current;
+      const isClean = isSameSpec(current, savedRef.current);
+      const body = { spec: current, base_version: versionRef.current };
       const isKept = keepalive && JSON.stringify(body).length <= KEEPALIVE_MAX_CHARS;
       setDraftState("saving");
       const sent = draftChain.current.then(() =>
@@ -122,20 +130,61 @@ export function useTeamSpec(urls) {
     [urls],
   );
 
-  /** Applies an edit: `edit(doc)` returns the next {spec, keys}, or the same doc for none. */
+  const show = useCallback((next) => {
+    specRef.current = next;
+    setSpec(next);
+    setOffer(null);
+    setEdits((count) => count + 1);
+  }, []);
+
+  /**
+   * Applies an edit: `edit(spec)` returns the next spec, or the same one for none. Edits
+   * with the same `group` in quick succession undo as one.
+   */
   const change = useCallback(
-    (edit) => {
-      const current = docRef.current;
-      if (!current || isReadOnly) return;
+    (edit, { group = null } = {}) => {
+      flushPendingEdits(); // a half-typed value lands first, so this edit builds on it
+      const current = specRef.current;
+      if (!current || readOnlyRef.current) return;
       const next = edit(current);
       if (!next || next === current) return;
-      docRef.current = next;
-      setDoc(next);
-      setOffer(null);
-      setEdits((count) => count + 1);
+      const log = history.current;
+      const now = performance.now();
+      const isSameGroup = group !== null && log.group === group && now - log.at < GROUP_WINDOW_MS;
+      if (!isSameGroup) {
+        log.past.push(current);
+        if (log.past.length > HISTORY_LIMIT) log.past.shift();
+      }
+      log.group = group;
+      log.at = now;
+      log.future = [];
+      show(next);
+      showHistory();
     },
-    [isReadOnly],
+    [show, showHistory],
   );
+
+  const undo = useCallback(() => {
+    flushPendingEdits();
+    const log = history.current;
+    if (!log.past.length || readOnlyRef.current) return false;
+    log.future.push(specRef.current);
+    log.group = null;
+    show(log.past.pop());
+    showHistory();
+    return true;
+  }, [show, showHistory]);
+
+  const redo = useCallback(() => {
+    flushPendingEdits();
+    const log = history.current;
+    if (!log.future.length || readOnlyRef.current) return false;
+    log.past.push(specRef.current);
+    log.group = null;
+    show(log.future.pop());
+    showHistory();
+    return true;
+  }, [show, showHistory]);
 
   // Autosave: a second after the last edit, the spec goes to the draft.
   useEffect(() => {
@@ -149,6 +198,7 @@ export function useTeamSpec(urls) {
   // Leaving the page with an edit still waiting sends it on its way.
   useEffect(() => {
     const leave = () => {
+      flushPendingEdits();
       if (timerRef.current) flushDraft({ keepalive: true });
     };
     window.addEventListener("beforeunload", leave);
@@ -162,6 +212,7 @@ export function useTeamSpec(urls) {
 
   /** Waits until the draft holds the latest edit. */
   const settleDraft = useCallback(async () => {
+    flushPendingEdits();
     if (timerRef.current) await flushDraft();
     else await draftChain.current;
   }, [flushDraft]);
@@ -174,18 +225,18 @@ export function useTeamSpec(urls) {
     setSaving(true);
     try {
       await settleDraft();
-      const sent = docRef.current;
+      const sent = specRef.current;
       const answer = await requestJson(urls.spec, {
         method: "PUT",
-        body: { spec: sent.spec, base_version: versionRef.current },
+        body: { spec: sent, base_version: versionRef.current },
       });
       // An edit made while the save was on its way stays (and goes to the draft).
-      const isEditedMeanwhile = docRef.current !== sent;
-      accept(answer, { keepKeys: true, keepDoc: isEditedMeanwhile });
+      const isEditedMeanwhile = specRef.current !== sent;
+      accept(answer, { keepSpec: isEditedMeanwhile });
       if (!isEditedMeanwhile) setDraftState("idle");
-      return { isSaved: true, version: answer.version, keys: sent.keys };
+      return { isSaved: true, version: answer.version };
     } catch (error) {
-      return { isSaved: false, error, keys: docRef.current.keys };
+      return { isSaved: false, error };
     } finally {
       setSaving(false);
     }
@@ -200,8 +251,8 @@ export function useTeamSpec(urls) {
   const restoreDraft = useCallback(() => {
     const draft = offer;
     if (!draft) return;
-    const spec = normalizeSpec(draft.spec);
-    change(() => ({ spec, keys: freshKeys(spec.participants.length) }));
+    const restored = normalizeSpec(draft.spec);
+    change(() => restored);
   }, [offer, change]);
 
   const discardDraft = useCallback(async () => {
@@ -209,12 +260,16 @@ export function useTeamSpec(urls) {
     await requestJson(urls.draft, { method: "DELETE" });
   }, [urls]);
 
-  const isDirty = Boolean(doc && saved && !isSameSpec(doc.spec, saved));
+  const isDirty = useMemo(
+    () => Boolean(spec && saved && spec !== saved && !isSameSpec(spec, saved)),
+    [spec, saved],
+  );
   return {
     team,
     catalog,
-    spec: doc?.spec,
-    keys: doc?.keys,
+    spec,
+    saved,
+    specRef,
     version: team?.version ?? null,
     isReadOnly,
     isDirty,
@@ -222,10 +277,15 @@ export function useTeamSpec(urls) {
     offer,
     draftState,
     draftError,
+    canUndo: undoState.canUndo,
+    canRedo: undoState.canRedo,
     load,
     reload,
     change,
+    undo,
+    redo,
     save,
+    settleDraft,
     restoreDraft,
     discardDraft,
   };

@@ -1,0 +1,220 @@
+// The palette: everything a team is made of, to drag onto the canvas (or onto an agent), or
+// to pick with the keyboard (focus an item, press Enter). Agent kinds and templates add an
+// agent; a model or a tool goes to the agent it is dropped on (or the selected one); a
+// termination condition joins the team's stop conditions.
+
+import { memo, useId, useMemo, useState } from "react";
+
+/** The drag data type palette items carry. */
+export const PALETTE_TYPE = "application/x-roundtable-palette";
+
+/** The palette item a drop carries, or null. */
+export function readDragged(dataTransfer) {
+  try {
+    const raw = dataTransfer.getData(PALETTE_TYPE);
+    return raw ? JSON.parse(raw) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One palette entry: draggable, and focusable (Enter or Space picks it). Entries are options
+ * of a list rather than buttons, so a model called "Undo test" never reads as a second Undo
+ * button.
+ */
+function Item({ item, label, detail, help, onPick, isDisabled }) {
+  const pick = () => {
+    if (!isDisabled) onPick(item);
+  };
+  return (
+    <li
+      role="option"
+      aria-selected="false"
+      aria-disabled={isDisabled || undefined}
+      tabIndex={isDisabled ? -1 : 0}
+      className={`palette-item palette-${item.type}`}
+      draggable={!isDisabled}
+      title={help || undefined}
+      data-testid="palette-item"
+      onDragStart={(event) => {
+        event.dataTransfer.setData(PALETTE_TYPE, JSON.stringify(item));
+        event.dataTransfer.setData("text/plain", label);
+        event.dataTransfer.effectAllowed = "copy";
+      }}
+      onDoubleClick={pick}
+      onKeyDown={(event) => {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          pick();
+        } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+          event.preventDefault();
+          const sibling =
+            event.key === "ArrowDown"
+              ? event.currentTarget.nextElementSibling
+              : event.currentTarget.previousElementSibling;
+          sibling?.focus();
+        }
+      }}
+    >
+      {label}
+      {detail && (
+        <>
+          {" "}
+          <span className="palette-detail">{detail}</span>
+        </>
+      )}
+    </li>
+  );
+}
+
+function Section({ title, hint, children, count }) {
+  const id = useId();
+  return (
+    <details className="palette-section" open>
+      <summary id={id}>
+        {title} <span className="muted small">{count}</span>
+      </summary>
+      {hint && <p className="muted small palette-hint">{hint}</p>}
+      <ul role="listbox" aria-labelledby={id}>
+        {children}
+      </ul>
+    </details>
+  );
+}
+
+function matches(filter, ...texts) {
+  if (!filter) return true;
+  const wanted = filter.toLowerCase();
+  return texts.some((text) => (text || "").toLowerCase().includes(wanted));
+}
+
+/** The palette landmark. `lists` holds the models, agents and teams the user can see. */
+export const Palette = memo(function Palette({ catalog, lists, hasSelection, isReadOnly, onPick }) {
+  const [filter, setFilter] = useState("");
+  const kinds = useMemo(
+    () =>
+      catalog.agent_kinds.map((kind) => ({
+        item: { type: "agent", kind: kind.value },
+        label: kind.label.replace(/\s*\(.*\)$/, ""),
+        help: kind.help,
+      })),
+    [catalog],
+  );
+  const templateAgents = lists.agents.filter((agent) => agent.is_gallery);
+  const templateTeams = lists.teams;
+  const target = hasSelection ? "the selected agent" : "an agent";
+  const shown = (entries, ...fields) =>
+    entries.filter((entry) => matches(filter, ...fields.map((field) => field(entry))));
+
+  const agentItems = shown(kinds, (entry) => entry.label, (entry) => entry.help);
+  const agentTemplates = shown(templateAgents, (agent) => agent.name, (agent) => agent.description);
+  const teamTemplates = shown(templateTeams, (team) => team.name, (team) => team.description);
+  const models = shown(lists.models, (model) => model.label || model.name, (model) => model.model);
+  const tools = shown(catalog.tools, (tool) => tool.name, (tool) => tool.description);
+  const conditions = shown(catalog.conditions, (entry) => entry.label, (entry) => entry.help);
+
+  return (
+    <aside className="palette" aria-label="Palette">
+      <div className="palette-head">
+        <label htmlFor="palette-filter" className="visually-hidden">
+          Filter the palette
+        </label>
+        <input
+          id="palette-filter"
+          type="search"
+          placeholder="Filter…"
+          value={filter}
+          onChange={(event) => setFilter(event.target.value)}
+        />
+        <p className="muted small">
+          Drag onto the canvas or an agent, or focus an item and press Enter.
+        </p>
+      </div>
+      <Section title="Agents" count={agentItems.length}>
+        {agentItems.map((entry) => (
+          <Item
+            key={entry.item.kind}
+            item={entry.item}
+            label={entry.label}
+            help={entry.help}
+            isDisabled={isReadOnly}
+            onPick={onPick}
+          />
+        ))}
+      </Section>
+      <Section
+        title="Templates"
+        count={agentTemplates.length + teamTemplates.length}
+        hint="Gallery agents are copied in; a team becomes a nested team."
+      >
+        {agentTemplates.map((agent) => (
+          <Item
+            key={`agent-${agent.id}`}
+            item={{ type: "agent_template", id: agent.id }}
+            label={agent.name}
+            detail="gallery agent"
+            help={agent.description}
+            isDisabled={isReadOnly}
+            onPick={onPick}
+          />
+        ))}
+        {teamTemplates.map((team) => (
+          <Item
+            key={`team-${team.id}`}
+            item={{ type: "team_template", id: team.id }}
+            label={team.name}
+            detail={team.is_gallery ? "gallery team" : "your team"}
+            help={team.description}
+            isDisabled={isReadOnly}
+            onPick={onPick}
+          />
+        ))}
+      </Section>
+      <Section title="Models" count={models.length} hint={`Drop on ${target} to give it the model.`}>
+        {models.map((model) => (
+          <Item
+            key={model.id}
+            item={{ type: "model", id: model.id }}
+            label={model.name}
+            detail={model.label && model.label !== model.name ? model.label.slice(model.name.length).trim() : model.provider}
+            isDisabled={isReadOnly}
+            onPick={onPick}
+          />
+        ))}
+      </Section>
+      <Section
+        title="Tools"
+        count={tools.length}
+        hint={`Registered tools; drop on ${target}. MCP servers are not supported: register a Python tool that does the same.`}
+      >
+        {tools.map((tool) => (
+          <Item
+            key={tool.name}
+            item={{ type: "tool", name: tool.name }}
+            label={tool.name}
+            help={tool.description}
+            isDisabled={isReadOnly}
+            onPick={onPick}
+          />
+        ))}
+      </Section>
+      <Section
+        title="Termination"
+        count={conditions.length}
+        hint="Joins the team's stop conditions (with “or”); dropped on an agent, it watches that agent."
+      >
+        {conditions.map((entry) => (
+          <Item
+            key={entry.type}
+            item={{ type: "condition", condition: entry.type }}
+            label={entry.label}
+            help={entry.help}
+            isDisabled={isReadOnly}
+            onPick={onPick}
+          />
+        ))}
+      </Section>
+    </aside>
+  );
+});
