@@ -35,6 +35,7 @@ def test_compare_aligns_turns_and_marks_the_first_divergence(logged_in_page: Pag
     expect(divergence.get_by_label(f"Run {first}, turn 3")).to_contain_text("Bring bread.")
     expect(divergence.get_by_label(f"Run {second}, turn 3")).to_contain_text("Bring grapes.")
     expect(rows.nth(3).get_by_label(f"Run {second}, turn 4")).to_contain_text("it had stopped")
+    expect(rows.nth(3)).to_contain_text(f"only run #{first} has this turn")
     expect(page.get_by_test_id("compare-duration")).to_have_count(2)
     page.get_by_role("link", name="Go to turn 3").click()
     expect(page).to_have_url(re.compile("#first-divergence$"))

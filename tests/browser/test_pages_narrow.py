@@ -93,7 +93,7 @@ def test_no_page_scrolls_sideways_at_420_px(narrow_page: Page) -> None:
     assert_fits(page, "compare")
 
     page.goto("/models/")
-    expect(page.get_by_role("heading", name="Credentials")).to_be_visible()
+    expect(page.get_by_role("heading", name="Credentials", exact=True)).to_be_visible()
     assert_fits(page, "models")
 
     page.goto("/settings/")

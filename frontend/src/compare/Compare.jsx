@@ -116,7 +116,8 @@ export function Compare({ runs }) {
   }, [runs]);
 
   const isLoaded = turns[0] !== null && turns[1] !== null;
-  const aligned = isLoaded ? alignTurns(turns[0], turns[1]) : null;
+  const names = runs.map((run) => `run #${run.id}`);
+  const aligned = isLoaded ? alignTurns(turns[0], turns[1], names) : null;
   return (
     <>
       <div className="compare-grid">

@@ -32,10 +32,13 @@ export function turnsOf(items, usageBySeq = new Map()) {
     .map((item) => ({ item, usage: usageBySeq.get(item.seq) || null }));
 }
 
-/** How two turns at the same position differ, in words; "" when they do not. */
-export function describeDifference(left, right) {
-  if (!left) return "only the second run has this turn";
-  if (!right) return "only the first run has this turn";
+/**
+ * How two turns at the same position differ, in words; "" when they do not. `names` are
+ * what to call the two runs.
+ */
+export function describeDifference(left, right, names = ["the first run", "the second run"]) {
+  if (!left) return `only ${names[1]} has this turn`;
+  if (!right) return `only ${names[0]} has this turn`;
   if (turnSignature(left.item) === turnSignature(right.item)) return "";
   if (left.item.source !== right.item.source) return "a different agent speaks";
   if (left.item.kind !== right.item.kind) return "the same agent does something else";
@@ -46,14 +49,14 @@ export function describeDifference(left, right) {
  * Rows of the two runs' turns side by side, position by position, and the index of the
  * first row where they differ (-1 when they are the same turn for turn).
  */
-export function alignTurns(leftTurns, rightTurns) {
+export function alignTurns(leftTurns, rightTurns, names) {
   const count = Math.max(leftTurns.length, rightTurns.length);
   const rows = [];
   let firstDivergence = -1;
   for (let index = 0; index < count; index += 1) {
     const left = leftTurns[index] || null;
     const right = rightTurns[index] || null;
-    const difference = describeDifference(left, right);
+    const difference = describeDifference(left, right, names);
     if (difference && firstDivergence < 0) firstDivergence = index;
     rows.push({ index, left, right, difference });
   }
