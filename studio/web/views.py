@@ -64,6 +64,8 @@ def team_builder(request: HttpRequest, pk: int) -> HttpResponse:
         "run_page_base": reverse("web-run-list"),
         "builder_base": reverse("web-team-list") + "teams/",
         "team_list_url": reverse("web-team-list"),
+        # the owner's Share dialog (frontend/src/sharing) lists and adds shares here
+        "shares_url": api_url("teams-shares", object_id=team.pk),
     }
     context = {"nav": "teams", "team": team, "urls": urls}
     return render(request, "web/team_builder.html", context)
