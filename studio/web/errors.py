@@ -36,6 +36,14 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return TemplateResponse(request, "403.html", status=403).render()
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """403 for a form or call without a valid CSRF token: almost always a page left open
+    while the session changed, which a reload fixes."""
+    if is_api(request):
+        return api_error("The page's session token is stale. Reload the page and try again.", 403)
+    return TemplateResponse(request, "403_csrf.html", status=403).render()
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """500, rendered without the request context: whatever broke (the database, a
     context processor) must not break the error page too."""

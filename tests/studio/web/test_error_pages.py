@@ -74,3 +74,13 @@ def test_the_settings_page_hands_the_token_and_list_urls_to_the_island(
     assert 'data-tokens-url="/api/tokens"' in page
     assert 'data-teams-url="/api/teams"' in page
     assert 'aria-current="page">Settings' in page
+
+
+def test_a_stale_form_gets_a_page_that_says_to_reload(owner) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+
+    response = client.post(reverse("logout"))
+
+    assert response.status_code == 403
+    assert "reload the page" in response.content.decode()
