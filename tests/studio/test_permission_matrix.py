@@ -135,6 +135,7 @@ PAGE_ROUTES: dict[str, Route] = {
     "web-model-list": Route("login"),
     "web-settings": Route("login"),
     "web-static": Route("public"),
+    "health": Route("public"),
     "runs-stats": Route("review"),
     "api:openapi-json": Route("login"),
     "api:openapi-view": Route("login"),
