@@ -36,19 +36,26 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+#: the application name of the worker's PostgreSQL sessions, to count them
+WORKER_APP = "roundtable-bench-worker"
 
 SETUP_SCRIPT = """
 import json
 from django.contrib.auth.models import User
 from studio.accounts.models import ApiToken
-from studio.teams.models import Agent, ModelConfig, Team, TeamMember
+from studio.teams.models import Agent, AgentKind, ModelConfig, Team, TeamMember
 from studio.teams.services import snapshot_team
 user = User.objects.create_user("bench")
 _, token = ApiToken.objects.issue(user)
 teams = {}
-for name, delay, turns in json.loads(TEAMS):
+for name, delay, turns, *kind in json.loads(TEAMS):
     agents = []
-    for seat in ("writer", "critic"):
+    # "human": an assistant that asks and a human seat that answers, in turn.
+    seats = ("asker", "person") if kind == ["human"] else ("writer", "critic")
+    for seat in seats:
+        if seat == "person":
+            agents.append(Agent.objects.create(owner=user, name=seat, kind=AgentKind.USER_PROXY))
+            continue
         model = ModelConfig.objects.create(owner=user, name=name, provider="scripted",
             model="scripted", params={"delay": delay} if delay else {},
             scripted_replies=["A short reply of a few words."] * (turns // 2 + 2))
@@ -133,9 +140,38 @@ class Socket:
 
     def send_control(self, opcode: int, payload: bytes) -> None:
         """A short control frame, masked as every client frame must be."""
+        self.send_frame(opcode, payload)
+
+    def send_frame(self, opcode: int, payload: bytes) -> None:
+        """One whole frame, masked as every client frame must be."""
         mask = os.urandom(4)
         masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
-        self.writer.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
+        length = len(payload)
+        if length < 126:
+            head = bytes([0x80 | opcode, 0x80 | length])
+        elif length < 1 << 16:
+            head = bytes([0x80 | opcode, 0x80 | 126]) + struct.pack("!H", length)
+        else:
+            head = bytes([0x80 | opcode, 0x80 | 127]) + struct.pack("!Q", length)
+        self.writer.write(head + mask + masked)
+
+    def send_text(self, text: str) -> None:
+        """A text frame."""
+        self.send_frame(0x1, text.encode())
+
+    async def close_handshake(self, limit: float = 30.0) -> float:
+        """Send a close frame; seconds until the server's close frame (or its EOF) arrives."""
+        started = time.monotonic()
+        self.send_frame(0x8, struct.pack("!H", 1000))
+        try:
+            async with asyncio.timeout(limit):
+                while await self.receive() is not None:
+                    pass
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the server dropped the connection: that ends the handshake too
+        elapsed = time.monotonic() - started
+        self.writer.close()
+        return elapsed
 
     def close(self) -> None:
         self.writer.close()
@@ -158,7 +194,7 @@ class Stack:
     token: str = ""
     teams: dict[str, int] = field(default_factory=dict)
 
-    def start(self, teams: list[tuple[str, float, int]]) -> None:
+    def start(self, teams: list[tuple[Any, ...]]) -> None:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "studio.settings",
@@ -213,25 +249,14 @@ class Stack:
             ],
         )
         if self.backend == "distributed":
+            # The documented command, nothing added: its defaults are what is measured.
+            worker_env = dict(self.env)
+            if self.database == "postgres":
+                worker_env["DATABASE_URL"] = f"{self.postgres_url}?application_name={WORKER_APP}"
             self.spawn(
                 "worker",
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "studio",
-                    "worker",
-                    "--pool",
-                    "threads",
-                    "--concurrency",
-                    "64",
-                    "--loglevel",
-                    "INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ],
+                [PYTHON, "-m", "celery", "-A", "studio", "worker", "--loglevel", "INFO"],
+                env=worker_env,
             )
         self.wait_ready()
 
@@ -248,10 +273,10 @@ class Stack:
             raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stderr[-2000:]}")
         return result.stdout
 
-    def spawn(self, name: str, command: list[str]) -> None:
+    def spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
         log = (self.work / f"{name}.log").open("wb")
         self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT
         )
 
     def wait_ready(self) -> None:

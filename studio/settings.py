@@ -333,6 +333,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A run's task only hands the run to the process's run host (RUNS_PER_PROCESS runs) and
+# returns, so the plain `celery -A studio worker` is one process that takes tasks one at
+# a time, and stops taking them while its host is full.
+CELERY_WORKER_POOL = "solo"
 # Workers log through LOGGING like the server (run ids, LOG_FORMAT), not Celery's own setup.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = False
@@ -451,6 +455,24 @@ RUNS_QUEUED_RELAUNCH_SECONDS = env_int("RUNS_QUEUED_RELAUNCH_SECONDS", 30, minim
 RUNS_DATABASE_RETRY_SECONDS = env_int("RUNS_DATABASE_RETRY_SECONDS", 60, minimum=1)
 # An embedded server resumes the runs it was executing when it stopped (off in tests).
 RUNS_RECOVER_ON_START = env_bool("RUNS_RECOVER_ON_START", True)
+# Every process (a server, a worker) executes its runs on one run host: a thread with its
+# own event loop, off the server's. It holds at most RUNS_PER_PROCESS runs (a worker takes
+# no more from the queue meanwhile), and their database calls share RUNS_DATABASE_THREADS
+# threads, each with its own connection (1 to 8).
+RUNS_PER_PROCESS = env_int("RUNS_PER_PROCESS", 1000, minimum=1)
+RUNS_DATABASE_THREADS = env_int("RUNS_DATABASE_THREADS", 4, minimum=1)
+if RUNS_DATABASE_THREADS > 8:
+    raise ImproperlyConfigured(
+        f"RUNS_DATABASE_THREADS must be at most 8, not {RUNS_DATABASE_THREADS}."
+    )
+_options = DATABASES["default"].get("OPTIONS")
+_pool = _options.get("pool") if isinstance(_options, dict) else None
+if isinstance(_pool, dict) and _pool["max_size"] <= RUNS_DATABASE_THREADS:
+    raise ImproperlyConfigured(
+        f"RUNS_DATABASE_THREADS ({RUNS_DATABASE_THREADS}) must be below "
+        f"DATABASE_POOL_MAX_SIZE ({_pool['max_size']}): the run host's threads keep their "
+        "connections, and requests and upkeep need some too."
+    )
 # Largest websocket frame a client may send.
 RUNS_WS_MAX_FRAME_BYTES = env_int("RUNS_WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
 # An open websocket re-checks its user's rights this often and closes when they are gone.

@@ -9,14 +9,24 @@ database function in the executor's thread and, when the error was the connectio
 
 Only idempotent functions go through it: a call may have committed just before its
 connection died, and then runs a second time.
+
+On a run host's loop (see :mod:`studio.runs.host`) every call goes to the host's
+:class:`DatabaseThreads`, a small fixed pool whose threads each keep one connection: a
+process holds as many connections for its runs as it has such threads, however many runs
+it executes. Elsewhere (a test, a management command) a call runs through asgiref's
+``sync_to_async``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import threading
 import time
+import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -28,6 +38,7 @@ from django.db import (
     InterfaceError,
     OperationalError,
     ProgrammingError,
+    connections,
 )
 from django.db import connection as default_connection
 
@@ -147,8 +158,11 @@ async def call_database(
     deadline = time.monotonic() + limit
     delay = FIRST_DELAY
     attempt = 1
+    threads = LOOP_THREADS.get(asyncio.get_running_loop())
     while True:
         try:
+            if threads is not None:
+                return await threads.call(call_guarded, function, *args)
             return await sync_to_async(call_guarded)(function, *args)
         except ConnectionLost as exc:
             if time.monotonic() + delay > deadline:
@@ -158,3 +172,59 @@ async def call_database(
         await asyncio.sleep(delay)
         delay = min(delay * 2, MAX_DELAY)
         attempt += 1
+
+
+class DatabaseThreads:
+    """A fixed number of threads for database calls, each keeping its own connection.
+
+    The threads are started on first use and live as long as the process (or until
+    :meth:`close`). Calls queue for a free thread in the order they come.
+    """
+
+    def __init__(self, size: int, *, name: str = "roundtable-db") -> None:
+        if not 1 <= size <= MAX_THREADS:
+            raise ValueError(f"between 1 and {MAX_THREADS} database threads, not {size}")
+        self.size = size
+        self._executor = ThreadPoolExecutor(size, thread_name_prefix=name)
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in one of the threads, in the caller's context (log fields)."""
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, context.run, function, *args)
+
+    def on_every_thread(self, function: Callable[[], object], timeout: float = 30.0) -> None:
+        """Run ``function`` once in each thread (open or close connections, hook them).
+
+        Blocks the caller; not for a coroutine on the loop that uses these threads.
+        Each job waits at a barrier first, so that no thread can take two of them.
+        """
+        barrier = threading.Barrier(self.size, timeout=timeout)
+
+        def job() -> None:
+            barrier.wait()
+            function()
+
+        futures = [self._executor.submit(job) for _ in range(self.size)]
+        for future in futures:
+            future.result(timeout)
+
+    def close(self) -> None:
+        """Close every thread's connection and stop the threads."""
+        try:
+            self.on_every_thread(connections.close_all, timeout=10)
+        finally:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+#: the most threads one pool may have (each holds a database connection)
+MAX_THREADS = 8
+#: event loop -> the threads its database calls go to (a run host registers its own)
+LOOP_THREADS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DatabaseThreads] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def serve_database_calls(loop: asyncio.AbstractEventLoop, threads: DatabaseThreads) -> None:
+    """Send :func:`call_database` calls made on ``loop`` to ``threads``."""
+    LOOP_THREADS[loop] = threads

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from runtime import (
     CancellationToken,
@@ -50,7 +51,7 @@ from studio.teams.building import build_team
 logger = logging.getLogger(__name__)
 
 #: how long one inbox read blocks; also the most a finished run waits for its listener
-LISTEN_WAIT_SECONDS = 1.0
+LISTEN_WAIT_SECONDS = 5.0
 
 
 class Ending(enum.Enum):
@@ -166,6 +167,36 @@ def fail_queued_run(
     return True
 
 
+def hand_back(run_ids: list[int], backend: Backend) -> list[int]:
+    """Queue runs this process stopped executing (it shuts down) for another executor.
+
+    Only runs it still holds move (its worker name is on them), each is launched again
+    and resumes from its last checkpoint. Returns the ids handed back.
+    """
+    now = timezone.now()
+    moved = []
+    for run_id in run_ids:
+        held = Run.objects.filter(
+            pk=run_id,
+            worker=worker_name(),
+            status__in=(Status.RUNNING, Status.AWAITING_INPUT),
+            parked_at__isnull=True,
+        )
+        if held.update(
+            status=Status.QUEUED,
+            lease="",
+            worker="",
+            heartbeat_at=None,
+            resume_reason="its worker shut down",
+            updated_at=now,
+        ):
+            moved.append(run_id)
+            backend.launch(run_id)
+    if moved:
+        logger.warning("handed back %d runs for other workers: %s", len(moved), moved)
+    return moved
+
+
 class Execution:
     """One attempt at a run, from claim to its end."""
 
@@ -180,6 +211,7 @@ class Execution:
         self.parked_answer = claim.pending_answer
         self.waiting_for = ""
         self.team: Any = None
+        self.task: asyncio.Task[Any] | None = None
         self.is_listening = True
         self.accountant = Accountant(
             budget_tokens=claim.budget_tokens,
@@ -202,6 +234,7 @@ class Execution:
 
     async def execute(self) -> None:
         """Run the team and record how it ended."""
+        self.task = asyncio.current_task()
         self.sink.start()
         helpers = [
             asyncio.create_task(self.keep_lease()),
@@ -401,6 +434,9 @@ class Execution:
             if kind == "stop":
                 self.stopped_by = str(message.get("user", ""))
                 self.end(Ending.STOPPED)
+            elif kind == "terminate" and self.task is not None:
+                # The run was ended for it (it ignored stop): cut the execution short.
+                self.task.cancel()
             elif kind == "interject" and self.team is not None:
                 user = str(message.get("user") or "user")
                 content = str(message.get("content", ""))

@@ -49,7 +49,6 @@ async def follow_run(
     """
     if block is None:
         block = settings.REDIS_BLOCK_SECONDS
-    log = backend.log(run_id)
     last_seq = after
     position = (after, 0)
     while True:
@@ -63,7 +62,8 @@ async def follow_run(
         position = max(position, (last_seq, 0))
         while True:
             try:
-                entries = await log.read(position, block)
+                # Asked each time: a backend may replace the log of a run that ended.
+                entries = await backend.log(run_id).read(position, block)
             except Exception as exc:
                 logger.warning("run %s: reading the live log failed (%s); polling", run_id, exc)
                 await asyncio.sleep(min(block, POLL_SECONDS))

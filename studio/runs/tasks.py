@@ -1,8 +1,12 @@
 """Celery tasks of the distributed backend: one task per run, plus upkeep.
 
-Arguments are ids only, serialised as JSON. ``acks_late`` with
-``reject_on_worker_lost`` makes the broker hand a run to another worker when its worker
-dies mid-run; the execution then resumes from the run's last checkpoint.
+Arguments are ids only, serialised as JSON. The task of a run hands it to the worker
+process's run host (:mod:`studio.runs.host`) and returns: one process holds up to
+``RUNS_PER_PROCESS`` runs, and while it holds that many the task waits, so the worker
+takes no more from the queue and other workers get them. A run's durability rests on
+its lease, not on its task: a run whose worker died (killed, or its machine gone) is
+resumed from its last checkpoint by the sweep of any worker once the lease lapses, and a
+worker that shuts down cleanly hands its runs back to the queue at once.
 
 Every worker sweeps for lost runs itself (a :class:`~studio.runs.recovery.Sweeper`
 thread started when it is ready), so recovery needs no ``celery beat``: a worker killed
@@ -12,45 +16,47 @@ lease of its runs lapses. The ``runs.sweep`` task remains for those who schedule
 
 from __future__ import annotations
 
+import functools
 import gc
 
-from asgiref.sync import async_to_sync
 from celery import Task, shared_task
-from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from celery.exceptions import Reject
+from celery.signals import (
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
+from celery.worker import state as worker_state
 
 from studio.runs import backends
+from studio.runs.host import get_host, stop_host
 from studio.runs.recovery import Sweeper, force_stop_if_active, sweep_runs
 
 #: young objects between two collections in a worker (Python's default is 700)
 WORKER_GC_THRESHOLD = 20_000
+#: how often a task waiting for room on a full host checks whether its worker stops
+ROOM_CHECK_SECONDS = 1.0
 
 
 @shared_task(
     name="runs.execute",
     bind=True,
     acks_late=True,
-    reject_on_worker_lost=True,
     ignore_result=True,
 )
 def execute_run_task(self: Task[[int], None], run_id: int) -> None:
-    """Execute one run on a fresh event loop (the one sync-to-async bridge).
-
-    ``async_to_sync`` rather than ``asyncio.run``: the run's database calls then execute
-    in this worker thread with its own connection, so runs in a thread pool do not
-    queue behind one shared database thread.
-    """
+    """Hand run ``run_id`` to this process's run host, once it has room for one more."""
     from studio.runs.execution import execute_run
 
     backend = backends.get_backend()
+    host = get_host()
+    while not host.wait_for_room(timeout=ROOM_CHECK_SECONDS):
+        if worker_state.should_stop or worker_state.should_terminate:
+            raise Reject("the worker is shutting down", requeue=True)
     backend.launch_started(run_id)
-
-    async def main() -> None:
-        try:
-            await execute_run(run_id, backend, task_id=self.request.id or "")
-        finally:
-            await backend.release()
-
-    async_to_sync(main)()
+    task_id = self.request.id or ""
+    host.submit(run_id, functools.partial(execute_run, run_id, backend, task_id=task_id))
 
 
 @shared_task(name="runs.enforce_stop", ignore_result=True)
@@ -108,6 +114,20 @@ def stop_sweeping(**kwargs: object) -> None:
     """Let the sweeper end with its worker."""
     for sweeper in sweepers:
         sweeper.stop()
+
+
+@worker_shutdown.connect
+@worker_process_shutdown.connect
+def hand_back_runs(**kwargs: object) -> None:
+    """Stop the run host of a process that shuts down; queue its runs for other workers.
+
+    Without this they would wait for their leases to lapse before a sweep resumed them.
+    """
+    from studio.runs.execution import hand_back
+
+    run_ids = stop_host()
+    if run_ids:
+        hand_back(run_ids, backends.get_backend())
 
 
 @worker_ready.connect

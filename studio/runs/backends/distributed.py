@@ -3,17 +3,22 @@
 - live log: a Redis Stream per run. Entry ids are ``<seq>-0`` for persisted events and
   ``<seq>-<n>`` for the n-th streaming chunk after seq, so ``XREAD`` from an id is
   exactly "read after this position". Trimmed with ``MAXLEN ~``; expires after the run.
-- inbox: a Redis list (``RPUSH`` / ``BLPOP``), and a cancel flag key that a run which
-  has not started yet honours when it does.
+- inbox: a Redis list (``RPUSH`` / ``LPOP``), and a cancel flag key that a run which
+  has not started yet honours when it does. Each post also names its run on one Pub/Sub
+  channel; the run host of every worker listens there on a single connection and wakes
+  the run's reader at once, so hundreds of runs wait for messages without a blocking
+  read (and a connection) each. A notice lost while Redis restarts costs at most one
+  periodic look at the list.
 
 Blocking reads wait at most ``REDIS_BLOCK_SECONDS`` and every client gets a socket
 timeout above that (redis-py 8 cuts reads at 5 s by default). Async clients are per event
-loop: Celery tasks each run their own loop with ``asyncio.run``, the server has one.
+loop: a worker's runs share the run host's, the server's watchers share the server's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -58,6 +63,10 @@ def launch_key(run_id: int) -> str:
     run without it has lost its task.
     """
     return f"{KEY_PREFIX}:{run_id}:launch"
+
+
+#: the Pub/Sub channel every inbox post names its run on
+NOTICE_CHANNEL = f"{KEY_PREFIX}:inbox-notices"
 
 
 def entry_id(envelope: Envelope) -> str:
@@ -116,22 +125,99 @@ class StreamLog(LiveLog):
 
 
 class ListInbox(Inbox):
-    """A run's inbox as a Redis list."""
+    """A run's inbox as a Redis list, woken by notices on :data:`NOTICE_CHANNEL`."""
 
     def __init__(self, backend: DistributedBackend, run_id: int) -> None:
         self._backend = backend
+        self._run_id = run_id
         self._key = inbox_key(run_id)
 
     async def get(self, wait: float) -> dict[str, Any] | None:
         """See :meth:`Inbox.get`."""
         client = self._backend.async_client()
-        item = await client.blpop(
-            [self._key], timeout=min(max(wait, 0.01), settings.REDIS_BLOCK_SECONDS)
-        )
+        notices = self._backend.notices()
+        wait = min(max(wait, 0.01), settings.REDIS_BLOCK_SECONDS)
+        # Listen before looking, so that a post in between still wakes this reader.
+        notice = notices.expect(self._run_id)
+        try:
+            await notices.wait_subscribed(wait)
+            item = await client.lpop(self._key)
+            if item is None:
+                try:
+                    await asyncio.wait_for(notice, wait)
+                except TimeoutError:
+                    pass
+                item = await client.lpop(self._key)
+        finally:
+            notices.forget(self._run_id, notice)
         if item is None:
             return None
-        message: dict[str, Any] = json.loads(item[1])
+        assert isinstance(item, bytes)
+        message: dict[str, Any] = json.loads(item)
         return message
+
+
+class InboxNotices:
+    """One subscription per event loop to :data:`NOTICE_CHANNEL`, waking inbox readers."""
+
+    def __init__(self, backend: DistributedBackend) -> None:
+        self._backend = backend
+        self._waiting: dict[int, list[asyncio.Future[None]]] = {}
+        self._subscribed = asyncio.Event()
+        self._listener: asyncio.Task[None] | None = None
+
+    def expect(self, run_id: int) -> asyncio.Future[None]:
+        """A future resolved by the next notice for ``run_id``."""
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.get_running_loop().create_task(self._listen())
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(run_id, []).append(future)
+        return future
+
+    def forget(self, run_id: int, future: asyncio.Future[None]) -> None:
+        """Stop waiting with ``future``."""
+        waiting = self._waiting.get(run_id, [])
+        if future in waiting:
+            waiting.remove(future)
+        if not waiting:
+            self._waiting.pop(run_id, None)
+
+    async def wait_subscribed(self, limit: float) -> None:
+        """Wait (at most ``limit`` s) until notices arrive; readers look anyway after."""
+        if not self._subscribed.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._subscribed.wait(), limit)
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self._backend.async_client().pubsub()
+            try:
+                await pubsub.subscribe(NOTICE_CHANNEL)
+                self._subscribed.set()
+                while True:
+                    message = await pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=settings.REDIS_BLOCK_SECONDS
+                    )
+                    if message is not None and message.get("type") == "message":
+                        self._wake(int(message["data"]))
+            except redis.RedisError as exc:
+                self._subscribed.clear()
+                logger.warning("inbox notices: %s; subscribing again", exc)
+                await asyncio.sleep(0.5)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated upstream
+
+    def _wake(self, run_id: int) -> None:
+        for future in self._waiting.pop(run_id, []):
+            if not future.done():
+                future.set_result(None)
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
 
 
 class DistributedBackend(Backend):
@@ -145,6 +231,9 @@ class DistributedBackend(Backend):
         self._async_clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, aioredis.Redis
         ] = weakref.WeakKeyDictionary()
+        self._notices: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, InboxNotices] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
     def sync_client(self) -> redis.Redis:
@@ -165,9 +254,21 @@ class DistributedBackend(Backend):
             self._async_clients[loop] = client
         return client
 
+    def notices(self) -> InboxNotices:
+        """The inbox notices of the running event loop."""
+        loop = asyncio.get_running_loop()
+        notices = self._notices.get(loop)
+        if notices is None:
+            notices = self._notices[loop] = InboxNotices(self)
+        return notices
+
     async def release(self) -> None:
         """See :meth:`Backend.release`."""
-        client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        loop = asyncio.get_running_loop()
+        notices = self._notices.pop(loop, None)
+        if notices is not None:
+            await notices.close()
+        client = self._async_clients.pop(loop, None)
         if client is not None:
             await client.aclose()
 
@@ -184,6 +285,7 @@ class DistributedBackend(Backend):
         pipe = self.sync_client().pipeline()
         pipe.rpush(inbox_key(run_id), json.dumps(message))
         pipe.expire(inbox_key(run_id), INBOX_TTL_SECONDS)
+        pipe.publish(NOTICE_CHANNEL, str(run_id))
         pipe.execute()
 
     def publish(self, run_id: int, envelopes: Sequence[Envelope]) -> None:
@@ -267,8 +369,8 @@ class DistributedBackend(Backend):
             logger.warning("run %s: clearing its launch mark failed: %s", run_id, exc)
 
     def terminate(self, run_id: int, task_id: str) -> None:
-        """See :meth:`Backend.terminate`: revoke and kill the worker process running it."""
-        from studio.celery import app
+        """See :meth:`Backend.terminate`: its executor cancels it on the next message.
 
-        if task_id:
-            app.control.revoke(task_id, terminate=True, signal="SIGKILL")
+        Its worker process holds other runs too, so it is not killed.
+        """
+        self.post(run_id, {"type": "terminate"})

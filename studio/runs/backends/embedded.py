@@ -1,10 +1,10 @@
-"""The embedded backend: runs as asyncio tasks on the server's loop, logs in memory.
+"""The embedded backend: runs on this process's run host, logs and inboxes in memory.
 
-Nothing here needs Redis. The live log and the inbox are safe to use from any thread and
-any event loop: waiters are futures woken with ``call_soon_threadsafe``. A run executes
-on the loop of the server process (daphne's), found from the calling context; a plain
-synchronous caller with no loop at all (a management command, a script) gets a private
-background loop.
+Nothing here needs Redis. Runs execute on the process's :class:`~studio.runs.host.RunHost`
+(a thread with its own event loop), never on the server's loop, so a busy run does not
+delay the sockets the server serves. The live log and the inbox are safe to use from any
+thread and any event loop: waiters are futures woken with ``call_soon_threadsafe``, so
+the run host's loop appends and the server's loop reads without polling.
 """
 
 from __future__ import annotations
@@ -12,17 +12,19 @@ from __future__ import annotations
 import asyncio
 import bisect
 import collections
-import contextvars
+import functools
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
 
 from studio.runs.backends import Backend, Envelope, Inbox, LiveLog, Position
+from studio.runs.database import call_database
 from studio.runs.events import envelope_position
+from studio.runs.host import current_host, get_host
 
 logger = logging.getLogger(__name__)
 
@@ -44,36 +46,58 @@ class Waiters:
         """Forget a future that is no longer waited for."""
         self._futures = [pair for pair in self._futures if pair[1] is not future]
 
+    @property
+    def count(self) -> int:
+        """How many futures wait."""
+        return len(self._futures)
+
     def wake_all(self) -> None:
-        """Resolve every waiting future (call with the owner's lock held)."""
+        """Resolve every waiting future (call with the owner's lock held).
+
+        One call per loop: waking two hundred watchers on the server's loop costs the
+        run's loop one hand-over, not two hundred.
+        """
         futures, self._futures = self._futures, []
+        if not futures:
+            return
         try:
             current = asyncio.get_running_loop()
         except RuntimeError:
             current = None
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
         for loop, future in futures:
+            by_loop.setdefault(loop, []).append(future)
+        for loop, waiting in by_loop.items():
             if loop is current:
-                resolve(future)
+                resolve_all(waiting)
             elif not loop.is_closed():
-                loop.call_soon_threadsafe(resolve, future)
+                loop.call_soon_threadsafe(resolve_all, waiting)
 
 
-def resolve(future: asyncio.Future[None]) -> None:
-    """Set a future's result unless it is already done."""
-    if not future.done():
-        future.set_result(None)
+def resolve_all(futures: list[asyncio.Future[None]]) -> None:
+    """Set each future's result unless it is already done."""
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
 
 
 class MemoryLog(LiveLog):
-    """A bounded in-memory log: the last ``keep`` entries, ordered by position."""
+    """A bounded in-memory log: the last ``keep`` entries, ordered by position.
+
+    A finished run's entries are dropped at once (its watchers have them, or read them
+    from the database); the log remembers only the position it reached, so a reader
+    that is behind it goes to the database instead of waiting.
+    """
 
     def __init__(self, keep: int) -> None:
         self._lock = threading.Lock()
         self._positions: list[Position] = []
         self._entries: list[Envelope] = []
+        self._top: Position = (0, 0)
         self._waiters = Waiters()
         self._keep = keep
         self.is_finished = False
+        self.finished_at = 0.0
 
     def append_nowait(self, envelopes: Sequence[Envelope]) -> None:
         """Append and wake readers; usable from synchronous code on any thread."""
@@ -82,6 +106,8 @@ class MemoryLog(LiveLog):
             for envelope in envelopes:
                 self._positions.append(envelope_position(envelope))
                 self._entries.append(envelope)
+            if self._positions:
+                self._top = self._positions[-1]
             if len(self._entries) > 2 * self._keep:
                 del self._positions[: -self._keep]
                 del self._entries[: -self._keep]
@@ -99,7 +125,8 @@ class MemoryLog(LiveLog):
         """See :meth:`LiveLog.read`."""
         with self._lock:
             found = self._after(position)
-            if found or block <= 0:
+            # Behind an event that is no longer here: the database has it.
+            if found or block <= 0 or position[0] < self._top[0]:
                 return found
             future = self._waiters.add()
         try:
@@ -111,9 +138,18 @@ class MemoryLog(LiveLog):
             return self._after(position)
 
     async def finish(self) -> None:
-        """See :meth:`LiveLog.finish`; the backend drops finished logs later."""
+        """See :meth:`LiveLog.finish`: drop the entries; the backend drops the log later."""
         with self._lock:
             self.is_finished = True
+            self.finished_at = time.monotonic()
+            self._positions.clear()
+            self._entries.clear()
+            self._waiters.wake_all()
+
+    @property
+    def is_idle(self) -> bool:
+        """Finished, and nobody waits on it."""
+        return self.is_finished and not self._waiters.count
 
 
 class MemoryInbox(Inbox):
@@ -146,7 +182,7 @@ class MemoryInbox(Inbox):
 
 
 class EmbeddedBackend(Backend):
-    """Runs on the server's event loop; logs and inboxes live in this process."""
+    """Runs on this process's run host; logs and inboxes live in this process."""
 
     name = "embedded"
 
@@ -155,10 +191,7 @@ class EmbeddedBackend(Backend):
         self._logs: dict[int, MemoryLog] = {}
         self._inboxes: dict[int, MemoryInbox] = {}
         self._cancelled: set[int] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._running: dict[int, asyncio.Task[None]] = {}
-        self._server_loop: asyncio.AbstractEventLoop | None = None
-        self._private_loop: asyncio.AbstractEventLoop | None = None
+        self._pruned_at = time.monotonic()
         self._is_started = False
 
     # --- logs and inboxes ---
@@ -168,8 +201,22 @@ class EmbeddedBackend(Backend):
         with self._lock:
             log = self._logs.get(run_id)
             if log is None:
+                self._prune()
                 log = self._logs[run_id] = MemoryLog(settings.RUNS_LOG_MAXLEN)
             return log
+
+    def _prune(self) -> None:
+        """Forget logs (and inboxes) of runs that finished ``RUNS_LOG_TTL_SECONDS`` ago."""
+        now = time.monotonic()
+        if now - self._pruned_at < PRUNE_SECONDS:
+            return
+        self._pruned_at = now
+        before = now - settings.RUNS_LOG_TTL_SECONDS
+        for run_id, log in list(self._logs.items()):
+            if log.is_idle and log.finished_at < before:
+                del self._logs[run_id]
+                self._inboxes.pop(run_id, None)
+                self._cancelled.discard(run_id)
 
     def inbox(self, run_id: int) -> MemoryInbox:
         """See :meth:`Backend.inbox`."""
@@ -203,164 +250,74 @@ class EmbeddedBackend(Backend):
             self._cancelled.discard(run_id)
             self._inboxes.pop(run_id, None)
 
+    # --- execution ---
+
+    def launch(self, run_id: int) -> str:
+        """See :meth:`Backend.launch`: a task on the run host."""
+        from studio.runs.execution import execute_run
+
+        get_host().submit(run_id, functools.partial(execute_run, run_id, self))
+        return ""
+
     def check_stop_later(self, run_id: int, delay: float) -> None:
-        """See :meth:`Backend.check_stop_later`: a timer on the run's loop.
+        """See :meth:`Backend.check_stop_later`: a timer on the run host.
 
-        The timer belongs to the run's task and is dropped when the task ends, so a run
-        that obeyed the stop leaves nothing behind. A run with no task here has nothing
-        to terminate: a queued one honours the cancel flag when it starts, and a lost one
-        is the sweeper's.
+        The timer belongs to the run's execution and is dropped when it ends, so a run
+        that obeyed the stop leaves nothing behind. A run with no execution here has
+        nothing to terminate: a queued one honours the cancel flag when it starts, and a
+        lost one is the sweeper's.
         """
-        task = self._running.get(run_id)
-        if task is None or task.done():
-            return
-
-        def arm() -> None:
-            if task.done():
-                return
-            timer = task.get_loop().call_later(delay, self._force_stop, run_id)
-            task.add_done_callback(lambda _: timer.cancel())
-
-        task.get_loop().call_soon_threadsafe(arm)
+        host = current_host()
+        if host is not None:
+            host.call_if_still_running(run_id, delay, functools.partial(self._force_stop, run_id))
 
     def _force_stop(self, run_id: int) -> None:
         from studio.runs.recovery import force_stop_if_active
 
-        enforcing = asyncio.get_running_loop().create_task(
-            sync_to_async(force_stop_if_active)(run_id), context=contextvars.Context()
-        )
-        self._tasks.add(enforcing)
-        enforcing.add_done_callback(self._tasks.discard)
+        get_host().spawn(functools.partial(call_database, force_stop_if_active, run_id))
 
     def is_launch_pending(self, run_id: int) -> bool:
         """See :meth:`Backend.is_launch_pending`: the run has a task in this process."""
-        task = self._running.get(run_id)
-        return task is not None and not task.done()
+        host = current_host()
+        return host is not None and host.is_running(run_id)
 
     def terminate(self, run_id: int, task_id: str) -> None:
-        """See :meth:`Backend.terminate`: cancel the run's asyncio task."""
-        task = self._running.get(run_id)
-        if task is not None and not task.done():
-            task.get_loop().call_soon_threadsafe(task.cancel)
-
-    def forget(self, run_id: int) -> None:
-        """Drop a finished run's log and inbox after the retention time."""
-
-        def drop() -> None:
-            with self._lock:
-                log = self._logs.get(run_id)
-                if log is not None and log.is_finished:
-                    del self._logs[run_id]
-                    self._inboxes.pop(run_id, None)
-                    self._cancelled.discard(run_id)
-
-        timer = threading.Timer(settings.RUNS_LOG_TTL_SECONDS, drop)
-        timer.daemon = True
-        timer.start()
-
-    # --- execution ---
-
-    def launch(self, run_id: int) -> str:
-        """See :meth:`Backend.launch`: a task on the server loop."""
-        loop = self._choose_loop()
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._spawn(run_id)
-        else:
-            loop.call_soon_threadsafe(self._spawn, run_id, context=contextvars.Context())
-        return ""
-
-    def _spawn(self, run_id: int) -> None:
-        from studio.runs.execution import execute_run
-
-        # A fresh context: the launching code may be a sync_to_async thread whose context
-        # variables would make this task's own sync_to_async calls deadlock.
-        task = asyncio.get_running_loop().create_task(
-            execute_run(run_id, self), context=contextvars.Context()
-        )
-        self._tasks.add(task)
-        self._running[run_id] = task
-
-        def forget_task(done: asyncio.Task[None]) -> None:
-            self._tasks.discard(done)
-            if self._running.get(run_id) is done:
-                del self._running[run_id]
-
-        task.add_done_callback(forget_task)
-
-    def _choose_loop(self) -> asyncio.AbstractEventLoop:
-        try:
-            return asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        main_loop = _sync_main_loop()
-        if main_loop is not None and main_loop.is_running():
-            return main_loop
-        if self._server_loop is not None and self._server_loop.is_running():
-            return self._server_loop
-        return self._background_loop()
-
-    def _background_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._private_loop is None:
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(
-                    target=loop.run_forever, name="roundtable-runs", daemon=True
-                )
-                thread.start()
-                self._private_loop = loop
-            return self._private_loop
-
-    async def wait_idle(self, limit: float = 10.0) -> None:
-        """Wait for every run task of this backend on the current loop (tests, shutdown)."""
-        loop = asyncio.get_running_loop()
-        tasks = [task for task in self._tasks if task.get_loop() is loop]
-        if tasks:
-            await asyncio.wait(tasks, timeout=limit)
+        """See :meth:`Backend.terminate`: cancel the run's task on the host."""
+        host = current_host()
+        if host is not None:
+            host.cancel(run_id)
 
     def ensure_started(self) -> None:
-        """Remember the server loop and, once per process, recover interrupted runs."""
-        try:
-            self._server_loop = asyncio.get_running_loop()
-        except RuntimeError:
-            main_loop = _sync_main_loop()
-            if main_loop is not None:
-                self._server_loop = main_loop
+        """Once per process: resume interrupted runs, then sweep periodically."""
         with self._lock:
             if self._is_started:
                 return
             self._is_started = True
+        if settings.RUNS_RECOVER_ON_START:
+            get_host().spawn(self._upkeep)
+
+    async def _upkeep(self) -> None:
         from studio.runs.recovery import recover_interrupted_runs, sweep_forever
 
-        if not settings.RUNS_RECOVER_ON_START:
-            return
-        loop = self._server_loop
-        if loop is not None and _in_loop_thread(loop):
-            loop.run_in_executor(None, recover_interrupted_runs, self)
-        else:
-            recover_interrupted_runs(self)
-        if loop is not None:
-
-            def start_sweeping() -> None:
-                task = loop.create_task(sweep_forever(), context=contextvars.Context())
-                self._tasks.add(task)
-
-            loop.call_soon_threadsafe(start_sweeping)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, closing_connections(recover_interrupted_runs), self)
+        await sweep_forever()
 
 
-def _sync_main_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop that called into this thread through ``sync_to_async``, if any."""
-    loop: asyncio.AbstractEventLoop | None = getattr(
-        SyncToAsync.threadlocal, "main_event_loop", None
-    )
-    return loop
+#: how often finished logs are looked for to forget, at most (seconds)
+PRUNE_SECONDS = 60.0
 
 
-def _in_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False
+def closing_connections(function: Any) -> Any:
+    """``function`` that closes the calling thread's database connections when done."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any) -> Any:
+        from django.db import connections
+
+        try:
+            return function(*args)
+        finally:
+            connections.close_all()
+
+    return wrapper

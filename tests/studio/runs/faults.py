@@ -8,12 +8,15 @@ answers it with the error a full server gives, without running it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.db import OperationalError, connection, connections
+
+from studio.runs.host import get_host
 
 
 def is_sink_write(sql: str) -> bool:
@@ -61,13 +64,21 @@ class QueryFault:
 
     @contextlib.asynccontextmanager
     async def installed(self) -> AsyncIterator[QueryFault]:
-        """On the connection of asgiref's shared sync thread (where runs and tests query)."""
-        # Looked up inside the thread: ``connection`` is per thread.
+        """On the connections of the run host's database threads (where runs query) and
+        of asgiref's shared sync thread (where tests and consumers query)."""
+        # Looked up inside each thread: ``connection`` is per thread.
+        threads = get_host().database
         await sync_to_async(lambda: connection.execute_wrappers.append(self))()
+        await asyncio.to_thread(
+            threads.on_every_thread, lambda: connection.execute_wrappers.append(self)
+        )
         try:
             yield self
         finally:
             await sync_to_async(lambda: connection.execute_wrappers.remove(self))()
+            await asyncio.to_thread(
+                threads.on_every_thread, lambda: connection.execute_wrappers.remove(self)
+            )
 
 
 def break_connection(wrapper: Any) -> None:

@@ -162,6 +162,11 @@ class Service(abc.ABC):
         self.kill()
         self.start()
 
+    def restart_cleanly(self) -> None:
+        """Stop it with SIGTERM (as a deployment does) and start it again."""
+        self.stop()
+        self.start()
+
 
 class RedisServer(Service):
     """A redis-server on a fixed port that keeps nothing on disk: a restart empties it."""
@@ -193,17 +198,15 @@ class RedisServer(Service):
 
 
 class CeleryWorker(Service):
-    """A Celery worker (prefork) on the test database and a given Redis."""
+    """A Celery worker on the test database and a given Redis, with the documented
+    defaults (one process whose run host executes every run it takes)."""
 
     name = "celery worker"
 
-    def __init__(
-        self, log: Path, *, redis_url: str, settings: dict[str, str], concurrency: int = 2
-    ) -> None:
+    def __init__(self, log: Path, *, redis_url: str, settings: dict[str, str]) -> None:
         super().__init__(log)
         self.redis_url = redis_url
         self.settings = settings
-        self.concurrency = concurrency
         self.node = f"tests-{os.getpid()}-{free_port()}@%h"
         self._ready_marks = 0
 
@@ -211,7 +214,6 @@ class CeleryWorker(Service):
         """See :meth:`Service.command`."""
         return [
             *(sys.executable, "-m", "celery", "-A", "studio", "worker"),
-            *("--pool", "prefork", "--concurrency", str(self.concurrency)),
             *("--loglevel", "INFO", "--without-gossip", "--without-mingle"),
             *("--without-heartbeat", "-n", self.node),
         ]

@@ -43,8 +43,9 @@ def swarm_with_tools(owner: User) -> Team:
         ],
         name="planner-model",
     )
-    # Slow enough that the socket is open when the (live-only) chunks stream.
-    solver_model = scripted_model(owner, ["The answer is five."], name="solver-model", delay=0.3)
+    # Slow enough that the socket is open when the (live-only) chunks stream: the run
+    # executes beside the test, which may first have to load the websocket stack.
+    solver_model = scripted_model(owner, ["The answer is five."], name="solver-model", delay=1.5)
     planner = assistant(owner, "planner", planner_model, tools=["calculator"], handoffs=["solver"])
     solver = assistant(owner, "solver", solver_model, model_client_stream=True)
     team = make_team(owner, [planner, solver], max_messages=4)

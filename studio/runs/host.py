@@ -1,0 +1,194 @@
+"""The run host: one thread with its own event loop that executes every run of a process.
+
+A run mostly waits (on its model, on a human), so one loop holds hundreds of them. Off
+the server's loop, a busy run never delays accepting a socket or relaying a frame; in a
+Celery worker the task hands its run to the host and returns, so one worker process
+holds up to ``RUNS_PER_PROCESS`` runs instead of one per pool slot. Database calls of all
+the host's runs go through its :class:`~studio.runs.database.DatabaseThreads`, so a
+process holds ``RUNS_DATABASE_THREADS`` connections for its runs, however many it runs.
+
+Both backends use the one host of their process (:func:`get_host`). Durability does not
+rest on it: every run holds a lease it renews, and a run whose host went away resumes
+from its last checkpoint once a sweep finds the lease lapsed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import os
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from django.conf import settings
+
+from studio.runs.database import DatabaseThreads, serve_database_calls
+
+logger = logging.getLogger(__name__)
+
+RunStarter = Callable[[], Coroutine[Any, Any, None]]
+
+
+class RunHost:
+    """A thread running an event loop, and the runs executing on it."""
+
+    def __init__(self, *, capacity: int, database_threads: int) -> None:
+        self.capacity = capacity
+        self.database = DatabaseThreads(database_threads)
+        self.loop = asyncio.new_event_loop()
+        serve_database_calls(self.loop, self.database)
+        self._runs: dict[int, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._room = threading.Condition()
+        self._admitted = 0
+        self._thread = threading.Thread(target=self._serve, name="roundtable-runs", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    # --- runs ---
+
+    @property
+    def run_count(self) -> int:
+        """Runs handed to this host that have not ended yet."""
+        return self._admitted
+
+    def wait_for_room(self, timeout: float | None = None) -> bool:
+        """Block until the host executes fewer than ``capacity`` runs; False on timeout."""
+        with self._room:
+            return self._room.wait_for(lambda: self._admitted < self.capacity, timeout)
+
+    def submit(self, run_id: int, start: RunStarter) -> None:
+        """Execute ``start()`` as run ``run_id``'s task on the host (from any thread)."""
+        with self._room:
+            self._admitted += 1
+        # A fresh context: the caller's (a request's, a sync_to_async thread's) must not
+        # leak into the run.
+        self.loop.call_soon_threadsafe(self._start, run_id, start, context=contextvars.Context())
+
+    def _start(self, run_id: int, start: RunStarter) -> None:
+        task = self.loop.create_task(start(), context=contextvars.Context())
+        self._tasks.add(task)
+        self._runs[run_id] = task
+        task.add_done_callback(functools.partial(self._ended, run_id))
+
+    def _ended(self, run_id: int, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if self._runs.get(run_id) is task:
+            del self._runs[run_id]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("run %s: its execution failed", run_id, exc_info=task.exception())
+        with self._room:
+            self._admitted -= 1
+            self._room.notify()
+
+    def is_running(self, run_id: int) -> bool:
+        """Whether the run has a task on this host that has not ended."""
+        task = self._runs.get(run_id)
+        return task is not None and not task.done()
+
+    def running(self) -> list[int]:
+        """The ids of the runs executing here now."""
+        return [run_id for run_id, task in list(self._runs.items()) if not task.done()]
+
+    def cancel(self, run_id: int) -> None:
+        """Cancel the run's task (the last resort for a run that ignores stop)."""
+        task = self._runs.get(run_id)
+        if task is not None:
+            self.loop.call_soon_threadsafe(task.cancel)
+
+    # --- other work on the host's loop ---
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` on the host's loop after ``delay`` seconds."""
+        self.loop.call_soon_threadsafe(self.loop.call_later, delay, callback)
+
+    def call_if_still_running(
+        self, run_id: int, delay: float, callback: Callable[[], object]
+    ) -> None:
+        """After ``delay`` seconds, call ``callback()`` if the run's current execution
+        still runs then (the timer goes with the execution when it ends)."""
+
+        def arm() -> None:
+            task = self._runs.get(run_id)
+            if task is None or task.done():
+                return
+            timer = self.loop.call_later(delay, callback)
+            task.add_done_callback(lambda _: timer.cancel())
+
+        self.loop.call_soon_threadsafe(arm)
+
+    def spawn(self, start: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        """Run a background coroutine (a sweeper) on the host's loop until it ends."""
+
+        def create() -> None:
+            task = self.loop.create_task(start(), context=contextvars.Context())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        self.loop.call_soon_threadsafe(create)
+
+    # --- the end ---
+
+    def cancel_all(self, timeout: float = 10.0) -> list[int]:
+        """Cancel every task on the host and wait for them; the ids of the runs cancelled.
+
+        Runs cancelled this way keep their lease: they are the sweep's (or, in a worker
+        shutting down, handed back by :func:`studio.runs.execution.hand_back`).
+        """
+        if not self.loop.is_running():
+            return []
+
+        async def cancel() -> list[int]:
+            ids = self.running()
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=timeout)
+            return ids
+
+        return asyncio.run_coroutine_threadsafe(cancel(), self.loop).result(timeout + 5)
+
+    def stop(self, timeout: float = 10.0) -> list[int]:
+        """Cancel everything, stop the loop and the thread; the ids of the runs cancelled."""
+        ids = self.cancel_all(timeout)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout)
+        self.database.close()
+        return ids
+
+
+#: the process's host, with the id of the process that made it (a fork gets its own)
+hosts: dict[int, RunHost] = {}
+hosts_lock = threading.Lock()
+
+
+def get_host() -> RunHost:
+    """This process's run host, started on first use."""
+    with hosts_lock:
+        host = hosts.get(os.getpid())
+        if host is None:
+            hosts.clear()  # a forked child inherits its parent's, without the thread
+            host = hosts[os.getpid()] = RunHost(
+                capacity=settings.RUNS_PER_PROCESS,
+                database_threads=settings.RUNS_DATABASE_THREADS,
+            )
+        return host
+
+
+def current_host() -> RunHost | None:
+    """This process's run host if it was started."""
+    return hosts.get(os.getpid())
+
+
+def stop_host(timeout: float = 10.0) -> list[int]:
+    """Stop this process's host if it runs; the ids of the runs it was executing."""
+    with hosts_lock:
+        host = hosts.pop(os.getpid(), None)
+    return host.stop(timeout) if host is not None else []
