@@ -26,16 +26,18 @@ const CONNECTION_LABELS = {
 
 /**
  * The transcript state, folded in place as events arrive and rendered once per frame.
- * Returns [state, version, fold, reportError]; `version` changes with every render-worthy
- * change, so memoized children can depend on it.
+ * Returns [state, version, fold, reportError, hold]; `version` changes with every
+ * render-worthy change, so memoized children can depend on it. `hold(true)` folds
+ * without rendering (a history loading in bulk), `hold(false)` renders what came.
  */
 function useTranscript(run) {
   const stateRef = useRef(null);
   if (stateRef.current === null) stateRef.current = initialTranscript(run);
   const [version, setVersion] = useState(0);
   const frameRef = useRef(0);
+  const isHeldRef = useRef(false);
   const scheduleRender = useCallback(() => {
-    if (frameRef.current) return;
+    if (frameRef.current || isHeldRef.current) return;
     frameRef.current = window.requestAnimationFrame(() => {
       frameRef.current = 0;
       setVersion(stateRef.current.version);
@@ -56,7 +58,14 @@ function useTranscript(run) {
     },
     [scheduleRender],
   );
-  return [stateRef.current, version, fold, reportError];
+  const hold = useCallback(
+    (isHeld) => {
+      isHeldRef.current = isHeld;
+      if (!isHeld) scheduleRender();
+    },
+    [scheduleRender],
+  );
+  return [stateRef.current, version, fold, reportError, hold];
 }
 
 /** "in 3 h 20 min", "in 45 s": what is left of `ms`. */
@@ -293,8 +302,23 @@ function StreamingMessage({ entry }) {
   );
 }
 
-// First guesses at row heights; rows are measured once drawn.
-const ESTIMATED_HEIGHTS = { message: 96, tools: 46, handoff: 44, thought: 34 };
+// First guesses at row heights; rows are measured once drawn. Close guesses for the
+// rows at the end matter: the view opens there, and each miss costs another layout pass.
+const ESTIMATED_HEIGHTS = { tools: 46, handoff: 44, thought: 34, speaker: 30 };
+const LINE_HEIGHT = 22;
+
+function estimateHeight(item) {
+  if (item.kind !== "message") return ESTIMATED_HEIGHTS[item.kind] || 30;
+  let lines = 1;
+  let fences = 0;
+  const text = item.content;
+  for (let at = text.indexOf("\n"); at !== -1 && lines < 400; at = text.indexOf("\n", at + 1)) {
+    lines += 1;
+    if (text.startsWith("```", at + 1)) fences += 1;
+  }
+  // header + padding, the text's lines (long ones wrap), and each code block's chrome
+  return 58 + LINE_HEIGHT * (lines + Math.floor(text.length / 110)) + 18 * fences;
+}
 // how close to the bottom (px) still counts as "following the conversation"
 const STICK_DISTANCE = 80;
 
@@ -310,18 +334,27 @@ function Transcript({ state, version, humanNames, onFork, isLoading }) {
   const { items } = state;
   const streams = Object.values(state.streams);
   const count = items.length + streams.length;
-  const rowKey = (index) => {
-    if (index >= items.length) return `stream-${streams[index - items.length]?.key}`;
-    const item = items[index];
+  // The virtualizer recomputes every row's position when its callbacks change: keep them
+  // the same across renders, reading the rows of the moment through a ref.
+  const rowsRef = useRef(null);
+  rowsRef.current = { items, streams };
+  const rowKey = useCallback((index) => {
+    const rows = rowsRef.current;
+    if (index >= rows.items.length) return `stream-${rows.streams[index - rows.items.length]?.key}`;
+    const item = rows.items[index];
     return item.seq !== undefined ? `s${item.seq}` : `l${index}`;
-  };
+  }, []);
+  const estimateSize = useCallback((index) => {
+    const rows = rowsRef.current;
+    return index >= rows.items.length ? 96 : estimateHeight(rows.items[index]);
+  }, []);
+  const getScrollElement = useCallback(() => scrollRef.current, []);
   const virtualizer = useVirtualizer({
     count,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: (index) =>
-      index >= items.length ? ESTIMATED_HEIGHTS.message : ESTIMATED_HEIGHTS[items[index].kind] || 30,
+    getScrollElement,
+    estimateSize,
     getItemKey: rowKey,
-    overscan: 6,
+    overscan: 4,
   });
 
   // Follow the conversation: after every render (new rows, rows measured), stay at the end.
@@ -452,7 +485,7 @@ function Watchers({ names, username }) {
 
 /** The live run page: transcript, human input, stop/interject, graph, watchers, meters. */
 export function RunView({ config }) {
-  const [state, version, fold, reportError] = useTranscript(config.run);
+  const [state, version, fold, reportError, hold] = useTranscript(config.run);
   const [connection, setConnection] = useState("connecting");
   const [hasOpened, setOpened] = useState(false);
   const [watchers, setWatchers] = useState(null);
@@ -477,9 +510,26 @@ export function RunView({ config }) {
       presence: true,
     });
     streamRef.current = stream;
-    stream.connect();
+    // A finished run's history is a snapshot: it loads over HTTP in large pages, then the
+    // socket follows from there (presence, a continued run). A live run streams.
+    const start = async () => {
+      if (config.eventsUrl && FINAL_STATUSES.has(config.run.status)) {
+        hold(true); // one render once it is all in, not one per page
+        try {
+          await stream.load(config.eventsUrl);
+          performance.mark("run:history-loaded"); // for bench/ui_run.py
+          setOpened(true);
+        } catch {
+          // The socket replays whatever did not load.
+        } finally {
+          hold(false);
+        }
+      }
+      stream.connect();
+    };
+    start();
     return () => stream.close();
-  }, [config.socketPath, fold, reportError]);
+  }, [config.socketPath, config.eventsUrl, config.run.status, fold, reportError, hold]);
 
   // The socket carries steering frames; the HTTP API is the fallback while it reconnects.
   const steer = useCallback(

@@ -21,6 +21,7 @@ if (root) {
     task: data.task,
     username: data.username || "",
     socketPath: data.socketPath,
+    eventsUrl: data.eventsUrl,
     inputUrl: data.inputUrl,
     stopUrl: data.stopUrl,
     interjectUrl: data.interjectUrl,

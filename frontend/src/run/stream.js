@@ -6,12 +6,16 @@
 // restarted server (1006, 1001, 1012), and 1011, which the server sends when it can no
 // longer follow the run (its database went away) rather than keep a silent socket open.
 
+import { requestJson } from "../api.js";
+
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
 const PING_EVERY_MS = 25000;
 // A socket that delivered a frame or stayed open this long resets the backoff; one that
 // the server closes straight away (still failing) keeps backing off.
 const STABLE_AFTER_MS = 10000;
+// Events per request when a run's history loads over HTTP (the API's largest page).
+const PAGE_SIZE = 2000;
 
 /** Builds the absolute ws:// or wss:// URL for a same-origin path. */
 export function socketUrl(path, after, { presence = false } = {}) {
@@ -69,6 +73,34 @@ export class RunStream {
     socket.addEventListener("close", (event) => this.handleClose(socket, event.code));
   }
 
+  /**
+   * Loads the persisted events after the last seq over HTTP, page by page, before the
+   * socket opens: a long history arrives far faster in a few large pages than as one
+   * websocket frame per event. The socket then resumes after the last seq loaded.
+   */
+  async load(eventsUrl) {
+    const fetchPage = (after) => {
+      const request = requestJson(`${eventsUrl}?after=${after}&limit=${PAGE_SIZE}`);
+      request.catch(() => {}); // a page asked for ahead may go unused; its failure too
+      return request;
+    };
+    // Seqs have no gaps, so page k+1 starts PAGE_SIZE seqs after page k: the next page is
+    // asked for before this one arrives, and the server is never idle between pages.
+    let after = this.lastSeq;
+    let next = fetchPage(after + PAGE_SIZE);
+    let page = await fetchPage(after);
+    for (;;) {
+      if (this.isStopped || !Array.isArray(page)) return;
+      for (const event of page) this.accept(event);
+      if (page.length < PAGE_SIZE) return;
+      const isContiguous = page[page.length - 1].seq === after + PAGE_SIZE;
+      after = this.lastSeq;
+      const current = isContiguous ? next : fetchPage(after);
+      next = fetchPage(after + PAGE_SIZE);
+      page = await current;
+    }
+  }
+
   receive(raw) {
     let frame;
     try {
@@ -76,6 +108,10 @@ export class RunStream {
     } catch {
       return;
     }
+    this.accept(frame);
+  }
+
+  accept(frame) {
     if (typeof frame.seq !== "number") {
       if (frame.type === "message.chunk") this.onEvent(frame);
       else this.onFrame(frame);
