@@ -18,15 +18,19 @@ function shortLabel(model) {
   return `${model.name} (${model.provider}${model.model ? `: ${model.model}` : ""})`;
 }
 
-/** Option labels for the models: `name (provider: model)`, or the server's longer label
- * where two would read alike. */
+/** Option labels for the models: `name (provider: model)`; where two would read alike, the
+ * first keeps it and the others take the server's longer label (whose, which teams). */
 export function modelLabels(models) {
-  const counts = new Map();
-  for (const model of models) counts.set(shortLabel(model), (counts.get(shortLabel(model)) || 0) + 1);
+  const seen = new Set();
   return new Map(
     models.map((model) => {
       const short = shortLabel(model);
-      return [model.id, counts.get(short) > 1 && model.label ? model.label : short];
+      if (!seen.has(short)) {
+        seen.add(short);
+        return [model.id, short];
+      }
+      const long = model.label && model.label !== short ? model.label : `${short} #${model.id}`;
+      return [model.id, long];
     }),
   );
 }

@@ -40,19 +40,55 @@ function setupCreate(root) {
   });
 }
 
-function reportLine(entry) {
+/** The reasons (or warnings) under a report line, one line each with its path. */
+function problemLines(items, className) {
+  const box = document.createElement("div");
+  box.className = className;
+  for (const item of items) {
+    const line = document.createElement("div");
+    if (item.path) {
+      const code = document.createElement("code");
+      code.textContent = item.path;
+      line.append(code, document.createTextNode(": "));
+    }
+    line.append(document.createTextNode(item.message || String(item)));
+    box.append(line);
+  }
+  return box;
+}
+
+/** One component of the report: what it is, what happened, and every reason and warning. */
+function reportLine(entry, builderUrl) {
   const item = document.createElement("li");
-  const isOk = entry.status === "imported" || entry.ok === true || entry.imported === true;
+  const status = entry.status || (entry.ok === true || entry.imported === true ? "imported" : "failed");
+  const isOk = status === "imported";
   const mark = document.createElement("span");
-  mark.className = isOk ? "ok" : "fail";
-  mark.textContent = isOk ? "✓ " : "✗ ";
+  mark.className = isOk ? "ok" : status === "skipped" ? "muted" : "fail";
+  mark.textContent = isOk ? "✓ " : status === "skipped" ? "– " : "✗ ";
   item.append(mark);
   const label = [entry.component_type || entry.kind, entry.label || entry.name]
     .filter(Boolean)
     .join(" ");
-  item.append(document.createTextNode(label || "component"));
+  if (isOk && entry.id && entry.kind === "team" && builderUrl) {
+    const link = document.createElement("a");
+    link.href = fillUrl(builderUrl, { id: entry.id });
+    link.textContent = label || "team";
+    item.append(link);
+  } else {
+    item.append(document.createTextNode(label || "component"));
+  }
+  item.append(document.createTextNode(` — ${status}`));
+  const problems = Array.isArray(entry.problems) ? entry.problems : [];
   const detail = entry.reason || entry.message || entry.error || "";
-  if (detail) item.append(document.createTextNode(`: ${detail}`));
+  if (detail) problems.unshift({ path: "", message: detail });
+  if (problems.length) item.append(problemLines(problems, "report-problems error-text small"));
+  const warnings = Array.isArray(entry.warnings) ? entry.warnings : [];
+  if (warnings.length) {
+    const note = document.createElement("div");
+    note.className = "small muted";
+    note.textContent = `${warnings.length} warning${warnings.length === 1 ? "" : "s"}:`;
+    item.append(note, problemLines(warnings, "report-warnings small muted"));
+  }
   return item;
 }
 
@@ -67,10 +103,12 @@ function setupImport(root) {
   const form = dialog.querySelector("form");
   const errorBox = dialog.querySelector(".error-text");
   const report = dialog.querySelector(".report");
+  const summary = dialog.querySelector(".report-summary");
   const done = dialog.querySelector("[data-done]");
   let hasImported = false;
   document.getElementById("import-team").addEventListener("click", () => {
     errorBox.hidden = true;
+    summary.hidden = true;
     report.replaceChildren();
     form.reset();
     dialog.showModal();
@@ -82,6 +120,7 @@ function setupImport(root) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     errorBox.hidden = true;
+    summary.hidden = true;
     report.replaceChildren();
     const file = form.elements.file.files[0];
     const pasted = form.elements.text.value.trim();
@@ -95,14 +134,17 @@ function setupImport(root) {
     try {
       const result = await requestJson(root.dataset.importUrl, { method: "POST", body });
       const entries = reportEntries(result);
-      report.replaceChildren(...entries.map(reportLine));
+      report.replaceChildren(...entries.map((entry) => reportLine(entry, root.dataset.builderUrl)));
       hasImported = true;
       done.hidden = false;
       if (!entries.length) report.append(reportLine({ status: "imported", label: "Import done" }));
+      const failed = entries.filter((entry) => entry.status === "failed").length;
+      summary.textContent = `${entries.length - failed} imported or skipped, ${failed} failed.`;
+      summary.hidden = false;
     } catch (error) {
       showError(errorBox, error);
       const entries = reportEntries(error.body);
-      report.replaceChildren(...entries.map(reportLine));
+      report.replaceChildren(...entries.map((entry) => reportLine(entry, root.dataset.builderUrl)));
     }
   });
 }

@@ -1,0 +1,353 @@
+"""The visual builder in Chromium: a team built by dragging from the palette runs and streams,
+every edit undoes and redoes, problems show on the node and the field (for assistive
+technology too), unsaved work survives leaving the page, auto-layout places a big team
+without overlaps, the palette works from the keyboard, Run lists why a team cannot run,
+the JSON view goes both ways, and an import report gives every reason."""
+
+from __future__ import annotations
+
+import json
+import re
+from itertools import combinations
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+pytestmark = pytest.mark.browser
+
+RUN_URL = re.compile(r".*/runs/\d+/$")
+
+
+def csrf_headers(page: Page) -> dict[str, str]:
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    return {"X-CSRFToken": token}
+
+
+def create_team(page: Page, name: str, names: tuple[str, ...] = ("alpha", "beta")) -> int:
+    """A round-robin team of scripted assistants saved from a whole spec; returns its id."""
+    model = {"name": f"{name} model", "provider": "scripted", "scripted_replies": ["Done."]}
+    spec = {
+        "name": name,
+        "kind": "round_robin",
+        "participants": [
+            {
+                "kind": "assistant",
+                "name": agent,
+                "system_message": f"You are {agent}.",
+                "model": model,
+            }
+            for agent in names
+        ],
+        "termination": {"type": "max_messages", "max_messages": 4},
+    }
+    response = page.request.post("/api/teams", data={"spec": spec}, headers=csrf_headers(page))
+    assert response.ok, response.text()
+    return int(response.json()["id"])
+
+
+def create_empty_team(page: Page, name: str, kind: str = "round_robin") -> int:
+    response = page.request.post(
+        "/api/teams", data={"name": name, "kind": kind}, headers=csrf_headers(page)
+    )
+    assert response.ok, response.text()
+    return int(response.json()["id"])
+
+
+def stored_team(page: Page, team_id: int) -> dict[str, Any]:
+    response = page.request.get(f"/api/teams/{team_id}")
+    assert response.ok, response.text()
+    return response.json()
+
+
+def open_builder(page: Page, team_id: int) -> None:
+    page.goto(f"/teams/{team_id}/")
+    expect(page.get_by_test_id("team-node")).to_be_visible()
+
+
+def palette(page: Page) -> Locator:
+    return page.get_by_role("complementary", name="Palette")
+
+
+def test_an_assistant_dragged_onto_an_empty_canvas_is_equipped_saved_and_run(
+    logged_in_page: Page,
+) -> None:
+    page = logged_in_page
+    team_id = create_empty_team(page, "Dragged together")
+    open_builder(page, team_id)
+    canvas = page.get_by_role("region", name="Team canvas")
+    expect(page.get_by_test_id("agent-node")).to_have_count(0)
+
+    palette(page).get_by_text("Assistant", exact=True).drag_to(canvas)
+    node = page.get_by_test_id("agent-node")
+    expect(node).to_have_count(1)
+    expect(node.get_by_test_id("node-model")).to_contain_text("no model")
+
+    palette(page).get_by_text("Scripted writer").first.drag_to(node)
+    expect(node.get_by_test_id("node-model")).to_have_text("◆ Scripted writer")
+    palette(page).get_by_text("calculator", exact=True).drag_to(node)
+    expect(node.get_by_role("list", name=re.compile("Tools of"))).to_have_text("calculator")
+
+    palette(page).get_by_text("Max messages", exact=True).drag_to(
+        canvas, target_position={"x": 40, "y": 40}
+    )
+    expect(page.get_by_test_id("team-termination")).to_have_text("max messages 10")
+    # The scripted writer has two replies: stop after them.
+    page.get_by_label("Max messages", exact=True).fill("3")
+    expect(page.get_by_test_id("team-termination")).to_have_text("max messages 3")
+
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    spec = stored_team(page, team_id)["spec"]
+    (agent,) = spec["participants"]
+    assert agent["model"]["name"] == "Scripted writer"
+    assert agent["tools"] == ["calculator"]
+    assert spec["termination"] == {
+        "type": "max_messages",
+        "max_messages": 3,
+        "include_agent_event": False,
+    }
+
+    page.get_by_role("button", name="Run…").click()
+    page.get_by_label("Task").fill("Write a slogan")
+    page.get_by_role("button", name="Start run").click()
+    page.wait_for_url(RUN_URL)
+    expect(page.get_by_label(f"Message from {agent['name']}")).to_have_count(2)
+    expect(page.get_by_test_id("run-status")).to_have_text("Completed")
+
+
+def test_a_rename_is_undone_and_redone_with_the_buttons_and_the_keys(
+    logged_in_page: Page,
+) -> None:
+    page = logged_in_page
+    team_id = create_team(page, "Renamed back")
+    open_builder(page, team_id)
+    page.get_by_label("Agent beta").click()
+    name = page.get_by_label("Name", exact=True)
+    name.fill("gamma")
+    expect(page.get_by_label("Agent gamma")).to_be_visible()
+
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_label("Agent beta")).to_be_visible()
+    expect(page.get_by_label("Agent gamma")).to_have_count(0)
+    expect(name).to_have_value("beta")
+
+    page.get_by_role("button", name="Redo").click()
+    expect(page.get_by_label("Agent gamma")).to_be_visible()
+    expect(name).to_have_value("gamma")
+
+    page.get_by_label("Agent gamma").click()
+    page.keyboard.press("Control+z")
+    expect(page.get_by_label("Agent beta")).to_be_visible()
+    page.keyboard.press("Control+Shift+z")
+    expect(page.get_by_label("Agent gamma")).to_be_visible()
+    expect(page.get_by_test_id("save-state")).to_have_text("Draft saved")
+    draft = page.request.get(f"/api/teams/{team_id}/draft").json()
+    assert [agent["name"] for agent in draft["spec"]["participants"]] == ["alpha", "gamma"]
+
+
+def test_a_refused_save_marks_the_field_and_leaves_the_saved_team_unchanged(
+    logged_in_page: Page,
+) -> None:
+    page = logged_in_page
+    team_id = create_team(page, "Two of a name")
+    open_builder(page, team_id)
+    page.get_by_label("Agent beta").click()
+    name = page.get_by_label("Name", exact=True)
+    name.fill("alpha")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("alert").filter(has_text="Save refused: 1 problem")).to_be_visible()
+    expect(name).to_be_focused()
+    expect(name).to_have_attribute("aria-invalid", "true")
+    message_id = name.get_attribute("aria-describedby").split()[0]
+    expect(page.locator(f"#{message_id}")).to_have_text('"alpha" is already taken in this team')
+    nodes = page.get_by_test_id("agent-node")
+    expect(nodes.nth(1)).to_have_attribute("data-problems", "1")
+    expect(nodes.nth(0)).not_to_have_attribute("data-problems", "1")
+    expect(page.get_by_test_id("version")).to_have_text("v1")
+
+    # The mark on the node leads back to the field.
+    page.get_by_label("Agent alpha").first.click()
+    nodes.nth(1).get_by_role("button", name=re.compile("problem")).click()
+    expect(name).to_be_focused()
+
+    page.reload()
+    expect(page.get_by_label("Agent beta")).to_be_visible()
+    stored = stored_team(page, team_id)
+    assert [agent["name"] for agent in stored["spec"]["participants"]] == ["alpha", "beta"]
+    assert stored["version"] == 1
+
+
+def test_unsaved_work_is_offered_back_after_leaving_the_page(logged_in_page: Page) -> None:
+    page = logged_in_page
+    team_id = create_team(page, "Left and back")
+    open_builder(page, team_id)
+    page.get_by_label("Agent alpha").click()
+    page.get_by_label("System message", exact=True).fill("Kept while away.")
+    # Leave at once: the pending edit goes out as the page goes.
+    page.get_by_role("link", name="Teams").first.click()
+    page.wait_for_url(re.compile(r"/$"))
+
+    open_builder(page, team_id)
+    offer = page.get_by_role("region", name="Unsaved changes")
+    expect(offer).to_be_visible()
+    offer.get_by_role("button", name=re.compile("restore draft", re.IGNORECASE)).click()
+    expect(offer).to_have_count(0)
+    page.get_by_label("Agent alpha").click()
+    expect(page.get_by_label("System message", exact=True)).to_have_value("Kept while away.")
+
+
+def boxes_overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_auto_layout_places_fifty_agents_without_overlap_and_saves_the_layout(
+    logged_in_page: Page,
+) -> None:
+    page = logged_in_page
+    names = tuple(f"agent_{index}" for index in range(50))
+    team_id = create_team(page, "Fifty seats", names)
+    open_builder(page, team_id)
+    expect(page.get_by_test_id("agent-node")).to_have_count(50)
+
+    page.get_by_role("button", name="Auto-layout").click()
+    expect(page.get_by_role("status").filter(has_text="Laid out 50 agents")).to_be_visible()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+
+    layout = stored_team(page, team_id)["spec"]["layout"]
+    assert set(layout["positions"]) == set(names)
+    boxes = page.locator(".react-flow__node").evaluate_all(
+        """nodes => nodes.map(node => {
+            const box = node.getBoundingClientRect();
+            return {x: box.x, y: box.y, width: box.width, height: box.height};
+        })"""
+    )
+    assert len(boxes) == 51  # the agents and the team
+    overlapping = [(a, b) for a, b in combinations(boxes, 2) if boxes_overlap(a, b)]
+    assert overlapping == []
+
+
+def test_the_palette_works_from_the_keyboard(logged_in_page: Page) -> None:
+    page = logged_in_page
+    team_id = create_team(page, "Keyboard palette", ("alpha",))
+    open_builder(page, team_id)
+    items = palette(page)
+
+    items.get_by_text("Human seat", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("agent-node")).to_have_count(2)
+    expect(page.get_by_label("Name", exact=True)).to_have_value("user")
+
+    page.get_by_label("Agent alpha").click()
+    items.get_by_text("calculator", exact=True).focus()
+    page.keyboard.press("Enter")
+    alpha = page.get_by_label("Agent alpha")
+    expect(alpha.get_by_role("list", name=re.compile("Tools of"))).to_have_text("calculator")
+
+    items.get_by_text("Text mention", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("team-termination")).to_have_text(
+        "max messages 4 or text mention TERMINATE"
+    )
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_test_id("team-termination")).to_have_text("max messages 4")
+
+
+def test_run_lists_every_reason_the_team_cannot_run(logged_in_page: Page) -> None:
+    page = logged_in_page
+    team_id = create_empty_team(page, "Nobody home")
+    open_builder(page, team_id)
+    page.get_by_role("button", name="Run…").click()
+    reasons = page.get_by_role("list", name="Why the team cannot run")
+    expect(reasons).to_contain_text("a team needs at least one participant")
+    expect(reasons).to_contain_text("the team never stops")
+
+    page.get_by_label("Task").fill("Anything")
+    page.get_by_role("button", name="Start run").click()
+    expect(reasons).to_contain_text("a team needs at least one participant")
+    expect(page.get_by_role("alert").filter(has_text="This team cannot run yet")).to_be_visible()
+    assert not RUN_URL.match(page.url)
+
+    reasons.get_by_role("button", name="termination").click()
+    expect(page.get_by_role("tab", name="Team")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("button", name="+ Add termination")).to_be_focused()
+
+
+def test_the_json_view_goes_both_ways_and_checks_the_schema(logged_in_page: Page) -> None:
+    page = logged_in_page
+    team_id = create_team(page, "As JSON")
+    open_builder(page, team_id)
+    page.get_by_role("tab", name="JSON").click()
+    box = page.get_by_label("The team spec as JSON")
+    spec = json.loads(box.input_value())
+    assert [agent["name"] for agent in spec["participants"]] == ["alpha", "beta"]
+
+    spec["participants"][1]["name"] = "delta"
+    box.fill(json.dumps(spec, indent=2))
+    expect(page.get_by_label("Agent delta")).to_be_visible()
+
+    spec["participants"][0]["max_tool_iterations"] = "many"
+    box.fill(json.dumps(spec, indent=2))
+    problems = page.get_by_role("list", name="JSON problems")
+    expect(problems).to_contain_text("participants[0].max_tool_iterations")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Agent delta")).to_be_visible()
+
+    box.fill("{ not json")
+    expect(page.get_by_role("alert").filter(has_text="does not parse")).to_be_visible()
+
+
+def test_an_import_report_gives_every_reason(logged_in_page: Page) -> None:
+    page = logged_in_page
+    team_id = create_team(page, "Exported then broken")
+    document = page.request.get(f"/api/teams/{team_id}/export?format=roundtable").json()
+    document["team"]["participants"][0]["tools"] = ["no_such_tool"]
+    document["team"]["participants"][1]["name"] = "alpha"
+
+    page.goto("/")
+    page.get_by_role("button", name="Import…").click()
+    page.get_by_label("…or paste JSON").fill(json.dumps(document))
+    page.get_by_role("button", name="Import", exact=True).click()
+    report = page.get_by_role("list", name="Import report")
+    expect(report).to_contain_text("✗ team Exported then broken — failed")
+    expect(report).to_contain_text('participants[0].tools[0]: unknown tool "no_such_tool"')
+    expect(report).to_contain_text('participants[1].name: "alpha" is already taken in this team')
+
+
+def test_copied_agents_paste_under_fresh_names(logged_in_page: Page) -> None:
+    page = logged_in_page
+    team_id = create_team(page, "Copy and paste", ("alpha",))
+    open_builder(page, team_id)
+    page.get_by_label("Agent alpha").click()
+    page.get_by_role("button", name="Copy", exact=True).click()
+    page.get_by_role("button", name="Paste", exact=True).click()
+    expect(page.get_by_label("Agent alpha_2")).to_be_visible()
+    page.get_by_label("Agent alpha_2").click()
+    expect(page.get_by_label("System message", exact=True)).to_have_value("You are alpha.")
+
+
+def test_a_nested_team_opens_on_the_canvas(logged_in_page: Page) -> None:
+    page = logged_in_page
+    team_id = create_team(page, "Outer team", ("alpha",))
+    open_builder(page, team_id)
+    canvas = page.get_by_role("region", name="Team canvas")
+    palette(page).get_by_text("Nested team", exact=True).drag_to(
+        canvas, target_position={"x": 60, "y": 60}
+    )
+    nested = page.get_by_label("Agent inner_team")
+    expect(nested).to_contain_text("runs Inner team · 0 agents")
+    nested.get_by_role("button", name="Open the inner team of inner_team").click()
+
+    inner = page.get_by_role("region", name="Canvas of Inner team")
+    expect(inner).to_be_visible()
+    palette(page).get_by_text("Assistant", exact=True).drag_to(inner)
+    expect(inner.get_by_test_id("agent-node")).to_have_count(1)
+    page.get_by_role("navigation", name="Nested teams").get_by_role("button").first.click()
+    expect(page.get_by_label("Agent inner_team")).to_contain_text("runs Inner team · 1 agent")
