@@ -24,8 +24,20 @@ import yaml from "highlight.js/lib/languages/yaml";
 
 const SAFE_URL = /^(https?:\/\/|mailto:)/i;
 
-/** Languages code blocks are highlighted in; others stay plain (with their aliases: py, js, sh…). */
-const LANGUAGES = { bash, css, diff, javascript, json, markdown, python, sql, typescript, xml, yaml };
+/** Languages code blocks are highlighted in (aliases too: py, js, sh…); others stay plain. */
+const LANGUAGES = {
+  bash,
+  css,
+  diff,
+  javascript,
+  json,
+  markdown,
+  python,
+  sql,
+  typescript,
+  xml,
+  yaml,
+};
 const REMARK_PLUGINS = [remarkGfm];
 const REHYPE_PLUGINS = [
   [rehypeHighlight, { languages: LANGUAGES, aliases: { bash: ["console", "shell"] } }],

@@ -16,6 +16,9 @@ import { addLocalError, applyEvent, FINAL_STATUSES, initialTranscript } from "./
 
 const ConversationGraph = lazy(() => import("./graph.jsx"));
 
+// from this many events on, even a live run's history loads over HTTP first
+const SNAPSHOT_MIN_EVENTS = 1000;
+
 const CONNECTION_LABELS = {
   connecting: "Connecting…",
   open: "Live",
@@ -91,7 +94,8 @@ function Deadline({ at, seconds }) {
     return () => window.clearInterval(timer);
   }, [tick]);
   if (deadline === null) {
-    return <span data-testid="input-timeout">The run waits {formatRemaining(seconds * 1000)}.</span>;
+    const wait = formatRemaining(seconds * 1000);
+    return <span data-testid="input-timeout">The run waits {wait} for an answer.</span>;
   }
   if (left <= 0) {
     return (
@@ -510,10 +514,12 @@ export function RunView({ config }) {
       presence: true,
     });
     streamRef.current = stream;
-    // A finished run's history is a snapshot: it loads over HTTP in large pages, then the
-    // socket follows from there (presence, a continued run). A live run streams.
+    // A long or finished history loads over HTTP in large pages (one websocket frame per
+    // event is far slower), then the socket follows from there. A short live run streams.
+    const isSnapshot =
+      FINAL_STATUSES.has(config.run.status) || config.eventCount >= SNAPSHOT_MIN_EVENTS;
     const start = async () => {
-      if (config.eventsUrl && FINAL_STATUSES.has(config.run.status)) {
+      if (config.eventsUrl && isSnapshot) {
         hold(true); // one render once it is all in, not one per page
         try {
           await stream.load(config.eventsUrl);
@@ -529,7 +535,7 @@ export function RunView({ config }) {
     };
     start();
     return () => stream.close();
-  }, [config.socketPath, config.eventsUrl, config.run.status, fold, reportError, hold]);
+  }, [config, fold, reportError, hold]);
 
   // The socket carries steering frames; the HTTP API is the fallback while it reconnects.
   const steer = useCallback(

@@ -10,7 +10,8 @@ function readJson(id, fallback) {
 }
 
 // The transcript folding, reachable from the console and from benchmarks (bench/ui_run.py).
-window.roundtable = { ...window.roundtable, transcript: { applyEvent, foldEvents, initialTranscript } };
+const transcript = { applyEvent, foldEvents, initialTranscript };
+window.roundtable = { ...window.roundtable, transcript };
 
 const root = document.getElementById("run-root");
 if (root) {
@@ -22,6 +23,7 @@ if (root) {
     username: data.username || "",
     socketPath: data.socketPath,
     eventsUrl: data.eventsUrl,
+    eventCount: Number(data.eventCount) || 0,
     inputUrl: data.inputUrl,
     stopUrl: data.stopUrl,
     interjectUrl: data.interjectUrl,
