@@ -643,7 +643,7 @@ export function RunView({ config }) {
             <ConversationGraph
               graph={state.graph}
               agents={config.agents}
-              speaker={state.speaker}
+              speaker={state.pendingInput?.source || state.speaker}
               version={version}
             />
           </Suspense>

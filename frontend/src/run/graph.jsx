@@ -16,6 +16,11 @@ import { memo, useMemo } from "react";
 const NODE_WIDTH = 120;
 const NODE_HEIGHT = 44;
 
+function describeTurns(turns) {
+  if (!turns) return "silent";
+  return turns === 1 ? "1 turn" : `${turns.toLocaleString()} turns`;
+}
+
 function AgentNode({ data }) {
   const classes = ["graph-node"];
   if (data.isCurrent) classes.push("is-current");
@@ -25,7 +30,7 @@ function AgentNode({ data }) {
       {/* Edges need handles to attach to; they are drawn from border to border instead. */}
       <Handle type="target" position={Position.Top} isConnectable={false} />
       <span className="graph-node-name">{data.label}</span>
-      <span className="graph-node-turns">{data.turns ? `${data.turns} turns` : "silent"}</span>
+      <span className="graph-node-turns">{describeTurns(data.turns)}</span>
       <Handle type="source" position={Position.Bottom} isConnectable={false} />
     </div>
   );
