@@ -147,9 +147,28 @@ class Side:
         """Create a run of a team; what :meth:`stream` needs to follow it."""
         raise NotImplementedError
 
-    async def stream(self, run: Any, on_frame: Callable[[Client, dict[str, Any]], bool]) -> None:
-        """Open the run's socket, start it if needed, feed frames until on_frame says stop."""
+    async def open(self, run: Any) -> Client:
+        """The run's socket, the run started if the server waits for that."""
         raise NotImplementedError
+
+    def translate(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        """A server frame as ``{"kind": input|message|echo|end, ...}``, or None to skip."""
+        raise NotImplementedError
+
+    def answer(self, client: Client, request_id: str) -> None:
+        """Answer an input request on the run's socket."""
+        raise NotImplementedError
+
+    async def stream(self, run: Any, on_frame: Callable[[Client, dict[str, Any]], bool]) -> None:
+        """Feed the run's frames to ``on_frame`` until it says to stop."""
+        client = await self.open(run)
+        try:
+            async for frame in client.frames():
+                translated = self.translate(frame)
+                if translated is not None and on_frame(client, translated):
+                    return
+        finally:
+            client.close()
 
 
 class Ours(Side):
@@ -181,26 +200,22 @@ class Ours(Side):
         run = await asyncio.to_thread(self.stack.api, "POST", "/api/runs", body)
         return int(run["id"])
 
-    async def stream(self, run: Any, on_frame: Callable[[Client, dict[str, Any]], bool]) -> None:
-        client = await Client.open(self.stack.port, f"/ws/runs/{run}/?after=0", self.stack.token)
-        try:
-            async for frame in client.frames():
-                if frame.get("seq") is None:
-                    continue
-                if frame["type"] == "input.requested":
-                    frame = {"kind": "input", "request_id": frame["data"]["request_id"]}
-                elif frame["type"] == "message" and frame.get("source") not in ("", "user"):
-                    frame = {"kind": "message", "content": frame["data"]["content"]}
-                elif frame["type"] == "input.provided":
-                    frame = {"kind": "echo", "content": frame["data"]["content"]}
-                elif frame["type"] == "run.finished":
-                    frame = {"kind": "end"}
-                else:
-                    continue
-                if on_frame(client, frame):
-                    return
-        finally:
-            client.close()
+    async def open(self, run: Any) -> Client:
+        return await Client.open(self.stack.port, f"/ws/runs/{run}/?after=0", self.stack.token)
+
+    def translate(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        kind, data = frame.get("type"), frame.get("data") or {}
+        if frame.get("seq") is None:
+            return None
+        if kind == "input.requested":
+            return {"kind": "input", "request_id": data["request_id"]}
+        if kind == "message" and frame.get("source") not in ("", "user"):
+            return {"kind": "message", "content": data["content"]}
+        if kind == "input.provided":
+            return {"kind": "echo", "content": data["content"]}
+        if kind == "run.finished":
+            return {"kind": "end"}
+        return None
 
     def answer(self, client: Client, request_id: str) -> None:
         client.send_text(
@@ -270,32 +285,25 @@ class Studio(Side):
         run = await asyncio.to_thread(http, self.port, "POST", "/api/runs/", body)
         return (team, int(run["data"]["run_id"]))
 
-    async def stream(self, run: Any, on_frame: Callable[[Client, dict[str, Any]], bool]) -> None:
+    async def open(self, run: Any) -> Client:
         team, run_id = run
         client = await Client.open(self.port, f"/api/ws/runs/{run_id}", "")
         start = {"type": "start", "task": "Go", "team_config": self.components[team]}
         client.send_text(json.dumps(start))
-        try:
-            async for frame in client.frames():
-                kind = frame.get("type")
-                data = frame.get("data") or {}
-                if kind == "input_request":
-                    frame = {"kind": "input", "request_id": ""}
-                elif kind == "message" and data.get("source") not in (None, "user"):
-                    if data.get("source") == "human":
-                        frame = {"kind": "echo", "content": data.get("content")}
-                    else:
-                        frame = {"kind": "message", "content": data.get("content")}
-                elif kind in ("result", "completion", "error"):
-                    if kind == "error" or frame.get("status") == "error":
-                        raise RuntimeError(f"AutoGen Studio run {run_id} failed: {frame}")
-                    frame = {"kind": "end"}
-                else:
-                    continue
-                if on_frame(client, frame):
-                    return
-        finally:
-            client.close()
+        return client
+
+    def translate(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        kind, data = frame.get("type"), frame.get("data") or {}
+        if kind == "input_request":
+            return {"kind": "input", "request_id": ""}
+        if kind == "message" and data.get("source") not in (None, "user"):
+            said = "echo" if data.get("source") == "human" else "message"
+            return {"kind": said, "content": data.get("content")}
+        if kind in ("result", "completion", "error"):
+            if kind == "error" or frame.get("status") == "error":
+                raise RuntimeError(f"AutoGen Studio run failed: {frame}")
+            return {"kind": "end"}
+        return None
 
     def answer(self, client: Client, request_id: str) -> None:
         client.send_text(json.dumps({"type": "input_response", "response": HUMAN_ANSWER}))
@@ -336,7 +344,7 @@ async def human_round_trip_ms(side: Side) -> float:
     def on_frame(client: Client, frame: dict[str, Any]) -> bool:
         if frame["kind"] == "input":
             asked.append(time.perf_counter())
-            side.answer(client, frame["request_id"])  # type: ignore[attr-defined]
+            side.answer(client, frame["request_id"])
         elif frame["kind"] == "echo" and len(trips) < len(asked):
             trips.append((time.perf_counter() - asked[len(trips)]) * 1000)
         return frame["kind"] == "end"
