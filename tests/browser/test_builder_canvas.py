@@ -351,3 +351,70 @@ def test_a_nested_team_opens_on_the_canvas(logged_in_page: Page) -> None:
     expect(inner.get_by_test_id("agent-node")).to_have_count(1)
     page.get_by_role("navigation", name="Nested teams").get_by_role("button").first.click()
     expect(page.get_by_label("Agent inner_team")).to_contain_text("runs Inner team · 1 agent")
+
+
+def drag_between(page: Page, source: Locator, target: Locator) -> None:
+    """A real mouse drag from the middle of one element to the middle of another."""
+    start = source.bounding_box()
+    end = target.bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=12)
+    page.mouse.up()
+
+
+def test_a_graph_edge_drawn_between_nodes_takes_a_condition_and_an_activation(
+    logged_in_page: Page,
+) -> None:
+    page = logged_in_page
+    model = {"name": "Graph model", "provider": "scripted", "scripted_replies": ["Done."]}
+    spec = {
+        "name": "Drawn graph",
+        "kind": "graph",
+        "participants": [
+            {"kind": "assistant", "name": name, "model": model}
+            for name in ("drafter", "reviewer", "editor")
+        ],
+        "graph": {"edges": [{"source": "drafter", "target": "reviewer", "condition": None}]},
+        "termination": {"type": "max_messages", "max_messages": 6},
+        "layout": {
+            "positions": {
+                "drafter": {"x": 0, "y": 0},
+                "reviewer": {"x": 420, "y": 0},
+                "editor": {"x": 420, "y": 320},
+            }
+        },
+    }
+    response = page.request.post("/api/teams", data={"spec": spec}, headers=csrf_headers(page))
+    assert response.ok, response.text()
+    team_id = int(response.json()["id"])
+    open_builder(page, team_id)
+    edges = page.locator(".react-flow__edge")
+    expect(edges).to_have_count(1)
+
+    drag_between(
+        page,
+        page.get_by_label("Agent reviewer").locator(".react-flow__handle-bottom"),
+        page.get_by_label("Agent editor").locator(".react-flow__handle-top"),
+    )
+    expect(edges).to_have_count(2)
+    expect(page.locator(".react-flow__edge-text").nth(1)).to_have_text("always")
+
+    edges.nth(1).click(force=True)
+    new_edge = page.get_by_role("group", name="Edge reviewer to editor")
+    new_edge.get_by_label("When the message contains").fill("EDIT")
+    new_edge.get_by_label("Target runs when").select_option("any")
+    new_edge.get_by_label("Activation group").fill("fixes")
+    expect(page.locator(".react-flow__edge-text").nth(1)).to_have_text(
+        "contains “EDIT” · any · group fixes"
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    stored = stored_team(page, team_id)["spec"]["graph"]["edges"]
+    assert stored[1] == {
+        "source": "reviewer",
+        "target": "editor",
+        "condition": "EDIT",
+        "activation_group": "fixes",
+        "activation_condition": "any",
+    }

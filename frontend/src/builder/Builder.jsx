@@ -731,9 +731,11 @@ export function Builder({ urls }) {
     }
   };
 
-  const patchTeam = (patch) =>
+  // `change` is the fields to set, or a function of the team as it is when the edit lands.
+  const patchTeam = (change) =>
     editTeam(
       (inner) => {
+        const patch = typeof change === "function" ? change(inner) : change;
         const next = { ...inner };
         for (const [key, value] of Object.entries(patch)) {
           if (value === undefined) delete next[key];
@@ -741,7 +743,7 @@ export function Builder({ urls }) {
         }
         return next;
       },
-      { group: `${prefix}team.${Object.keys(patch).join(",")}` },
+      { group: typeof change === "function" ? null : `${prefix}team.${Object.keys(change).join(",")}` },
     );
 
   const applyJson = (data) => change(() => normalizeSpec(data), { group: "json" });

@@ -81,10 +81,16 @@ function useNodes({ team, kindLabels, catalog, selection, problemCounts, sizes, 
       seen.set(id, { inputs, node });
       return node;
     };
+    const named = new Set();
     const nodes = team.participants.map((participant, index) => {
       const id = agentId(index);
-      const position =
-        drag?.[id] || positionOf(team, participantName(participant)) || defaults[index];
+      // The layout keys positions by name; while a second agent has a name already taken
+      // (mid-rename, say), it stays where it was instead of jumping onto the first.
+      const name = participantName(participant);
+      const isDuplicate = named.has(name);
+      named.add(name);
+      const kept = isDuplicate ? cache.current.get(id)?.inputs[0] : null;
+      const position = drag?.[id] || kept || (!isDuplicate && positionOf(team, name)) || defaults[index];
       const isSelected = selection.includes(id);
       const problems = problemCounts.get(id) || 0;
       const size = sizes.get(id);

@@ -11,23 +11,32 @@ import {
   withGraphEdges,
 } from "./spec.js";
 
-/** One termination condition, its form made from the catalog's fields; and/or nest. */
-function ConditionEditor({ catalog, condition, path, onChange, onRemove }) {
+/**
+ * One termination condition, its form made from the catalog's fields; and/or nest. Edits
+ * are functions of the condition as it is when they land (`onUpdate(fn)`), so a value still
+ * being typed elsewhere in the tree is never overwritten by an older copy.
+ */
+function ConditionEditor({ catalog, condition, path, onUpdate, onRemove }) {
   const id = useId();
   const entry = conditionType(catalog, condition.type);
   const children = Array.isArray(condition.conditions) ? condition.conditions : [];
-  const setField = (name) => (value) => {
-    const next = { ...condition };
-    if (value === undefined) delete next[name];
-    else next[name] = value;
-    onChange(next);
-  };
-  const setChild = (index, child) => {
-    const next = children.slice();
-    if (child) next[index] = child;
-    else next.splice(index, 1);
-    onChange({ ...condition, conditions: next });
-  };
+  const setField = (name) => (value) =>
+    onUpdate((current) => {
+      const next = { ...current };
+      if (value === undefined) delete next[name];
+      else next[name] = value;
+      return next;
+    });
+  const updateChild = (index) => (fn) =>
+    onUpdate((current) => ({
+      ...current,
+      conditions: (current.conditions || []).map((child, i) => (i === index ? fn(child) : child)),
+    }));
+  const removeChild = (index) => () =>
+    onUpdate((current) => ({
+      ...current,
+      conditions: (current.conditions || []).filter((_, i) => i !== index),
+    }));
   const typeProblems = useFieldProblems(`${path}.type`);
   return (
     <div className="condition" data-testid="condition">
@@ -42,7 +51,10 @@ function ConditionEditor({ catalog, condition, path, onChange, onRemove }) {
           title={entry?.help}
           aria-invalid={typeProblems.length ? true : undefined}
           aria-describedby={typeProblems.length ? `${id}-type-problem` : undefined}
-          onChange={(event) => onChange(newCondition(catalog, event.target.value))}
+          onChange={(event) => {
+            const type = event.target.value;
+            onUpdate(() => newCondition(catalog, type));
+          }}
         >
           {catalog.conditions.map((item) => (
             <option key={item.type} value={item.type} title={item.help}>
@@ -79,8 +91,8 @@ function ConditionEditor({ catalog, condition, path, onChange, onRemove }) {
               catalog={catalog}
               condition={isObject(child) ? child : { type: "" }}
               path={`${path}.conditions[${index}]`}
-              onChange={(next) => setChild(index, next)}
-              onRemove={() => setChild(index, null)}
+              onUpdate={updateChild(index)}
+              onRemove={removeChild(index)}
             />
           ))}
           <button
@@ -88,7 +100,10 @@ function ConditionEditor({ catalog, condition, path, onChange, onRemove }) {
             className="small"
             data-path={`${path}.conditions`}
             onClick={() =>
-              onChange({ ...condition, conditions: [...children, starterLeaf(catalog)] })
+              onUpdate((current) => ({
+                ...current,
+                conditions: [...(current.conditions || []), starterLeaf(catalog)],
+              }))
             }
           >
             + Add condition
@@ -221,12 +236,10 @@ function GraphEdge({ edge, index, base, names, isSelected, onChange, onRemove })
   );
 }
 
-function GraphEdges({ edges, base, names, selectedEdge, onChange }) {
-  const setEdge = (index, patch) => {
-    const next = edges.slice();
-    next[index] = { ...next[index], ...patch };
-    onChange(next);
-  };
+/** The graph's edges; `onUpdate(fn)` maps the edges as they are when the edit lands. */
+function GraphEdges({ edges, base, names, selectedEdge, onUpdate }) {
+  const setEdge = (index, patch) =>
+    onUpdate((current) => current.map((edge, i) => (i === index ? { ...edge, ...patch } : edge)));
   return (
     <fieldset>
       <legend>Graph edges</legend>
@@ -243,7 +256,7 @@ function GraphEdges({ edges, base, names, selectedEdge, onChange }) {
           names={names}
           isSelected={selectedEdge === index}
           onChange={(patch) => setEdge(index, patch)}
-          onRemove={() => onChange(edges.filter((_, i) => i !== index))}
+          onRemove={() => onUpdate((current) => current.filter((_, i) => i !== index))}
         />
       ))}
       <button
@@ -252,7 +265,10 @@ function GraphEdges({ edges, base, names, selectedEdge, onChange }) {
         data-path={`${base}graph.edges`}
         disabled={names.length < 2}
         onClick={() =>
-          onChange([...edges, { source: names[0], target: names[1], condition: null }])
+          onUpdate((current) => [
+            ...current,
+            { source: names[0], target: names[1], condition: null },
+          ])
         }
       >
         + Add edge
@@ -261,7 +277,8 @@ function GraphEdges({ edges, base, names, selectedEdge, onChange }) {
   );
 }
 
-function Selector({ selector, base, models, onChange }) {
+/** The selector's settings; `onUpdate(fn)` maps them as they are when the edit lands. */
+function Selector({ selector, base, models, onUpdate }) {
   const current = isObject(selector.model) ? selector.model : null;
   const listed = current && models.some((model) => model.id === current.id);
   const labels = modelLabels(models);
@@ -280,7 +297,8 @@ function Selector({ selector, base, models, onChange }) {
           value={current?.id ?? (current ? "inline" : "")}
           onChange={(event) => {
             const picked = models.find((model) => String(model.id) === event.target.value);
-            onChange({ ...selector, model: picked ? modelSpecOf(picked) : null });
+            const model = picked ? modelSpecOf(picked) : null;
+            onUpdate((current) => ({ ...current, model }));
           }}
         >
           <option value="">— none —</option>
@@ -304,7 +322,7 @@ function Selector({ selector, base, models, onChange }) {
           rows={4}
           value={selector.prompt ?? ""}
           placeholder="Uses the default prompt when empty."
-          onCommit={(prompt) => onChange({ ...selector, prompt })}
+          onCommit={(prompt) => onUpdate((current) => ({ ...current, prompt }))}
         />
       </Field>
       <label className="checkbox">
@@ -312,9 +330,10 @@ function Selector({ selector, base, models, onChange }) {
           type="checkbox"
           data-path={`${base}selector.allow_repeated_speaker`}
           checked={Boolean(selector.allow_repeated_speaker)}
-          onChange={(event) =>
-            onChange({ ...selector, allow_repeated_speaker: event.target.checked })
-          }
+          onChange={(event) => {
+            const isAllowed = event.target.checked;
+            onUpdate((current) => ({ ...current, allow_repeated_speaker: isAllowed }));
+          }}
         />
         Allow the same speaker twice in a row
       </label>
@@ -393,7 +412,10 @@ export function TeamSettings({
           id="team-kind"
           data-path={`${base}kind`}
           value={spec.kind ?? ""}
-          onChange={(event) => onPatch(changeTeamKind(spec, event.target.value))}
+          onChange={(event) => {
+            const kind = event.target.value;
+            onPatch((team) => changeTeamKind(team, kind));
+          }}
         >
           {catalog.team_kinds.map((item) => (
             <option key={item.value} value={item.value}>
@@ -426,7 +448,9 @@ export function TeamSettings({
             catalog={catalog}
             condition={spec.termination}
             path={`${base}termination`}
-            onChange={(termination) => onPatch({ termination })}
+            onUpdate={(fn) =>
+              onPatch((team) => ({ termination: fn(isObject(team.termination) ? team.termination : {}) }))
+            }
             onRemove={() => onPatch({ termination: null })}
           />
         ) : (
@@ -458,7 +482,9 @@ export function TeamSettings({
           selector={isObject(spec.selector) ? spec.selector : {}}
           base={base}
           models={models}
-          onChange={(selector) => onPatch({ selector })}
+          onUpdate={(fn) =>
+            onPatch((team) => ({ selector: fn(isObject(team.selector) ? team.selector : {}) }))
+          }
         />
       )}
       {spec.kind === "graph" && (
@@ -467,7 +493,9 @@ export function TeamSettings({
           base={base}
           names={names}
           selectedEdge={selectedEdge}
-          onChange={(edges) => onPatch({ graph: withGraphEdges(spec, edges).graph })}
+          onUpdate={(fn) =>
+            onPatch((team) => ({ graph: withGraphEdges(team, fn(graphEdges(team))).graph }))
+          }
         />
       )}
     </fieldset>
