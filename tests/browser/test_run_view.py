@@ -250,3 +250,102 @@ def test_the_run_page_fits_a_420_px_window(narrow_page: Page, long_run: int) -> 
     page.get_by_role("region", name="Conversation").focus()
     page.keyboard.press("Tab")
     assert page.evaluate("Boolean(document.activeElement.closest('.transcript'))")
+
+
+FOLD = """
+(events) => {
+  const { initialTranscript, foldEvents } = window.roundtable.transcript;
+  const state = foldEvents(initialTranscript(), events);
+  return {
+    items: state.items.map((item) => {
+      if (item.kind === "tools") {
+        const calls = item.calls.map((c) => [c.id, c.result && c.result.content, c.durationMs]);
+        return ["tools", item.seq, calls];
+      }
+      return [item.kind, item.seq ?? null, item.source || item.user || "", item.content || ""];
+    }),
+    turns: state.turns,
+    pending: state.pendingInput && [state.pendingInput.askedBy, state.pendingInput.question],
+    edges: [...state.graph.edges.values()].map((e) => [e.from, e.to, e.count, e.handoffs]),
+  };
+}
+"""
+
+
+def event(seq: int, event_type: str, source: str = "", at: str = "", **data: Any) -> dict[str, Any]:
+    return {"run": 1, "seq": seq, "type": event_type, "source": source, "at": at, "data": data}
+
+
+def test_folding_places_results_replaces_interjections_and_drops_what_a_resume_discards(
+    page: Page, long_run: int
+) -> None:
+    log_in(page)
+    page.goto(f"/runs/{long_run}/")
+    calls = [{"id": "a", "name": "f", "arguments": "{}"}, {"id": "b", "name": "g", "arguments": ""}]
+    events = [
+        event(1, "message", "user", content="Task", id="m1", kind="TextMessage"),
+        event(2, "message", "writer", content="Draft", id="m2", kind="TextMessage"),
+        event(3, "tool.call", "writer", "2026-01-01T00:00:00.000Z", id="t", calls=calls),
+        # parallel calls: results in another order, each with its own duration
+        event(
+            4,
+            "tool.result",
+            "writer",
+            id="r1",
+            results=[{"call_id": "b", "content": "B"}],
+            durations_ms=[5],
+        ),
+        event(
+            5,
+            "tool.result",
+            "writer",
+            "2026-01-01T00:00:00.250Z",
+            id="r2",
+            results=[{"call_id": "a", "content": "A"}, {"call_id": "zz", "content": "?"}],
+        ),
+        event(6, "interjection", "olivia", user="olivia", content="Be brief"),
+        event(7, "message", "olivia", content="Be brief", id="m3", kind="TextMessage"),
+        event(8, "handoff", "writer", content="Over to you", target="critic", id="h1"),
+        event(9, "message", "critic", content="Doomed", id="m4", kind="TextMessage"),
+        event(10, "message", "critic", content="Gone", id="m5", kind="TextMessage", discarded=True),
+        event(
+            11,
+            "run.resumed",
+            checkpoint_seq=8,
+            discarded_from=9,
+            discarded_to=10,
+            reason="worker lost",
+        ),
+        event(12, "message", "critic", content="Fine", id="m6", kind="TextMessage"),
+        event(
+            13,
+            "input.requested",
+            "you",
+            request_id="q",
+            prompt="",
+            asked_by="critic",
+            question="Ship it?",
+            timeout_seconds=60,
+        ),
+    ]
+    events[9]["discarded"] = True
+    folded = page.evaluate(FOLD, events)
+
+    assert folded["items"] == [
+        ["message", 1, "user", "Task"],
+        ["message", 2, "writer", "Draft"],
+        ["tools", 3, [["a", "A", 250], ["b", "B", 5]]],
+        ["tools", 5, [["zz", "?", None]]],  # a result without its call gets a card
+        ["message", 7, "olivia", "Be brief"],  # the queued line gave way to the message
+        ["handoff", 8, "writer", "Over to you"],
+        ["notice", 11, "", "The run resumed from its last checkpoint (worker lost)."],
+        ["message", 12, "critic", "Fine"],
+    ]
+    assert folded["turns"] == {"user": 1, "writer": 2, "critic": 1}
+    assert folded["pending"] == ["critic", "Ship it?"]
+    assert sorted(folded["edges"]) == [
+        ["olivia", "writer", 1, 0],
+        ["user", "writer", 1, 0],
+        ["writer", "critic", 1, 1],
+        ["writer", "olivia", 1, 0],
+    ]
