@@ -1,41 +1,33 @@
-import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { requestJson } from "../api.js";
 import { Canvas, TEAM_ID } from "./Canvas.jsx";
 import { agentId, seatOfId } from "./edges.js";
 import { flushPendingEdits, ProblemsProvider } from "./fields.jsx";
 import { Inspector } from "./Inspector.jsx";
 import { JsonTab } from "./JsonTab.jsx";
-import { ConflictNotice, DraftOffer, ProblemsPanel } from "./Notices.jsx";
+import { Breadcrumbs, SeatList } from "./Navigation.jsx";
+import { ConflictNotice, DraftOffer, plural, ProblemsPanel } from "./Notices.jsx";
 import { Palette } from "./Palette.jsx";
-import {
-  addParticipants,
-  applyToAgent,
-  applyToTeam,
-  copyAgents,
-  innerTeamOf,
-  participantForItem,
-} from "./placing.js";
+import { copyAgents, innerTeamOf } from "./placing.js";
 import { RunDialog } from "./RunDialog.jsx";
 import {
   changeKind,
-  graphEdges,
-  isObject,
   moveSeat,
   normalizeSpec,
   participantName,
   participantOfPath,
   pathPrefixes,
-  removeParticipants,
   renameParticipant,
   replaceParticipant,
   scopeOfPath,
   scopePrefix,
   teamAt,
-  withGraphEdges,
   withPositions,
   withTeamAt,
 } from "./spec.js";
 import { TeamSettings } from "./TeamSettings.jsx";
+import { CanvasToolbar, TeamToolbar } from "./Toolbars.jsx";
+import { useCanvasEditing } from "./useCanvasEditing.js";
 import { useProblems } from "./useProblems.js";
 import { useTeamSpec } from "./useTeamSpec.js";
 import { Versions } from "./Versions.jsx";
@@ -47,12 +39,6 @@ const TABS = [
   ["versions", "Versions"],
 ];
 const NO_LISTS = { models: [], teams: [], agents: [] };
-const CLIPBOARD_KIND = "roundtable/agents";
-let clipboard = null;
-
-function plural(count, word) {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
-}
 
 /** Focuses the input of a spec path, or of its nearest parent that has one. */
 function focusPath(path) {
@@ -75,16 +61,6 @@ function isTyping(target) {
   );
 }
 
-function saveStateText(editor) {
-  if (editor.isReadOnly) return "Read only";
-  if (editor.isSaving || editor.draftState === "pending" || editor.draftState === "saving") {
-    return "Saving…";
-  }
-  if (!editor.isDirty) return "All changes saved";
-  if (editor.draftState === "failed") return `Draft not saved: ${editor.draftError}`;
-  return "Draft saved";
-}
-
 /** Problem counts by canvas node of the team at `prefix` (agents by seat, the team). */
 function countProblems(problems, prefix) {
   const counts = new Map();
@@ -95,61 +71,6 @@ function countProblems(problems, prefix) {
     counts.set(id, (counts.get(id) || 0) + 1);
   }
   return counts;
-}
-
-/** The agents in seat order, as buttons: a way to the agents that needs no canvas. */
-const SeatList = memo(function SeatList({ names, selected, problemCounts, onSelect }) {
-  if (!names.length) return null;
-  return (
-    <nav className="seat-list" aria-label="Agents in seat order">
-      {names.map((name, seat) => {
-        const id = agentId(seat);
-        return (
-          <button
-            key={id}
-            type="button"
-            className={`small${problemCounts.get(id) ? " has-problems" : ""}`}
-            aria-pressed={id === selected}
-            onClick={() => onSelect(id)}
-          >
-            {name || "(no name)"}
-          </button>
-        );
-      })}
-    </nav>
-  );
-});
-
-function Breadcrumbs({ spec, scope, outsideProblems, onGo }) {
-  if (!scope.length) return null;
-  const trail = [{ name: spec.name || "Team", depth: 0 }];
-  let team = spec;
-  scope.forEach((seat, index) => {
-    const agent = team.participants[seat];
-    team = agent.team;
-    trail.push({ name: `${participantName(agent)} (${team.name || "inner team"})`, depth: index + 1 });
-  });
-  return (
-    <nav className="breadcrumbs" aria-label="Nested teams">
-      {trail.map((step, index) =>
-        index === trail.length - 1 ? (
-          <span key={step.depth} aria-current="page">
-            {step.name}
-          </span>
-        ) : (
-          <span key={step.depth}>
-            <button type="button" className="button-link" onClick={() => onGo(step.depth)}>
-              {step.name}
-            </button>{" "}
-            ›{" "}
-          </span>
-        ),
-      )}
-      {outsideProblems > 0 && (
-        <span className="error-text small"> · {plural(outsideProblems, "problem")} outside this team</span>
-      )}
-    </nav>
-  );
 }
 
 /** The team builder: palette, canvas, inspector, settings, JSON, versions, save and run. */
@@ -288,165 +209,8 @@ export function Builder({ urls }) {
     setSelectedEdge(null);
   }, []);
 
-  // --- Edits on the canvas ---
-
-  const placeAgents = useCallback(
-    (participants, position) => {
-      let seats = [];
-      editTeam((inner) => {
-        const result = addParticipants(inner, participants, position);
-        seats = result.seats;
-        return result.team;
-      });
-      if (seats.length) {
-        setSelection(seats.map(agentId));
-        setTab("agent");
-      }
-      return seats;
-    },
-    [editTeam],
-  );
-
-  const fetchTemplate = useCallback(
-    async (item) => {
-      if (item.type !== "team_template") return null;
-      try {
-        return await requestJson(`${urls.teams}/${item.id}`);
-      } catch (error) {
-        show("error", `Could not load that team: ${error.message}`);
-        return undefined;
-      }
-    },
-    [urls, show],
-  );
-
-  /** A palette item dropped at `position` (flow coordinates), on node `targetId` or not. */
-  const placeItem = useCallback(
-    async (item, { targetId, position }) => {
-      const template = await fetchTemplate(item);
-      if (template === undefined) return;
-      const context = { catalog: latest.current.catalog, lists: latest.current.lists, template };
-      const seat = seatOfId(targetId);
-      let outcome = null;
-      if (seat >= 0 && latest.current.team.participants[seat]) {
-        editTeam((inner) => {
-          outcome = applyToAgent(inner, seat, item, context);
-          return outcome?.team || inner;
-        });
-      } else if (targetId === TEAM_ID || !["agent", "agent_template", "team_template", "model"].includes(item.type)) {
-        editTeam((inner) => {
-          outcome = applyToTeam(inner, item, context);
-          return outcome?.team || inner;
-        });
-      }
-      if (outcome?.error) {
-        show("error", outcome.error);
-        return;
-      }
-      if (outcome) {
-        show(null);
-        if (item.type === "condition") {
-          setTab("team");
-          setSelection([TEAM_ID]);
-        } else if (seat >= 0) {
-          setSelection([targetId]);
-          setTab("agent");
-        }
-        return;
-      }
-      const participant = participantForItem(item, context);
-      if (participant) placeAgents([participant], position || canvas.current?.centre());
-    },
-    [editTeam, fetchTemplate, placeAgents, show],
-  );
-
-  /** A palette item picked with the keyboard: onto the selected agent, or beside the others. */
-  const pickItem = useCallback(
-    (item) => {
-      const chosen = latest.current.selection.filter((id) => id !== TEAM_ID);
-      if (item.type === "condition") {
-        placeItem(item, { targetId: TEAM_ID, position: null });
-        return;
-      }
-      const onAgent = item.type === "model" || item.type === "tool" || item.type === "team_template";
-      const targetId = onAgent && chosen.length ? chosen[chosen.length - 1] : null;
-      if (item.type === "tool" && !targetId) {
-        show("error", "Select an assistant first, then pick the tool (or drag it onto one).");
-        return;
-      }
-      placeItem(item, { targetId, position: null });
-    },
-    [placeItem, show],
-  );
-
-  const moveNodes = useCallback(
-    (moved) =>
-      editTeam(
-        (inner) => {
-          const points = {};
-          let teamPoint = null;
-          for (const { id, position } of moved) {
-            if (id === TEAM_ID) teamPoint = position;
-            const seat = seatOfId(id);
-            if (seat >= 0 && inner.participants[seat]) points[participantName(inner.participants[seat])] = position;
-          }
-          return withPositions(inner, points, teamPoint);
-        },
-        { group: `move:${moved.map((item) => item.id).join(",")}` },
-      ),
-    [editTeam],
-  );
-
-  const connect = useCallback(
-    ({ source, target }) => {
-      const from = seatOfId(source);
-      const to = seatOfId(target);
-      if (from < 0 || to < 0 || from === to) return;
-      editTeam((inner) => {
-        const fromName = participantName(inner.participants[from]);
-        const toName = participantName(inner.participants[to]);
-        if (inner.kind === "graph") {
-          const edges = graphEdges(inner);
-          if (edges.some((edge) => edge.source === fromName && edge.target === toName)) return inner;
-          return withGraphEdges(inner, [...edges, { source: fromName, target: toName, condition: null }]);
-        }
-        if (inner.kind === "swarm") {
-          const agent = inner.participants[from];
-          const handoffs = Array.isArray(agent.handoffs) ? agent.handoffs : [];
-          if (handoffs.includes(toName)) return inner;
-          return replaceParticipant(inner, from, { ...agent, handoffs: [...handoffs, toName] });
-        }
-        return inner;
-      });
-    },
-    [editTeam],
-  );
-
-  const deleteParts = useCallback(
-    ({ nodes, edges }) => {
-      const seats = nodes.map(seatOfId).filter((seat) => seat >= 0);
-      editTeam((inner) => {
-        let next = inner;
-        const dropped = new Set(edges.map((edge) => edge.data?.graphIndex).filter((index) => index !== undefined));
-        if (dropped.size) next = withGraphEdges(next, graphEdges(next).filter((_, index) => !dropped.has(index)));
-        const pairs = edges.flatMap((edge) => edge.data?.pairs || []);
-        if (pairs.length) {
-          next = {
-            ...next,
-            participants: next.participants.map((agent, seat) => {
-              const gone = pairs.filter((pair) => pair.from === seat).map((pair) => pair.target);
-              if (!gone.length || !Array.isArray(agent.handoffs)) return agent;
-              return { ...agent, handoffs: agent.handoffs.filter((name) => !gone.includes(name)) };
-            }),
-          };
-        }
-        return seats.length ? removeParticipants(next, seats) : next;
-      });
-      if (seats.length) setSelection([]);
-      setSelectedEdge(null);
-    },
-    [editTeam],
-  );
+  const { placeAgents, placeItem, pickItem, moveNodes, connect, deleteParts, copy, paste } =
+    useCanvasEditing({ editTeam, latest, urls, show, canvas, setSelection, setSelectedEdge, setTab });
 
   const selectNodes = useCallback((ids) => {
     setSelection((chosen) =>
@@ -481,41 +245,9 @@ export function Builder({ urls }) {
     [openInner, pickNodeProblem],
   );
 
-  // --- Copy, paste, undo and redo ---
+  // --- Undo and redo ---
 
   const agentSeats = selection.map(seatOfId).filter((seat) => seat >= 0);
-
-  const copy = useCallback(() => {
-    const seats = latest.current.selection.map(seatOfId).filter((seat) => seat >= 0);
-    if (!seats.length) return;
-    clipboard = { kind: CLIPBOARD_KIND, agents: copyAgents(latest.current.team, seats) };
-    navigator.clipboard?.writeText(JSON.stringify(clipboard)).catch(() => {});
-    show("ok", `Copied ${plural(seats.length, "agent")}.`);
-  }, [show]);
-
-  const paste = useCallback(async () => {
-    let copied = clipboard;
-    if (!copied) {
-      try {
-        const text = await navigator.clipboard.readText();
-        const parsed = JSON.parse(text);
-        if (parsed?.kind === CLIPBOARD_KIND && Array.isArray(parsed.agents)) copied = parsed;
-      } catch {
-        copied = null;
-      }
-    }
-    if (!copied?.agents?.length) {
-      show("error", "Nothing to paste: copy agents first (select them, then Copy).");
-      return;
-    }
-    const first = copied.agents[0].position;
-    const start = first ? { x: first.x + 40 + 115, y: first.y + 40 + 55 } : canvas.current?.centre();
-    placeAgents(
-      copied.agents.filter((entry) => isObject(entry.participant)).map((entry) => entry.participant),
-      start,
-    );
-    show("ok", `Pasted ${plural(copied.agents.length, "agent")}.`);
-  }, [placeAgents, show]);
 
   const undo = useCallback(() => {
     if (!editor.undo()) show("error", "Nothing to undo.");
@@ -760,60 +492,23 @@ export function Builder({ urls }) {
   return (
     <ProblemsProvider value={problems}>
       <div className="builder">
-        <div className="toolbar" role="toolbar" aria-label="Team actions">
-          <h1>{spec.name || "Untitled team"}</h1>
-          <span className="tag">{kindLabel}</span>
-          {editor.version && (
-            <span className="tag" data-testid="version">
-              v{editor.version}
-            </span>
-          )}
-          {team.is_gallery && <span className="tag">gallery</span>}
-          <span className="save-state" role="status" data-testid="save-state">
-            {saveStateText(editor)}
-          </span>
-          {!isReadOnly && problems.length > 0 && (
-            <button
-              type="button"
-              className="small problem-count"
-              data-testid="problem-count"
-              onClick={() => showProblems(`${plural(problems.length, "problem")} found.`, problems)}
-            >
-              ⚠ {plural(problems.length, "problem")}
-            </button>
-          )}
-          <span className="spacer" />
-          <button type="button" onClick={validate} disabled={isBusy || editor.isSaving}>
-            Validate
-          </button>
-          {isReadOnly ? (
-            <button type="button" className="primary" onClick={duplicate} disabled={isBusy}>
-              Make an editable copy
-            </button>
-          ) : (
-            <button
-              type="button"
-              onClick={save}
-              disabled={isBusy || editor.isSaving || !editor.isDirty}
-            >
-              Save
-            </button>
-          )}
-          <a className="button" href={urls.exportRoundtable} download>
-            Export
-          </a>
-          <a className="button" href={urls.exportAutogen} download>
-            Export for AutoGen
-          </a>
-          {team.role === "owner" && !team.is_gallery && (
-            <button type="button" className="danger" onClick={deleteTeam} disabled={isBusy}>
-              Delete
-            </button>
-          )}
-          <button type="button" className="primary" onClick={openRun} disabled={isBusy}>
-            Run…
-          </button>
-        </div>
+        <TeamToolbar
+          title={spec.name || "Untitled team"}
+          kindLabel={kindLabel}
+          editor={editor}
+          team={team}
+          urls={urls}
+          problems={isReadOnly ? [] : problems}
+          isBusy={isBusy}
+          onShowProblems={() =>
+            showProblems(`${plural(problems.length, "problem")} found.`, problems)
+          }
+          onValidate={validate}
+          onCopyTeam={duplicate}
+          onSave={save}
+          onDelete={deleteTeam}
+          onRun={openRun}
+        />
         {team.is_gallery && (
           <p className="notice notice-info">
             This team is in the gallery, which nobody changes. Make an editable copy to change it.
@@ -851,43 +546,18 @@ export function Builder({ urls }) {
           />
           <div className="canvas-column">
             {!isReadOnly && (
-              <div className="canvas-toolbar" role="toolbar" aria-label="Canvas">
-                <button
-                  type="button"
-                  onClick={undo}
-                  disabled={!editor.canUndo}
-                  aria-keyshortcuts="Control+Z"
-                  title="Undo (Ctrl+Z)"
-                >
-                  Undo
-                </button>
-                <button
-                  type="button"
-                  onClick={redo}
-                  disabled={!editor.canRedo}
-                  aria-keyshortcuts="Control+Shift+Z Control+Y"
-                  title="Redo (Ctrl+Shift+Z)"
-                >
-                  Redo
-                </button>
-                <button type="button" onClick={autoLayout} disabled={isBusy || !seatCount}>
-                  Auto-layout
-                </button>
-                <button
-                  type="button"
-                  onClick={copy}
-                  disabled={!agentSeats.length}
-                  aria-keyshortcuts="Control+C"
-                >
-                  Copy
-                </button>
-                <button type="button" onClick={paste} aria-keyshortcuts="Control+V">
-                  Paste
-                </button>
-                <button type="button" onClick={() => pickItem({ type: "agent", kind: "assistant" })}>
-                  + Add agent
-                </button>
-              </div>
+              <CanvasToolbar
+                canUndo={editor.canUndo}
+                canRedo={editor.canRedo}
+                canLayout={!isBusy && seatCount > 0}
+                canCopy={agentSeats.length > 0}
+                onUndo={undo}
+                onRedo={redo}
+                onLayout={autoLayout}
+                onCopy={copy}
+                onPaste={paste}
+                onAdd={() => pickItem({ type: "agent", kind: "assistant" })}
+              />
             )}
             <Breadcrumbs
               spec={spec}

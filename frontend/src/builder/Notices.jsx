@@ -1,6 +1,11 @@
 // The builder's banners: problems from a save, a check or a run, a stale-save conflict, and
 // the offer to restore unsaved work.
 
+/** "1 agent", "3 agents". */
+export function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
 /** Problems with their spec paths; each path leads to its field. */
 export function ProblemsPanel({ problems, onPick, onClose }) {
   if (!problems) return null;
