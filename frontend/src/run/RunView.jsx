@@ -1,5 +1,6 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import {
+  Component,
   lazy,
   Suspense,
   useCallback,
@@ -15,6 +16,23 @@ import { RunStream } from "./stream.js";
 import { addLocalError, applyEvent, FINAL_STATUSES, initialTranscript } from "./transcript.js";
 
 const ConversationGraph = lazy(() => import("./graph.jsx"));
+
+/** Keeps a side panel part that failed (its code did not load) from taking the page down. */
+class PanelBoundary extends Component {
+  constructor(props) {
+    super(props);
+    this.state = { hasFailed: false };
+  }
+
+  static getDerivedStateFromError() {
+    return { hasFailed: true };
+  }
+
+  render() {
+    if (this.state.hasFailed) return <p className="muted small">{this.props.message}</p>;
+    return this.props.children;
+  }
+}
 
 // from this many events on, even a live run's history loads over HTTP first
 const SNAPSHOT_MIN_EVENTS = 1000;
@@ -639,14 +657,16 @@ export function RunView({ config }) {
       <aside className="run-side" aria-label="Run details">
         <section>
           <h2>Conversation</h2>
-          <Suspense fallback={<p className="muted small">Drawing the graph…</p>}>
-            <ConversationGraph
-              graph={state.graph}
-              agents={config.agents}
-              speaker={state.pendingInput?.source || state.speaker}
-              version={version}
-            />
-          </Suspense>
+          <PanelBoundary message="The graph could not be drawn; reload the page to try again.">
+            <Suspense fallback={<p className="muted small">Drawing the graph…</p>}>
+              <ConversationGraph
+                graph={state.graph}
+                agents={config.agents}
+                speaker={state.pendingInput?.source || state.speaker}
+                version={version}
+              />
+            </Suspense>
+          </PanelBoundary>
         </section>
         <section>
           <h2>Watching</h2>
