@@ -344,17 +344,21 @@ class Execution:
     # --- the human seat ---
 
     async def on_input_requested(self, request_id: str) -> None:
-        """Mark the run as waiting before the request becomes visible to anyone."""
+        """Mark the run as waiting before the request becomes visible to anyone.
+
+        The sink writes the change with the request's event, in one transaction, and in
+        order with the earlier answer's change (a direct write could overtake it).
+        """
         self.waiting_for = request_id
         if self.parked_answer is None:
-            await call_database(leases.mark_waiting, self.run_id, self.claim.lease, request_id)
+            self.sink.update_run(**leases.waiting_changes(request_id))
 
     async def ask_human(self, prompt: str, cancellation_token: CancellationToken) -> str:
         """The input function of every human seat: wait for an answer, or park."""
         request_id = current_request_id() or self.waiting_for
         if self.parked_answer is not None:
             answer, self.parked_answer = self.parked_answer, None
-            await call_database(leases.mark_answered, self.run_id, self.claim.lease)
+            self.sink.update_run(**leases.answered_changes())
             return await self.accept_answer(request_id, answer)
         await self.sink.record(
             EventType.RUN_STATUS, "", {"status": Status.AWAITING_INPUT.value, "reason": prompt}
@@ -374,7 +378,8 @@ class Execution:
             except TimeoutError:
                 break
             if message.get("request_id") == request_id:
-                await call_database(leases.mark_answered, self.run_id, self.claim.lease)
+                # Written with the events below, in one transaction.
+                self.sink.update_run(**leases.answered_changes())
                 await self.sink.record(EventType.RUN_STATUS, "", {"status": Status.RUNNING.value})
                 return await self.accept_answer(request_id, message)
         self.end(Ending.INPUT_TIMEOUT if limit <= grace else Ending.PARKED)

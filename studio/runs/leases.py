@@ -139,35 +139,39 @@ def beat(run_id: int, lease: str) -> bool:
     return Run.objects.filter(pk=run_id, lease=lease).update(heartbeat_at=timezone.now()) == 1
 
 
+def waiting_changes(request_id: str) -> dict[str, Any]:
+    """The columns of a run whose human seat waits for ``request_id``."""
+    now = timezone.now()
+    return {
+        "status": Status.AWAITING_INPUT,
+        "pending_request_id": request_id,
+        "pending_answer": None,
+        "waiting_since": now,
+        "updated_at": now,
+    }
+
+
 def mark_waiting(run_id: int, lease: str, request_id: str) -> bool:
     """The human seat waits for ``request_id``."""
-    now = timezone.now()
-    return (
-        Run.objects.filter(
-            pk=run_id, lease=lease, status__in=(Status.RUNNING, Status.AWAITING_INPUT)
-        ).update(
-            status=Status.AWAITING_INPUT,
-            pending_request_id=request_id,
-            pending_answer=None,
-            waiting_since=now,
-            updated_at=now,
-        )
-        == 1
-    )
+    active = (Status.RUNNING, Status.AWAITING_INPUT)
+    query = Run.objects.filter(pk=run_id, lease=lease, status__in=active)
+    return query.update(**waiting_changes(request_id)) == 1
+
+
+def answered_changes() -> dict[str, Any]:
+    """The columns of a run whose human answered: it works again."""
+    return {
+        "status": Status.RUNNING,
+        "pending_request_id": "",
+        "pending_answer": None,
+        "waiting_since": None,
+        "updated_at": timezone.now(),
+    }
 
 
 def mark_answered(run_id: int, lease: str) -> bool:
     """The human answered; the run works again."""
-    return (
-        Run.objects.filter(pk=run_id, lease=lease).update(
-            status=Status.RUNNING,
-            pending_request_id="",
-            pending_answer=None,
-            waiting_since=None,
-            updated_at=timezone.now(),
-        )
-        == 1
-    )
+    return Run.objects.filter(pk=run_id, lease=lease).update(**answered_changes()) == 1
 
 
 def park(run_id: int, lease: str) -> bool:

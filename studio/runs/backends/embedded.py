@@ -84,9 +84,9 @@ def resolve_all(futures: list[asyncio.Future[None]]) -> None:
 class MemoryLog(LiveLog):
     """A bounded in-memory log: the last ``keep`` entries, ordered by position.
 
-    A finished run's entries are dropped at once (its watchers have them, or read them
-    from the database); the log remembers only the position it reached, so a reader
-    that is behind it goes to the database instead of waiting.
+    A finished run's entries are dropped shortly after it ended (its watchers have them
+    by then, or read them from the database); the log remembers only the position it
+    reached, so a reader that is behind it goes to the database instead of waiting.
     """
 
     def __init__(self, keep: int) -> None:
@@ -138,10 +138,14 @@ class MemoryLog(LiveLog):
             return self._after(position)
 
     async def finish(self) -> None:
-        """See :meth:`LiveLog.finish`: drop the entries; the backend drops the log later."""
+        """See :meth:`LiveLog.finish`: the backend drops the entries, then the log, later."""
         with self._lock:
             self.is_finished = True
             self.finished_at = time.monotonic()
+
+    def drop_entries(self) -> None:
+        """Forget the entries (a finished run's, once its watchers had time to read them)."""
+        with self._lock:
             self._positions.clear()
             self._entries.clear()
             self._waiters.wake_all()
@@ -199,24 +203,31 @@ class EmbeddedBackend(Backend):
     def log(self, run_id: int) -> MemoryLog:
         """See :meth:`Backend.log`."""
         with self._lock:
+            self._prune()
             log = self._logs.get(run_id)
             if log is None:
-                self._prune()
                 log = self._logs[run_id] = MemoryLog(settings.RUNS_LOG_MAXLEN)
             return log
 
     def _prune(self) -> None:
-        """Forget logs (and inboxes) of runs that finished ``RUNS_LOG_TTL_SECONDS`` ago."""
+        """Bound the memory finished runs hold (at most once per ``PRUNE_SECONDS``).
+
+        Their entries go ``FINISHED_ENTRIES_SECONDS`` after the end; their logs (and
+        inboxes) once ``RUNS_LOG_TTL_SECONDS`` passed and nobody waits on them.
+        """
         now = time.monotonic()
         if now - self._pruned_at < PRUNE_SECONDS:
             return
         self._pruned_at = now
-        before = now - settings.RUNS_LOG_TTL_SECONDS
         for run_id, log in list(self._logs.items()):
-            if log.is_idle and log.finished_at < before:
+            if not log.is_finished:
+                continue
+            if log.is_idle and log.finished_at < now - settings.RUNS_LOG_TTL_SECONDS:
                 del self._logs[run_id]
                 self._inboxes.pop(run_id, None)
                 self._cancelled.discard(run_id)
+            elif log.finished_at < now - FINISHED_ENTRIES_SECONDS:
+                log.drop_entries()
 
     def inbox(self, run_id: int) -> MemoryInbox:
         """See :meth:`Backend.inbox`."""
@@ -305,7 +316,9 @@ class EmbeddedBackend(Backend):
 
 
 #: how often finished logs are looked for to forget, at most (seconds)
-PRUNE_SECONDS = 60.0
+PRUNE_SECONDS = 1.0
+#: how long a finished run's entries stay for watchers still reading them (seconds)
+FINISHED_ENTRIES_SECONDS = 10.0
 
 
 def closing_connections(function: Any) -> Any:
