@@ -6,6 +6,7 @@
 // could track who reads the transcript). Code is highlighted by highlight.js for the few
 // languages registered below, all bundled: nothing is fetched.
 
+import "./markdown.css";
 import { memo, useRef, useState } from "react";
 import ReactMarkdown from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
