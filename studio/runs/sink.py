@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from django.db import connection, transaction
-from django.db.models import Field, Model
+from django.db.models import DateTimeField, Field, JSONField, Model
 from django.utils import timezone
 
 from runtime import BaseAgentEvent, BaseChatMessage, BaseMessage, EventSink
@@ -358,35 +358,48 @@ CHECKPOINT_COLUMNS = ("run_id", "seq", "kind", "base_seq", "prev_seq", "state_js
 def insert_rows(model: type[Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     """Insert rows of plain values (a ``data`` column holds JSON-ready data).
 
-    On PostgreSQL a pipelined ``executemany`` with server-side parameters: ``bulk_create``
-    would send the rows as arrays that the driver escapes item by item in Python,
-    which costs more than the rest of a batch. Elsewhere ``bulk_create``.
+    One statement text, every row through ``executemany``: on PostgreSQL pipelined with
+    server-side parameters, elsewhere through Django's cursor. ``bulk_create`` would
+    build a model instance per row and compile its values one by one, which cost more
+    than the rest of a batch (and, on PostgreSQL, sends arrays the driver escapes item
+    by item). Only values a column must adapt (JSON, dates) go through their field.
     """
     if not rows:
         return
-    if connection.vendor != "postgresql":
-        manager = model._default_manager
-        manager.bulk_create(model(**dict(zip(columns, row, strict=True))) for row in rows)
-        return
-    from psycopg import Cursor
-
-    json_at = columns.index("data") if "data" in columns else -1
-    if json_at >= 0:
-        # Adapted by the field, with its encoder (event data escapes NUL characters).
-        data_field = model._meta.get_field("data")
-        if not isinstance(data_field, Field):
-            raise TypeError(f"{model.__name__}.data is not a column.")
-        prepare = data_field.get_db_prep_value
+    adapters = [column_adapter(model, column) for column in columns]
+    if any(adapters):
         rows = [
-            (*row[:json_at], prepare(row[json_at], connection), *row[json_at + 1 :]) for row in rows
+            tuple(
+                value if adapt is None else adapt(value)
+                for value, adapt in zip(row, adapters, strict=True)
+            )
+            for row in rows
         ]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     placeholders = ", ".join(["%s"] * len(columns))
+    statement = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.executemany(statement, rows)
+        return
+    from psycopg import Cursor
+
     connection.ensure_connection()
     with Cursor(connection.connection) as cursor:
-        # One statement text (parsed once), every row in one pipelined round trip.
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+        # Parsed once, every row in one pipelined round trip.
+        cursor.executemany(statement, rows)
+
+
+def column_adapter(model: type[Model], column: str) -> Callable[[Any], Any] | None:
+    """How a column's values become database values, when the driver cannot take them
+    as they are: JSON with the field's encoder (event data escapes NUL characters),
+    dates as the database stores them."""
+    field = model._meta.get_field(column.removesuffix("_id"))
+    if not isinstance(field, Field) or not isinstance(field, JSONField | DateTimeField):
+        return None
+    prepare = field.get_db_prep_value
+    return lambda value: prepare(value, connection)
 
 
 def write_events(
