@@ -13,9 +13,9 @@ Playwright. Rows, per size:
 - load: from the start of the page's navigation to every node on the canvas drawn and
   measured (the builder's `builder-ready` performance mark), median of `--loads` fresh
   browser contexts;
-- drag frame: a node is dragged with 60 mouse moves; each move is timed from the event's
+- drag frame: a node is dragged with 100 mouse moves; each move is timed from the event's
   timestamp to the end of the next frame (a task queued from requestAnimationFrame);
-- keystroke: 40 keys typed into the selected agent's system message, each timed the same
+- keystroke: 64 keys typed into the selected agent's system message, each timed the same
   way from its keydown, in bursts of 8 with pauses so the typed text reaches the spec;
 - commit frame: the longest frame during each of those pauses, when the typed text lands
   in the spec and the canvas redraws.
@@ -55,8 +55,8 @@ SIZES = (2, 60, 200)
 TARGETS_AT = 200
 TARGET_LOAD_MS = 1500.0
 TARGET_FRAME_MS = 33.0
-DRAG_MOVES = 60
-KEYS = 40
+DRAG_MOVES = 100
+KEYS = 64
 BURST = 8
 
 # Registered before the page's scripts: times input events to the end of the next frame.
@@ -174,7 +174,7 @@ def time_drag(page: Any) -> list[float]:
     page.mouse.down()
     page.evaluate("window.__builderBench.isDragging = true")
     for step in range(DRAG_MOVES):
-        page.mouse.move(x + (step + 1) * 3, y + (step + 1) * 2)
+        page.mouse.move(x + (step + 1) * 2, y + (step + 1))
         page.evaluate(NEXT_FRAME)
     page.evaluate("window.__builderBench.isDragging = false")
     page.mouse.up()

@@ -61,6 +61,16 @@ function isTyping(target) {
   );
 }
 
+let lastNames = [];
+
+/** The names, as the same array as last time when none changed (the seat list is memoized). */
+function sameNames(names) {
+  const isSame =
+    names.length === lastNames.length && names.every((name, index) => name === lastNames[index]);
+  if (!isSame) lastNames = names;
+  return lastNames;
+}
+
 /** Problem counts by canvas node of the team at `prefix` (agents by seat, the team). */
 function countProblems(problems, prefix) {
   const counts = new Map();
@@ -297,7 +307,7 @@ export function Builder({ urls }) {
   const primary = selection.filter((id) => id !== TEAM_ID).at(-1) ?? null;
   const index = seatOfId(primary);
   const participant = index >= 0 ? team_.participants[index] : null;
-  const names = team_.participants.map(participantName);
+  const names = sameNames(team_.participants.map(participantName));
   const base = `${prefix}participants[${index}]`;
 
   // --- Saving, checking, running ---

@@ -169,6 +169,17 @@ function useNodes({ team, kindLabels, catalog, selection, problemCounts, sizes, 
   }, [team, defaults, kindLabels, catalog, selection, problemCounts, sizes, drag, dropTarget, isReadOnly]);
 }
 
+const EDGE_FIELDS = ["source", "target", "label", "className", "selected", "markerStart"];
+
+/** Whether two edges draw the same (every team edit makes new edge objects). */
+function isSameEdge(a, b) {
+  return (
+    a === b ||
+    (EDGE_FIELDS.every((field) => a[field] === b[field]) &&
+      JSON.stringify(a.data) === JSON.stringify(b.data))
+  );
+}
+
 /** Edges with the sides their nodes face each other by (objects kept while unchanged). */
 function useEdges(team, nodes, selectedEdge) {
   const cache = useRef(new Map());
@@ -181,7 +192,7 @@ function useEdges(team, nodes, selectedEdge) {
       const previous = cache.current.get(edge.id);
       const node =
         previous &&
-        previous.edge === edge &&
+        isSameEdge(previous.edge, edge) &&
         previous.sides.sourceHandle === sides.sourceHandle &&
         previous.sides.targetHandle === sides.targetHandle
           ? previous.node

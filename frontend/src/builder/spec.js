@@ -16,20 +16,21 @@ export function isObject(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-function canonical(value) {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (!isObject(value)) return value;
-  const out = {};
-  for (const key of Object.keys(value).sort()) {
-    if (value[key] !== undefined) out[key] = canonical(value[key]);
-  }
-  return out;
-}
-
-/** Whether two specs hold the same JSON (key order does not matter). */
+/**
+ * Whether two specs hold the same JSON (key order does not matter; an undefined value is an
+ * absent key). Parts an edit did not touch are the same objects, so only the changed path is
+ * walked.
+ */
 export function isSameSpec(a, b) {
   if (a === b) return true;
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((item, i) => isSameSpec(item, b[i]));
+  }
+  if (!isObject(a) || !isObject(b)) return false;
+  const keysOf = (value) => Object.keys(value).filter((key) => value[key] !== undefined);
+  const keys = keysOf(a);
+  if (keys.length !== keysOf(b).length) return false;
+  return keys.every((key) => b[key] !== undefined && isSameSpec(a[key], b[key]));
 }
 
 /** A deep copy of JSON. */

@@ -29,10 +29,17 @@ function merge(serverItems, schemaItems) {
 
 export function useProblems({ spec, catalog, url, isEnabled }) {
   const [problems, setProblems] = useState(NO_PROBLEMS);
-  const [isChecking, setChecking] = useState(false);
   const checked = useRef({ spec: null, items: NO_PROBLEMS });
   const sequence = useRef(0);
   const timer = useRef(null);
+
+  // The same problems as before keep their array, so nothing that shows them redraws.
+  const show = useCallback((items) => {
+    const next = items.length ? items : NO_PROBLEMS;
+    setProblems((current) =>
+      current === next || JSON.stringify(current) === JSON.stringify(next) ? current : next,
+    );
+  }, []);
 
   /** Checks `target` now; resolves to its problems (the last known ones if the server
    * cannot be reached). */
@@ -42,7 +49,6 @@ export function useProblems({ spec, catalog, url, isEnabled }) {
       if (isSameButLayout(checked.current.spec, target)) return checked.current.items;
       const mine = ++sequence.current;
       const local = checkSchema(target, catalog.spec_schema);
-      setChecking(true);
       let items;
       try {
         const answer = await requestJson(url, { method: "POST", body: { spec: target } });
@@ -54,12 +60,11 @@ export function useProblems({ spec, catalog, url, isEnabled }) {
       }
       if (mine === sequence.current) {
         checked.current = { spec: target, items };
-        setProblems(items.length ? items : NO_PROBLEMS);
-        setChecking(false);
+        show(items);
       }
       return items;
     },
-    [catalog, url],
+    [catalog, url, show],
   );
 
   // Re-check a moment after the last edit.
@@ -72,12 +77,14 @@ export function useProblems({ spec, catalog, url, isEnabled }) {
   }, [spec, catalog, isEnabled, check]);
 
   /** Takes problems the server answered a save with (they hold for `target`). */
-  const accept = useCallback((target, items) => {
-    sequence.current += 1;
-    checked.current = { spec: target, items };
-    setProblems(items.length ? items : NO_PROBLEMS);
-    setChecking(false);
-  }, []);
+  const accept = useCallback(
+    (target, items) => {
+      sequence.current += 1;
+      checked.current = { spec: target, items };
+      show(items);
+    },
+    [show],
+  );
 
-  return { problems, isChecking, check, accept };
+  return { problems, check, accept };
 }

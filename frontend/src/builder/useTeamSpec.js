@@ -52,6 +52,8 @@ export function useTeamSpec(urls) {
   const savedRef = useRef(null);
   const versionRef = useRef(null);
   const timerRef = useRef(null);
+  // The spec the server last received (loaded, drafted or saved): leaving with another sends it.
+  const sentRef = useRef(null);
   const draftChain = useRef(Promise.resolve());
   const history = useRef({ past: [], future: [], group: null, at: 0 });
   const isReadOnly = team ? !canEdit(team) : true;
@@ -81,6 +83,7 @@ export function useTeamSpec(urls) {
     setSaved(next);
     if (keepSpec && specRef.current) return;
     specRef.current = next;
+    sentRef.current = next;
     setSpec(next);
   }, []);
 
@@ -107,6 +110,7 @@ export function useTeamSpec(urls) {
       clearTimeout(timerRef.current);
       timerRef.current = null;
       const current = specRef.current;
+      sentRef.current = current;
       const isClean = isSameSpec(current, savedRef.current);
       const body = { spec: current, base_version: versionRef.current };
       const isKept = keepalive && JSON.stringify(body).length <= KEEPALIVE_MAX_CHARS;
@@ -198,8 +202,9 @@ export function useTeamSpec(urls) {
   // Leaving the page with an edit still waiting sends it on its way.
   useEffect(() => {
     const leave = () => {
-      flushPendingEdits();
-      if (timerRef.current) flushDraft({ keepalive: true });
+      flushPendingEdits(); // a value still being typed lands now, before any timer could run
+      const isUnsent = specRef.current && specRef.current !== sentRef.current;
+      if (!readOnlyRef.current && (timerRef.current || isUnsent)) flushDraft({ keepalive: true });
     };
     window.addEventListener("beforeunload", leave);
     window.addEventListener("pagehide", leave);
