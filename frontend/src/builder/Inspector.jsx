@@ -176,8 +176,13 @@ function InnerTeam({ field, path, value, teams, onPick, onOpen }) {
 }
 
 /** The agent's own problems, each a link to its field. */
-function AgentProblems({ base, onPick }) {
-  const mine = useProblemsUnder(base, (item) => !item.path.startsWith(`${base}.team.`));
+/** The agent's problems that no field of its form shows (about the agent as a whole, or a
+ * field its kind does not have), each a link to the nearest input. */
+function AgentProblems({ base, fieldNames, onPick }) {
+  const mine = useProblemsUnder(base, (item) => {
+    const field = /^\.([A-Za-z_]+)/.exec(item.path.slice(base.length))?.[1];
+    return !field || !fieldNames.includes(field);
+  });
   if (!mine.length) return null;
   return (
     <div className="notice notice-error agent-problems" role="group" aria-label="Agent problems">
@@ -332,7 +337,11 @@ export const Inspector = memo(function Inspector({
   return (
     <fieldset disabled={isReadOnly} className="inspector">
       <legend>Agent</legend>
-      <AgentProblems base={base} onPick={onPickProblem} />
+      <AgentProblems
+        base={base}
+        fieldNames={["kind", ...fields.map((field) => field.name)]}
+        onPick={onPickProblem}
+      />
       {render(nameField)}
       <Field id="agent-kind" path={`${base}.kind`} label="Kind" hint={kind?.help}>
         <select

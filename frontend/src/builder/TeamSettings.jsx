@@ -341,11 +341,27 @@ function Selector({ selector, base, models, onUpdate }) {
   );
 }
 
-/** The team's own problems (not its agents'), each a link to its field. */
+/** Whether a field of this form shows the problem at `path` (inside the team) under it. */
+function isShownAtField(path) {
+  if (/^(name|description|kind|max_turns|termination)$/.test(path)) return true;
+  if (/^selector\.(model|prompt)(\.|$)/.test(path)) return true;
+  if (/^graph\.edges\[\d+\]\.(source|target|condition|activation_group|activation_condition)$/.test(path)) {
+    return true;
+  }
+  // A condition's own fields; not a list of conditions or a whole condition.
+  return /^termination(\.conditions\[\d+\])*\.(?!conditions$)[a-z_]+$/.test(path);
+}
+
+/** The team's problems that no field of the form shows (not its agents'), each a link to
+ * the nearest input. */
 function TeamProblems({ base, onPick }) {
   const own = useProblemsUnder(base.replace(/\.$/, ""), (item) => {
     const rest = item.path.slice(base.length);
-    return item.path.startsWith(base) && !rest.startsWith("participants[");
+    return (
+      item.path.startsWith(base) &&
+      !/^participants\[/.test(rest) &&
+      !isShownAtField(rest)
+    );
   });
   if (!own.length) return null;
   return (

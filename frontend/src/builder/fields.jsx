@@ -224,7 +224,7 @@ function parseNumber(raw, isInteger) {
 export function SchemaField({ id, path, field, value, rows, onChange }) {
   const { kind, isNullable, schema } = fieldKind(field.schema);
   const hint = field.help || undefined;
-  const messages = useFieldProblems(path, kind === "json");
+  const messages = useFieldProblems(path, false);
   if (kind === "boolean") {
     const problemId = messages.length ? `${id}-problem` : undefined;
     return (
@@ -311,7 +311,7 @@ export function SchemaField({ id, path, field, value, rows, onChange }) {
     <Field
       id={id}
       path={path}
-      isCatchAll={kind === "json"}
+      isCatchAll={kind === "json" || kind === "names" || kind === "lines"}
       label={field.label}
       hint={[hint, listHint].filter(Boolean).join(" ") || undefined}
     >
