@@ -115,7 +115,8 @@ export function Builder({ urls }) {
     editor
       .load()
       .then((answer) => {
-        const isEditor = !answer.is_gallery && (answer.role === "owner" || answer.role === "editor");
+        const isEditor =
+          !answer.is_gallery && (answer.role === "owner" || answer.role === "editor");
         // What the palette and the inspector's lists offer besides the catalog.
         Promise.all([
           requestJson(urls.models),
@@ -153,7 +154,9 @@ export function Builder({ urls }) {
   const scopeKey = spec ? activeScope.join(".") : null;
   useEffect(() => {
     if (scopeKey === null) return;
-    setSelection((chosen) => (chosen.length || !latest.current.team?.participants.length ? chosen : [agentId(0)]));
+    setSelection((chosen) =>
+      chosen.length || !latest.current.team?.participants.length ? chosen : [agentId(0)],
+    );
   }, [scopeKey]);
 
   useEffect(() => {
@@ -163,7 +166,9 @@ export function Builder({ urls }) {
   }, [focusRequest]);
 
   const problemCounts = useMemo(() => countProblems(problems, prefix), [problems, prefix]);
-  const outsideProblems = prefix ? problems.filter((item) => !item.path.startsWith(prefix)).length : 0;
+  const outsideProblems = prefix
+    ? problems.filter((item) => !item.path.startsWith(prefix)).length
+    : 0;
 
   // The latest state, for callbacks that stay the same object (so memoized parts skip).
   const latest = useRef({});
@@ -220,7 +225,16 @@ export function Builder({ urls }) {
   }, []);
 
   const { placeAgents, placeItem, pickItem, moveNodes, connect, deleteParts, copy, paste } =
-    useCanvasEditing({ editTeam, latest, urls, show, canvas, setSelection, setSelectedEdge, setTab });
+    useCanvasEditing({
+      editTeam,
+      latest,
+      urls,
+      show,
+      canvas,
+      setSelection,
+      setSelectedEdge,
+      setTab,
+    });
 
   const selectNodes = useCallback((ids) => {
     setSelection((chosen) =>
@@ -270,9 +284,11 @@ export function Builder({ urls }) {
     const onKey = (event) => {
       if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
       const key = event.key.toLowerCase();
-      const isNativeUndo = event.target instanceof Element && event.target.closest("[data-native-undo]");
+      const isNativeUndo =
+        event.target instanceof Element && event.target.closest("[data-native-undo]");
       if ((key === "z" || key === "y") && !isNativeUndo) {
-        if (!document.querySelector(".builder")?.contains(event.target) && event.target !== document.body) return;
+        const isHere = document.querySelector(".builder")?.contains(event.target);
+        if (!isHere && event.target !== document.body) return;
         event.preventDefault();
         if (key === "y" || event.shiftKey) redo();
         else undo();
@@ -323,7 +339,8 @@ export function Builder({ urls }) {
       const found = await checker.check(editor.specRef.current);
       if (found.length) {
         showProblems(
-          `Save refused: ${plural(found.length, "problem")}. Nothing was saved; your work stays in the draft.`,
+          `Save refused: ${plural(found.length, "problem")}. ` +
+            "Nothing was saved; your work stays in the draft.",
           found,
         );
         pick(found[0]);
@@ -485,7 +502,10 @@ export function Builder({ urls }) {
         }
         return next;
       },
-      { group: typeof change === "function" ? null : `${prefix}team.${Object.keys(change).join(",")}` },
+      {
+        group:
+          typeof change === "function" ? null : `${prefix}team.${Object.keys(change).join(",")}`,
+      },
     );
 
   const applyJson = (data) => change(() => normalizeSpec(data), { group: "json" });
@@ -533,7 +553,9 @@ export function Builder({ urls }) {
             setScope([]);
           }}
           onDiscard={() =>
-            editor.discardDraft().catch((error) => setNotice({ kind: "error", text: error.message }))
+            editor
+              .discardDraft()
+              .catch((error) => setNotice({ kind: "error", text: error.message }))
           }
         />
         <ConflictNotice message={conflict} onReload={reloadLatest} />
@@ -581,7 +603,9 @@ export function Builder({ urls }) {
             <Canvas
               key={activeScope.join(".")}
               ref={canvas}
-              label={activeScope.length ? `Canvas of ${team_.name || "the inner team"}` : "Team canvas"}
+              label={
+                activeScope.length ? `Canvas of ${team_.name || "the inner team"}` : "Team canvas"
+              }
               team={team_}
               catalog={catalog}
               selection={selection}
@@ -639,7 +663,11 @@ export function Builder({ urls }) {
                   onRename={rename}
                   onKindChange={(kind) =>
                     editTeam((inner) =>
-                      replaceParticipant(inner, index, changeKind(catalog, inner.participants[index], kind)),
+                      replaceParticipant(
+                        inner,
+                        index,
+                        changeKind(catalog, inner.participants[index], kind),
+                      ),
                     )
                   }
                   onPickTeam={pickInnerTeam}

@@ -64,9 +64,22 @@ function agentData(participant, index, team, kindLabels, problems, isConnectable
  * Node objects for the team, reusing the previous object of every node whose inputs did not
  * change (so React Flow and React.memo skip them: a drag or a keystroke redraws one node).
  */
-function useNodes({ team, kindLabels, catalog, selection, problemCounts, sizes, drag, dropTarget, isReadOnly }) {
+function useNodes({
+  team,
+  kindLabels,
+  catalog,
+  selection,
+  problemCounts,
+  sizes,
+  drag,
+  dropTarget,
+  isReadOnly,
+}) {
   const cache = useRef(new Map());
-  const defaults = useMemo(() => defaultPositions(team), [team.participants, team.kind, team.graph]);
+  const defaults = useMemo(
+    () => defaultPositions(team),
+    [team.participants, team.kind, team.graph],
+  );
   return useMemo(() => {
     const seen = new Map();
     const isConnectable = !isReadOnly && (team.kind === "graph" || team.kind === "swarm");
@@ -90,7 +103,8 @@ function useNodes({ team, kindLabels, catalog, selection, problemCounts, sizes, 
       const isDuplicate = named.has(name);
       named.add(name);
       const kept = isDuplicate ? cache.current.get(id)?.inputs[0] : null;
-      const position = drag?.[id] || kept || (!isDuplicate && positionOf(team, name)) || defaults[index];
+      const position =
+        drag?.[id] || kept || (!isDuplicate && positionOf(team, name)) || defaults[index];
       const isSelected = selection.includes(id);
       const problems = problemCounts.get(id) || 0;
       const size = sizes.get(id);
@@ -126,7 +140,8 @@ function useNodes({ team, kindLabels, catalog, selection, problemCounts, sizes, 
       const minY = tops.length ? Math.min(...tops.map((p) => p.y)) : 200;
       position = { x: minX, y: minY - 200 };
     }
-    const kindLabel = catalog.team_kinds.find((item) => item.value === team.kind)?.label || team.kind;
+    const kindLabel =
+      catalog.team_kinds.find((item) => item.value === team.kind)?.label || team.kind;
     const termination = describeCondition(team.termination, catalog);
     const teamProblems = problemCounts.get(TEAM_ID) || 0;
     const teamSize = sizes.get(TEAM_ID);
@@ -166,7 +181,18 @@ function useNodes({ team, kindLabels, catalog, selection, problemCounts, sizes, 
     );
     cache.current = seen;
     return nodes;
-  }, [team, defaults, kindLabels, catalog, selection, problemCounts, sizes, drag, dropTarget, isReadOnly]);
+  }, [
+    team,
+    defaults,
+    kindLabels,
+    catalog,
+    selection,
+    problemCounts,
+    sizes,
+    drag,
+    dropTarget,
+    isReadOnly,
+  ]);
 }
 
 const EDGE_FIELDS = ["source", "target", "label", "className", "selected", "markerStart"];
@@ -247,7 +273,10 @@ function CanvasFlow(
       centre: () => {
         const box = wrapper.current?.getBoundingClientRect();
         if (!box) return { x: 0, y: 0 };
-        return flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
+        return flow.screenToFlowPosition({
+          x: box.left + box.width / 2,
+          y: box.top + box.height / 2,
+        });
       },
     }),
     [team, flow],
@@ -255,14 +284,18 @@ function CanvasFlow(
 
   const handleNodesChange = useCallback(
     (changes) => {
-      const measured = changes.filter((change) => change.type === "dimensions" && change.dimensions);
+      const measured = changes.filter(
+        (change) => change.type === "dimensions" && change.dimensions,
+      );
       if (measured.length) {
         setSizes((current) => {
           const next = new Map(current);
           for (const change of measured) {
             const old = next.get(change.id);
             const { width, height } = change.dimensions;
-            if (!old || old.width !== width || old.height !== height) next.set(change.id, { width, height });
+            if (!old || old.width !== width || old.height !== height) {
+              next.set(change.id, { width, height });
+            }
           }
           if (!isReady.current && next.size >= latest.current.nodes.length) {
             isReady.current = true;
@@ -308,12 +341,14 @@ function CanvasFlow(
   );
 
   const handleDelete = useCallback(
-    ({ nodes: gone, edges: cut }) => actions.onDelete({ nodes: gone.map((node) => node.id), edges: cut }),
+    ({ nodes: gone, edges: cut }) =>
+      actions.onDelete({ nodes: gone.map((node) => node.id), edges: cut }),
     [actions],
   );
 
   const targetOf = (event) => {
-    const element = event.target instanceof Element ? event.target.closest(".react-flow__node") : null;
+    const element =
+      event.target instanceof Element ? event.target.closest(".react-flow__node") : null;
     return element?.getAttribute("data-id") ?? null;
   };
 

@@ -43,7 +43,8 @@ function ModelSelect({ field, path, value, models, providers, onChange }) {
   const hint = [
     field.help,
     provider && `${provider.label}: ${provider.help}`,
-    "Drop a model from the palette on the agent, or pick one here. Models are set up on the Models page.",
+    "Drop a model from the palette on the agent, or pick one here.",
+    "Models are set up on the Models page.",
   ];
   return (
     <Field

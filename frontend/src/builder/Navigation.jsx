@@ -36,7 +36,8 @@ export function Breadcrumbs({ spec, scope, outsideProblems, onGo }) {
   scope.forEach((seat, index) => {
     const agent = team.participants[seat];
     team = agent.team;
-    trail.push({ name: `${participantName(agent)} (${team.name || "inner team"})`, depth: index + 1 });
+    const name = `${participantName(agent)} (${team.name || "inner team"})`;
+    trail.push({ name, depth: index + 1 });
   });
   return (
     <nav className="breadcrumbs" aria-label="Nested teams">
@@ -55,7 +56,10 @@ export function Breadcrumbs({ spec, scope, outsideProblems, onGo }) {
         ),
       )}
       {outsideProblems > 0 && (
-        <span className="error-text small"> · {plural(outsideProblems, "problem")} outside this team</span>
+        <span className="error-text small">
+          {" "}
+          · {plural(outsideProblems, "problem")} outside this team
+        </span>
       )}
     </nav>
   );

@@ -83,6 +83,12 @@ function Section({ title, hint, children, count }) {
   );
 }
 
+/** What sets a model apart under its name: the server's label without the name. */
+function modelDetail(model) {
+  const label = model.label || "";
+  return label.startsWith(model.name) ? label.slice(model.name.length).trim() : model.provider;
+}
+
 function matches(filter, ...texts) {
   if (!filter) return true;
   const wanted = filter.toLowerCase();
@@ -171,13 +177,17 @@ export const Palette = memo(function Palette({ catalog, lists, hasSelection, isR
           />
         ))}
       </Section>
-      <Section title="Models" count={models.length} hint={`Drop on ${target} to give it the model.`}>
+      <Section
+        title="Models"
+        count={models.length}
+        hint={`Drop on ${target} to give it the model.`}
+      >
         {models.map((model) => (
           <Item
             key={model.id}
             item={{ type: "model", id: model.id }}
             label={model.name}
-            detail={model.label && model.label !== model.name ? model.label.slice(model.name.length).trim() : model.provider}
+            detail={modelDetail(model)}
             isDisabled={isReadOnly}
             onPick={onPick}
           />
@@ -186,7 +196,10 @@ export const Palette = memo(function Palette({ catalog, lists, hasSelection, isR
       <Section
         title="Tools"
         count={tools.length}
-        hint={`Registered tools; drop on ${target}. MCP servers are not supported: register a Python tool that does the same.`}
+        hint={
+          `Registered tools; drop on ${target}. MCP servers are not supported: ` +
+          "register a Python tool that does the same."
+        }
       >
         {tools.map((tool) => (
           <Item
@@ -202,7 +215,10 @@ export const Palette = memo(function Palette({ catalog, lists, hasSelection, isR
       <Section
         title="Termination"
         count={conditions.length}
-        hint="Joins the team's stop conditions (with “or”); dropped on an agent, it watches that agent."
+        hint={
+          "Joins the team's stop conditions (with “or”); " +
+          "dropped on an agent, it watches that agent."
+        }
       >
         {conditions.map((entry) => (
           <Item

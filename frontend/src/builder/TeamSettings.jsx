@@ -341,13 +341,14 @@ function Selector({ selector, base, models, onUpdate }) {
   );
 }
 
+const EDGE_FIELDS = ["source", "target", "condition", "activation_group", "activation_condition"];
+
 /** Whether a field of this form shows the problem at `path` (inside the team) under it. */
 function isShownAtField(path) {
   if (/^(name|description|kind|max_turns|termination)$/.test(path)) return true;
   if (/^selector\.(model|prompt)(\.|$)/.test(path)) return true;
-  if (/^graph\.edges\[\d+\]\.(source|target|condition|activation_group|activation_condition)$/.test(path)) {
-    return true;
-  }
+  const edgeField = /^graph\.edges\[\d+\]\.([a-z_]+)$/.exec(path)?.[1];
+  if (EDGE_FIELDS.includes(edgeField)) return true;
   // A condition's own fields; not a list of conditions or a whole condition.
   return /^termination(\.conditions\[\d+\])*\.(?!conditions$)[a-z_]+$/.test(path);
 }
@@ -452,7 +453,7 @@ export function TeamSettings({
           data-path={`${base}max_turns`}
           type="number"
           min={1}
-          value={spec.max_turns === null || spec.max_turns === undefined ? "" : String(spec.max_turns)}
+          value={Number.isFinite(spec.max_turns) ? String(spec.max_turns) : ""}
           placeholder="no limit"
           onCommit={(raw) => onPatch({ max_turns: raw === "" ? null : Math.trunc(Number(raw)) })}
         />
@@ -465,7 +466,9 @@ export function TeamSettings({
             condition={spec.termination}
             path={`${base}termination`}
             onUpdate={(fn) =>
-              onPatch((team) => ({ termination: fn(isObject(team.termination) ? team.termination : {}) }))
+              onPatch((team) => ({
+                termination: fn(isObject(team.termination) ? team.termination : {}),
+              }))
             }
             onRemove={() => onPatch({ termination: null })}
           />

@@ -84,7 +84,9 @@ export function useFieldProblems(path, isCatchAll = false) {
   if (!path || !problems.length) return NO_MESSAGES;
   const found = problems
     .filter((item) => item.path === path || (isCatchAll && isUnder(item.path, path)))
-    .map((item) => (item.path === path ? item.message : `${item.path.slice(path.length + 1)}: ${item.message}`));
+    .map((item) =>
+      item.path === path ? item.message : `${item.path.slice(path.length + 1)}: ${item.message}`,
+    );
   return found.length ? found : NO_MESSAGES;
 }
 const NO_MESSAGES = [];

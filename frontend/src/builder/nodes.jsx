@@ -5,6 +5,7 @@
 
 import { createContext, memo, useContext } from "react";
 import { Handle, Position } from "@xyflow/react";
+import { plural } from "./Notices.jsx";
 
 /** What a node can ask the builder to do: open a nested team, go to a problem. */
 export const NodeActions = createContext({ openInner: () => {}, pickProblem: () => {} });
@@ -97,7 +98,7 @@ export const AgentNode = memo(function AgentNode({ id, data, selected }) {
         <div className="node-inner">
           <span>
             {data.inner
-              ? `runs ${data.inner.name} · ${data.inner.count} agent${data.inner.count === 1 ? "" : "s"}`
+              ? `runs ${data.inner.name} · ${plural(data.inner.count, "agent")}`
               : "no inner team"}
           </span>
           {data.inner && (

@@ -121,7 +121,8 @@ export function applyToAgent(team, seat, item, context) {
     return { team: { ...team, termination: addCondition(team.termination, condition) } };
   }
   if (item.type === "team_template" && participant.kind === "team" && template) {
-    return { team: replaceParticipant(team, seat, { ...participant, team: innerTeamOf(template) }) };
+    const inner = innerTeamOf(template);
+    return { team: replaceParticipant(team, seat, { ...participant, team: inner }) };
   }
   return null; // not an item that goes on an agent: it is added beside it
 }
@@ -130,7 +131,8 @@ export function applyToAgent(team, seat, item, context) {
 export function applyToTeam(team, item, context) {
   const { catalog, lists } = context;
   if (item.type === "condition") {
-    return { team: { ...team, termination: addCondition(team.termination, newCondition(catalog, item.condition)) } };
+    const condition = newCondition(catalog, item.condition);
+    return { team: { ...team, termination: addCondition(team.termination, condition) } };
   }
   if (item.type === "model" && team.kind === "selector") {
     const model = lists.models.find((entry) => entry.id === item.id);

@@ -74,7 +74,8 @@ class Checker {
       return this.add(path, `must be ${JSON.stringify(schema.const)}`);
     }
     if (Array.isArray(schema.enum) && !schema.enum.includes(value)) {
-      return this.add(path, `must be one of ${schema.enum.map((v) => JSON.stringify(v)).join(", ")}`);
+      const choices = schema.enum.map((choice) => JSON.stringify(choice)).join(", ");
+      return this.add(path, `must be one of ${choices}`);
     }
     if (schema.type && !matchesType(value, schema.type)) {
       const wanted = [].concat(schema.type).map((type) => TYPE_WORDS[type] || type);
@@ -117,7 +118,8 @@ class Checker {
 
   text(value, schema, path) {
     if (schema.minLength !== undefined && value.length < schema.minLength) {
-      this.add(path, schema.minLength === 1 ? "must not be empty" : `needs ${schema.minLength}+ characters`);
+      const count = schema.minLength;
+      this.add(path, count === 1 ? "must not be empty" : `needs ${count}+ characters`);
     }
     if (schema.maxLength !== undefined && value.length > schema.maxLength) {
       this.add(path, `must be at most ${schema.maxLength} characters`);
@@ -149,7 +151,8 @@ class Checker {
     if (schema.maxItems !== undefined && value.length > schema.maxItems) {
       this.add(path, `holds at most ${schema.maxItems} items`);
     }
-    if (schema.items) value.forEach((item, index) => this.check(item, schema.items, join(path, index)));
+    if (!schema.items) return;
+    value.forEach((item, index) => this.check(item, schema.items, join(path, index)));
   }
 
   object(value, schema, path) {
@@ -159,7 +162,9 @@ class Checker {
     const properties = schema.properties || {};
     for (const [name, child] of Object.entries(value)) {
       if (properties[name]) this.check(child, properties[name], join(path, name));
-      else if (schema.additionalProperties === false) this.add(join(path, name), "is not a field here");
+      else if (schema.additionalProperties === false) {
+        this.add(join(path, name), "is not a field here");
+      }
     }
   }
 }

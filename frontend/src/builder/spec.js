@@ -24,7 +24,9 @@ export function isObject(value) {
 export function isSameSpec(a, b) {
   if (a === b) return true;
   if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((item, i) => isSameSpec(item, b[i]));
+    return (
+      Array.isArray(b) && a.length === b.length && a.every((item, i) => isSameSpec(item, b[i]))
+    );
   }
   if (!isObject(a) || !isObject(b)) return false;
   const keysOf = (value) => Object.keys(value).filter((key) => value[key] !== undefined);

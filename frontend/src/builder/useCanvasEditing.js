@@ -7,7 +7,13 @@ import { requestJson } from "../api.js";
 import { TEAM_ID } from "./Canvas.jsx";
 import { agentId, seatOfId } from "./edges.js";
 import { plural } from "./Notices.jsx";
-import { addParticipants, applyToAgent, applyToTeam, copyAgents, participantForItem } from "./placing.js";
+import {
+  addParticipants,
+  applyToAgent,
+  applyToTeam,
+  copyAgents,
+  participantForItem,
+} from "./placing.js";
 import {
   graphEdges,
   isObject,
@@ -18,6 +24,8 @@ import {
   withPositions,
 } from "./spec.js";
 
+// Palette items that add an agent when dropped beside (not on) one.
+const MAKES_AGENTS = ["agent", "agent_template", "team_template", "model"];
 const CLIPBOARD_KIND = "roundtable/agents";
 let clipboard = null;
 
@@ -78,7 +86,7 @@ export function useCanvasEditing({
           outcome = applyToAgent(inner, seat, item, context);
           return outcome?.team || inner;
         });
-      } else if (targetId === TEAM_ID || !["agent", "agent_template", "team_template", "model"].includes(item.type)) {
+      } else if (targetId === TEAM_ID || !MAKES_AGENTS.includes(item.type)) {
         editTeam((inner) => {
           outcome = applyToTeam(inner, item, context);
           return outcome?.team || inner;
@@ -113,7 +121,7 @@ export function useCanvasEditing({
         placeItem(item, { targetId: TEAM_ID, position: null });
         return;
       }
-      const onAgent = item.type === "model" || item.type === "tool" || item.type === "team_template";
+      const onAgent = ["model", "tool", "team_template"].includes(item.type);
       const targetId = onAgent && chosen.length ? chosen[chosen.length - 1] : null;
       if (item.type === "tool" && !targetId) {
         show("error", "Select an assistant first, then pick the tool (or drag it onto one).");
@@ -133,7 +141,8 @@ export function useCanvasEditing({
           for (const { id, position } of moved) {
             if (id === TEAM_ID) teamPoint = position;
             const seat = seatOfId(id);
-            if (seat >= 0 && inner.participants[seat]) points[participantName(inner.participants[seat])] = position;
+            const agent = seat >= 0 ? inner.participants[seat] : null;
+            if (agent) points[participantName(agent)] = position;
           }
           return withPositions(inner, points, teamPoint);
         },
@@ -152,8 +161,10 @@ export function useCanvasEditing({
         const toName = participantName(inner.participants[to]);
         if (inner.kind === "graph") {
           const edges = graphEdges(inner);
-          if (edges.some((edge) => edge.source === fromName && edge.target === toName)) return inner;
-          return withGraphEdges(inner, [...edges, { source: fromName, target: toName, condition: null }]);
+          const isDrawn = edges.some((edge) => edge.source === fromName && edge.target === toName);
+          if (isDrawn) return inner;
+          const edge = { source: fromName, target: toName, condition: null };
+          return withGraphEdges(inner, [...edges, edge]);
         }
         if (inner.kind === "swarm") {
           const agent = inner.participants[from];
@@ -172,8 +183,15 @@ export function useCanvasEditing({
       const seats = nodes.map(seatOfId).filter((seat) => seat >= 0);
       editTeam((inner) => {
         let next = inner;
-        const dropped = new Set(edges.map((edge) => edge.data?.graphIndex).filter((index) => index !== undefined));
-        if (dropped.size) next = withGraphEdges(next, graphEdges(next).filter((_, index) => !dropped.has(index)));
+        const dropped = new Set(
+          edges.map((edge) => edge.data?.graphIndex).filter((index) => index !== undefined),
+        );
+        if (dropped.size) {
+          next = withGraphEdges(
+            next,
+            graphEdges(next).filter((_, index) => !dropped.has(index)),
+          );
+        }
         const pairs = edges.flatMap((edge) => edge.data?.pairs || []);
         if (pairs.length) {
           next = {
@@ -217,9 +235,12 @@ export function useCanvasEditing({
       return;
     }
     const first = copied.agents[0].position;
-    const start = first ? { x: first.x + 40 + 115, y: first.y + 40 + 55 } : canvas.current?.centre();
+    // Pasted agents land a little below and right of where the first copied one sat.
+    const start = first ? { x: first.x + 155, y: first.y + 95 } : canvas.current?.centre();
     placeAgents(
-      copied.agents.filter((entry) => isObject(entry.participant)).map((entry) => entry.participant),
+      copied.agents
+        .filter((entry) => isObject(entry.participant))
+        .map((entry) => entry.participant),
       start,
     );
     show("ok", `Pasted ${plural(copied.agents.length, "agent")}.`);

@@ -60,7 +60,8 @@ function problemLines(items, className) {
 /** One component of the report: what it is, what happened, and every reason and warning. */
 function reportLine(entry, builderUrl) {
   const item = document.createElement("li");
-  const status = entry.status || (entry.ok === true || entry.imported === true ? "imported" : "failed");
+  const isImported = entry.ok === true || entry.imported === true;
+  const status = entry.status || (isImported ? "imported" : "failed");
   const isOk = status === "imported";
   const mark = document.createElement("span");
   mark.className = isOk ? "ok" : status === "skipped" ? "muted" : "fail";
@@ -128,7 +129,8 @@ function setupImport(root) {
     try {
       body = JSON.parse(file ? await file.text() : pasted);
     } catch {
-      showError(errorBox, new Error("That is not a JSON file. Choose a .json export or paste one."));
+      const message = "That is not a JSON file. Choose a .json export or paste one.";
+      showError(errorBox, new Error(message));
       return;
     }
     try {
