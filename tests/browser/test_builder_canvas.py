@@ -417,3 +417,50 @@ def test_a_graph_edge_drawn_between_nodes_takes_a_condition_and_an_activation(
         "activation_group": "fixes",
         "activation_condition": "any",
     }
+
+
+def test_handoffs_are_drawn_between_swarm_agents_and_a_selector_takes_its_model_on_the_team(
+    logged_in_page: Page,
+) -> None:
+    page = logged_in_page
+    model = {"name": "Swarm model", "provider": "scripted", "scripted_replies": ["Done."]}
+    spec = {
+        "name": "Drawn swarm",
+        "kind": "swarm",
+        "participants": [
+            {"kind": "assistant", "name": name, "model": model} for name in ("triage", "billing")
+        ],
+        "termination": {"type": "max_messages", "max_messages": 4},
+        "layout": {"positions": {"triage": {"x": 0, "y": 0}, "billing": {"x": 420, "y": 0}}},
+    }
+    response = page.request.post("/api/teams", data={"spec": spec}, headers=csrf_headers(page))
+    assert response.ok, response.text()
+    team_id = int(response.json()["id"])
+    open_builder(page, team_id)
+    triage = page.get_by_label("Agent triage")
+    billing = page.get_by_label("Agent billing")
+
+    drag_between(
+        page,
+        triage.locator(".react-flow__handle-right"),
+        billing.locator(".react-flow__handle-left"),
+    )
+    expect(page.locator(".react-flow__edge-text")).to_have_text("handoff")
+    drag_between(
+        page,
+        billing.locator(".react-flow__handle-left"),
+        triage.locator(".react-flow__handle-right"),
+    )
+    expect(page.locator(".react-flow__edge-text")).to_have_text("handoffs both ways")
+    page.get_by_role("tab", name="JSON").click()
+    drawn = json.loads(page.get_by_label("The team spec as JSON").input_value())
+    assert [agent["handoffs"] for agent in drawn["participants"]] == [["billing"], ["triage"]]
+
+    page.get_by_role("tab", name="Team").click()
+    page.get_by_label("Kind", exact=True).select_option("selector")
+    expect(page.get_by_test_id("team-picker")).to_contain_text("no model")
+    palette(page).get_by_text("Scripted writer").first.drag_to(page.get_by_test_id("team-node"))
+    expect(page.get_by_test_id("team-picker")).to_have_text("◆ Scripted writer")
+    expect(page.get_by_label("Model that picks the next speaker")).to_have_value(
+        re.compile(r"^\d+$")
+    )

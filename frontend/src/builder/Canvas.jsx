@@ -60,6 +60,12 @@ function agentData(participant, index, team, kindLabels, problems, isConnectable
   };
 }
 
+/** The name of the model a selector team picks speakers with, or null. */
+function selectorModelName(team) {
+  const model = isObject(team.selector) ? team.selector.model : null;
+  return isObject(model) ? model.name || model.model || "a model" : null;
+}
+
 /**
  * Node objects for the team, reusing the previous object of every node whose inputs did not
  * change (so React Flow and React.memo skip them: a drag or a keystroke redraws one node).
@@ -143,6 +149,7 @@ function useNodes({
     const kindLabel =
       catalog.team_kinds.find((item) => item.value === team.kind)?.label || team.kind;
     const termination = describeCondition(team.termination, catalog);
+    const picker = team.kind === "selector" ? selectorModelName(team) : undefined;
     const teamProblems = problemCounts.get(TEAM_ID) || 0;
     const teamSize = sizes.get(TEAM_ID);
     const isSelected = selection.includes(TEAM_ID);
@@ -158,6 +165,7 @@ function useNodes({
       isSelected,
       teamClass,
       isReadOnly,
+      picker,
     ];
     nodes.push(
       build(TEAM_ID, teamInputs, () => ({
@@ -175,6 +183,7 @@ function useNodes({
           kindLabel,
           termination,
           maxTurns: team.max_turns,
+          picker,
           problems: teamProblems,
         },
       })),

@@ -140,6 +140,14 @@ export const TeamNode = memo(function TeamNode({ id, data, selected }) {
         <dd data-testid="team-termination">{data.termination}</dd>
         <dt>Max turns</dt>
         <dd data-testid="team-max-turns">{data.maxTurns ?? "no limit"}</dd>
+        {data.picker !== undefined && (
+          <>
+            <dt>Picks with</dt>
+            <dd data-testid="team-picker" className={data.picker ? undefined : "is-missing"}>
+              {data.picker ? `◆ ${data.picker}` : "◇ no model: drop one here"}
+            </dd>
+          </>
+        )}
       </dl>
       <ProblemMark id={id} count={data.problems} label="the team" />
     </div>
