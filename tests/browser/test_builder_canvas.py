@@ -464,3 +464,38 @@ def test_handoffs_are_drawn_between_swarm_agents_and_a_selector_takes_its_model_
     expect(page.get_by_label("Model that picks the next speaker")).to_have_value(
         re.compile(r"^\d+$")
     )
+
+
+def test_gallery_agents_and_teams_come_in_as_templates(logged_in_page: Page) -> None:
+    page = logged_in_page
+    team_id = create_team(page, "From templates", ("alpha",))
+    gallery_critic = next(
+        agent
+        for agent in page.request.get("/api/agents").json()
+        if agent["is_gallery"] and agent["name"] == "critic"
+    )
+    open_builder(page, team_id)
+    canvas = page.get_by_role("region", name="Team canvas")
+    items = palette(page)
+    items.locator("summary").filter(has_text="Templates").click()
+
+    items.get_by_role("option", name=re.compile(r"^critic gallery agent")).drag_to(
+        canvas, target_position={"x": 80, "y": 80}
+    )
+    expect(page.get_by_label("Agent critic")).to_be_visible()
+    expect(page.get_by_label("System message", exact=True)).to_have_value(
+        gallery_critic["system_message"]
+    )
+
+    items.get_by_role("option", name=re.compile(r"^Writer and critic gallery team")).drag_to(
+        canvas, target_position={"x": 120, "y": 120}
+    )
+    nested = page.get_by_label("Agent writer_and_critic")
+    expect(nested).to_contain_text("runs Writer and critic · 2 agents")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    participants = stored_team(page, team_id)["spec"]["participants"]
+    assert [agent["name"] for agent in participants] == ["alpha", "critic", "writer_and_critic"]
+    assert participants[1]["id"] != gallery_critic["id"]
+    inner = participants[2]["team"]
+    assert [agent["name"] for agent in inner["participants"]] == ["writer", "critic"]

@@ -68,17 +68,25 @@ function Item({ item, label, detail, help, onPick, isDisabled }) {
   );
 }
 
-function Section({ title, hint, children, count }) {
+/** A folding group of entries; a closed group keeps its entries out of the page. */
+function Section({ title, hint, children, count, isOpenAtFirst = true }) {
   const id = useId();
+  const [isOpen, setOpen] = useState(isOpenAtFirst);
   return (
-    <details className="palette-section" open>
+    <details
+      className="palette-section"
+      open={isOpen}
+      onToggle={(event) => setOpen(event.currentTarget.open)}
+    >
       <summary id={id}>
         {title} <span className="muted small">{count}</span>
       </summary>
-      {hint && <p className="muted small palette-hint">{hint}</p>}
-      <ul role="listbox" aria-labelledby={id}>
-        {children}
-      </ul>
+      {isOpen && hint && <p className="muted small palette-hint">{hint}</p>}
+      {isOpen && (
+        <ul role="listbox" aria-labelledby={id}>
+          {children}
+        </ul>
+      )}
     </details>
   );
 }
@@ -151,6 +159,8 @@ export const Palette = memo(function Palette({ catalog, lists, hasSelection, isR
       </Section>
       <Section
         title="Templates"
+        isOpenAtFirst={Boolean(filter)}
+        key={filter ? "templates-filtered" : "templates"}
         count={agentTemplates.length + teamTemplates.length}
         hint="Gallery agents are copied in; a team becomes a nested team."
       >

@@ -433,7 +433,8 @@ export function participantFromAgent(catalog, agent, models, name) {
     }
   }
   const model = models.find((item) => item.id === agent.model);
-  if (model && "model" in participant) participant.model = modelSpecOf(model);
+  const hasModel = (agentKind(catalog, kind)?.fields || []).some((f) => f.name === "model");
+  if (model && hasModel) participant.model = modelSpecOf(model);
   if (Array.isArray(participant.handoffs)) participant.handoffs = [];
   return participant;
 }
