@@ -18,7 +18,9 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     list_display = ["prefix", "user", "name", "created_at", "last_used_at"]
     list_filter = ["created_at", "last_used_at"]
     search_fields = ["user__username", "name", "prefix"]
-    readonly_fields = ["prefix", "created_at", "last_used_at"]
+    # Whoever holds a token's secret acts as its user: moving a token to another user
+    # would let them act as that person, so its user is fixed at issue.
+    readonly_fields = ["user", "prefix", "created_at", "last_used_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Tokens are issued where the secret can be shown once: the Settings page or the
