@@ -23,6 +23,8 @@ import { PALETTE_TYPE, readDragged } from "./Palette.jsx";
 import {
   defaultPositions,
   describeCondition,
+  NODE_HEIGHT,
+  NODE_WIDTH,
   isObject,
   participantName,
   positionOf,
@@ -278,14 +280,32 @@ function CanvasFlow(
       /** Lays the team out with ELK; resolves to {positions, team}. */
       layout: () => autoLayout(team, latest.current.sizes),
       fit: () => flow.fitView({ padding: 0.2, duration: 200 }),
-      /** Where a new node should go: the middle of what is in view. */
-      centre: () => {
+      /** Where a new node should go: the middle of what is in view, moved right until it
+       * covers no other node (its centre, in flow coordinates). */
+      freeSpot: () => {
         const box = wrapper.current?.getBoundingClientRect();
-        if (!box) return { x: 0, y: 0 };
-        return flow.screenToFlowPosition({
-          x: box.left + box.width / 2,
-          y: box.top + box.height / 2,
-        });
+        const middle = box
+          ? flow.screenToFlowPosition({
+              x: box.left + box.width / 2,
+              y: box.top + box.height / 2,
+            })
+          : { x: 0, y: 0 };
+        const taken = latest.current.nodes.map((node) => ({
+          ...node.position,
+          width: node.measured?.width || NODE_WIDTH,
+          height: node.measured?.height || NODE_HEIGHT,
+        }));
+        const spot = { x: middle.x - NODE_WIDTH / 2, y: middle.y - NODE_HEIGHT / 2 };
+        const isFree = () =>
+          taken.every(
+            (other) =>
+              spot.x + NODE_WIDTH + 20 <= other.x ||
+              other.x + other.width + 20 <= spot.x ||
+              spot.y + NODE_HEIGHT + 20 <= other.y ||
+              other.y + other.height + 20 <= spot.y,
+          );
+        for (let tries = 0; tries < 200 && !isFree(); tries += 1) spot.x += 40;
+        return { x: spot.x + NODE_WIDTH / 2, y: spot.y + NODE_HEIGHT / 2 };
       },
     }),
     [team, flow],

@@ -108,7 +108,7 @@ export function useCanvasEditing({
         return;
       }
       const participant = participantForItem(item, context);
-      if (participant) placeAgents([participant], position || canvas.current?.centre());
+      if (participant) placeAgents([participant], position || canvas.current?.freeSpot());
     },
     [editTeam, fetchTemplate, placeAgents, show],
   );
@@ -236,7 +236,7 @@ export function useCanvasEditing({
     }
     const first = copied.agents[0].position;
     // Pasted agents land a little below and right of where the first copied one sat.
-    const start = first ? { x: first.x + 155, y: first.y + 95 } : canvas.current?.centre();
+    const start = first ? { x: first.x + 155, y: first.y + 95 } : canvas.current?.freeSpot();
     placeAgents(
       copied.agents
         .filter((entry) => isObject(entry.participant))
