@@ -132,7 +132,7 @@ export const Palette = memo(function Palette({ catalog, lists, hasSelection, isR
     <aside className="palette" aria-label="Palette">
       <div className="palette-head">
         <label htmlFor="palette-filter" className="visually-hidden">
-          Filter the palette
+          Find an item
         </label>
         <input
           id="palette-filter"
