@@ -2,13 +2,8 @@ import { useEffect, useState } from "react";
 import { requestJson } from "../api.js";
 import { formatCost, StatusBadge, TranscriptItem } from "../run/items.jsx";
 import { applyEvent, initialTranscript } from "../run/transcript.js";
-import {
-  alignTurns,
-  formatDuration,
-  spanBetween,
-  turnsOf,
-  turnTokens,
-} from "./align.js";
+import { formatDuration } from "../run/durations.js";
+import { alignTurns, spanBetween, turnsOf, turnTokens } from "./align.js";
 
 const PAGE = 1000;
 const NO_HUMANS = new Set();

@@ -70,19 +70,6 @@ export function turnTokens(usage) {
   return total || null;
 }
 
-/** "1.2 s", "3 min 4 s", "2 h 5 min" for a span in milliseconds; "—" when unknown. */
-export function formatDuration(milliseconds) {
-  if (milliseconds === null || milliseconds === undefined || !Number.isFinite(milliseconds)) {
-    return "—";
-  }
-  const seconds = Math.max(0, milliseconds) / 1000;
-  if (seconds < 10) return `${seconds.toFixed(1)} s`;
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
-
 /** Milliseconds between two ISO instants, or null when either is missing. */
 export function spanBetween(start, end) {
   if (!start || !end) return null;

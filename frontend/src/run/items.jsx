@@ -1,6 +1,7 @@
 // Pieces of a transcript, shared by the live run view and the run comparison.
 import { memo } from "react";
 import { Markdown } from "../markdown.jsx";
+import { formatDuration } from "./durations.js";
 
 const STATUS_LABELS = {
   queued: "Queued",
@@ -26,17 +27,6 @@ export function StatusBadge({ status }) {
 export function formatCost(value) {
   if (!value) return "$0.00";
   return value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
-}
-
-/** A duration in milliseconds as people read it: 850 ms, 2.4 s, 3 min 5 s. */
-export function formatDuration(ms) {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "";
-  if (ms < 1) return "<1 ms";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 1 : 0)} s`;
-  const minutes = Math.floor(ms / 60000);
-  const seconds = Math.round((ms % 60000) / 1000);
-  return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
 }
 
 function formatTime(value) {
