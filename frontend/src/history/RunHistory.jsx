@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { requestJson } from "../api.js";
-import { StatusBadge } from "../run/items.jsx";
+import { formatCost, StatusBadge } from "../run/items.jsx";
 
 const PAGE_SIZE = 50;
 
@@ -80,10 +80,6 @@ function unescapeHtml(text) {
 function formatDate(value) {
   if (!value) return "—";
   return new Date(value).toLocaleString();
-}
-
-function formatCost(value) {
-  return value ? `$${value.toFixed(value < 0.01 ? 4 : 2)}` : "—";
 }
 
 /**
