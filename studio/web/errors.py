@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.template.response import TemplateResponse
 
+from studio.api import error_body
+
 API_PREFIX = "/api/"
 
 
@@ -17,8 +19,8 @@ def is_api(request: HttpRequest) -> bool:
 
 
 def api_error(message: str, status: int) -> JsonResponse:
-    """The API's one error shape (see `studio.api.error_body`)."""
-    return JsonResponse({"message": message, "errors": []}, status=status)
+    """An error in the API's one shape, for errors that never reached the API."""
+    return JsonResponse(error_body(message), status=status)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
