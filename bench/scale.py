@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sqlite3
 import statistics
@@ -289,6 +290,22 @@ def database_connections(stack: Stack, pid: int) -> int:
     return held
 
 
+def peak_overlap(starts: list[float], ends: list[float]) -> int:
+    """The most intervals [start, end) open at one moment."""
+    moments = sorted([(start, 1) for start in starts] + [(end, -1) for end in ends])
+    open_now = peak = 0
+    for _, change in moments:
+        open_now += change
+        peak = max(peak, open_now)
+    return peak
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process used so far (user and system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(child) for child in path.read_text().split()] if path.exists() else []
@@ -312,7 +329,7 @@ def as_time(value: Any) -> float:
 
 
 async def capacity(
-    stack: Stack, team_id: int, runs: int, ideal: float, starters: int = 8
+    stack: Stack, team_id: int, runs: int, ideal: float, starters: int = 16
 ) -> dict[str, float]:
     """``runs`` runs started together on one worker process; what it took.
 
@@ -323,6 +340,7 @@ async def capacity(
     target = Target(f"http://127.0.0.1:{stack.port}", stack.token)
     worker = stack.processes["worker"].pid
     rss_before = rss_mib(worker)
+    cpu_before = cpu_seconds(worker)
     first_id = run_rows(stack, "SELECT coalesce(max(id), 0) FROM runs_run")[0][0]
     with ThreadPoolExecutor(starters) as pool:
         start = lambda _: target.api("POST", "/api/runs", {"team": team_id, "task": "Go"})  # noqa: E731
@@ -342,19 +360,26 @@ async def capacity(
         await asyncio.sleep(0.25)
     rows = run_rows(
         stack,
-        f"SELECT status, created_at, finished_at FROM runs_run WHERE id > {first_id}",
+        f"SELECT status, created_at, started_at, finished_at FROM runs_run WHERE id > {first_id}",
     )
     bad = [row[0] for row in rows if row[0] != "completed"]
     if bad or len(rows) < runs:
         raise RuntimeError(f"{len(bad)} runs did not complete: {bad[:5]}")
     created = [as_time(row[1]) for row in rows]
-    ended = [as_time(row[2]) for row in rows]
+    started = [as_time(row[2]) for row in rows]
+    ended = [as_time(row[3]) for row in rows]
     return {
         "slowest": max(end - begin for begin, end in zip(created, ended, strict=True)),
         "wall": max(ended) - min(created),
         "ideal": ideal,
+        "start_p95": sorted(go - begin for begin, go in zip(created, started, strict=True))[
+            int(0.95 * runs)
+        ],
+        "longest_execution": max(end - go for go, end in zip(started, ended, strict=True)),
+        "peak_concurrent": peak_overlap(started, ended),
         "connections": peak_connections,
         "rss_per_run_mib": (peak_rss - rss_before) / runs,
+        "worker_cpu": cpu_seconds(worker) - cpu_before,
     }
 
 
@@ -459,7 +484,15 @@ async def measure(stack: Stack, sizes: Sizes, rows: set[str]) -> list[Row]:
                 f"{runs} runs @1 s, 1 worker",
                 f"<= {1.2 * ideal:.0f} s",
                 f"slowest {found['slowest']:.1f} s, wall {found['wall']:.1f} s "
-                f"(ideal {ideal:.0f} s)",
+                f"(ideal {ideal:.0f} s), {found['peak_concurrent']} at once",
+            )
+        )
+        table.append(
+            (
+                "  start p95 / longest execution",
+                "-",
+                f"{found['start_p95']:.1f} s / {found['longest_execution']:.1f} s "
+                f"(worker CPU {found['worker_cpu']:.1f} s)",
             )
         )
         table.append(("  db connections", "<= 10", f"{found['connections']:.0f}"))
@@ -493,7 +526,7 @@ def main() -> None:
     if args.quick:
         sizes = Sizes(10, 1000, 200, 10, 50, 60, 100, 5, 20_000)
     else:
-        sizes = Sizes(30, 1000, 1000, 20, 200, 100, 500, 10, 100_000)
+        sizes = Sizes(30, 1000, 1000, 20, 200, 100, 500, 20, 100_000)
     rows = set(args.rows.split(","))
     backends = ["embedded", "distributed"] if args.backend == "both" else [args.backend]
     if args.database == "postgres" and not postgres_available(args.postgres_url):

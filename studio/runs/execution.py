@@ -45,7 +45,7 @@ from studio.runs.backends import Backend
 from studio.runs.database import call_database
 from studio.runs.events import EventType
 from studio.runs.models import Run, Status
-from studio.runs.sink import RunSink, write_events
+from studio.runs.sink import RunSink, beat, write_events
 from studio.teams.building import build_team
 
 logger = logging.getLogger(__name__)
@@ -409,12 +409,7 @@ class Execution:
         while True:
             await asyncio.sleep(settings.RUNS_HEARTBEAT_SECONDS)
             try:
-                is_held = await call_database(
-                    leases.beat,
-                    self.run_id,
-                    self.claim.lease,
-                    give_up_after=settings.RUNS_HEARTBEAT_SECONDS,
-                )
+                is_held = await beat(self.run_id, self.claim.lease)
             except Exception:
                 logger.exception("run %s: heartbeat failed", self.run_id)
                 continue

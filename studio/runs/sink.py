@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import DateTimeField, Field, JSONField, Model
 from django.utils import timezone
 
@@ -28,7 +29,7 @@ from runtime import BaseAgentEvent, BaseChatMessage, BaseMessage, EventSink
 from studio.runs.accounting import Accountant
 from studio.runs.backends import Backend, LiveLog
 from studio.runs.checkpoints import CheckpointChain, EncodedCheckpoint
-from studio.runs.database import call_database
+from studio.runs.database import LOOP_THREADS, call_database
 from studio.runs.events import (
     EventType,
     describe_item,
@@ -265,20 +266,11 @@ class RunSink(EventSink):
             if isinstance(item, PendingRunUpdate):
                 changes.update(item.changes)
         if events or changes or checkpoints:
-            # One transaction: the batch's checkpoints cover only events it or an earlier
-            # batch writes, and a final status commits with the final checkpoint. A batch
-            # whose connection broke is written again on a new one, unless it had
-            # committed after all (the connection died on the way back).
-            attempts = 0
-
-            def write_once() -> None:
-                nonlocal attempts
-                attempts += 1
-                if attempts > 1 and is_batch_saved(self.run_id, events, checkpoints):
-                    return
-                persist_batch(self.run_id, self._lease, events, checkpoints, changes)
-
-            await call_database(write_once)
+            # One transaction (shared with other runs' batches, see BatchWriter): the
+            # batch's checkpoints cover only events it or an earlier batch writes, and a
+            # final status commits with the final checkpoint.
+            job = WriteJob(self.run_id, self._lease, events, checkpoints, changes)
+            await writer_of_running_loop().write(job)
         envelopes = [
             item.envelope for item in batch if isinstance(item, PendingEvent | PendingChunk)
         ]
@@ -290,6 +282,135 @@ class RunSink(EventSink):
                 logger.exception("publishing events of run %s failed", self.run_id)
         if events:
             self.published_seq = events[-1].seq
+
+
+@dataclass(slots=True)
+class WriteJob:
+    """One run's batch (or, with nothing but ``heartbeat_at`` in ``changes``, its beat)."""
+
+    run_id: int
+    lease: str
+    events: list[PendingEvent]
+    checkpoints: list[EncodedCheckpoint]
+    changes: dict[str, Any]
+    is_beat: bool = False
+    done: asyncio.Future[bool] | None = None
+
+
+class BatchWriter:
+    """Writes the batches of every run on one event loop together: each transaction holds
+    whatever all runs queued while the ones before it were written.
+
+    Hundreds of runs that each write a little every second then cost the database a few
+    transactions a second, not hundreds. Up to ``parallel`` transactions are written at
+    once (SQLite takes one writer at a time; PostgreSQL takes several). Each run's batch
+    sits in a savepoint, so a run that lost its lease fails alone, and a transaction
+    touches runs in the order of their ids, so two at once cannot deadlock. A transaction
+    whose connection broke is written again on a new one (see :mod:`studio.runs.database`),
+    skipping batches that had committed after all (the connection died on the way back).
+    """
+
+    def __init__(self, parallel: int = 1) -> None:
+        self.parallel = parallel
+        self._jobs: list[WriteJob] = []
+        self._in_flight = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._writing: set[asyncio.Task[None]] = set()
+
+    async def write(self, job: WriteJob) -> bool:
+        """Write ``job`` with the next transaction; False for a beat whose lease is gone.
+
+        Raises what writing the batch raised (:class:`SinkClosed` for a lost lease).
+        """
+        job.done = asyncio.get_running_loop().create_future()
+        self._jobs.append(job)
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._write_forever())
+        return await asyncio.shield(job.done)
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._jobs and self._in_flight < self.parallel:
+                jobs, self._jobs = sorted(self._jobs, key=lambda job: job.run_id), []
+                self._in_flight += 1
+                task = asyncio.get_running_loop().create_task(self._write_group(jobs))
+                self._writing.add(task)
+                task.add_done_callback(self._writing.discard)
+
+    async def _write_group(self, jobs: list[WriteJob]) -> None:
+        attempts = [0]
+        try:
+            results = await call_database(write_jobs, jobs, attempts)
+        except Exception as exc:
+            results = [exc] * len(jobs)
+        finally:
+            self._in_flight -= 1
+            self._wake.set()
+        for job, result in zip(jobs, results, strict=True):
+            assert job.done is not None
+            if job.done.done():
+                continue
+            if isinstance(result, BaseException):
+                job.done.set_exception(result)
+            else:
+                job.done.set_result(result)
+
+
+def write_jobs(jobs: list[WriteJob], attempts: list[int]) -> list[bool | BaseException]:
+    """Write every job in one transaction; each job's outcome, in order.
+
+    A job the database refuses (its lease is gone, a duplicate seq) rolls back alone;
+    any other error fails the whole transaction, to be retried by the caller.
+    """
+    attempts[0] += 1
+    if len(jobs) == 1:  # no savepoint needed
+        return [write_job(jobs[0], is_retry=attempts[0] > 1)]
+    results: list[bool | BaseException] = []
+    with transaction.atomic():
+        for job in jobs:
+            try:
+                with transaction.atomic():
+                    results.append(write_job(job, is_retry=attempts[0] > 1))
+            except (SinkClosed, IntegrityError, DataError) as exc:
+                results.append(exc)
+    return results
+
+
+def write_job(job: WriteJob, *, is_retry: bool) -> bool:
+    """Write one job; False for a beat whose lease is gone."""
+    if job.is_beat:
+        return Run.objects.filter(pk=job.run_id, lease=job.lease).update(**job.changes) == 1
+    if not is_retry or not is_batch_saved(job.run_id, job.events, job.checkpoints):
+        persist_batch(job.run_id, job.lease, job.events, job.checkpoints, job.changes)
+    return True
+
+
+#: event loop -> the writer of the runs on it
+WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def writer_of_running_loop() -> BatchWriter:
+    """The batch writer of the running event loop."""
+    loop = asyncio.get_running_loop()
+    writer = WRITERS.get(loop)
+    if writer is None:
+        threads = LOOP_THREADS.get(loop)
+        parallel = threads.size if threads is not None and connection.vendor != "sqlite" else 1
+        writer = WRITERS[loop] = BatchWriter(parallel)
+    return writer
+
+
+async def beat(run_id: int, lease: str) -> bool:
+    """Renew a run's lease with the next batch transaction; False when another took it."""
+    changes = {"heartbeat_at": timezone.now()}
+    job = WriteJob(run_id, lease, [], [], changes, is_beat=True)
+    return await writer_of_running_loop().write(job)
 
 
 def persist_batch(
