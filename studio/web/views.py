@@ -73,13 +73,7 @@ def team_builder(request: HttpRequest, pk: int) -> HttpResponse:
 
 def human_names(spec: dict[str, Any]) -> list[str]:
     """Names of the human seats in a team spec (nested teams included)."""
-    names = []
-    for agent in spec.get("participants") or []:
-        if agent.get("kind") == AgentKind.USER_PROXY:
-            names.append(agent.get("name", ""))
-        if isinstance(agent.get("team"), dict):
-            names.extend(human_names(agent["team"]))
-    return names
+    return [agent["name"] for agent in speaking_agents(spec) if agent["is_human"]]
 
 
 def speaking_agents(spec: dict[str, Any]) -> list[dict[str, Any]]:
