@@ -75,12 +75,14 @@ def delete_owned(instance: Owned) -> None:
 
 
 def delete_credential(credential: Credential) -> None:
-    """Delete a credential no model uses; while some do, a 409 names them, since deleting
-    it would leave them unable to reach their provider."""
-    users = [
-        model.name if model.owner_id == credential.owner_id else f"{model.name} (of {model.owner})"
-        for model in credential.models.select_related("owner").order_by("name", "pk")[:6]
-    ]
+    """Delete a credential none of its owner's models uses; while some do, a 409 names
+    them, since deleting it would leave them unable to reach their provider.
+
+    Models of people it was shared with do not hold it back: its owner cannot repoint
+    them, and deleting is how an owner takes a key back. Those models lose it.
+    """
+    own_models = credential.models.filter(owner_id=credential.owner_id).order_by("name", "pk")
+    users = [model.name for model in own_models[:6]]
     if users:
         listed = ", ".join(users[:5]) + (" and more" if len(users) > 5 else "")
         raise ServiceError(

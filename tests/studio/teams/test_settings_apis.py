@@ -109,3 +109,22 @@ def test_a_credential_label_says_provider_and_owner(
     (listed,) = teammate_client.get("/api/credentials").json()
 
     assert listed["label"] == "Lab (OpenAI-compatible, shared by olivia)"
+
+
+def test_a_credential_owner_can_delete_it_while_only_others_models_use_it(
+    owner: User, owner_client: Client, teammate: User
+) -> None:
+    credential = services.save_credential(
+        owner, {"name": "Lent key", "provider": "openai", "api_key": "sk-lent"}
+    )
+    credential.share_with(user=teammate, role=Role.VIEWER)
+    borrowed = services.save_model(
+        teammate, {"name": "Borrowed", "provider": "openai", "credential": credential.pk}
+    )
+
+    # The owner cannot repoint the teammate's model, so only their own models block a delete.
+    assert owner_client.delete(f"/api/credentials/{credential.pk}").status_code == 204
+
+    borrowed.refresh_from_db()
+    assert borrowed.credential is None
+    assert not Credential.objects.filter(pk=credential.pk).exists()
