@@ -90,3 +90,26 @@ def test_sharing_a_team_from_its_card_and_seeing_it_in_settings(logged_in_page: 
     dialog.get_by_role("button", name=f"Stop sharing with {ADMIN_USERNAME}").click()
     expect(dialog.get_by_text("Only you have access so far.")).to_be_visible()
     expect(dialog.get_by_role("status")).to_have_text(f"Stopped sharing with {ADMIN_USERNAME}.")
+
+
+def test_a_share_the_network_drops_says_so_instead_of_failing_silently(
+    logged_in_page: Page,
+) -> None:
+    page = logged_in_page
+    api_post(page, "/api/teams", {"name": "Offline desk"})
+    page.goto("/")
+    page.route(
+        "**/api/teams/*/shares",
+        lambda route: route.abort() if route.request.method == "POST" else route.continue_(),
+    )
+    page.get_by_role("button", name="Share Offline desk").click()
+    dialog = page.get_by_role("dialog", name="Share Offline desk")
+    expect(dialog.get_by_text("Only you have access so far.")).to_be_visible()
+
+    dialog.get_by_label("Username or group name").fill(ADMIN_USERNAME)
+    dialog.get_by_role("button", name="Share", exact=True).click()
+
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_be_visible()
+    expect(alert).not_to_contain_text("Check the spelling")
+    expect(dialog.get_by_role("button", name="Share", exact=True)).to_be_enabled()

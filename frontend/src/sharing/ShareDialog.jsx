@@ -109,12 +109,12 @@ export function ShareDialog({ sharesUrl, name, onClose }) {
       setStatus(`Shared with ${target === "group" ? `group ${who}` : who}.`);
       await load();
     } catch (problem) {
-      const detail = problem.problems.map((item) => item.message).join("; ");
-      setError(
-        `${detail || problem.message}. Check the spelling: ${
-          target === "group" ? "the group must exist" : "the person needs an account here"
-        }.`,
-      );
+      // A request that never got an answer (the network) has no problems and no status.
+      const detail = (problem.problems || []).map((item) => item.message).join("; ");
+      const spelling =
+        target === "group" ? "the group must exist" : "the person needs an account here";
+      const hint = problem.status === 422 ? ` Check the spelling: ${spelling}.` : "";
+      setError(`${detail || problem.message}.${hint}`);
     } finally {
       setSaving(false);
       inputRef.current?.focus();
