@@ -13,7 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from studio.accounts.auth import api_auth, login_required_for_docs
 from studio.accounts.throttling import RateLimited
-from studio.errors import ServiceError
+from studio.errors import ServiceError, error_body
 
 api = NinjaAPI(
     title="Roundtable API",
@@ -44,11 +44,6 @@ def request_field_path(location: Sequence[Any]) -> str:
     elif parts and parts[0] in {"query", "path", "header", "cookie", "form"}:
         parts = parts[1:]
     return format_path(parts)
-
-
-def error_body(message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    """The one JSON shape of every API error."""
-    return {"message": message, "errors": errors or []}
 
 
 @api.exception_handler(ValidationError)

@@ -5,6 +5,9 @@ client can point at the exact field (`participants[2].model`).
 """
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import JsonResponse
 
 
 @dataclass(frozen=True)
@@ -29,3 +32,13 @@ class ServiceError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+def error_body(message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The one JSON shape of every API error."""
+    return {"message": message, "errors": errors or []}
+
+
+def error_response(message: str, status: int) -> JsonResponse:
+    """An API error answered outside the API's own handlers (middleware, plain views)."""
+    return JsonResponse(error_body(message), status=status)

@@ -4,7 +4,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+
+from studio.errors import error_response
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -27,13 +29,7 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > limit or (not length and self._undeclared_body_too_large(request, limit)):
-            return JsonResponse(
-                {
-                    "message": f"The request body is larger than the {limit} byte limit.",
-                    "errors": [],
-                },
-                status=413,
-            )
+            return error_response(f"The request body is larger than the {limit} byte limit.", 413)
         return self.get_response(request)
 
     @staticmethod

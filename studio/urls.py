@@ -5,15 +5,14 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 
 from studio.api import api
+from studio.errors import error_response
 from studio.health import health
 from studio.runs.stats import stats_page
 
 
 def api_not_found(request: HttpRequest) -> JsonResponse:
     """Unknown API paths answer in the API's JSON error shape, not with an HTML page."""
-    return JsonResponse(
-        {"message": f"No API endpoint at {request.path}.", "errors": []}, status=404
-    )
+    return error_response(f"No API endpoint at {request.path}.", 404)
 
 
 urlpatterns = [

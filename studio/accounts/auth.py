@@ -14,13 +14,14 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from studio.accounts import throttling
 from studio.accounts.models import ApiToken, digest_token
 from studio.accounts.throttling import RateLimited
+from studio.errors import error_response
 
 # Writing last_used_at on every request would turn reads into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -95,7 +96,7 @@ def login_required_for_docs(
             try:
                 user = user_from_bearer(token.strip(), client_ip=throttling.client_ip(request))
             except RateLimited as exc:
-                response = JsonResponse({"message": exc.message, "errors": []}, status=429)
+                response = error_response(exc.message, 429)
                 response["Retry-After"] = str(exc.retry_after)
                 return response
         if user is None and request.user.is_authenticated and request.user.is_active:
@@ -103,8 +104,7 @@ def login_required_for_docs(
         if user is not None:
             return view(request, *args, **kwargs)
         if request.path.endswith(".json"):
-            message = "Log in, or send Authorization: Bearer <token>."
-            return JsonResponse({"message": message, "errors": []}, status=401)
+            return error_response("Log in, or send Authorization: Bearer <token>.", 401)
         return redirect_to_login(request.get_full_path())
 
     return guarded

@@ -4,11 +4,11 @@ error shape, since scripts read them."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.template.response import TemplateResponse
 
-from studio.api import error_body
+from studio.errors import error_response
 
 API_PREFIX = "/api/"
 
@@ -18,15 +18,10 @@ def is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def api_error(message: str, status: int) -> JsonResponse:
-    """An error in the API's one shape, for errors that never reached the API."""
-    return JsonResponse(error_body(message), status=status)
-
-
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404: the page, or a thing the user may not see (which must look the same)."""
     if is_api(request):
-        return api_error(f"No API endpoint or object at {request.path}.", 404)
+        return error_response(f"No API endpoint or object at {request.path}.", 404)
     response = TemplateResponse(request, "404.html", {"path": request.path}, status=404)
     return response.render()
 
@@ -34,7 +29,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """403: the user may see this but not do it."""
     if is_api(request):
-        return api_error("You may not do this. Ask the owner to share it with you.", 403)
+        return error_response("You may not do this. Ask the owner to share it with you.", 403)
     return TemplateResponse(request, "403.html", status=403).render()
 
 
@@ -42,7 +37,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """403 for a form or call without a valid CSRF token: almost always a page left open
     while the session changed, which a reload fixes."""
     if is_api(request):
-        return api_error("The page's session token is stale. Reload the page and try again.", 403)
+        return error_response(
+            "The page's session token is stale. Reload the page and try again.", 403
+        )
     return TemplateResponse(request, "403_csrf.html", status=403).render()
 
 
@@ -50,5 +47,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """500, rendered without the request context: whatever broke (the database, a
     context processor) must not break the error page too."""
     if is_api(request):
-        return api_error("Something went wrong on the server. Try again in a moment.", 500)
+        return error_response("Something went wrong on the server. Try again in a moment.", 500)
     return HttpResponse(loader.get_template("500.html").render(), status=500)
