@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { requestJson } from "../api.js";
+import { formatDate } from "../dates.js";
 import { formatCost, StatusBadge } from "../run/items.jsx";
 
 const PAGE_SIZE = 50;
@@ -75,11 +76,6 @@ const ENTITIES = {
 
 function unescapeHtml(text) {
   return text.replace(/&(?:amp|lt|gt|quot|#x27|#39);/g, (entity) => ENTITIES[entity]);
-}
-
-function formatDate(value) {
-  if (!value) return "—";
-  return new Date(value).toLocaleString();
 }
 
 /**

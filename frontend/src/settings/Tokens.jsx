@@ -1,9 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { requestJson } from "../api.js";
-
-function formatDate(value) {
-  return value ? new Date(value).toLocaleString() : "never";
-}
+import { formatDate } from "../dates.js";
 
 /** The token just issued: the only time its secret is on screen. */
 function IssuedToken({ issued, onDone }) {
@@ -173,7 +170,7 @@ export function Tokens({ tokensUrl, apiDocsUrl }) {
                   <code>{token.prefix}…</code>
                 </td>
                 <td data-label="Created">{formatDate(token.created_at)}</td>
-                <td data-label="Last used">{formatDate(token.last_used_at)}</td>
+                <td data-label="Last used">{formatDate(token.last_used_at, "never")}</td>
                 <td className="row-actions">
                   <button
                     type="button"
