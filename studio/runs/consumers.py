@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from importlib import import_module
@@ -28,7 +29,7 @@ from django.contrib.auth.models import User
 from django.http.request import validate_host
 from django.utils.crypto import constant_time_compare
 
-from studio.accounts.auth import auser_from_bearer
+from studio.accounts.auth import auser_from_bearer, user_from_bearer
 from studio.errors import ServiceError
 from studio.inputs import json_problem
 from studio.logs import bind_run
@@ -187,10 +188,10 @@ class RunConsumer(AsyncWebsocketConsumer):
             await self.close(code=4403)
             return
         self.user = user
-        if not await self.may_watch():
+        may_watch, self.can_steer = await database_sync_to_async(self.rights_of_user)(user)
+        if not may_watch:
             await self.close(code=4403)
             return
-        self.can_steer = await database_sync_to_async(services.can_steer)(self.user, self.run_id)
         backend = backends.get_backend()
         backend.ensure_started()
         await self.accept()
@@ -206,41 +207,53 @@ class RunConsumer(AsyncWebsocketConsumer):
         """Close the socket once the user may no longer watch the run (a share revoked,
         the account deactivated, the session ended, the token deleted)."""
         while True:
-            await asyncio.sleep(settings.RUNS_WS_RIGHTS_CHECK_SECONDS)
-            if await self.still_authenticated() and await self.may_watch():
-                self.can_steer = await database_sync_to_async(services.can_steer)(
-                    self.user, self.run_id
-                )
+            # Spread out, so that sockets opened together do not all check at once.
+            await asyncio.sleep(settings.RUNS_WS_RIGHTS_CHECK_SECONDS * random.uniform(0.5, 1))
+            # One trip to the database: with hundreds of watchers these add up.
+            may_watch, can_steer = await database_sync_to_async(self.rights_now)()
+            if may_watch:
+                self.can_steer = can_steer
                 continue
             await self.send_error("forbidden", "You may no longer watch this run.")
             await self.close(code=4403)
             return
 
-    async def still_authenticated(self) -> bool:
-        """Whether the credentials the socket opened with still name an active user."""
+    def rights_now(self) -> tuple[bool, bool]:
+        """Whether the user may still watch the run, and steer it."""
+        user = self.user_now()
+        if user is None:
+            return False, False
+        self.user = user
+        return self.rights_of_user(user)
+
+    def rights_of_user(self, user: User) -> tuple[bool, bool]:
+        """Whether ``user`` may watch the run, and steer it (strangers are refused like
+        missing runs)."""
+        return services.rights_on_run(user, self.run_id)
+
+    def user_now(self) -> User | None:
+        """The active user the credentials the socket opened with still name, or None."""
         token = bearer_token(self.scope)
         if token is not None:
-            user = await auser_from_bearer(token)
+            user = user_from_bearer(token)
         else:
             session = self.scope.get("session")
             key = session.session_key if session is not None else None
             if session is None or key is None:
-                return False
-            store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
-            stored = await database_sync_to_async(store.load)()
-            user = await User.objects.filter(pk=self.user.pk).afirst()
+                return None
+            stored = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key).load()
+            user = User.objects.filter(pk=self.user.pk).first()
             # The session must still be this user's, unexpired, and from before any
             # password change (Django ties sessions to a hash of the password).
             if user is None or stored.get(SESSION_KEY) != str(user.pk):
-                return False
+                return None
             if not constant_time_compare(
                 stored.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
             ):
-                return False
+                return None
         if user is None or user.pk != self.user.pk or not user.is_active:
-            return False
-        self.user = user
-        return True
+            return None
+        return user
 
     async def authenticate(self) -> User | None:
         """The bearer token's user, or else the session's."""
@@ -251,14 +264,6 @@ class RunConsumer(AsyncWebsocketConsumer):
         # A lazy proxy, which passes for the User (or AnonymousUser) it loads.
         user: object = self.scope.get("user")
         return user if isinstance(user, User) and user.is_authenticated else None
-
-    async def may_watch(self) -> bool:
-        """Whether the user may see the run (strangers are refused like missing runs)."""
-        try:
-            await database_sync_to_async(services.get_run)(self.user, self.run_id)
-        except ServiceError:
-            return False
-        return True
 
     def query_flag(self, name: str) -> bool:
         """Whether the query string turns ``name`` on (``?name=1``)."""

@@ -77,6 +77,15 @@ def get_steerable_run(user: AnyUser, run_id: int) -> Run:
     return run
 
 
+def rights_on_run(user: AnyUser, run_id: int) -> tuple[bool, bool]:
+    """Whether the user may watch the run, and whether they may steer it."""
+    if run_of_own_team(user, run_id) is not None:
+        return True, True
+    if not Run.objects.visible_to(user).filter(pk=run_id).exists():
+        return False, False
+    return True, Run.objects.steerable_by(user).filter(pk=run_id).exists()
+
+
 def can_steer(user: AnyUser, run_id: int) -> bool:
     """Whether the user may answer, stop or interject in the run."""
     if run_of_own_team(user, run_id) is not None:

@@ -45,31 +45,38 @@ async def follow_run(
     """Yield batches of envelopes after seq ``after``, forever (cancel to stop).
 
     Each read of the live log waits up to ``block`` seconds (``REDIS_BLOCK_SECONDS``
-    unless given) before the database is looked at again.
+    unless given) before the database is looked at again. A follower first reads the
+    live log without waiting: when it continues right after ``after`` (a watcher joining
+    a live run), the database is not asked at all, so a crowd of watchers joining at
+    once does not queue on it.
     """
     if block is None:
         block = settings.REDIS_BLOCK_SECONDS
     last_seq = after
     position = (after, 0)
+    entries = await read_log(backend, run_id, position, 0)
     while True:
+        if not continues(entries, last_seq):
+            while True:
+                batch = await database_sync_to_async(persisted_after)(run_id, last_seq)
+                if batch:
+                    last_seq = batch[-1]["seq"]
+                    yield batch
+                if len(batch) < REPLAY_BATCH:
+                    break
+            # Never step back: chunks after last_seq may have been sent already.
+            position = max(position, (last_seq, 0))
+            entries = []
         while True:
-            batch = await database_sync_to_async(persisted_after)(run_id, last_seq)
-            if not batch:
-                break
-            last_seq = batch[-1]["seq"]
-            yield batch
-        # Never step back: chunks after last_seq may have been sent already.
-        position = max(position, (last_seq, 0))
-        while True:
-            try:
-                # Asked each time: a backend may replace the log of a run that ended.
-                entries = await backend.log(run_id).read(position, block)
-            except Exception as exc:
-                logger.warning("run %s: reading the live log failed (%s); polling", run_id, exc)
-                await asyncio.sleep(min(block, POLL_SECONDS))
-                break
             if not entries:
-                break  # quiet for a while: check the database for anything not published
+                try:
+                    entries = await read_log(backend, run_id, position, block, strict=True)
+                except Exception as exc:
+                    logger.warning("run %s: reading the live log failed (%s); polling", run_id, exc)
+                    await asyncio.sleep(min(block, POLL_SECONDS))
+                    break
+                if not entries:
+                    break  # quiet for a while: check the database for anything not published
             fresh: list[dict[str, Any]] = []
             has_gap = False
             for envelope in entries:
@@ -84,7 +91,30 @@ async def follow_run(
                     has_gap = True
                     break
                 position = envelope_position(envelope)
+            entries = []
             if fresh:
                 yield fresh
             if has_gap:
                 break
+
+
+async def read_log(
+    backend: Backend, run_id: int, position: tuple[int, int], block: float, *, strict: bool = False
+) -> list[dict[str, Any]]:
+    """The run's live log after ``position``; [] when it cannot be read, unless ``strict``."""
+    try:
+        # Asked each time: a backend may replace the log of a run that ended.
+        return await backend.log(run_id).read(position, block)
+    except Exception:
+        if strict:
+            raise
+        return []
+
+
+def continues(entries: list[dict[str, Any]], last_seq: int) -> bool:
+    """Whether ``entries`` (read after ``(last_seq, 0)``) start right after ``last_seq``:
+    with the event after it, or with a streaming chunk that follows it."""
+    if not entries:
+        return False
+    seq, index = envelope_position(entries[0])
+    return (seq, index) == (last_seq + 1, 0) or (seq == last_seq and index > 0)

@@ -9,16 +9,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import User
 
+from studio.runs import services
 from studio.runs.backends import LiveLog
 from studio.runs.backends.distributed import DistributedBackend
 from studio.runs.backends.embedded import EmbeddedBackend
 from studio.runs.streaming import follow_run
+from tests.studio.runs.conftest import (
+    chatty_team,
+    is_type,
+    open_socket,
+    receive_until,
+    transcript,
+    wait_until,
+)
+from tests.studio.runs.faults import QueryFault, is_event_read
 from tests.studio.runs.processes import RedisServer
 
 
 class RecordingLog(LiveLog):
-    """A live log that notes how long each read may block and then never answers."""
+    """A live log that notes how long each waiting read may block and then never answers."""
 
     def __init__(self) -> None:
         self.blocks: list[float] = []
@@ -28,6 +40,8 @@ class RecordingLog(LiveLog):
         pass
 
     async def read(self, position: Any, block: float) -> list[Any]:
+        if block <= 0:  # a look without waiting (a follower's first)
+            return []
         self.blocks.append(block)
         self.was_read.set()
         await asyncio.Event().wait()
@@ -91,3 +105,21 @@ async def test_no_blocking_redis_read_waits_longer_than_redis_block_seconds(
     finally:
         await backend.release()
         server.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("settle")
+async def test_a_watcher_joining_a_live_run_is_served_from_its_live_log(owner: User) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=8, delay=0.1)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a picnic")
+    await wait_until(lambda: len(transcript(run.pk)) >= 3)
+    # Event reads refused: only the live log can serve this watcher.
+    fault = QueryFault(is_event_read, times=1000, action="refuse")
+    async with fault.installed():
+        connected, socket_ = await open_socket(run.pk, owner)
+        assert connected
+        frames = await receive_until(socket_, is_type("run.finished"), limit=20)
+        await socket_.disconnect()
+    assert fault.hits == 0
+    seqs = [event.seq for event in await sync_to_async(transcript)(run.pk)]
+    assert [frame["seq"] for frame in frames if frame["seq"] is not None] == seqs
