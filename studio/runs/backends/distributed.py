@@ -18,6 +18,7 @@ loop: a worker's runs share the run host's, the server's watchers share the serv
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import json
 import logging
@@ -80,6 +81,7 @@ class StreamLog(LiveLog):
 
     def __init__(self, backend: DistributedBackend, run_id: int) -> None:
         self._backend = backend
+        self._run_id = run_id
         self._key = log_key(run_id)
 
     async def append(self, envelopes: Sequence[Envelope]) -> None:
@@ -105,23 +107,139 @@ class StreamLog(LiveLog):
                 logger.warning("live log %s refused an entry: %s", self._key, result)
 
     async def read(self, position: Position, block: float) -> list[Envelope]:
-        """See :meth:`LiveLog.read`."""
-        client = self._backend.async_client()
-        block_ms = int(min(block, settings.REDIS_BLOCK_SECONDS) * 1000) if block > 0 else None
-        response = await client.xread(
-            {self._key: f"{position[0]}-{position[1]}"}, count=1000, block=block_ms
-        )
-        # These clients speak RESP2: [[key, [(entry id, fields), ...]], ...], or None.
-        assert response is None or isinstance(response, list)
-        envelopes: list[Envelope] = []
-        for _key, entries in response or []:
-            for _entry_id, fields in entries:
-                envelopes.append(json.loads(fields[b"e"]))
-        return envelopes
+        """See :meth:`LiveLog.read`: through the process's one tail of the stream."""
+        return await self._backend.tail(self._run_id, position).read(position, block)
 
     async def finish(self) -> None:
         """See :meth:`LiveLog.finish`."""
         await self._backend.async_client().expire(self._key, settings.RUNS_LOG_TTL_SECONDS)
+
+
+async def read_stream(
+    client: aioredis.Redis, key: str, position: Position, block: float
+) -> list[Envelope]:
+    """Entries of a stream after ``position``, waiting up to ``block`` s (capped at
+    ``REDIS_BLOCK_SECONDS``) when there are none."""
+    block_ms = int(min(block, settings.REDIS_BLOCK_SECONDS) * 1000) if block > 0 else None
+    response = await client.xread({key: f"{position[0]}-{position[1]}"}, count=1000, block=block_ms)
+    # These clients speak RESP2: [[key, [(entry id, fields), ...]], ...], or None.
+    assert response is None or isinstance(response, list)
+    envelopes: list[Envelope] = []
+    for _key, entries in response or []:
+        for _entry_id, fields in entries:
+            envelopes.append(json.loads(fields[b"e"]))
+    return envelopes
+
+
+class StreamTail:
+    """This process's reader of one run's stream, shared by all its watchers here.
+
+    One blocking ``XREAD`` per run and process however many sockets watch it (each would
+    otherwise hold a Redis connection of its own); each entry is parsed once, kept in
+    memory (the last ``RUNS_LOG_MAXLEN``, at most :data:`TAIL_KEEP`) and handed to every
+    watcher from its own position. A watcher behind what the tail holds reads the stream
+    itself, without waiting. A tail nobody read for :data:`TAIL_IDLE_SECONDS` ends.
+    """
+
+    def __init__(self, backend: DistributedBackend, run_id: int, start: Position) -> None:
+        self._backend = backend
+        self._run_id = run_id
+        self._key = log_key(run_id)
+        self._covered_after = start  # every entry after this position is held or to come
+        self._top = start
+        self._positions: list[Position] = []
+        self._entries: list[Envelope] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        self._error: Exception | None = None
+        self._read_at = asyncio.get_running_loop().time()
+        self._task = asyncio.get_running_loop().create_task(self._follow())
+
+    @property
+    def is_done(self) -> bool:
+        """Whether it stopped following (idle too long)."""
+        return self._task.done()
+
+    async def read(self, position: Position, block: float) -> list[Envelope]:
+        """Entries after ``position``, waiting up to ``block`` s for some."""
+        loop = asyncio.get_running_loop()
+        self._read_at = loop.time()
+        if position < self._covered_after:
+            return await read_stream(self._backend.async_client(), self._key, position, 0)
+        found = self._after(position)
+        if found or block <= 0:
+            return found
+        if self._error is not None:
+            raise self._error
+        future: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(future)
+        try:
+            await asyncio.wait_for(future, min(block, settings.REDIS_BLOCK_SECONDS))
+        except TimeoutError:
+            pass
+        finally:
+            if future in self._waiters:
+                self._waiters.remove(future)
+        found = self._after(position)
+        if not found and self._error is not None:
+            raise self._error
+        return found
+
+    def _after(self, position: Position) -> list[Envelope]:
+        return self._entries[bisect.bisect_right(self._positions, position) :]
+
+    async def _follow(self) -> None:
+        try:
+            await self._read_while_watched()
+        finally:
+            self._entries.clear()
+            self._positions.clear()
+            self._backend.forget_tail(self._run_id, self)
+
+    async def _read_while_watched(self) -> None:
+        loop = asyncio.get_running_loop()
+        while loop.time() - self._read_at < TAIL_IDLE_SECONDS:
+            try:
+                entries = await read_stream(
+                    self._backend.async_client(), self._key, self._top, TAIL_BLOCK_SECONDS
+                )
+                self._error = None
+            except (redis.RedisError, OSError) as exc:
+                self._error = exc
+                self._wake()
+                await asyncio.sleep(0.5)
+                continue
+            if entries:
+                self._add(entries)
+
+    def _add(self, entries: list[Envelope]) -> None:
+        for envelope in entries:
+            self._positions.append(envelope_position(envelope))
+            self._entries.append(envelope)
+        self._top = self._positions[-1]
+        keep = min(settings.RUNS_LOG_MAXLEN, TAIL_KEEP)
+        if len(self._entries) > 2 * keep:
+            self._covered_after = self._positions[-keep - 1]
+            del self._positions[:-keep]
+            del self._entries[:-keep]
+        self._wake()
+
+    async def close(self) -> None:
+        """Stop following."""
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    def _wake(self) -> None:
+        waiting, self._waiters = self._waiters, []
+        for future in waiting:
+            if not future.done():
+                future.set_result(None)
+
+
+#: entries a tail keeps at most, and how long its blocking read waits at a time
+TAIL_KEEP = 1000
+TAIL_BLOCK_SECONDS = 1.0
+#: a tail nobody read for this long stops following its stream
+TAIL_IDLE_SECONDS = 30.0
 
 
 class ListInbox(Inbox):
@@ -234,6 +352,9 @@ class DistributedBackend(Backend):
         self._notices: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, InboxNotices] = (
             weakref.WeakKeyDictionary()
         )
+        self._tails: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, StreamTail]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
     def sync_client(self) -> redis.Redis:
@@ -254,6 +375,23 @@ class DistributedBackend(Backend):
             self._async_clients[loop] = client
         return client
 
+    def tail(self, run_id: int, position: Position) -> StreamTail:
+        """The running loop's tail of a run's stream (started at ``position`` if new)."""
+        loop = asyncio.get_running_loop()
+        tails = self._tails.get(loop)
+        if tails is None:
+            tails = self._tails[loop] = {}
+        tail = tails.get(run_id)
+        if tail is None or tail.is_done:
+            tail = tails[run_id] = StreamTail(self, run_id, position)
+        return tail
+
+    def forget_tail(self, run_id: int, tail: StreamTail) -> None:
+        """Drop a tail that stopped following (of the running loop)."""
+        tails = self._tails.get(asyncio.get_running_loop(), {})
+        if tails.get(run_id) is tail:
+            del tails[run_id]
+
     def notices(self) -> InboxNotices:
         """The inbox notices of the running event loop."""
         loop = asyncio.get_running_loop()
@@ -268,6 +406,8 @@ class DistributedBackend(Backend):
         notices = self._notices.pop(loop, None)
         if notices is not None:
             await notices.close()
+        for tail in list(self._tails.pop(loop, {}).values()):
+            await tail.close()
         client = self._async_clients.pop(loop, None)
         if client is not None:
             await client.aclose()
