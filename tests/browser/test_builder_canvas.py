@@ -469,6 +469,9 @@ def test_handoffs_are_drawn_between_swarm_agents_and_a_selector_takes_its_model_
 def test_gallery_agents_and_teams_come_in_as_templates(logged_in_page: Page) -> None:
     page = logged_in_page
     team_id = create_team(page, "From templates", ("alpha",))
+    # A team of one's own is a template too (a gallery team would be nested the same way,
+    # and its stored copy would share its name in the team list).
+    create_team(page, "Template pair", ("writer", "critic"))
     gallery_critic = next(
         agent
         for agent in page.request.get("/api/agents").json()
@@ -487,15 +490,15 @@ def test_gallery_agents_and_teams_come_in_as_templates(logged_in_page: Page) -> 
         gallery_critic["system_message"]
     )
 
-    items.get_by_role("option", name=re.compile(r"^Writer and critic gallery team")).drag_to(
+    items.get_by_role("option", name=re.compile(r"^Template pair your team")).drag_to(
         canvas, target_position={"x": 120, "y": 120}
     )
-    nested = page.get_by_label("Agent writer_and_critic")
-    expect(nested).to_contain_text("runs Writer and critic · 2 agents")
+    nested = page.get_by_label("Agent template_pair")
+    expect(nested).to_contain_text("runs Template pair · 2 agents")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
     participants = stored_team(page, team_id)["spec"]["participants"]
-    assert [agent["name"] for agent in participants] == ["alpha", "critic", "writer_and_critic"]
+    assert [agent["name"] for agent in participants] == ["alpha", "critic", "template_pair"]
     assert participants[1]["id"] != gallery_critic["id"]
     inner = participants[2]["team"]
     assert [agent["name"] for agent in inner["participants"]] == ["writer", "critic"]
