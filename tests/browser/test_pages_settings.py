@@ -92,6 +92,22 @@ def test_sharing_a_team_from_its_card_and_seeing_it_in_settings(logged_in_page: 
     expect(dialog.get_by_role("status")).to_have_text(f"Stopped sharing with {ADMIN_USERNAME}.")
 
 
+def test_sharing_a_team_from_its_builder(logged_in_page: Page) -> None:
+    page = logged_in_page
+    team = api_post(page, "/api/teams", {"name": "Builder desk"})
+    page.goto(f"/teams/{team['id']}/")
+    share = page.get_by_role("button", name="Share Builder desk")
+    share.click()
+    dialog = page.get_by_role("dialog", name="Share Builder desk")
+    dialog.get_by_label("Username or group name").fill(ADMIN_USERNAME)
+    dialog.get_by_role("button", name="Share", exact=True).click()
+    people = dialog.get_by_role("list", name="People and groups with access")
+    expect(people).to_contain_text(ADMIN_USERNAME)
+    dialog.get_by_role("button", name="Done").click()
+    expect(dialog).to_be_hidden()
+    expect(share).to_be_focused()
+
+
 def test_a_share_the_network_drops_says_so_instead_of_failing_silently(
     logged_in_page: Page,
 ) -> None:

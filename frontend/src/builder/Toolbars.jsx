@@ -1,6 +1,7 @@
 // The builder's two toolbars: the team's (save, check, run, export) and the canvas's
 // (undo, redo, auto-layout, copy, paste).
 
+import { openShareDialog } from "../sharing/open.jsx";
 import { plural } from "./Notices.jsx";
 
 function saveStateText(editor) {
@@ -76,6 +77,21 @@ export function TeamToolbar({
       <a className="button" href={urls.exportAutogen} download>
         Export for AutoGen
       </a>
+      {team.role === "owner" && !team.is_gallery && (
+        <button
+          type="button"
+          aria-label={`Share ${team.name}`}
+          onClick={(event) =>
+            openShareDialog({
+              sharesUrl: urls.shares,
+              name: team.name,
+              returnTo: event.currentTarget,
+            })
+          }
+        >
+          Share…
+        </button>
+      )}
       {team.role === "owner" && !team.is_gallery && (
         <button type="button" className="danger" onClick={onDelete} disabled={isBusy}>
           Delete

@@ -23,6 +23,7 @@ if (root) {
     runPageBase: data.runPageBase,
     builderBase: data.builderBase,
     teamList: data.teamListUrl,
+    shares: data.sharesUrl,
   };
   createRoot(root).render(<Builder urls={urls} />);
 }
