@@ -1,11 +1,11 @@
-"""Helpers of the page tests: API calls with the page's session, and runs of small
-scripted teams made for one test."""
+"""Helpers of the page tests: API calls with the page's session, small scripted teams made
+for one test and their runs, and the builder's common moves."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 
 def csrf_headers(page: Page) -> dict[str, str]:
@@ -48,3 +48,67 @@ def gallery_team_id(page: Page, name: str) -> int:
     """The id of a demo gallery team."""
     teams = page.request.get("/api/teams").json()
     return next(team["id"] for team in teams if team["name"] == name and team["is_gallery"])
+
+
+def create_team_from_spec(page: Page, spec: dict[str, Any]) -> int:
+    """Save a whole team spec through the API; returns the new team's id."""
+    return int(api_post(page, "/api/teams", {"spec": spec})["id"])
+
+
+def create_team(page: Page, name: str, names: tuple[str, ...] = ("alpha", "beta")) -> int:
+    """A round-robin team of scripted assistants saved from a whole spec; returns its id."""
+    model = {"name": f"{name} model", "provider": "scripted", "scripted_replies": ["Done."]}
+    spec = {
+        "name": name,
+        "kind": "round_robin",
+        "participants": [
+            {
+                "kind": "assistant",
+                "name": agent,
+                "system_message": f"You are {agent}.",
+                "model": model,
+            }
+            for agent in names
+        ],
+        "termination": {"type": "max_messages", "max_messages": 4},
+    }
+    return create_team_from_spec(page, spec)
+
+
+def create_empty_team(page: Page, name: str, kind: str = "round_robin") -> int:
+    """A team with no participants and no termination; returns its id."""
+    return int(api_post(page, "/api/teams", {"name": name, "kind": kind})["id"])
+
+
+def stored_team(page: Page, team_id: int) -> dict[str, Any]:
+    """The team as the API serves it, spec and version included."""
+    response = page.request.get(f"/api/teams/{team_id}")
+    assert response.ok, response.text()
+    return dict(response.json())
+
+
+def open_builder(page: Page, team_id: int) -> None:
+    """Open a team in the builder and wait for its canvas."""
+    page.goto(f"/teams/{team_id}/")
+    expect(page.get_by_test_id("team-node")).to_be_visible()
+
+
+def palette(page: Page) -> Locator:
+    """The builder's palette of things to drag onto the canvas."""
+    return page.get_by_role("complementary", name="Palette")
+
+
+def save_new_version(page: Page, version: int = 2) -> None:
+    """Press Save in the builder and wait for the notice of the new version."""
+    page.get_by_role("button", name="Save").click()
+    expect(
+        page.get_by_role("status").filter(has_text=f"Saved as version {version}")
+    ).to_be_visible()
+
+
+def rename_agent(page: Page, agent: str, new_name: str) -> Locator:
+    """Select an agent on the canvas and type a new name; returns the name field."""
+    page.get_by_label(f"Agent {agent}").click()
+    name = page.get_by_label("Name", exact=True)
+    name.fill(new_name)
+    return name

@@ -9,64 +9,24 @@ from __future__ import annotations
 import json
 import re
 from itertools import combinations
-from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.pages import (
+    create_empty_team,
+    create_team,
+    create_team_from_spec,
+    open_builder,
+    palette,
+    rename_agent,
+    save_new_version,
+    stored_team,
+)
+
 pytestmark = pytest.mark.browser
 
 RUN_URL = re.compile(r".*/runs/\d+/$")
-
-
-def csrf_headers(page: Page) -> dict[str, str]:
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
-    return {"X-CSRFToken": token}
-
-
-def create_team(page: Page, name: str, names: tuple[str, ...] = ("alpha", "beta")) -> int:
-    """A round-robin team of scripted assistants saved from a whole spec; returns its id."""
-    model = {"name": f"{name} model", "provider": "scripted", "scripted_replies": ["Done."]}
-    spec = {
-        "name": name,
-        "kind": "round_robin",
-        "participants": [
-            {
-                "kind": "assistant",
-                "name": agent,
-                "system_message": f"You are {agent}.",
-                "model": model,
-            }
-            for agent in names
-        ],
-        "termination": {"type": "max_messages", "max_messages": 4},
-    }
-    response = page.request.post("/api/teams", data={"spec": spec}, headers=csrf_headers(page))
-    assert response.ok, response.text()
-    return int(response.json()["id"])
-
-
-def create_empty_team(page: Page, name: str, kind: str = "round_robin") -> int:
-    response = page.request.post(
-        "/api/teams", data={"name": name, "kind": kind}, headers=csrf_headers(page)
-    )
-    assert response.ok, response.text()
-    return int(response.json()["id"])
-
-
-def stored_team(page: Page, team_id: int) -> dict[str, Any]:
-    response = page.request.get(f"/api/teams/{team_id}")
-    assert response.ok, response.text()
-    return response.json()
-
-
-def open_builder(page: Page, team_id: int) -> None:
-    page.goto(f"/teams/{team_id}/")
-    expect(page.get_by_test_id("team-node")).to_be_visible()
-
-
-def palette(page: Page) -> Locator:
-    return page.get_by_role("complementary", name="Palette")
 
 
 def test_an_assistant_dragged_onto_an_empty_canvas_is_equipped_saved_and_run(
@@ -96,8 +56,7 @@ def test_an_assistant_dragged_onto_an_empty_canvas_is_equipped_saved_and_run(
     page.get_by_label("Max messages", exact=True).fill("3")
     expect(page.get_by_test_id("team-termination")).to_have_text("max messages 3")
 
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    save_new_version(page)
     spec = stored_team(page, team_id)["spec"]
     (agent,) = spec["participants"]
     assert agent["model"]["name"] == "Scripted writer"
@@ -122,9 +81,7 @@ def test_a_rename_is_undone_and_redone_with_the_buttons_and_the_keys(
     page = logged_in_page
     team_id = create_team(page, "Renamed back")
     open_builder(page, team_id)
-    page.get_by_label("Agent beta").click()
-    name = page.get_by_label("Name", exact=True)
-    name.fill("gamma")
+    name = rename_agent(page, "beta", "gamma")
     expect(page.get_by_label("Agent gamma")).to_be_visible()
 
     page.get_by_role("button", name="Undo").click()
@@ -152,9 +109,7 @@ def test_a_refused_save_marks_the_field_and_leaves_the_saved_team_unchanged(
     page = logged_in_page
     team_id = create_team(page, "Two of a name")
     open_builder(page, team_id)
-    page.get_by_label("Agent beta").click()
-    name = page.get_by_label("Name", exact=True)
-    name.fill("alpha")
+    name = rename_agent(page, "beta", "alpha")
     page.get_by_role("button", name="Save").click()
 
     expect(page.get_by_role("alert").filter(has_text="Save refused: 1 problem")).to_be_visible()
@@ -217,8 +172,7 @@ def test_auto_layout_places_fifty_agents_without_overlap_and_saves_the_layout(
 
     page.get_by_role("button", name="Auto-layout").click()
     expect(page.get_by_role("status").filter(has_text="Laid out 50 agents")).to_be_visible()
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    save_new_version(page)
 
     layout = stored_team(page, team_id)["spec"]["layout"]
     assert set(layout["positions"]) == set(names)
@@ -384,9 +338,7 @@ def test_a_graph_edge_drawn_between_nodes_takes_a_condition_and_an_activation(
             }
         },
     }
-    response = page.request.post("/api/teams", data={"spec": spec}, headers=csrf_headers(page))
-    assert response.ok, response.text()
-    team_id = int(response.json()["id"])
+    team_id = create_team_from_spec(page, spec)
     open_builder(page, team_id)
     edges = page.locator(".react-flow__edge")
     expect(edges).to_have_count(1)
@@ -407,8 +359,7 @@ def test_a_graph_edge_drawn_between_nodes_takes_a_condition_and_an_activation(
     expect(page.locator(".react-flow__edge-text").nth(1)).to_have_text(
         "contains “EDIT” · any · group fixes"
     )
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    save_new_version(page)
     stored = stored_team(page, team_id)["spec"]["graph"]["edges"]
     assert stored[1] == {
         "source": "reviewer",
@@ -433,9 +384,7 @@ def test_handoffs_are_drawn_between_swarm_agents_and_a_selector_takes_its_model_
         "termination": {"type": "max_messages", "max_messages": 4},
         "layout": {"positions": {"triage": {"x": 0, "y": 0}, "billing": {"x": 420, "y": 0}}},
     }
-    response = page.request.post("/api/teams", data={"spec": spec}, headers=csrf_headers(page))
-    assert response.ok, response.text()
-    team_id = int(response.json()["id"])
+    team_id = create_team_from_spec(page, spec)
     open_builder(page, team_id)
     triage = page.get_by_label("Agent triage")
     billing = page.get_by_label("Agent billing")
@@ -495,8 +444,7 @@ def test_gallery_agents_and_teams_come_in_as_templates(logged_in_page: Page) -> 
     )
     nested = page.get_by_label("Agent template_pair")
     expect(nested).to_contain_text("runs Template pair · 2 agents")
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    save_new_version(page)
     participants = stored_team(page, team_id)["spec"]["participants"]
     assert [agent["name"] for agent in participants] == ["alpha", "critic", "template_pair"]
     assert participants[1]["id"] != gallery_critic["id"]

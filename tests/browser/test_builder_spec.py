@@ -5,52 +5,22 @@ than changed, and the lists come from the catalog."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.pages import (
+    create_team,
+    csrf_headers,
+    open_builder,
+    rename_agent,
+    save_new_version,
+    stored_team,
+)
+
 pytestmark = pytest.mark.browser
 
 BUILDER_URL = re.compile(r".*/teams/(\d+)/$")
-
-
-def csrf_headers(page: Page) -> dict[str, str]:
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
-    return {"X-CSRFToken": token}
-
-
-def create_team(page: Page, name: str, names: tuple[str, ...] = ("alpha", "beta")) -> int:
-    """A round-robin team of scripted assistants, made from a whole spec; returns its id."""
-    model = {"name": f"{name} model", "provider": "scripted", "scripted_replies": ["Done."]}
-    spec = {
-        "name": name,
-        "kind": "round_robin",
-        "participants": [
-            {
-                "kind": "assistant",
-                "name": agent,
-                "system_message": f"You are {agent}.",
-                "model": model,
-            }
-            for agent in names
-        ],
-        "termination": {"type": "max_messages", "max_messages": 4},
-    }
-    response = page.request.post("/api/teams", data={"spec": spec}, headers=csrf_headers(page))
-    assert response.ok, response.text()
-    return int(response.json()["id"])
-
-
-def stored_team(page: Page, team_id: int) -> dict[str, Any]:
-    response = page.request.get(f"/api/teams/{team_id}")
-    assert response.ok, response.text()
-    return response.json()
-
-
-def open_builder(page: Page, team_id: int) -> None:
-    page.goto(f"/teams/{team_id}/")
-    expect(page.get_by_test_id("agent-node").first).to_be_visible()
 
 
 def test_a_duplicate_name_is_refused_with_its_path_and_nothing_is_saved(
@@ -61,8 +31,7 @@ def test_a_duplicate_name_is_refused_with_its_path_and_nothing_is_saved(
     open_builder(page, team_id)
     expect(page.get_by_test_id("version")).to_have_text("v1")
 
-    page.get_by_label("Agent beta").click()
-    page.get_by_label("Name", exact=True).fill("alpha")
+    rename_agent(page, "beta", "alpha")
     page.get_by_role("button", name="Save").click()
 
     problems = page.get_by_role("list", name="Problems")
@@ -107,8 +76,7 @@ def test_unsaved_work_is_offered_back_after_a_reload_and_saved_from_there(
     expect(page.get_by_label("System message", exact=True)).to_have_value("Kept in the draft.")
     expect(page.get_by_test_id("save-state")).to_have_text("Draft saved")
 
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    save_new_version(page)
     expect(page.get_by_test_id("save-state")).to_have_text("All changes saved")
     assert page.request.get(f"/api/teams/{team_id}/draft").status == 204
     page.reload()
@@ -129,8 +97,7 @@ def test_arrow_keys_move_a_node_into_the_layout(logged_in_page: Page) -> None:
     moved = draft["spec"]["layout"]["positions"]["beta"]
     assert "alpha" not in draft["spec"]["layout"]["positions"]
 
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    save_new_version(page)
     assert stored_team(page, team_id)["spec"]["layout"]["positions"]["beta"] == moved
 
 
@@ -215,8 +182,7 @@ def test_the_condition_list_is_the_catalogs_and_nested_conditions_save(
     )
     expect(seconds).to_be_focused()
     seconds.fill("30")
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    save_new_version(page)
     termination = stored_team(page, team_id)["spec"]["termination"]
     assert termination["type"] == "and"
     assert [(c["type"], c["timeout_seconds"]) for c in termination["conditions"]] == [
