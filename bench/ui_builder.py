@@ -28,28 +28,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from ui_studio import CHROMIUM, new_logged_in_page, running_studio
 
-from tests.browser.conftest import (  # noqa: E402 (the project root must be importable first)
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    CREATE_USER,
-    PASSWORD,
-    USERNAME,
-    free_port,
-    manage,
-    studio_env,
-    wait_until_serving,
-)
+from tests.browser.pages import create_team_from_spec  # importable once ui_studio ran
 
 SIZES = (2, 60, 200)
 TARGETS_AT = 200
@@ -106,11 +92,6 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[rank]
 
 
-def csrf_headers(page: Any) -> dict[str, str]:
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
-    return {"X-CSRFToken": token}
-
-
 def make_team(page: Any, size: int) -> int:
     """Save a round-robin team of `size` scripted assistants (every third with a tool, no
     layout); returns its id."""
@@ -131,20 +112,7 @@ def make_team(page: Any, size: int) -> int:
         ],
         "termination": {"type": "max_messages", "max_messages": 4},
     }
-    response = page.request.post("/api/teams", data={"spec": spec}, headers=csrf_headers(page))
-    if not response.ok:
-        raise RuntimeError(f"could not save the bench team: {response.text()}")
-    return int(response.json()["id"])
-
-
-def log_in(context: Any) -> Any:
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(USERNAME)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
-    return page
+    return create_team_from_spec(page, spec)
 
 
 def open_builder(page: Any, team_id: int) -> float:
@@ -206,18 +174,17 @@ def measure_size(browser: Any, base_url: str, team_id: int, loads: int) -> dict[
     """Every row for one team."""
     times = []
     for attempt in range(loads):
-        context = browser.new_context(base_url=base_url, viewport={"width": 1360, "height": 900})
-        page = log_in(context)
+        page = new_logged_in_page(browser, base_url, viewport={"width": 1360, "height": 900})
         page.add_init_script(PROBE)
         times.append(open_builder(page, team_id))
         if attempt < loads - 1:
-            context.close()
+            page.context.close()
     try:
         page.wait_for_timeout(800)  # the first check of the team settles
         moves = time_drag(page)
         keys, commits = time_typing(page)
     finally:
-        context.close()
+        page.context.close()
     return {
         "load_ms": statistics.median(times),
         "drag_p50_ms": percentile(moves, 0.5),
@@ -238,37 +205,15 @@ def measure(
     """Rows `(name, milliseconds)` for each team size, against a running studio whose test
     user can log in (`make_team(page, size)` saves a team and returns its id)."""
     rows: list[tuple[str, float]] = []
-    context = browser.new_context(base_url=base_url)
+    page = new_logged_in_page(browser, base_url)
     try:
-        page = log_in(context)
         teams = {size: make_team(page, size) for size in sizes}
     finally:
-        context.close()
+        page.context.close()
     for size in sizes:
         result = measure_size(browser, base_url, teams[size], loads)
         rows += [(f"builder {name} @{size} agents", value) for name, value in result.items()]
     return rows
-
-
-def start_studio(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    env = studio_env(data_dir)
-    manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo")
-    manage(env, "shell", "-c", CREATE_USER)
-    port = free_port()
-    daphne = str(Path(sys.executable).with_name("daphne"))
-    log = data_dir / "daphne.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [daphne, "-b", "127.0.0.1", "-p", str(port), "studio.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_serving(url, process, log)
-    return process, url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,24 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         print("Chromium is not installed at /usr/bin/chromium.", file=sys.stderr)
         return 2
     sizes = tuple(int(size) for size in options.sizes.split(","))
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory(prefix="roundtable-builder-bench-") as scratch:
-        process, url = start_studio(Path(scratch))
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-                )
-                started = time.monotonic()
-                rows = measure(browser, url, sizes=sizes, loads=options.loads)
-                browser.close()
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with running_studio() as studio:
+        started = time.monotonic()
+        rows = measure(studio.browser, studio.url, sizes=sizes, loads=options.loads)
     targets = {
         f"builder load_ms @{TARGETS_AT} agents": TARGET_LOAD_MS,
         f"builder drag_p95_ms @{TARGETS_AT} agents": TARGET_FRAME_MS,

@@ -5,10 +5,10 @@ browser folds its events into a transcript.
     .venv/bin/python bench/ui_run.py --messages 20000 --loads 3
 
 Needs a fresh bundle (`cd frontend && npm run build`) and Chromium at /usr/bin/chromium.
-It prepares a scratch data folder (migrate, the demo gallery, one user), writes a
-finished run of N messages straight to the database (`manage.py seed_long_run`: no model
-runs), starts daphne on 127.0.0.1 as the browser tests do, and drives Chromium with
-Playwright. Rows:
+It prepares a scratch data folder (migrate, the demo gallery, one user), starts daphne on
+127.0.0.1 as the browser tests do (bench/ui_studio.py), writes a finished run of N
+messages straight to the database (`manage.py seed_long_run`: no model runs), and drives
+Chromium with Playwright. Rows:
 
 - open: from the start of the page's navigation to its last message being drawn in
   the viewport (a fresh browser context each time, so nothing is cached), median and max;
@@ -23,23 +23,13 @@ Targets (DESIGN, run view): open <= 1.5 s for 10,000 messages; fold <= 100 ms.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-USERNAME = "bench"
-PASSWORD = "bench-password-not-secret"
+from ui_studio import CHROMIUM, USERNAME, manage, new_logged_in_page, running_studio
+
 FOLD_EVENTS = 10_000
 TARGET_OPEN_S = 1.5
 TARGET_FOLD_MS = 100.0
@@ -90,73 +80,6 @@ async ([eventsUrl, limit, rounds]) => {
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def studio_env(data_dir: Path) -> dict[str, str]:
-    """Embedded mode on SQLite in ``data_dir``, whatever the caller's shell says."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
-    env.update(
-        DATA_DIR=str(data_dir),
-        SECRET_KEY="bench-ui-secret-key-not-for-production-0123456789",
-        DJANGO_SETTINGS_MODULE="studio.settings",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    return done.stdout
-
-
-def start_daphne(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    daphne = str(Path(sys.executable).with_name("daphne"))
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [daphne, "-b", "127.0.0.1", "-p", str(port), "studio.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"daphne exited:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/accounts/login/", timeout=2):
-                return process, url
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError(f"daphne did not answer within 30 s:\n{log.read_text()}")
-
-
-def log_in(context: Any, url: str) -> Any:
-    page = context.new_page()
-    page.goto(f"{url}/accounts/login/")
-    page.get_by_label("Username").fill(USERNAME)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
-    return page
-
-
 def wait_for_value(page: Any, expression: str, timeout: float = 60.0) -> Any:
     """Poll ``expression`` until it is neither null nor undefined (the pages' CSP forbids
     the eval that Playwright's wait_for_function uses; the probe keeps its own clock)."""
@@ -171,59 +94,36 @@ def wait_for_value(page: Any, expression: str, timeout: float = 60.0) -> Any:
 
 def time_open(browser: Any, url: str, run_id: int, last_seq: int) -> float:
     """Seconds from navigation start to the last message on screen, in a fresh context."""
-    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = new_logged_in_page(browser, url, viewport={"width": 1360, "height": 900})
     try:
-        page = log_in(context, url)
         page.add_init_script(PROBE % last_seq)
         page.goto(f"{url}/runs/{run_id}/", wait_until="commit")
         return float(wait_for_value(page, "window.__lastVisibleAt")) / 1000
     finally:
-        context.close()
+        page.context.close()
 
 
 def time_fold(browser: Any, url: str, run_id: int) -> dict[str, Any]:
-    context = browser.new_context()
+    page = new_logged_in_page(browser, url)
     try:
-        page = log_in(context, url)
         page.goto(f"{url}/runs/{run_id}/")
         wait_for_value(page, "window.roundtable && window.roundtable.transcript && true")
         return dict(page.evaluate(FOLD, [f"/api/runs/{run_id}/events", FOLD_EVENTS, 5]))
     finally:
-        context.close()
+        page.context.close()
 
 
 def measure(messages: int = 10_000, loads: int = 5) -> dict[str, Any]:
     """Open a finished run of ``messages`` messages ``loads`` times and time folding."""
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory(prefix="roundtable-ui-bench-") as scratch:
-        data_dir = Path(scratch)
-        env = studio_env(data_dir)
-        manage(env, "migrate", "--noinput")
-        manage(env, "seed_demo")
-        manage(
-            env,
-            "shell",
-            "-c",
-            f"from django.contrib.auth.models import User; "
-            f"User.objects.create_user({USERNAME!r}, password={PASSWORD!r})",
+    with running_studio() as studio:
+        seeded = manage(
+            studio.env, "seed_long_run", "--messages", str(messages), "--user", USERNAME
         )
-        run_id = int(manage(env, "seed_long_run", "--messages", str(messages), "--user", USERNAME))
-        process, url = start_daphne(env, data_dir / "daphne.log")
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-                )
-                fold = time_fold(browser, url, run_id)
-                opens = [time_open(browser, url, run_id, fold["lastSeq"]) for _ in range(loads)]
-                browser.close()
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        run_id = int(seeded)
+        fold = time_fold(studio.browser, studio.url, run_id)
+        opens = [
+            time_open(studio.browser, studio.url, run_id, fold["lastSeq"]) for _ in range(loads)
+        ]
     return {
         "messages": messages,
         "open_s": opens,

@@ -7,31 +7,27 @@ user). Playwright drives the system Chromium; browsers are never downloaded.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-USERNAME = "alice"
-PASSWORD = "correct-horse-battery"
-ADMIN_USERNAME = "root"
+from tests.browser.studio_process import ADMIN_USERNAME as ADMIN_USERNAME  # for the tests
+from tests.browser.studio_process import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    ROOT,
+    USERNAME,
+    log_in,
+    manage,
+    prepare_studio,
+    start_daphne,
+    stop_daphne,
+    studio_env,
+)
+
 BUNDLE = ROOT / "static" / "dist" / "run.js"
 
 
@@ -40,64 +36,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     loops the async tests leave behind, and the slow tests belong at the end anyway."""
     browser_dir = Path(__file__).parent
     items.sort(key=lambda item: browser_dir in Path(item.path).parents)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def studio_env(data_dir: Path) -> dict[str, str]:
-    """Embedded mode (no Redis, SQLite in `data_dir`), whatever the caller's shell says."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}
-    }
-    env.update(
-        DATA_DIR=str(data_dir),
-        SECRET_KEY="browser-tests-secret-key-not-for-production-0123456789",
-        DJANGO_SETTINGS_MODULE="studio.settings",
-        DJANGO_ALLOW_ASYNC_UNSAFE="true",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    """Run a management command in a child process against the test data folder."""
-    subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
-CREATE_USER = f"""
-from django.contrib.auth.models import User
-user = User.objects.create_user({USERNAME!r}, password={PASSWORD!r})
-User.objects.create_superuser({ADMIN_USERNAME!r}, password={PASSWORD!r})
-"""
-
-
-def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll until the server answers, or fail with its log."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"daphne exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/accounts/login/", timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
-    pytest.fail(f"daphne did not answer within 30 s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="session")
@@ -111,20 +49,7 @@ def studio_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
 def studio_manage(studio_data: tuple[Path, dict[str, str]]) -> Callable[..., str]:
     """Runs a management command against the test studio's database; returns its output."""
     _, env = studio_data
-
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        return done.stdout
-
-    return run
+    return functools.partial(manage, env, timeout=300)
 
 
 @pytest.fixture(scope="session")
@@ -133,37 +58,15 @@ def studio_url(studio_data: tuple[Path, dict[str, str]]) -> Iterator[str]:
     if not BUNDLE.exists():
         pytest.fail("The browser bundle is missing: run `make frontend` first.")
     data_dir, env = studio_data
-    manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo")
-    manage(env, "shell", "-c", CREATE_USER)
-    port = free_port()
-    log = data_dir / "daphne.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("daphne")),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "studio.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    prepare_studio(env)
     try:
-        wait_until_serving(url, process, log)
+        process, url = start_daphne(env, data_dir / "daphne.log")
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_daphne(process)
 
 
 @pytest.fixture(scope="session")
@@ -201,9 +104,5 @@ def credentials() -> tuple[str, str]:
 @pytest.fixture
 def logged_in_page(page):
     """The page, logged in as the test user and showing the team list."""
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(USERNAME)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
+    log_in(page)
     return page
