@@ -21,12 +21,23 @@ function collectProblems(body) {
   }));
 }
 
+/** Problems on one line: `path: message; path: message`. */
+function problemsLine(problems) {
+  return problems.map((p) => `${p.path}: ${p.message}`).join("; ");
+}
+
+/** What to tell the user about a failed call: its message, then every problem listed. */
+export function errorText(error) {
+  if (!error.problems || !error.problems.length) return error.message;
+  return `${error.message} ${problemsLine(error.problems)}`;
+}
+
 function messageOf(status, body) {
   if (body && typeof body === "object") {
     if (typeof body.message === "string") return body.message;
     if (typeof body.detail === "string") return body.detail;
     const problems = collectProblems(body);
-    if (problems.length) return problems.map((p) => `${p.path}: ${p.message}`).join("; ");
+    if (problems.length) return problemsLine(problems);
   }
   if (typeof body === "string" && body.trim() && body.length < 300) return body.trim();
   return `The server answered ${status}.`;

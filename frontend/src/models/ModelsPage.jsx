@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { requestJson } from "../api.js";
+import { errorText, requestJson } from "../api.js";
 import { ShareDialog } from "../sharing/ShareDialog.jsx";
 
 const PROVIDERS = [
@@ -21,11 +21,6 @@ function isOwn(item) {
 function whoseText(item) {
   if (item.is_gallery) return "gallery";
   return item.role === "owner" ? "you" : `${item.owner} (you: ${item.role})`;
-}
-
-function problemText(error) {
-  if (!error.problems || !error.problems.length) return error.message;
-  return `${error.message} ${error.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`;
 }
 
 function parseJson(text, what, fallback) {
@@ -53,7 +48,7 @@ function FormDialog({ title, onSubmit, onClose, children }) {
       await onSubmit(new FormData(event.target));
       dialogRef.current.close();
     } catch (problem) {
-      setError(problemText(problem));
+      setError(errorText(problem));
       setSaving(false);
     }
   };

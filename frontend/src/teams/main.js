@@ -1,10 +1,8 @@
 // Team list page: the "New team" and "Import" dialogs.
-import { fillUrl, requestJson } from "../api.js";
+import { errorText, fillUrl, requestJson } from "../api.js";
 
 function showError(element, error) {
-  element.textContent = error.problems && error.problems.length
-    ? `${error.message} ${error.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`
-    : error.message;
+  element.textContent = errorText(error);
   element.hidden = false;
 }
 
