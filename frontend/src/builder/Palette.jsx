@@ -3,7 +3,7 @@
 // agent; a model or a tool goes to the agent it is dropped on (or the selected one); a
 // termination condition joins the team's stop conditions.
 
-import { memo, useId, useMemo, useState } from "react";
+import { memo, useId, useState } from "react";
 
 /** The drag data type palette items carry. */
 export const PALETTE_TYPE = "application/x-roundtable-palette";
@@ -68,8 +68,11 @@ function Item({ item, label, detail, help, onPick, isDisabled }) {
   );
 }
 
-/** A folding group of entries; a closed group keeps its entries out of the page. */
-function Section({ title, hint, children, count, isOpenAtFirst = true }) {
+/**
+ * A folding group of entries ({key, item, label, detail, help}); a closed group keeps its
+ * entries out of the page.
+ */
+function Section({ title, hint, entries, isOpenAtFirst = true, isDisabled, onPick }) {
   const id = useId();
   const [isOpen, setOpen] = useState(isOpenAtFirst);
   return (
@@ -79,12 +82,14 @@ function Section({ title, hint, children, count, isOpenAtFirst = true }) {
       onToggle={(event) => setOpen(event.currentTarget.open)}
     >
       <summary id={id}>
-        {title} <span className="muted small">{count}</span>
+        {title} <span className="muted small">{entries.length}</span>
       </summary>
       {isOpen && hint && <p className="muted small palette-hint">{hint}</p>}
       {isOpen && (
         <ul role="listbox" aria-labelledby={id}>
-          {children}
+          {entries.map(({ key, ...entry }) => (
+            <Item key={key} {...entry} isDisabled={isDisabled} onPick={onPick} />
+          ))}
         </ul>
       )}
     </details>
@@ -106,27 +111,62 @@ function matches(filter, ...texts) {
 /** The palette landmark. `lists` holds the models, agents and teams the user can see. */
 export const Palette = memo(function Palette({ catalog, lists, hasSelection, isReadOnly, onPick }) {
   const [filter, setFilter] = useState("");
-  const kinds = useMemo(
-    () =>
-      catalog.agent_kinds.map((kind) => ({
-        item: { type: "agent", kind: kind.value },
-        label: kind.label.replace(/\s*\(.*\)$/, ""),
-        help: kind.help,
-      })),
-    [catalog],
-  );
-  const templateAgents = lists.agents.filter((agent) => agent.is_gallery);
-  const templateTeams = lists.teams;
   const target = hasSelection ? "the selected agent" : "an agent";
-  const shown = (entries, ...fields) =>
-    entries.filter((entry) => matches(filter, ...fields.map((field) => field(entry))));
+  // Every list becomes entries of one shape; `search` holds the texts the filter looks in.
+  const shown = (list, describe) =>
+    list.map(describe).filter(({ search }) => matches(filter, ...search));
 
-  const agentItems = shown(kinds, (entry) => entry.label, (entry) => entry.help);
-  const agentTemplates = shown(templateAgents, (agent) => agent.name, (agent) => agent.description);
-  const teamTemplates = shown(templateTeams, (team) => team.name, (team) => team.description);
-  const models = shown(lists.models, (model) => model.label || model.name, (model) => model.model);
-  const tools = shown(catalog.tools, (tool) => tool.name, (tool) => tool.description);
-  const conditions = shown(catalog.conditions, (entry) => entry.label, (entry) => entry.help);
+  const agentItems = shown(catalog.agent_kinds, (kind) => {
+    const label = kind.label.replace(/\s*\(.*\)$/, "");
+    return {
+      key: kind.value,
+      item: { type: "agent", kind: kind.value },
+      label,
+      help: kind.help,
+      search: [label, kind.help],
+    };
+  });
+  const agentTemplates = shown(
+    lists.agents.filter((agent) => agent.is_gallery),
+    (agent) => ({
+      key: `agent-${agent.id}`,
+      item: { type: "agent_template", id: agent.id },
+      label: agent.name,
+      detail: `gallery agent${agent.description ? `: ${agent.description}` : ""}`,
+      help: agent.description,
+      search: [agent.name, agent.description],
+    }),
+  );
+  const teamTemplates = shown(lists.teams, (team) => ({
+    key: `team-${team.id}`,
+    item: { type: "team_template", id: team.id },
+    label: team.name,
+    detail: team.is_gallery ? "gallery team" : "your team",
+    help: team.description,
+    search: [team.name, team.description],
+  }));
+  const models = shown(lists.models, (model) => ({
+    key: model.id,
+    item: { type: "model", id: model.id },
+    label: model.name,
+    detail: modelDetail(model),
+    search: [model.label || model.name, model.model],
+  }));
+  const tools = shown(catalog.tools, (tool) => ({
+    key: tool.name,
+    item: { type: "tool", name: tool.name },
+    label: tool.name,
+    help: tool.description,
+    search: [tool.name, tool.description],
+  }));
+  const conditions = shown(catalog.conditions, (entry) => ({
+    key: entry.type,
+    item: { type: "condition", condition: entry.type },
+    label: entry.label,
+    help: entry.help,
+    search: [entry.label, entry.help],
+  }));
+  const picking = { isDisabled: isReadOnly, onPick };
 
   return (
     <aside className="palette" aria-label="Palette">
@@ -145,102 +185,39 @@ export const Palette = memo(function Palette({ catalog, lists, hasSelection, isR
           Drag onto the canvas or an agent, or focus an item and press Enter.
         </p>
       </div>
-      <Section title="Agents" count={agentItems.length}>
-        {agentItems.map((entry) => (
-          <Item
-            key={entry.item.kind}
-            item={entry.item}
-            label={entry.label}
-            help={entry.help}
-            isDisabled={isReadOnly}
-            onPick={onPick}
-          />
-        ))}
-      </Section>
+      <Section title="Agents" entries={agentItems} {...picking} />
       <Section
         title="Templates"
         isOpenAtFirst={Boolean(filter)}
         key={filter ? "templates-filtered" : "templates"}
-        count={agentTemplates.length + teamTemplates.length}
+        entries={[...agentTemplates, ...teamTemplates]}
         hint="Gallery agents are copied in; a team becomes a nested team."
-      >
-        {agentTemplates.map((agent) => (
-          <Item
-            key={`agent-${agent.id}`}
-            item={{ type: "agent_template", id: agent.id }}
-            label={agent.name}
-            detail={`gallery agent${agent.description ? `: ${agent.description}` : ""}`}
-            help={agent.description}
-            isDisabled={isReadOnly}
-            onPick={onPick}
-          />
-        ))}
-        {teamTemplates.map((team) => (
-          <Item
-            key={`team-${team.id}`}
-            item={{ type: "team_template", id: team.id }}
-            label={team.name}
-            detail={team.is_gallery ? "gallery team" : "your team"}
-            help={team.description}
-            isDisabled={isReadOnly}
-            onPick={onPick}
-          />
-        ))}
-      </Section>
+        {...picking}
+      />
       <Section
         title="Models"
-        count={models.length}
+        entries={models}
         hint={`Drop on ${target} to give it the model.`}
-      >
-        {models.map((model) => (
-          <Item
-            key={model.id}
-            item={{ type: "model", id: model.id }}
-            label={model.name}
-            detail={modelDetail(model)}
-            isDisabled={isReadOnly}
-            onPick={onPick}
-          />
-        ))}
-      </Section>
+        {...picking}
+      />
       <Section
         title="Tools"
-        count={tools.length}
+        entries={tools}
         hint={
           `Registered tools; drop on ${target}. MCP servers are not supported: ` +
           "register a Python tool that does the same."
         }
-      >
-        {tools.map((tool) => (
-          <Item
-            key={tool.name}
-            item={{ type: "tool", name: tool.name }}
-            label={tool.name}
-            help={tool.description}
-            isDisabled={isReadOnly}
-            onPick={onPick}
-          />
-        ))}
-      </Section>
+        {...picking}
+      />
       <Section
         title="Termination"
-        count={conditions.length}
+        entries={conditions}
         hint={
           "Joins the team's stop conditions (with “or”); " +
           "dropped on an agent, it watches that agent."
         }
-      >
-        {conditions.map((entry) => (
-          <Item
-            key={entry.type}
-            item={{ type: "condition", condition: entry.type }}
-            label={entry.label}
-            help={entry.help}
-            isDisabled={isReadOnly}
-            onPick={onPick}
-          />
-        ))}
-      </Section>
+        {...picking}
+      />
     </aside>
   );
 });
