@@ -29,6 +29,7 @@ import { TeamSettings } from "./TeamSettings.jsx";
 import { CanvasToolbar, TeamToolbar } from "./Toolbars.jsx";
 import { useCanvasEditing } from "./useCanvasEditing.js";
 import { useProblems } from "./useProblems.js";
+import { useSaving } from "./useSaving.js";
 import { useTeamSpec } from "./useTeamSpec.js";
 import { Versions } from "./Versions.jsx";
 
@@ -93,10 +94,6 @@ export function Builder({ urls }) {
   const [selection, setSelection] = useState([]);
   const [selectedEdge, setSelectedEdge] = useState(null);
   const [tab, setTab] = useState("agent");
-  const [notice, setNotice] = useState(null);
-  const [panel, setPanel] = useState(null);
-  const [conflict, setConflict] = useState("");
-  const [isBusy, setBusy] = useState(false);
   const [focusRequest, setFocusRequest] = useState(null);
   const [runReasons, setRunReasons] = useState([]);
   const checker = useProblems({
@@ -110,6 +107,36 @@ export function Builder({ urls }) {
   const referenceNames = useRef(new Map());
   const runDialog = useRef(null);
   const canvas = useRef(null);
+
+  /** Goes to a problem: its nested team, its agent or the team's settings, its field. */
+  const pick = useCallback((item) => {
+    const { scope: target, rest } = scopeOfPath(item.path || "");
+    const seat = participantOfPath(rest);
+    setScope(target);
+    setSelectedEdge(null);
+    if (seat >= 0) {
+      setSelection([agentId(seat)]);
+      setTab("agent");
+    } else {
+      setTab("team");
+    }
+    setFocusRequest({ path: item.path || "", at: performance.now() });
+  }, []);
+
+  const {
+    notice,
+    setNotice,
+    show,
+    panel,
+    setPanel,
+    showProblems,
+    conflict,
+    isBusy,
+    setBusy,
+    save,
+    validate,
+    reloadLatest,
+  } = useSaving({ editor, checker, pick, onReloaded: () => setScope([]) });
 
   useEffect(() => {
     editor
@@ -186,23 +213,6 @@ export function Builder({ urls }) {
       }, options),
     [change],
   );
-
-  const show = useCallback((kind, text) => setNotice(kind ? { kind, text } : null), []);
-
-  /** Goes to a problem: its nested team, its agent or the team's settings, its field. */
-  const pick = useCallback((item) => {
-    const { scope: target, rest } = scopeOfPath(item.path || "");
-    const seat = participantOfPath(rest);
-    setScope(target);
-    setSelectedEdge(null);
-    if (seat >= 0) {
-      setSelection([agentId(seat)]);
-      setTab("agent");
-    } else {
-      setTab("team");
-    }
-    setFocusRequest({ path: item.path || "", at: performance.now() });
-  }, []);
 
   const pickNodeProblem = useCallback(
     (id) => {
@@ -326,78 +336,7 @@ export function Builder({ urls }) {
   const names = sameNames(team_.participants.map(participantName));
   const base = `${prefix}participants[${index}]`;
 
-  // --- Saving, checking, running ---
-
-  const showProblems = (message, items) => setPanel({ message, items });
-
-  const save = async () => {
-    setNotice(null);
-    setConflict("");
-    flushPendingEdits();
-    setBusy(true);
-    try {
-      const found = await checker.check(editor.specRef.current);
-      if (found.length) {
-        showProblems(
-          `Save refused: ${plural(found.length, "problem")}. ` +
-            "Nothing was saved; your work stays in the draft.",
-          found,
-        );
-        pick(found[0]);
-        return false;
-      }
-      const sent = editor.specRef.current;
-      const result = await editor.save();
-      if (result.isSaved) {
-        setPanel(null);
-        setNotice({ kind: "ok", text: `Saved as version ${result.version}.` });
-        return true;
-      }
-      const { error } = result;
-      if (error.status === 422 && error.problems.length) {
-        checker.accept(sent, error.problems);
-        showProblems(`Save refused: ${error.message}`, error.problems);
-        pick(error.problems[0]);
-      } else if (error.status === 409) {
-        setConflict(error.message);
-      } else {
-        setNotice({ kind: "error", text: error.message });
-      }
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const validate = async () => {
-    flushPendingEdits();
-    setBusy(true);
-    try {
-      const found = await checker.check(editor.specRef.current);
-      setPanel(
-        found.length
-          ? { message: `${plural(found.length, "problem")} found.`, items: found }
-          : { isValid: true, items: [] },
-      );
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const reloadLatest = async () => {
-    setBusy(true);
-    try {
-      await editor.reload();
-      setConflict("");
-      setPanel(null);
-      setNotice(null);
-      setScope([]);
-    } catch (error) {
-      setNotice({ kind: "error", text: error.message });
-    } finally {
-      setBusy(false);
-    }
-  };
+  // --- Running, copying, deleting ---
 
   const duplicate = async () => {
     setBusy(true);
