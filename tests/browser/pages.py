@@ -55,8 +55,11 @@ def create_team_from_spec(page: Page, spec: dict[str, Any]) -> int:
     return int(api_post(page, "/api/teams", {"spec": spec})["id"])
 
 
-def create_team(page: Page, name: str, names: tuple[str, ...] = ("alpha", "beta")) -> int:
-    """A round-robin team of scripted assistants saved from a whole spec; returns its id."""
+def team_spec(
+    name: str, names: tuple[str, ...] = ("alpha", "beta"), **fields: Any
+) -> dict[str, Any]:
+    """A round-robin spec of scripted assistants (each "You are <name>.", stopping after four
+    messages); `fields` replace or add top-level fields (kind, graph, layout…)."""
     model = {"name": f"{name} model", "provider": "scripted", "scripted_replies": ["Done."]}
     spec = {
         "name": name,
@@ -72,7 +75,12 @@ def create_team(page: Page, name: str, names: tuple[str, ...] = ("alpha", "beta"
         ],
         "termination": {"type": "max_messages", "max_messages": 4},
     }
-    return create_team_from_spec(page, spec)
+    return spec | fields
+
+
+def create_team(page: Page, name: str, names: tuple[str, ...] = ("alpha", "beta")) -> int:
+    """A team saved from `team_spec(name, names)`; returns its id."""
+    return create_team_from_spec(page, team_spec(name, names))
 
 
 def create_empty_team(page: Page, name: str, kind: str = "round_robin") -> int:

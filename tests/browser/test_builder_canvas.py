@@ -22,6 +22,7 @@ from tests.browser.pages import (
     rename_agent,
     save_new_version,
     stored_team,
+    team_spec,
 )
 
 pytestmark = pytest.mark.browser
@@ -320,24 +321,20 @@ def test_a_graph_edge_drawn_between_nodes_takes_a_condition_and_an_activation(
     logged_in_page: Page,
 ) -> None:
     page = logged_in_page
-    model = {"name": "Graph model", "provider": "scripted", "scripted_replies": ["Done."]}
-    spec = {
-        "name": "Drawn graph",
-        "kind": "graph",
-        "participants": [
-            {"kind": "assistant", "name": name, "model": model}
-            for name in ("drafter", "reviewer", "editor")
-        ],
-        "graph": {"edges": [{"source": "drafter", "target": "reviewer", "condition": None}]},
-        "termination": {"type": "max_messages", "max_messages": 6},
-        "layout": {
+    spec = team_spec(
+        "Drawn graph",
+        ("drafter", "reviewer", "editor"),
+        kind="graph",
+        graph={"edges": [{"source": "drafter", "target": "reviewer", "condition": None}]},
+        termination={"type": "max_messages", "max_messages": 6},
+        layout={
             "positions": {
                 "drafter": {"x": 0, "y": 0},
                 "reviewer": {"x": 420, "y": 0},
                 "editor": {"x": 420, "y": 320},
             }
         },
-    }
+    )
     team_id = create_team_from_spec(page, spec)
     open_builder(page, team_id)
     edges = page.locator(".react-flow__edge")
@@ -374,16 +371,12 @@ def test_handoffs_are_drawn_between_swarm_agents_and_a_selector_takes_its_model_
     logged_in_page: Page,
 ) -> None:
     page = logged_in_page
-    model = {"name": "Swarm model", "provider": "scripted", "scripted_replies": ["Done."]}
-    spec = {
-        "name": "Drawn swarm",
-        "kind": "swarm",
-        "participants": [
-            {"kind": "assistant", "name": name, "model": model} for name in ("triage", "billing")
-        ],
-        "termination": {"type": "max_messages", "max_messages": 4},
-        "layout": {"positions": {"triage": {"x": 0, "y": 0}, "billing": {"x": 420, "y": 0}}},
-    }
+    spec = team_spec(
+        "Drawn swarm",
+        ("triage", "billing"),
+        kind="swarm",
+        layout={"positions": {"triage": {"x": 0, "y": 0}, "billing": {"x": 420, "y": 0}}},
+    )
     team_id = create_team_from_spec(page, spec)
     open_builder(page, team_id)
     triage = page.get_by_label("Agent triage")
