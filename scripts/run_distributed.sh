@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Distributed mode on one machine (`make run-distributed`): a redis-server, a Celery worker
+# Distributed mode on one machine (`make run-distributed`): a redis-server, Celery workers
 # and daphne, all on 127.0.0.1, stopped together on Ctrl-C. The database is PostgreSQL when
-# DATABASE_URL is set, else the SQLite file in the data folder.
+# DATABASE_URL is set, else the SQLite file in the data folder. Each worker is the plain
+# `celery -A studio worker`: one process that executes up to RUNS_PER_PROCESS runs at once.
 #
 #   REDIS_PORT   port of the redis-server (default: a free one)
 #   PORT         port of daphne (default 8000)
-#   WORKERS      worker processes of Celery (default 2)
+#   WORKERS      worker processes (default 1; one per core uses the machine)
 #
 # Redis keeps its data in $DATA_DIR/redis (append-only file), so queued runs survive its
 # restart; workers sweep for lost runs themselves, so no `celery beat` is needed.
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 DATA_DIR=${DATA_DIR:-data}
 PORT=${PORT:-8000}
-WORKERS=${WORKERS:-2}
+WORKERS=${WORKERS:-1}
 
 command -v redis-server >/dev/null || {
 	echo "redis-server is missing: install it with: sudo apt-get install redis-server" >&2
@@ -32,7 +33,7 @@ mkdir -p "$redis_dir"
 children=()
 stop_children() {
 	trap - INT TERM EXIT
-	echo "Stopping daphne, the worker and redis-server…"
+	echo "Stopping daphne, the workers and redis-server…"
 	kill -TERM "${children[@]}" 2>/dev/null || true
 	wait "${children[@]}" 2>/dev/null || true
 }
@@ -60,8 +61,10 @@ echo "Database: $database; Redis: $REDIS_URL"
 "$BIN/python" manage.py seed_demo
 "$BIN/python" manage.py ensure_admin
 
-"$BIN/celery" -A studio worker --loglevel INFO --concurrency "$WORKERS" &
-children+=($!)
+for number in $(seq 1 "$WORKERS"); do
+	"$BIN/celery" -A studio worker --loglevel INFO -n "worker${number}@%h" &
+	children+=($!)
+done
 "$BIN/daphne" -b 127.0.0.1 -p "$PORT" studio.asgi:application &
 children+=($!)
 echo "Roundtable (distributed) on http://127.0.0.1:${PORT}/ — Ctrl-C stops everything."
