@@ -440,8 +440,9 @@ RUNS_INPUT_TIMEOUT_SECONDS = env_int("RUNS_INPUT_TIMEOUT_SECONDS", 24 * 3600, mi
 RUNS_CHECKPOINT_INTERVAL_MS = env_int("RUNS_CHECKPOINT_INTERVAL_MS", 0, minimum=0)
 # A run that ignores stop for this long is terminated.
 RUNS_STOP_GRACE_SECONDS = env_int("RUNS_STOP_GRACE_SECONDS", 10, minimum=1)
-# Live logs: entries kept per run, and how long a finished run's log stays.
-RUNS_LOG_MAXLEN = env_int("RUNS_LOG_MAXLEN", 10_000, minimum=100)
+# Live logs: entries kept per run (a watcher further behind reads the database), and how
+# long a finished run's log stays.
+RUNS_LOG_MAXLEN = env_int("RUNS_LOG_MAXLEN", 1_000, minimum=100)
 RUNS_LOG_TTL_SECONDS = env_int("RUNS_LOG_TTL_SECONDS", 3600, minimum=1)
 # Upkeep (every worker and every embedded server sweeps; no separate beat is needed): how
 # often to look for lost runs at most (sooner when a lease is about to expire), and when a

@@ -138,10 +138,13 @@ class MemoryLog(LiveLog):
             return self._after(position)
 
     async def finish(self) -> None:
-        """See :meth:`LiveLog.finish`: the backend drops the entries, then the log, later."""
+        """See :meth:`LiveLog.finish`: keep the last few entries for watchers still
+        reading them; the backend drops those, then the log, later."""
         with self._lock:
             self.is_finished = True
             self.finished_at = time.monotonic()
+            del self._positions[:-FINISHED_KEEP]
+            del self._entries[:-FINISHED_KEEP]
 
     def drop_entries(self) -> None:
         """Forget the entries (a finished run's, once its watchers had time to read them)."""
@@ -317,8 +320,10 @@ class EmbeddedBackend(Backend):
 
 #: how often finished logs are looked for to forget, at most (seconds)
 PRUNE_SECONDS = 1.0
-#: how long a finished run's entries stay for watchers still reading them (seconds)
+#: how long a finished run's last entries stay for watchers still reading them (seconds),
+#: and how many (a watcher further behind reads from the database)
 FINISHED_ENTRIES_SECONDS = 10.0
+FINISHED_KEEP = 100
 
 
 def closing_connections(function: Any) -> Any:
