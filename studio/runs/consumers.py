@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 ERROR_CODES = {400: "invalid", 403: "forbidden", 404: "not_found", 409: "conflict"}
 #: "internal error": the client reconnects with ?after=<its last seq> (4400-4499 it does not)
 RECONNECT_CLOSE_CODE = 1011
+#: frames a socket sends before it lets the server's loop do other work
+FRAMES_PER_TURN = 20
 
 
 def headers(scope: Mapping[str, Any]) -> Iterable[tuple[bytes, bytes]]:
@@ -287,8 +289,11 @@ class RunConsumer(AsyncWebsocketConsumer):
         """
         try:
             async for batch in follow_run(self.run_id, after, backend):
-                for envelope in batch:
+                for number, envelope in enumerate(batch, start=1):
                     await self.send(text_data=json.dumps(envelope, separators=(",", ":")))
+                    if number % FRAMES_PER_TURN == 0:
+                        # A send does not wait: let the server's other sockets have the loop.
+                        await asyncio.sleep(0)
         except Exception:
             logger.exception(
                 "run %s: following it failed; asking the client to reconnect", self.run_id

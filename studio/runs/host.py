@@ -19,6 +19,7 @@ import contextvars
 import functools
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -30,6 +31,8 @@ from studio.runs.database import DatabaseThreads, serve_database_calls
 logger = logging.getLogger(__name__)
 
 RunStarter = Callable[[], Coroutine[Any, Any, None]]
+#: seconds a thread may hold the interpreter lock while another waits for it
+SWITCH_INTERVAL = 0.001
 
 
 class RunHost:
@@ -45,6 +48,9 @@ class RunHost:
         self._room = threading.Condition()
         self._admitted = 0
         self._thread = threading.Thread(target=self._serve, name="roundtable-runs", daemon=True)
+        # A busy run holds the interpreter lock for up to the switch interval (5 ms by
+        # default) whenever the server's loop wants it; a shorter one keeps the loop prompt.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._thread.start()
 
     def _serve(self) -> None:
