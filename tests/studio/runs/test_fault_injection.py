@@ -509,7 +509,9 @@ async def test_a_server_holds_no_more_connections_than_its_pool_after_many_reque
     owner: User, faults: Cluster, tmp_path: Path
 ) -> None:
     pool_size = 4
-    server = await start_server(faults, tmp_path, DATABASE_POOL_MAX_SIZE=str(pool_size))
+    server = await start_server(
+        faults, tmp_path, DATABASE_POOL_MAX_SIZE=str(pool_size), RUNS_DATABASE_THREADS="2"
+    )
     try:
         team = await sync_to_async(talking_team)(owner, turns=2, delay=0)
         run = await sync_to_async(services.start_run)(owner, team.pk, "Say hello")
