@@ -14,6 +14,7 @@ tail from a position. Services, the sink and the consumer use only :class:`Backe
 from __future__ import annotations
 
 import abc
+import asyncio
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -116,6 +117,19 @@ class Backend(abc.ABC):
     def ensure_started(self) -> None:
         """Process start-up duties (recovering interrupted runs); idempotent."""
         return None
+
+
+async def wait_at_most(future: asyncio.Future[None], limit: float) -> None:
+    """Wait for ``future`` at most ``limit`` seconds.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that arrives as
+    the future completes, and a watcher's follower then outlives its closed socket.
+    """
+    try:
+        async with asyncio.timeout(limit):
+            await future
+    except TimeoutError:
+        pass
 
 
 #: Backend name (``RUNS_BACKEND``) -> a factory. The implementations launch executions,

@@ -32,7 +32,14 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from studio.runs.backends import Backend, Envelope, Inbox, LiveLog, Position
+from studio.runs.backends import (
+    Backend,
+    Envelope,
+    Inbox,
+    LiveLog,
+    Position,
+    wait_at_most,
+)
 from studio.runs.events import envelope_position
 
 logger = logging.getLogger(__name__)
@@ -173,9 +180,7 @@ class StreamTail:
         future: asyncio.Future[None] = loop.create_future()
         self._waiters.append(future)
         try:
-            await asyncio.wait_for(future, min(block, settings.REDIS_BLOCK_SECONDS))
-        except TimeoutError:
-            pass
+            await wait_at_most(future, min(block, settings.REDIS_BLOCK_SECONDS))
         finally:
             if future in self._waiters:
                 self._waiters.remove(future)
@@ -261,10 +266,7 @@ class ListInbox(Inbox):
             await notices.wait_subscribed(wait)
             item = await client.lpop(self._key)
             if item is None:
-                try:
-                    await asyncio.wait_for(notice, wait)
-                except TimeoutError:
-                    pass
+                await wait_at_most(notice, wait)
                 item = await client.lpop(self._key)
         finally:
             notices.forget(self._run_id, notice)
@@ -304,7 +306,8 @@ class InboxNotices:
         """Wait (at most ``limit`` s) until notices arrive; readers look anyway after."""
         if not self._subscribed.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._subscribed.wait(), limit)
+                async with asyncio.timeout(limit):
+                    await self._subscribed.wait()
 
     async def _listen(self) -> None:
         while True:

@@ -21,7 +21,14 @@ from typing import Any
 
 from django.conf import settings
 
-from studio.runs.backends import Backend, Envelope, Inbox, LiveLog, Position
+from studio.runs.backends import (
+    Backend,
+    Envelope,
+    Inbox,
+    LiveLog,
+    Position,
+    wait_at_most,
+)
 from studio.runs.database import call_database
 from studio.runs.events import envelope_position
 from studio.runs.host import current_host, get_host
@@ -129,10 +136,7 @@ class MemoryLog(LiveLog):
             if found or block <= 0 or position[0] < self._top[0]:
                 return found
             future = self._waiters.add()
-        try:
-            await asyncio.wait_for(future, block)
-        except TimeoutError:
-            pass
+        await wait_at_most(future, block)
         with self._lock:
             self._waiters.discard(future)
             return self._after(position)
@@ -179,10 +183,7 @@ class MemoryInbox(Inbox):
             if self._messages:
                 return self._messages.popleft()
             future = self._waiters.add()
-        try:
-            await asyncio.wait_for(future, wait)
-        except TimeoutError:
-            pass
+        await wait_at_most(future, wait)
         with self._lock:
             self._waiters.discard(future)
             return self._messages.popleft() if self._messages else None

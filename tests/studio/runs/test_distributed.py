@@ -201,3 +201,16 @@ async def test_a_distributed_run_answers_input_and_stops_within_a_second(owner: 
     assert frames[-1]["data"]["status"] == "cancelled"
     await socket_.disconnect()
     assert (await wait_finished(run.pk)).status == Status.CANCELLED
+
+
+async def test_a_socket_closed_while_its_run_streams_ends_its_consumer_at_once(
+    owner: User,
+) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=40, delay=0.02)
+    for _ in range(5):
+        run = await sync_to_async(services.start_run)(owner, team.pk, "Talk")
+        connected, socket_ = await open_socket(run.pk, owner)
+        assert connected
+        await receive_until(socket_, is_type("message"), limit=20)
+        # The communicator waits this long for the consumer to finish, then fails.
+        await socket_.disconnect(timeout=1)
