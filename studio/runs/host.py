@@ -47,6 +47,7 @@ class RunHost:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._room = threading.Condition()
         self._admitted = 0
+        self.is_stopped = False
         self._thread = threading.Thread(target=self._serve, name="roundtable-runs", daemon=True)
         # A busy run holds the interpreter lock for up to the switch interval (5 ms by
         # default) whenever the server's loop wants it; a shorter one keeps the loop prompt.
@@ -163,6 +164,9 @@ class RunHost:
 
     def stop(self, timeout: float = 10.0) -> list[int]:
         """Cancel everything, stop the loop and the thread; the ids of the runs cancelled."""
+        if self.is_stopped:
+            return []
+        self.is_stopped = True
         ids = self.cancel_all(timeout)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout)

@@ -1,0 +1,105 @@
+"""The run host: where a process executes its runs, how many, and how it lets them go."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from studio.runs.execution import hand_back, worker_name
+from studio.runs.host import RunHost
+from studio.runs.models import Run, Status
+from studio.teams.models import TeamVersion
+from tests.studio.runs.conftest import chatty_team
+from tests.studio.runs.test_resilience import RecordingBackend
+
+
+@pytest.fixture
+def host() -> Iterator[RunHost]:
+    """A host of its own, with room for one run."""
+    made = RunHost(capacity=1, database_threads=1)
+    yield made
+    made.stop()
+
+
+class Gate:
+    """Runs on a host that wait until the test opens the gate (from its own thread)."""
+
+    def __init__(self, host: RunHost) -> None:
+        self.host = host
+        self.is_open = False
+        self.waiting: list[asyncio.Future[None]] = []
+        self.threads: list[str] = []
+
+    async def run(self) -> None:
+        """A run that waits for the gate."""
+        self.threads.append(threading.current_thread().name)
+        if not self.is_open:
+            future = asyncio.get_running_loop().create_future()
+            self.waiting.append(future)
+            await future
+
+    def open(self) -> None:
+        """Let every waiting run end (on the host's loop, like the runs themselves)."""
+
+        def release() -> None:
+            self.is_open = True
+            for future in self.waiting:
+                if not future.done():
+                    future.set_result(None)
+
+        self.host.loop.call_soon_threadsafe(release)
+
+
+def test_a_full_host_makes_the_next_run_wait_for_room(host: RunHost) -> None:
+    gate = Gate(host)
+    host.submit(1, gate.run)
+    assert not host.wait_for_room(timeout=0.2)
+    gate.open()
+    assert host.wait_for_room(timeout=10)
+    assert host.run_count == 0
+
+
+def test_runs_execute_off_the_callers_thread_and_stopping_names_those_cut_short(
+    host: RunHost,
+) -> None:
+    gate = Gate(host)
+    host.capacity = 2
+    host.submit(7, gate.run)
+    host.submit(8, gate.run)
+    deadline = time.monotonic() + 10
+    while len(gate.waiting) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert gate.threads == ["roundtable-runs", "roundtable-runs"]
+    assert sorted(host.stop()) == [7, 8]
+    assert not host.is_running(7) and not host.is_running(8)
+
+
+@pytest.mark.django_db
+def test_a_worker_shutting_down_hands_back_only_the_runs_it_still_holds(owner: User) -> None:
+    team = chatty_team(owner)
+    version = TeamVersion.objects.filter(team=team).latest("number")
+
+    def running(worker: str) -> int:
+        return Run.objects.create(
+            team=team,
+            team_version=version,
+            task="Go",
+            status=Status.RUNNING,
+            lease="token",
+            worker=worker,
+            heartbeat_at=timezone.now(),
+        ).pk
+
+    mine, taken = running(worker_name()), running("elsewhere:1")
+    backend = RecordingBackend()
+    assert hand_back([mine, taken], backend) == [mine]
+    assert backend.launched == [mine]
+    handed = Run.objects.get(pk=mine)
+    assert handed.status == Status.QUEUED and handed.lease == "" and handed.worker == ""
+    assert Run.objects.get(pk=taken).status == Status.RUNNING
