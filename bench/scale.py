@@ -37,7 +37,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -47,7 +46,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from stream import WORKER_APP, Socket, Stack, fresh_postgres, postgres_available, rss_mib
+from stream import WORKER_APP, Socket, Stack, call_api, fresh_postgres, postgres_available, rss_mib
 
 # --- a server under test ---
 
@@ -64,14 +63,7 @@ class Target:
         return int(urlsplit(self.base_url).port or 80)
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
-        request = urllib.request.Request(
-            f"{self.base_url}{path}",
-            data=json.dumps(body).encode() if body is not None else None,
-            method=method,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read())
+        return call_api(self.base_url, self.token, method, path, body)
 
     async def start_run(self, team_id: int, task: str = "Go") -> int:
         run = await asyncio.to_thread(

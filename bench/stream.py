@@ -90,6 +90,21 @@ def rss_mib(pid: int) -> float:
     return total / 1024
 
 
+def call_api(base_url: str, token: str, method: str, path: str, body: Any = None) -> Any:
+    """One JSON request to a server, with a bearer token when there is one."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"{base_url}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers=headers,
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
 # --- a minimal websocket client (RFC 6455, text frames) ---
 
 
@@ -302,14 +317,7 @@ class Stack:
                 process.kill()
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}",
-            data=json.dumps(body).encode() if body is not None else None,
-            method=method,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
+        return call_api(f"http://127.0.0.1:{self.port}", self.token, method, path, body)
 
     async def start_run(self, team: str) -> int:
         body = {"team": self.teams[team], "task": "Go"}

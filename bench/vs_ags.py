@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -44,7 +43,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from runtime_vs_autogen import ensure_venv  # noqa: E402
-from stream import Socket, Stack, free_port  # noqa: E402
+from stream import Socket, Stack, call_api, free_port  # noqa: E402
 
 AGS_VENV = BENCH_DIR / ".ags-venv"
 AGS_REQUIREMENTS = BENCH_DIR / "requirements-ags.txt"
@@ -116,21 +115,6 @@ class Client(Socket):
             if text is None:
                 return
             yield json.loads(text)
-
-
-def http(port: int, method: str, path: str, body: Any = None, token: str = "") -> Any:
-    """One JSON request to 127.0.0.1:port."""
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers=headers,
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
 
 
 # --------------------------------------------------------------------------------------
@@ -251,7 +235,7 @@ class Studio(Side):
         deadline = time.monotonic() + 120
         while True:
             try:
-                http(self.port, "GET", f"/api/teams/?user_id={AGS_USER}")
+                self.api("GET", f"/api/teams/?user_id={AGS_USER}")
                 break
             except OSError as exc:
                 if time.monotonic() > deadline or self.process.poll() is not None:
@@ -259,18 +243,19 @@ class Studio(Side):
                     raise RuntimeError(f"AutoGen Studio did not start; see {log}") from exc
                 time.sleep(0.3)
         for key, component in files.items():
-            team = http(
-                self.port, "POST", "/api/teams/", {"user_id": AGS_USER, "component": component}
-            )
+            team = self.api("POST", "/api/teams/", {"user_id": AGS_USER, "component": component})
             team_id = team["data"]["id"]
-            session = http(
-                self.port,
+            session = self.api(
                 "POST",
                 "/api/sessions/",
                 {"user_id": AGS_USER, "team_id": team_id, "name": key},
             )
             self.sessions[key] = session["data"]["id"]
             self.components[key] = component
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """One request to AutoGen Studio's API (no login: it runs without auth)."""
+        return call_api(f"http://127.0.0.1:{self.port}", "", method, path, body)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -282,7 +267,7 @@ class Studio(Side):
 
     async def create_run(self, team: str) -> Any:
         body = {"session_id": self.sessions[team], "user_id": AGS_USER}
-        run = await asyncio.to_thread(http, self.port, "POST", "/api/runs/", body)
+        run = await asyncio.to_thread(self.api, "POST", "/api/runs/", body)
         return (team, int(run["data"]["run_id"]))
 
     async def open(self, run: Any) -> Client:
