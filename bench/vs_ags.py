@@ -25,6 +25,7 @@ target:
 
 from __future__ import annotations
 
+import abc
 import argparse
 import asyncio
 import json
@@ -122,26 +123,34 @@ class Client(Socket):
 # --------------------------------------------------------------------------------------
 
 
-class Side:
+class Side(abc.ABC):
     """A server that imports team files, creates runs and streams them to a client."""
 
     name = ""
 
+    @abc.abstractmethod
+    def start(self, files: dict[str, dict[str, Any]]) -> None:
+        """Start the server and import the team files."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop the server."""
+
+    @abc.abstractmethod
     async def create_run(self, team: str) -> Any:
         """Create a run of a team; what :meth:`stream` needs to follow it."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def open(self, run: Any) -> Client:
         """The run's socket, the run started if the server waits for that."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def translate(self, frame: dict[str, Any]) -> dict[str, Any] | None:
         """A server frame as ``{"kind": input|message|echo|end, ...}``, or None to skip."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def answer(self, client: Client, request_id: str) -> None:
         """Answer an input request on the run's socket."""
-        raise NotImplementedError
 
     async def stream(self, run: Any, on_frame: Callable[[Client, dict[str, Any]], bool]) -> None:
         """Feed the run's frames to ``on_frame`` until it says to stop."""
@@ -164,6 +173,7 @@ class Ours(Side):
         self.teams: dict[str, int] = {}
 
     def start(self, files: dict[str, dict[str, Any]]) -> None:
+        self.stack.work.mkdir(parents=True, exist_ok=True)
         self.stack.start([])
         for key, component in files.items():
             report = self.stack.api("POST", "/api/teams/import", component)
@@ -402,17 +412,15 @@ def main() -> None:
     modes = ["embedded", "distributed"] if args.mode == "both" else [args.mode]
     ours = [Ours(mode, work / mode) for mode in modes]
     studio = Studio(python, work)
-    sides: list[Any] = [*ours, studio]
+    sides: list[Side] = [*ours, studio]
     try:
         for side in sides:
-            if isinstance(side, Ours):
-                side.stack.work.mkdir(parents=True)
             print(f"… starting {side.name} (logs in {work})", file=sys.stderr)
             side.start(files)
         rows = {
-            "first message ms": lambda side: first_message_ms(side),
-            "POST /api/runs ms": lambda side: create_run_ms(side),
-            "human round trip ms": lambda side: human_round_trip_ms(side),
+            "first message ms": first_message_ms,
+            "POST /api/runs ms": create_run_ms,
+            "human round trip ms": human_round_trip_ms,
             "1 run msgs/s": lambda side: throughput(side, "talk", 1),
             "10 runs msgs/s": lambda side: throughput(side, "ten", 10),
         }
