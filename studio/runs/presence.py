@@ -21,13 +21,14 @@ import asyncio
 import functools
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+
+from studio.runs.backends.distributed import KEY_PREFIX, LoopClients
 
 logger = logging.getLogger(__name__)
 
@@ -102,24 +103,16 @@ class RedisRegistry(Registry):
     """Sockets of every server, in a Redis hash per run: socket id -> "expiry:name"."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._clients = LoopClients(url)
 
     def client(self) -> aioredis.Redis:
         """The client of the running event loop."""
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = aioredis.Redis.from_url(self.url, socket_timeout=settings.REDIS_SOCKET_TIMEOUT)
-            self._clients[loop] = client
-        return client
+        return self._clients.get()
 
     @staticmethod
     def key(run_id: int) -> str:
         """The hash of a run's watchers."""
-        return f"roundtable:run:{run_id}:watchers"
+        return f"{KEY_PREFIX}:{run_id}:watchers"
 
     async def join(self, run_id: int, socket_id: str, name: str) -> None:
         """See :meth:`Registry.join`."""

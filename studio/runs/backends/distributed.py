@@ -341,6 +341,32 @@ class InboxNotices:
             await asyncio.gather(self._listener, return_exceptions=True)
 
 
+class LoopClients:
+    """One asynchronous Redis client per event loop, for one URL: a client's connections
+    belong to the loop that opened them (Celery tasks and the run host each have one)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self) -> aioredis.Redis:
+        """The running loop's client, made on first use."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = aioredis.Redis.from_url(self.url, socket_timeout=settings.REDIS_SOCKET_TIMEOUT)
+            self._clients[loop] = client
+        return client
+
+    async def close(self) -> None:
+        """Close and forget the running loop's client, if it has one."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+
 class DistributedBackend(Backend):
     """Celery runs, Redis logs and inboxes."""
 
@@ -349,9 +375,7 @@ class DistributedBackend(Backend):
     def __init__(self, url: str) -> None:
         self.url = url
         self._sync_client: redis.Redis | None = None
-        self._async_clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, aioredis.Redis
-        ] = weakref.WeakKeyDictionary()
+        self._async_clients = LoopClients(url)
         self._notices: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, InboxNotices] = (
             weakref.WeakKeyDictionary()
         )
@@ -371,12 +395,7 @@ class DistributedBackend(Backend):
 
     def async_client(self) -> aioredis.Redis:
         """The client of the running event loop."""
-        loop = asyncio.get_running_loop()
-        client = self._async_clients.get(loop)
-        if client is None:
-            client = aioredis.Redis.from_url(self.url, socket_timeout=settings.REDIS_SOCKET_TIMEOUT)
-            self._async_clients[loop] = client
-        return client
+        return self._async_clients.get()
 
     def tail(self, run_id: int, position: Position) -> StreamTail:
         """The running loop's tail of a run's stream (started at ``position`` if new)."""
@@ -411,9 +430,7 @@ class DistributedBackend(Backend):
             await notices.close()
         for tail in list(self._tails.pop(loop, {}).values()):
             await tail.close()
-        client = self._async_clients.pop(loop, None)
-        if client is not None:
-            await client.aclose()
+        await self._async_clients.close()
 
     def log(self, run_id: int) -> StreamLog:
         """See :meth:`Backend.log`."""
