@@ -1,6 +1,7 @@
 """``GET /health/``: can this server do its work? For load balancers and operators.
 
-Checks the database, and in the distributed mode Redis and the Celery workers. Answers
+Checks the database; in the embedded mode the run host process (when runs execute in
+one), in the distributed mode Redis and the Celery workers. Answers
 200 when every check passes and 503 otherwise, with one entry per check::
 
     {"status": "ok", "mode": "distributed",
@@ -27,6 +28,7 @@ from django.views.decorators.http import require_GET
 
 from studio.runs.backends import get_backend
 from studio.runs.backends.distributed import DistributedBackend
+from studio.runs.backends.hosted import ServerBackend
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +75,25 @@ class NoWorkers(Exception):
     """No Celery worker answered: queued runs will not start."""
 
 
+def probe_run_host(backend: ServerBackend) -> dict[str, Any]:
+    """Whether the run host process runs (it is started if it does not)."""
+    backend.ensure_started()
+    pid = backend.host_pid
+    if pid is None:
+        raise RunHostDown("the run host process is not running")
+    return {"pid": pid}
+
+
+class RunHostDown(Exception):
+    """The embedded server's run host process is down: runs do not execute."""
+
+
 def checks() -> tuple[str, dict[str, Check]]:
     """The execution mode and the result of each check it needs."""
     backend = get_backend()
     results = {"database": timed("database", probe_database)}
+    if isinstance(backend, ServerBackend):
+        results["run_host"] = timed("run host", lambda: probe_run_host(backend))
     if isinstance(backend, DistributedBackend):
         results["redis"] = timed("redis", lambda: probe_redis(backend))
         if results["redis"]["ok"]:

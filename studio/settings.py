@@ -461,6 +461,12 @@ RUNS_RECOVER_ON_START = env_bool("RUNS_RECOVER_ON_START", True)
 # no more from the queue meanwhile), and their database calls share RUNS_DATABASE_THREADS
 # threads, each with its own connection (1 to 8).
 RUNS_PER_PROCESS = env_int("RUNS_PER_PROCESS", 1000, minimum=1)
+# Where an embedded server's run host lives: "process" (the default) starts it in one child
+# process, so a busy run never competes with the server's sockets for the interpreter;
+# "thread" keeps it in the server's process (in-process tests, one-shot commands).
+RUNS_HOST = env_str("RUNS_HOST", "process").strip()
+if RUNS_HOST not in {"process", "thread"}:
+    raise ImproperlyConfigured(f"RUNS_HOST must be process or thread, not {RUNS_HOST!r}.")
 RUNS_DATABASE_THREADS = env_int("RUNS_DATABASE_THREADS", 4, minimum=1)
 if RUNS_DATABASE_THREADS > 8:
     raise ImproperlyConfigured(

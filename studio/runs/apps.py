@@ -17,6 +17,14 @@ def start_backend(**kwargs: Any) -> None:
     request_started.disconnect(dispatch_uid=START_UID)
 
 
+def embedded_backend() -> Any:
+    """The embedded backend: with its run host in a child process, or on a thread."""
+    from studio.runs.backends.embedded import EmbeddedBackend
+    from studio.runs.backends.hosted import ServerBackend
+
+    return ServerBackend() if settings.RUNS_HOST == "process" else EmbeddedBackend()
+
+
 class RunsConfig(AppConfig):
     """Registers the runs app and its start-up hook."""
 
@@ -28,8 +36,7 @@ class RunsConfig(AppConfig):
         """Register the backends and hook the backend's start-up onto the first request."""
         from studio.runs.backends import register_backend
         from studio.runs.backends.distributed import DistributedBackend
-        from studio.runs.backends.embedded import EmbeddedBackend
 
-        register_backend("embedded", EmbeddedBackend)
+        register_backend("embedded", embedded_backend)
         register_backend("distributed", lambda: DistributedBackend(settings.REDIS_URL))
         request_started.connect(start_backend, dispatch_uid=START_UID)

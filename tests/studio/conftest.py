@@ -67,3 +67,13 @@ def anonymous_client() -> Client:
 def fast_password_hashing(settings) -> None:
     """Tests that set passwords should not spend a second hashing each one."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def runs_on_a_thread(settings) -> None:
+    """In-process tests share the test database with their runs: no run host process."""
+    from studio.runs import backends
+
+    if settings.RUNS_HOST != "thread":
+        settings.RUNS_HOST = "thread"
+        backends.get_backend.cache_clear()

@@ -144,6 +144,10 @@ class MemoryLog(LiveLog):
     async def finish(self) -> None:
         """See :meth:`LiveLog.finish`: keep the last few entries for watchers still
         reading them; the backend drops those, then the log, later."""
+        self.finish_nowait()
+
+    def finish_nowait(self) -> None:
+        """:meth:`finish`, from synchronous code on any thread."""
         with self._lock:
             self.is_finished = True
             self.finished_at = time.monotonic()

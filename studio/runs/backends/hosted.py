@@ -1,0 +1,345 @@
+"""The embedded mode with its run host in a child process (``RUNS_HOST=process``).
+
+A run host on a thread of the server's own process shares the interpreter lock with the
+server: a busy run (a model that answers at once, a long team) made the server accept
+sockets and answer requests many times slower. By default an embedded server therefore
+starts one child process, the *run host process* (``python -m
+studio.runs.backends.hosted``), and talks to it over a socket pair:
+
+- the server sends ``launch``, ``post`` (answers, stops, interjections), ``cancel``,
+  ``reset``, ``stop_later`` and ``terminate``;
+- the child sends back what its runs append to their live logs (``log``), and when a run
+  is done with its log (``finish``).
+
+The server keeps the live logs (its sockets read them), the child the inboxes (its runs
+read them), so each side sends only what the other needs. The child does what an
+embedded server did at start: it resumes the runs left interrupted and sweeps for lost
+ones. When the server goes away, the child sees the socket close, stops its runs (their
+leases stay, so the next server resumes them) and exits. When the child dies, the server
+starts another at once; it resumes the runs the dead one held.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from studio.runs.backends import Envelope, LiveLog, Position
+from studio.runs.backends.embedded import EmbeddedBackend
+
+logger = logging.getLogger(__name__)
+
+Message = tuple[Any, ...]
+
+#: a child that dies sooner than this after its start is started again only after a pause
+#: that doubles each time (up to ``RESTART_PAUSE_MAX`` seconds), not in a tight loop
+QUICK_DEATH_SECONDS = 5.0
+RESTART_PAUSE_MAX = 10.0
+
+
+class Link:
+    """One end of the socket pair: messages out under a lock, a thread reading them in."""
+
+    def __init__(self, connection: Connection, name: str) -> None:
+        self._connection = connection
+        self._lock = threading.Lock()
+        self._name = name
+        self.is_closed = False
+
+    def send(self, message: Message) -> bool:
+        """Send one message; False when the other side is gone."""
+        with self._lock:
+            if self.is_closed:
+                return False
+            try:
+                self._connection.send(message)
+            except (OSError, ValueError):
+                self.is_closed = True
+                return False
+            return True
+
+    def serve(self, on_message: Callable[[Message], None]) -> None:
+        """Hand every message received to ``on_message`` until the other side closes."""
+        while True:
+            try:
+                message = self._connection.recv()
+            except (EOFError, OSError):
+                break
+            try:
+                on_message(message)
+            except Exception:
+                logger.exception("%s: handling %r failed", self._name, message[:2])
+        self.close()
+
+    def serve_in_thread(self, on_message: Callable[[Message], None]) -> threading.Thread:
+        """:meth:`serve` on a daemon thread (started)."""
+        thread = threading.Thread(
+            target=self.serve, args=(on_message,), name=self._name, daemon=True
+        )
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        """Close this end once it is no longer read."""
+        with self._lock:
+            self.is_closed = True
+        self._connection.close()
+
+    def shut_down(self) -> None:
+        """End the link both ways from any thread: both sides' reads end, each closes."""
+        with self._lock:
+            self.is_closed = True
+            if self._connection.closed:
+                return
+            # A duplicate of the descriptor: shutting it down ends the reads on the
+            # original without closing it under the thread that reads it.
+            with socket.socket(fileno=os.dup(self._connection.fileno())) as duplicate:
+                try:
+                    duplicate.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+# --------------------------------------------------------------------------------------
+# The server's side
+# --------------------------------------------------------------------------------------
+
+
+class ChildProcess:
+    """The run host process and the server's end of the link to it."""
+
+    def __init__(self, on_message: Callable[[Message], None]) -> None:
+        ours, theirs = socket.socketpair()
+        package_root = str(Path(__file__).resolve().parents[3])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        env.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "studio.runs.backends.hosted", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            env=env,
+            # Ctrl+C in a terminal stops the server; the child follows when the link closes.
+            start_new_session=True,
+        )
+        theirs.close()
+        self.started_at = time.monotonic()
+        self.link = Link(Connection(ours.detach()), "roundtable-host-link")
+        self.reader = self.link.serve_in_thread(on_message)
+
+    @property
+    def is_alive(self) -> bool:
+        """Whether the child runs and the link to it is open."""
+        return not self.link.is_closed and self.process.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """End the link (the child stops its runs and exits) and wait for it."""
+        self.link.shut_down()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class ServerBackend(EmbeddedBackend):
+    """The embedded backend of a server whose runs execute in the run host process.
+
+    Live logs are kept here, fed by the child; everything addressed to a run (a launch,
+    an answer, a stop) goes to the child, started on first need.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._child_lock = threading.Lock()
+        self._child: ChildProcess | None = None
+        self._restart_pause = 0.0
+        self._is_closing = False
+
+    # --- the child ---
+
+    def ensure_started(self) -> None:
+        """See :meth:`Backend.ensure_started`: start the run host process."""
+        self._ensure_child()
+
+    def _ensure_child(self) -> ChildProcess:
+        with self._child_lock:
+            child = self._child
+            if child is None or child.link.is_closed:
+                child = self._child = ChildProcess(self._receive)
+                threading.Thread(
+                    target=self._watch, args=(child,), name="roundtable-host-watch", daemon=True
+                ).start()
+            return child
+
+    def _watch(self, child: ChildProcess) -> None:
+        """Wait for the child to go; unless the server is closing, start another."""
+        child.reader.join()
+        code = child.process.wait()
+        if self._is_closing:
+            return
+        lived = time.monotonic() - child.started_at
+        logger.error(
+            "the run host process %s ended (exit code %s) after %.1f s; starting another",
+            child.process.pid,
+            code,
+            lived,
+        )
+        if lived < QUICK_DEATH_SECONDS:
+            self._restart_pause = min(max(self._restart_pause * 2, 0.5), RESTART_PAUSE_MAX)
+            time.sleep(self._restart_pause)
+        else:
+            self._restart_pause = 0.0
+        if not self._is_closing:
+            self._ensure_child()
+
+    def close(self) -> None:
+        """Stop the run host process (its runs keep their leases for the next start)."""
+        self._is_closing = True
+        with self._child_lock:
+            child, self._child = self._child, None
+        if child is not None:
+            child.stop()
+
+    @property
+    def host_pid(self) -> int | None:
+        """The run host process's id while it runs."""
+        child = self._child
+        return child.process.pid if child is not None and child.is_alive else None
+
+    def _send(self, *message: Any) -> None:
+        if not self._ensure_child().link.send(message):
+            # The child just died: its successor resumes the runs from the database
+            # (queued ones are launched, answers are stored on the run).
+            logger.warning("run %s: the run host process was gone for %s", message[1], message[0])
+
+    def _receive(self, message: Message) -> None:
+        kind, run_id = message[0], message[1]
+        if kind == "log":
+            self.log(run_id).append_nowait(message[2])
+        elif kind == "finish":
+            self.log(run_id).finish_nowait()
+        else:
+            logger.error("the run host process sent an unknown message %r", kind)
+
+    # --- what goes to a run ---
+
+    def launch(self, run_id: int) -> str:
+        """See :meth:`Backend.launch`: the run host process starts it."""
+        self._send("launch", run_id)
+        return ""
+
+    def post(self, run_id: int, message: dict[str, Any]) -> None:
+        """See :meth:`Backend.post`."""
+        self._send("post", run_id, message)
+
+    def request_cancel(self, run_id: int) -> None:
+        """See :meth:`Backend.request_cancel`."""
+        self._send("cancel", run_id)
+
+    def reset_inbox(self, run_id: int) -> None:
+        """See :meth:`Backend.reset_inbox`."""
+        self._send("reset", run_id)
+
+    def check_stop_later(self, run_id: int, delay: float) -> None:
+        """See :meth:`Backend.check_stop_later`: a timer in the run host process."""
+        self._send("stop_later", run_id, delay)
+
+    def terminate(self, run_id: int, task_id: str) -> None:
+        """See :meth:`Backend.terminate`."""
+        self._send("terminate", run_id, task_id)
+
+
+# --------------------------------------------------------------------------------------
+# The child's side
+# --------------------------------------------------------------------------------------
+
+
+class ForwardedLog(LiveLog):
+    """A run's live log as its executor in the run host process sees it: appends and the
+    end go to the server, which keeps the log its sockets read."""
+
+    def __init__(self, link: Link, run_id: int) -> None:
+        self._link = link
+        self._run_id = run_id
+
+    async def append(self, envelopes: Sequence[Envelope]) -> None:
+        """See :meth:`LiveLog.append`."""
+        self._link.send(("log", self._run_id, list(envelopes)))
+
+    async def read(self, position: Position, block: float) -> list[Envelope]:
+        """Refused: watchers read the server's copy of the log."""
+        raise RuntimeError("the run host process serves no watchers; the server does")
+
+    async def finish(self) -> None:
+        """See :meth:`LiveLog.finish`."""
+        self._link.send(("finish", self._run_id))
+
+
+class HostedBackend(EmbeddedBackend):
+    """The embedded backend inside the run host process: runs and inboxes here, live
+    logs forwarded to the server."""
+
+    def __init__(self, link: Link) -> None:
+        super().__init__()
+        self._link = link
+
+    def log(self, run_id: int) -> ForwardedLog:  # type: ignore[override]
+        """See :meth:`Backend.log`."""
+        return ForwardedLog(self._link, run_id)
+
+    def publish(self, run_id: int, envelopes: Sequence[Envelope]) -> None:
+        """See :meth:`Backend.publish`."""
+        self._link.send(("log", run_id, list(envelopes)))
+
+    def receive(self, message: Message) -> None:
+        """Do what the server asks."""
+        kind, run_id, *rest = message
+        handlers: dict[str, Callable[..., object]] = {
+            "launch": self.launch,
+            "post": self.post,
+            "cancel": self.request_cancel,
+            "reset": self.reset_inbox,
+            "stop_later": self.check_stop_later,
+            "terminate": self.terminate,
+        }
+        handler = handlers.get(kind)
+        if handler is None:
+            logger.error("the server sent an unknown message %r", kind)
+            return
+        handler(run_id, *rest)
+
+
+def main(argv: list[str]) -> None:
+    """The run host process: serve the server at the other end of file descriptor argv[1]."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+    import django
+
+    django.setup()
+    from studio.runs import backends
+    from studio.runs.host import stop_host
+
+    link = Link(Connection(int(argv[1])), "roundtable-host-link")
+    backend = HostedBackend(link)
+    backends.register_backend("embedded", lambda: backend)
+    backends.get_backend.cache_clear()
+    backend.ensure_started()
+    logger.info("run host process %s serves the server %s", os.getpid(), os.getppid())
+    link.serve(backend.receive)
+    stopped = stop_host()
+    if stopped:
+        logger.info("the server went away; runs %s resume at its next start", stopped)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

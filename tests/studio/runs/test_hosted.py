@@ -1,0 +1,185 @@
+"""The embedded mode with its run host in a child process (``RUNS_HOST=process``).
+
+The test process plays the server: its backend starts the real run host process on the
+test database (a file on SQLite), its sockets read the live logs the child feeds, and
+answers and stops go to the child. Every test is transactional, so what the test writes
+is committed before the child looks for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import User
+from django.test import Client
+
+from studio.runs import backends, services
+from studio.runs.backends.hosted import ServerBackend
+from studio.runs.models import Run, Status
+from tests.studio.runs.conftest import (
+    assistant,
+    chatty_team,
+    human,
+    is_type,
+    make_team,
+    open_socket,
+    receive_until,
+    scripted_model,
+    transcript,
+    wait_finished,
+    wait_until,
+)
+from tests.studio.runs.processes import database_url
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("settle"),
+]
+
+#: the child reads its settings from the environment, as a server's would
+CHILD_SETTINGS = {
+    "RUNS_BACKEND": "embedded",
+    "REDIS_URL": "",
+    "RUNS_HOST": "process",
+    "RUNS_HEARTBEAT_SECONDS": "1",
+    "RUNS_LEASE_SECONDS": "3",
+    "RUNS_CHECKPOINT_INTERVAL_MS": "0",
+    "RUNS_RECOVER_ON_START": "true",
+    "RUNS_STOP_GRACE_SECONDS": "5",
+    "RUNS_INPUT_GRACE_SECONDS": "60",
+}
+
+
+@pytest.fixture
+def hosted(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerBackend]:
+    """This process's backend, with the run host process started on the test database."""
+    monkeypatch.setenv("DATABASE_URL", database_url())
+    for key, value in CHILD_SETTINGS.items():
+        monkeypatch.setenv(key, value)
+    settings.RUNS_HOST = "process"
+    backends.get_backend.cache_clear()
+    backend = backends.get_backend()
+    assert isinstance(backend, ServerBackend)
+    backend.ensure_started()
+    yield backend
+    backend.close()
+    backends.get_backend.cache_clear()
+
+
+def worker_pid(run_id: int) -> int:
+    """The process that executes (or last executed) the run, from ``host:pid``."""
+    worker = Run.objects.get(pk=run_id).worker
+    return int(worker.rsplit(":", 1)[1]) if worker else 0
+
+
+def messages(run_id: int) -> list[str]:
+    return [
+        e.data["content"] for e in transcript(run_id) if e.type == "message" and not e.discarded
+    ]
+
+
+async def test_a_run_executes_in_the_child_and_streams_through_the_server(
+    owner: User, hosted: ServerBackend
+) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=6, delay=0.1)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a picnic")
+    connected, socket_ = await open_socket(run.pk, owner)
+    assert connected
+    await wait_until(lambda: worker_pid(run.pk) != 0, limit=30)
+    pid = await sync_to_async(worker_pid)(run.pk)
+    assert pid == hosted.host_pid and pid != os.getpid()
+    frames = await receive_until(socket_, is_type("run.finished"), limit=30)
+    await socket_.disconnect()
+    done = await wait_finished(run.pk)
+    assert done.status == Status.COMPLETED and done.backend == "embedded"
+    persisted = [e.seq for e in await sync_to_async(transcript)(run.pk)]
+    assert [f["seq"] for f in frames if f.get("seq") is not None] == persisted
+    # What the socket got came from this process's copy of the live log.
+    assert [e["seq"] for e in await hosted.log(run.pk).read((0, 0), 0)][-1] == persisted[-1]
+
+
+async def test_answers_and_stops_reach_the_run_in_the_child(
+    owner: User, hosted: ServerBackend
+) -> None:
+    def build() -> Any:
+        model = scripted_model(owner, ["Where to?", "Noted.", "Anything else?"] * 3)
+        agents = [assistant(owner, "guide", model), human(owner, "traveller")]
+        return make_team(owner, agents, max_messages=8)
+
+    team = await sync_to_async(build)()
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a trip")
+    connected, socket_ = await open_socket(run.pk, owner)
+    assert connected
+    request = (await receive_until(socket_, is_type("input.requested"), limit=30))[-1]
+    await socket_.send_json_to(
+        {"type": "input", "request_id": request["data"]["request_id"], "content": "Oslo"}
+    )
+    echoed = await receive_until(socket_, is_type("input.provided"), limit=10)
+    assert echoed[-1]["data"]["content"] == "Oslo"
+    await receive_until(socket_, is_type("input.requested"), limit=10)
+    await sync_to_async(services.stop_run)(owner, run.pk)
+    await receive_until(socket_, is_type("run.finished"), limit=10)
+    await socket_.disconnect()
+    done = await wait_finished(run.pk)
+    assert done.status == Status.CANCELLED
+    assert "Oslo" in await sync_to_async(messages)(run.pk)
+
+
+async def test_a_killed_child_is_replaced_and_its_runs_resume(
+    owner: User, hosted: ServerBackend
+) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=12, delay=0.15)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Tell a long story")
+    await wait_until(lambda: len(messages(run.pk)) >= 4, limit=30)
+    first = hosted.host_pid
+    assert first is not None and await sync_to_async(worker_pid)(run.pk) == first
+    os.kill(first, signal.SIGKILL)
+    done = await wait_finished(run.pk, limit=60)
+    assert done.status == Status.COMPLETED
+    assert done.attempts == 2
+    second = hosted.host_pid
+    assert second is not None and second != first
+    events = await sync_to_async(transcript)(run.pk)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert len(await sync_to_async(messages)(run.pk)) == 13
+    assert [e.type for e in events].count("run.resumed") == 1
+
+
+async def test_the_child_stops_when_the_server_goes_and_the_next_one_resumes_its_runs(
+    owner: User, hosted: ServerBackend
+) -> None:
+    team = await sync_to_async(chatty_team)(owner, turns=10, delay=0.15)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Count sheep")
+    await wait_until(lambda: len(messages(run.pk)) >= 3, limit=30)
+    child = hosted._child
+    assert child is not None
+    await asyncio.to_thread(hosted.close)
+    assert child.process.returncode is not None
+    left = await Run.objects.aget(pk=run.pk)
+    assert left.status == Status.RUNNING  # cut short, lease kept: the next start resumes it
+    backends.get_backend.cache_clear()
+    successor = backends.get_backend()
+    assert isinstance(successor, ServerBackend) and successor is not hosted
+    successor.ensure_started()
+    try:
+        done = await wait_finished(run.pk, limit=60)
+    finally:
+        successor.close()
+    assert done.status == Status.COMPLETED and done.attempts == 2
+
+
+def test_health_names_the_run_host_process(hosted: ServerBackend) -> None:
+    started = time.monotonic()
+    while hosted.host_pid is None and time.monotonic() - started < 10:
+        time.sleep(0.05)
+    body = Client().get("/health/").json()
+    assert body["mode"] == "embedded"
+    check = body["checks"]["run_host"]
+    assert check["ok"] is True and check["pid"] == hosted.host_pid != os.getpid()
