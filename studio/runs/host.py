@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 RunStarter = Callable[[], Coroutine[Any, Any, None]]
 #: seconds a thread may hold the interpreter lock while another waits for it
-SWITCH_INTERVAL = 0.001
+SWITCH_INTERVAL = 0.0001
 
 
 class RunHost:
@@ -44,6 +44,8 @@ class RunHost:
         self.loop = asyncio.new_event_loop()
         serve_database_calls(self.loop, self.database)
         self._runs: dict[int, asyncio.Task[None]] = {}
+        #: runs submitted whose task the loop has not created yet
+        self._starting: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._room = threading.Condition()
         self._admitted = 0
@@ -74,11 +76,14 @@ class RunHost:
         """Execute ``start()`` as run ``run_id``'s task on the host (from any thread)."""
         with self._room:
             self._admitted += 1
+            self._starting.add(run_id)
         # A fresh context: the caller's (a request's, a sync_to_async thread's) must not
         # leak into the run.
         self.loop.call_soon_threadsafe(self._start, run_id, start, context=contextvars.Context())
 
     def _start(self, run_id: int, start: RunStarter) -> None:
+        with self._room:
+            self._starting.discard(run_id)
         task = self.loop.create_task(start(), context=contextvars.Context())
         self._tasks.add(task)
         self._runs[run_id] = task
@@ -95,7 +100,9 @@ class RunHost:
             self._room.notify()
 
     def is_running(self, run_id: int) -> bool:
-        """Whether the run has a task on this host that has not ended."""
+        """Whether the run was handed to this host and its task has not ended."""
+        if run_id in self._starting:
+            return True
         task = self._runs.get(run_id)
         return task is not None and not task.done()
 

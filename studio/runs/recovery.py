@@ -139,13 +139,18 @@ def time_out_parked(run: Run) -> None:
 
 
 def recover_interrupted_runs(backend: backends.Backend) -> None:
-    """Resume (or fail) the runs an embedded server left behind when it stopped."""
+    """Resume (or fail) the runs an embedded server left behind when it stopped.
+
+    Runs launched here while it was starting are left to their executions.
+    """
     interrupted = Run.objects.filter(
         backend=backend.name,
         status__in=(Status.QUEUED, Status.RUNNING, Status.AWAITING_INPUT),
         parked_at__isnull=True,
     )
     for run in interrupted:
+        if backend.is_launch_pending(run.pk):
+            continue
         if run.status == Status.QUEUED:
             backend.launch(run.pk)
         else:

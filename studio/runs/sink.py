@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 #: queued items beyond which ``emit`` waits for the flusher (backpressure)
 MAX_PENDING = 5000
+#: items written in one transaction at most: a burst's first events go out soon
+MAX_BATCH = 64
 #: checkpoints are spaced at least this many times their own cost apart
 SNAPSHOT_SHARE = 20
 
@@ -161,6 +163,9 @@ class RunSink(EventSink):
 
     async def turn_completed(self, speaker: str) -> None:
         """Checkpoint after a turn (at most once per ``checkpoint_interval`` seconds)."""
+        # A model that answers at once never suspends the run: give the loop a turn, so
+        # the flusher writes (and publishes) what this turn queued while the next runs.
+        await asyncio.sleep(0)
         # Snapshots grow with the conversation: space them so they take at most about
         # 1/SNAPSHOT_SHARE of the run's time, never closer than the configured interval
         # (an interval of 0 asks for every turn).
@@ -245,7 +250,7 @@ class RunSink(EventSink):
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
-                batch, self._pending = self._pending, []
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                 try:
                     await self._write(batch)
                 except Exception as exc:

@@ -326,6 +326,9 @@ def main(argv: list[str]) -> None:
     import django
 
     django.setup()
+    # The executor is imported now, not by the first launch: it brings the model SDKs,
+    # and the first run after a start would wait for them.
+    import studio.runs.execution  # noqa: F401
     from studio.runs import backends
     from studio.runs.host import stop_host
 
