@@ -18,7 +18,8 @@ scratch database, with scripted teams, and measures:
   close      a client's close frame -> the server's close frame
   capacity   500 runs at 1 s model latency in one worker process: time against the ideal,
              database connections and memory per run (distributed only)
-  memory     the embedded server's RSS over 100,000 messages served (embedded only)
+  memory     the embedded server's RSS (with its run host process) over 100,000 messages
+             served (embedded only)
 
 Every row is a function of a :class:`Target` (a server's base URL and an API token) and
 team ids, so other scripts can point them at any server; only ``capacity`` and ``memory``
@@ -378,16 +379,24 @@ async def capacity(
 async def memory(
     stack: Stack, team_id: int, total: int, per_run: int, at_once: int = 4
 ) -> list[tuple[int, float]]:
-    """The server's RSS (MiB) after each batch of runs: [(messages served, RSS)]."""
+    """The RSS (MiB) of the server and its run host process together after each batch of
+    runs: [(messages served, RSS)]."""
     target = Target(f"http://127.0.0.1:{stack.port}", stack.token)
-    server = stack.processes["server"].pid
+    pids = [stack.processes["server"].pid]
+    run_host = target.api("GET", "/health/")["checks"].get("run_host")
+    if run_host:
+        pids.append(run_host["pid"])
+
+    def rss() -> float:
+        return sum(rss_mib(pid) for pid in pids)
+
     served = 0
-    samples = [(0, rss_mib(server))]
+    samples = [(0, rss())]
     while served < total:
         run_ids = await asyncio.gather(*(target.start_run(team_id) for _ in range(at_once)))
         results = await asyncio.gather(*(watch_to_end(target, run_id) for run_id in run_ids))
         served += sum(count for count, _ in results)
-        samples.append((served, rss_mib(server)))
+        samples.append((served, rss()))
     return samples
 
 
