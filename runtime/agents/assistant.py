@@ -622,15 +622,19 @@ class AssistantAgent(BaseChatAgent):
         await self._model_context.clear()
         self._encoded_context.clear()
 
-    async def save_state(self) -> dict[str, Any]:
+    async def save_state(self, *, shared: bool = False) -> dict[str, Any]:
         """The history as JSON data, in AutoGen's ``AssistantAgentState`` shape, plus the
         model client's state under ``"model_client"`` when it has any.
 
         Each history entry is dumped once: later saves return new lists holding the same
         entry dicts, so treat the returned dicts as read-only (copy before changing one).
+        With ``shared`` (a team saving after every turn) the history list is not copied
+        either: it is the agent's own, only ever appended to, and a new list once the
+        history changes otherwise (reset, load). Never change it.
         """
         if self._is_plain_context:
-            llm_context = {"messages": self._encoded_context.dump(self._model_context._messages)}
+            messages = self._model_context._messages
+            llm_context = {"messages": self._encoded_context.dump(messages, shared=shared)}
         else:
             llm_context = await self._model_context.save_state()
         state: dict[str, Any] = {

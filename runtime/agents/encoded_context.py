@@ -21,30 +21,42 @@ class EncodedContext:
     """The ``to_dict()`` of each message of a model context that is only appended to.
 
     Call :meth:`clear` whenever the context is cleared or replaced. As a safety net a
-    context that no longer holds the last dumped message where it was is dumped afresh.
+    context list other than the one dumped before, or one that no longer holds the last
+    dumped message where it was, is dumped afresh.
+
+    The dumps are kept in a list that is itself only appended to: when the context is
+    dumped afresh the dumps start a new list. So the list can be handed out as it is
+    (``dump(..., shared=True)``): its first ``len()`` items never change.
     """
 
-    __slots__ = ("_dumps", "_last")
+    __slots__ = ("_dumps", "_last", "_source")
 
     def __init__(self) -> None:
-        self._dumps: list[dict[str, Any]] = []
-        self._last: LLMMessage | None = None
+        self.clear()
 
     def clear(self) -> None:
         """Forget every dump (the context was cleared, replaced or rewritten)."""
-        self._dumps = []
-        self._last = None
+        self._dumps: list[dict[str, Any]] = []
+        self._last: LLMMessage | None = None
+        self._source: Sequence[LLMMessage] | None = None
 
-    def dump(self, context: Sequence[LLMMessage]) -> list[dict[str, Any]]:
+    def dump(self, context: Sequence[LLMMessage], *, shared: bool = False) -> list[dict[str, Any]]:
         """The dumps of all of ``context``, as a new list sharing the dicts of earlier calls.
 
         Only messages appended since the previous call are dumped. The dicts are shared
-        between calls, so callers must not change them.
+        between calls, so callers must not change them. With ``shared`` the list is the
+        kept one, not a copy: read it, never change it.
         """
         done = len(self._dumps)
-        if done > len(context) or (done and context[done - 1] is not self._last):
+        if done and (
+            context is not self._source
+            or done > len(context)
+            or context[done - 1] is not self._last
+        ):
             self.clear()
             done = 0
-        self._dumps.extend(message.to_dict() for message in context[done:])
-        self._last = context[-1] if context else None
-        return list(self._dumps)
+        if len(context) > done:
+            self._dumps.extend(message.to_dict() for message in context[done:])
+            self._last = context[-1]
+        self._source = context
+        return self._dumps if shared else list(self._dumps)

@@ -614,7 +614,7 @@ class BaseGroupChat(Component, abc.ABC):
             await self._termination_condition.reset()
         await self._reset_manager()
 
-    async def save_state(self) -> dict[str, Any]:
+    async def save_state(self, *, shared: bool = False) -> dict[str, Any]:
         """The conversation as JSON data: the thread once, and per participant its own
         state and how far it has read; plus the next speaker and condition counters.
 
@@ -624,15 +624,23 @@ class BaseGroupChat(Component, abc.ABC):
         are the same objects as in the previous result, so an unchanged prefix can be
         told by identity (``old[i] is new[i]``). Treat those rows and entries, and the
         dicts inside them, as read-only: copy one before changing it.
+
+        With ``shared`` the long lists (the thread, its producers, the agents' packed
+        model contexts, here and in nested teams) are not copied: they are the team's
+        own, which it only ever appends to and replaces by a new list when a history
+        changes otherwise. Their first ``len()`` items never change, so a caller that
+        noted a list's length can take just what was appended since, in O(1) per list.
+        Never change such a list, and note its length before the team runs on.
         """
-        rows = self._archive.update(self._thread)
+        archive = self._archive
+        rows, producers = archive.update(self._thread, self._producers, shared=shared)
         members: dict[str, Any] = {}
         for seat in self._seats:
-            if isinstance(seat.member, BaseGroupChat):
-                state = await seat.member.save_state()
+            member = seat.member
+            if isinstance(member, BaseGroupChat):
+                state = await member.save_state(shared=shared)
             else:
-                saved = await seat.member.save_state()
-                state = self._archive.pack_agent_state(saved, seat.name)
+                state = await archive.save_agent_state(seat.name, member.save_state, shared=shared)
             members[seat.name] = {"read": seat.read, "state": state}
         condition = self._termination_condition
         return {
@@ -640,7 +648,7 @@ class BaseGroupChat(Component, abc.ABC):
             "version": STATE_VERSION,
             "team": type(self).__name__,
             "thread": rows,
-            "producers": list(self._producers),
+            "producers": producers,
             "participants": members,
             "turn": self._turn,
             "manager": self._save_manager(),

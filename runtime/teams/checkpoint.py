@@ -12,8 +12,9 @@ with a message changed), so callers need not know this format.
 
 from __future__ import annotations
 
+import inspect
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from runtime.errors import StateError
@@ -76,40 +77,80 @@ class ThreadArchive:
     Saving after every turn must cost what changed since the previous save, not the whole
     history: rows are encoded once, and each agent's packed model context is kept between
     saves and extended with the entries the agent added (see :class:`PackedContext`).
+
+    The lists it keeps (rows, producers, packed contexts) are only ever appended to: a
+    history that changes otherwise (cleared, loaded, an entry turned into a reference)
+    gets a new list. So with ``shared`` they can be handed out as they are, and whoever
+    holds one knows that its first ``len()`` items stay what they were.
     """
 
-    __slots__ = ("_keys", "_packed", "_row_keys", "_rows")
+    __slots__ = ("_keys", "_packed", "_producers", "_row_keys", "_rows", "_shares")
 
     def __init__(self) -> None:
+        self._shares: dict[str, bool] = {}  # whose save_state takes ``shared``
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget the thread; lists handed out before keep what they hold."""
         self._rows: list[list[Any]] = []
+        self._producers: list[int] = []
         self._row_keys: list[tuple[Any, str]] = []
         self._keys: dict[tuple[Any, str], int] = {}
         self._packed: dict[str, PackedContext] = {}
 
-    def clear(self) -> None:
-        self._rows.clear()
-        self._row_keys.clear()
-        self._keys.clear()
-        self._packed.clear()
+    def update(
+        self, thread: Sequence[BaseChatMessage], producers: Sequence[int], *, shared: bool = False
+    ) -> tuple[list[list[Any]], list[int]]:
+        """Encode messages not seen yet; return all rows and producers.
 
-    def update(self, thread: Sequence[BaseChatMessage]) -> list[list[Any]]:
-        """Encode messages not seen yet; return all rows (a new list sharing the rows)."""
-        for index in range(len(self._rows), len(thread)):
+        The lists are new (sharing the rows), or with ``shared`` the archive's own lists,
+        which only grow: read them, never change them.
+        """
+        done = len(self._rows)
+        for index in range(done, len(thread)):
             message = thread[index]
             key = (message.to_model_text(), message.source)
             self._rows.append(encode_message(message))
             self._row_keys.append(key)
             self._keys.setdefault(key, index)
-        return list(self._rows)
+        self._producers.extend(producers[done:])
+        if shared:
+            return self._rows, self._producers
+        return list(self._rows), list(self._producers)
+
+    async def save_agent_state(
+        self, name: str, save_state: Callable[..., Awaitable[Mapping[str, Any]]], *, shared: bool
+    ) -> dict[str, Any]:
+        """Participant ``name``'s ``save_state()``, packed (:meth:`pack_agent_state`).
+
+        With ``shared``, an agent whose ``save_state`` takes ``shared`` too (an
+        AssistantAgent) is asked for its own history list, not a copy: only what was
+        appended to it since the previous save is read.
+        """
+        if shared and self._takes_shared(name, save_state):
+            saved = await save_state(shared=True)
+        else:
+            saved = await save_state()
+        return self.pack_agent_state(saved, name, shared=shared)
+
+    def _takes_shared(self, name: str, save_state: Callable[..., Any]) -> bool:
+        known = self._shares.get(name)
+        if known is None:
+            parameter = inspect.signature(save_state).parameters.get("shared")
+            known = self._shares[name] = (
+                parameter is not None and parameter.kind is parameter.KEYWORD_ONLY
+            )
+        return known
 
     def pack_agent_state(
-        self, state: Mapping[str, Any], agent: str | None = None
+        self, state: Mapping[str, Any], agent: str | None = None, *, shared: bool = False
     ) -> dict[str, Any]:
         """Replace model-context entries that repeat thread messages by references.
 
         With ``agent`` (a name unique in the team) the packed context is kept and the next
         call for that agent packs only the entries added since, provided the agent hands
-        out the earlier entries as the same objects again. Call :meth:`update` first.
+        out the earlier entries as the same objects again. Call :meth:`update` first. With
+        ``shared`` too, the packed entries are the kept list itself (see the class).
         """
         packed = dict(state)
         context = state.get("llm_context")
@@ -122,19 +163,16 @@ class ThreadArchive:
             cache = self._packed.get(agent)
             if cache is None or not cache.is_prefix_of(entries):
                 cache = self._packed[agent] = PackedContext()
-            messages = self._extend(cache, entries)
+            self._extend(cache, entries)
+            messages = cache.packed if shared else list(cache.packed)
         packed["llm_context"] = {**context, "messages": messages}
         return packed
 
-    def _extend(self, cache: PackedContext, entries: list[Any]) -> list[Any]:
+    def _extend(self, cache: PackedContext, entries: list[Any]) -> None:
         # Entries left as they were may turn into references once their message reaches
         # the thread; only rows added since the last pack can do that.
         if cache.waiting:
-            for index in range(cache.rows_seen, len(self._rows)):
-                key = self._row_keys[index]
-                if self._keys[key] == index and key in cache.waiting:
-                    for position in cache.waiting.pop(key):
-                        cache.packed[position] = self._reference(cache.source[position])
+            self._resolve(cache)
         for position in range(len(cache.source), len(entries)):
             item = entries[position]
             reference = self._reference(item)
@@ -143,7 +181,20 @@ class ThreadArchive:
             if reference is item and _is_copy(item):
                 cache.waiting.setdefault((item["content"], item["source"]), []).append(position)
         cache.rows_seen = len(self._rows)
-        return list(cache.packed)
+
+    def _resolve(self, cache: PackedContext) -> None:
+        """Turn waiting entries whose message joined the thread into references."""
+        rewritten: list[Any] | None = None
+        for index in range(cache.rows_seen, len(self._rows)):
+            key = self._row_keys[index]
+            if self._keys[key] == index and key in cache.waiting:
+                if rewritten is None:
+                    # a list handed out before must keep its items: change a copy
+                    rewritten = list(cache.packed)
+                for position in cache.waiting.pop(key):
+                    rewritten[position] = self._reference(cache.source[position])
+        if rewritten is not None:
+            cache.packed = rewritten
 
     def _reference(self, item: Any) -> Any:
         if not _is_copy(item):

@@ -8,6 +8,8 @@ from typing import Any
 
 from runtime import (
     AssistantAgent,
+    BufferedChatCompletionContext,
+    CancellationToken,
     EventSink,
     MaxMessageTermination,
     RoundRobinGroupChat,
@@ -17,11 +19,11 @@ from runtime.testing import ScriptedModelClient
 from tests.runtime.scripted_agents import ScriptedAgent
 
 
-def assistants_team(turns: int = 6) -> RoundRobinGroupChat:
+def assistants_team(turns: int = 6, *, replies: int | None = None) -> RoundRobinGroupChat:
     members = [
         AssistantAgent(
             name,
-            ScriptedModelClient([f"{name} says {n}." for n in range(turns)]),
+            ScriptedModelClient([f"{name} says {n}." for n in range(replies or turns)]),
             system_message="Take turns.",
         )
         for name in ("ada", "bob", "cy")
@@ -188,3 +190,149 @@ async def test_an_assistant_hands_out_its_history_entries_again_in_a_new_list() 
     grown = third["llm_context"]["messages"]
     assert len(grown) == len(kept) + 2
     assert all(new is old for new, old in zip(grown, kept, strict=False))
+
+
+# -- save_state(shared=True): the team's own lists, which only grow ---------------------
+
+
+def long_lists(state: dict[str, Any]) -> dict[str, list[Any]]:
+    """The lists a shared save hands out without copying, by where they are."""
+    lists = {"thread": state["thread"], "producers": state["producers"]}
+    lists.update(contexts(state))
+    return lists
+
+
+class SharedSavingSink(EventSink):
+    """Saves after every turn with ``shared``, noting each list's length and content."""
+
+    def __init__(self, team: RoundRobinGroupChat) -> None:
+        self.team = team
+        self.saves: list[tuple[dict[str, list[Any]], dict[str, Any]]] = []
+
+    async def turn_completed(self, speaker: str) -> None:
+        state = await self.team.save_state(shared=True)
+        assert as_json(state) == as_json(await self.team.save_state())
+        lists = long_lists(state)
+        self.saves.append((lists, as_json(lists)))
+
+
+def assert_unchanged(saves: list[tuple[dict[str, list[Any]], dict[str, Any]]]) -> None:
+    """Every list handed out still starts with what it held when it was handed out."""
+    for lists, held in saves:
+        for where, items in lists.items():
+            assert as_json(items[: len(held[where])]) == held[where], where
+
+
+async def test_a_shared_save_hands_out_the_same_lists_again_longer() -> None:
+    team = assistants_team(turns=12)
+    sink = SharedSavingSink(team)
+    await team.run(task="Count with me.", sink=sink)
+
+    (first, _), (last, _) = sink.saves[0], sink.saves[-1]
+    for where, items in first.items():
+        assert last[where] is items, where
+    assert len(last["thread"]) > len(sink.saves[0][1]["thread"])
+    assert_unchanged(sink.saves)
+
+
+async def test_a_plain_save_after_a_shared_one_still_gives_new_lists() -> None:
+    team = assistants_team()
+    await team.run(task="Count with me.")
+    shared = await team.save_state(shared=True)
+    plain = await team.save_state()
+
+    assert plain == shared
+    for where, items in long_lists(plain).items():
+        assert items is not long_lists(shared)[where], where
+
+
+async def test_a_history_that_changes_otherwise_gets_new_lists_and_the_old_ones_stay() -> None:
+    team = assistants_team(turns=9, replies=30)
+    sink = SharedSavingSink(team)
+    await team.run(task="Count with me.", sink=sink)
+    before = long_lists(await team.save_state(shared=True))
+
+    # a message edited (a fork), loaded into the running team's place
+    edited = replace_message_content(as_json(await team.save_state()), team.thread[2].id, "New.")
+    await team.load_state(copy.deepcopy(edited))
+    loaded = await team.save_state(shared=True)
+    assert as_json(loaded) == as_json(edited)
+    for where, items in long_lists(loaded).items():
+        assert items is not before[where], where
+    await team.run(sink=sink)
+    assert long_lists(await team.save_state(shared=True))["thread"] is loaded["thread"]
+
+    # and reset
+    await team.reset()
+    await team.run(task="Again.", sink=sink)
+    after_reset = long_lists(await team.save_state(shared=True))
+    assert after_reset["thread"] is not loaded["thread"]
+    assert after_reset["thread"][0][4] == "Again."
+    assert_unchanged(sink.saves)
+
+
+async def test_an_entry_that_becomes_a_reference_gives_a_new_packed_list() -> None:
+    ada = ScriptedAgent("ada", ["first", "second"])
+    ada.context.append({"type": "UserMessage", "content": "later", "source": "bob"})
+    bob = ScriptedAgent("bob", ["early", "later"])
+    team = RoundRobinGroupChat([ada, bob], termination_condition=MaxMessageTermination(5))
+    sink = SharedSavingSink(team)
+
+    await team.run(task="Go.", sink=sink)
+
+    first, last = sink.saves[0][0]["ada"], sink.saves[-1][0]["ada"]
+    assert first is not last
+    assert isinstance(last[0], int) and isinstance(first[0], dict)
+    assert_unchanged(sink.saves)
+
+
+async def test_an_assistant_shares_its_history_list_until_the_history_is_replaced() -> None:
+    agent = AssistantAgent(
+        "ada", ScriptedModelClient(["One.", "Two.", "Three."]), system_message=None
+    )
+    await agent.run(task="Count.")
+    first = (await agent.save_state(shared=True))["llm_context"]["messages"]
+    held = copy.deepcopy(first)
+    await agent.run(task="Again.")
+    grown = (await agent.save_state(shared=True))["llm_context"]["messages"]
+    assert grown is first and len(grown) == len(held) + 2
+
+    await agent.model_context.clear()  # the context itself, not through the agent
+    cleared = (await agent.save_state(shared=True))["llm_context"]["messages"]
+    assert cleared == [] and cleared is not first
+
+    await agent.load_state({"llm_context": {"messages": held}})
+    loaded = (await agent.save_state(shared=True))["llm_context"]["messages"]
+    assert loaded == held and loaded is not cleared
+
+    await agent.on_reset(CancellationToken())
+    assert (await agent.save_state(shared=True))["llm_context"]["messages"] == []
+    assert first[: len(held)] == held and loaded == held
+
+
+def buffered_team() -> RoundRobinGroupChat:
+    members = [
+        AssistantAgent(
+            name,
+            ScriptedModelClient([f"{name} says {n}." for n in range(10)]),
+            system_message="Take turns.",
+            model_context=BufferedChatCompletionContext(buffer_size=2),
+        )
+        for name in ("ada", "bob")
+    ]
+    return RoundRobinGroupChat(members, termination_condition=MaxMessageTermination(13))
+
+
+async def test_a_buffered_context_saves_its_whole_history_shared_or_not() -> None:
+    team = buffered_team()
+    sink = SharedSavingSink(team)
+
+    await team.run(task="Count with me.", sink=sink)
+
+    state = await team.save_state(shared=True)
+    # the whole history (all but bob's last message), not the 2 messages the model sees
+    assert len(contexts(state)["ada"]) == 12
+    assert_unchanged(sink.saves)
+    fresh = buffered_team()
+    await fresh.load_state(as_json(state))
+    assert as_json(await fresh.save_state()) == as_json(state)
