@@ -7,6 +7,10 @@ a full snapshot once the deltas since the last one add up to more than
 ``DELTA_SHARE`` of its size; the bytes written stay about linear in the run's length,
 and rebuilding a state reads one snapshot and a bounded run of deltas.
 
+The run's sink hands over the team's own lists (``save_state(shared=True)``), which only
+grow: a delta then costs what the turn changed, not the conversation's length, and a full
+snapshot reuses the JSON text of the list items the previous one wrote.
+
 Every executor starts its own chain, so the first checkpoint after a launch (a new run,
 a resume, a continue, a relaunch after parking) is full; a fork's first checkpoint is
 written full by the service that forks. :func:`state_at` and :func:`load_state` are the
@@ -19,7 +23,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from studio.runs.deltas import DeltaError, apply_delta, freeze, make_delta
+from studio.runs.deltas import DeltaError, Operation, advance, apply_delta, dumps, freeze
 from studio.runs.models import Checkpoint, CheckpointKind
 
 #: deltas since the last full snapshot may add up to this share of its size
@@ -68,32 +72,33 @@ class CheckpointChain:
 
         Must be called in the order the checkpoints are written; keeps a copy of the
         containers of ``state`` (not of list items) as the base of the next delta. With
-        ``handed_over`` the lists are kept as they are, not copied: the caller promises
-        that nobody changes them any more (a ``save_state()`` result's lists are new).
+        ``handed_over`` the lists are kept as they are, not copied, with their lengths:
+        the caller promises that nobody changes them any more, except by appending (a
+        ``save_state()`` result's lists are new; ``save_state(shared=True)`` hands out
+        the team's own lists, which only grow). The next state may then hold the same
+        lists, longer, and its delta costs what they gained, not their length.
         """
-        encoded = self._encode_delta(seq, state)
+        lists = not handed_over
+        if self._previous_seq is None:
+            encoded, self._previous = None, freeze(state, lists=lists)
+        else:
+            operations, self._previous = advance(self._previous, state, lists=lists)
+            encoded = self._encode_delta(seq, operations)
         if encoded is None:
-            text = _dumps(state)
+            text = dumps(self._previous)
             encoded = EncodedCheckpoint(seq, CheckpointKind.FULL, seq, None, text)
             self._base_seq, self._base_size, self._delta_size = seq, len(text), 0
-        self._previous = freeze(state, lists=not handed_over)
         self._previous_seq = seq
         return encoded
 
-    def _encode_delta(self, seq: int, state: Any) -> EncodedCheckpoint | None:
-        if self._previous_seq is None:
-            return None
-        text = _dumps(make_delta(self._previous, state))
+    def _encode_delta(self, seq: int, operations: list[Operation]) -> EncodedCheckpoint | None:
+        text = dumps(operations)
         if self._delta_size + len(text) > self._base_size * self._delta_share:
             return None
         self._delta_size += len(text)
         return EncodedCheckpoint(
             seq, CheckpointKind.DELTA, self._base_seq, self._previous_seq, text
         )
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
 
 
 def state_at(run_id: int, seq: int | None = None) -> tuple[int, Any] | None:

@@ -17,10 +17,18 @@ are compared by value. Equality is JSON equality: ``1``, ``1.0`` and ``True`` di
 :func:`freeze` copies the containers of a tree (not the list items) so that the copy
 stays a valid base for the next delta even if the caller appends to its lists in place.
 Items reused between trees must not be changed in place; they are treated as values.
+``freeze(tree, lists=False)`` copies no list: it notes each list's length instead
+(:class:`Kept`), for lists that are only ever appended to, such as the team's own lists
+``save_state(shared=True)`` hands out. The next tree may hold the same list, longer:
+what it gained is told in O(1), from the noted length, without comparing any item.
+:func:`advance` makes a delta and freezes the newer tree in one walk, and :func:`dumps`
+writes a frozen tree as JSON, encoding only the items a kept list gained since the
+previous dump of that list.
 """
 
 from __future__ import annotations
 
+import json
 import operator
 from typing import Any
 
@@ -31,6 +39,10 @@ APPEND = "a"
 SET = "s"
 DELETE = "d"
 
+# json.dumps(value, separators=(",", ":")), without building an encoder per call
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_ABSENT = object()
+
 
 class DeltaError(ValueError):
     """A delta does not fit the tree it is applied to."""
@@ -38,27 +50,147 @@ class DeltaError(ValueError):
 
 def make_delta(old: Any, new: Any) -> list[Operation]:
     """The operations that turn ``old`` into ``new`` (empty when they are equal)."""
+    return advance(old, new, lists=False)[0]
+
+
+def advance(old: Any, new: Any, *, lists: bool = True) -> tuple[list[Operation], Any]:
+    """:func:`make_delta` from ``old`` to ``new``, and :func:`freeze` of ``new`` (the next
+    delta's base), in one walk over ``new``."""
     operations: list[Operation] = []
-    _diff(old, new, [], operations)
-    return operations
+    return operations, _advance(old, new, [], operations, lists)
 
 
-def _diff(old: Any, new: Any, path: Path, operations: list[Operation]) -> None:
-    if old is new:
-        return
-    if type(old) is dict and type(new) is dict:
-        for key in old.keys() - new.keys():
-            operations.append([DELETE, [*path, key]])
-        for key, value in new.items():
-            if key in old:
-                _diff(old[key], value, [*path, key], operations)
-            else:
-                operations.append([SET, [*path, key], value])
-    elif type(old) is list and type(new) is list and is_prefix(old, new):
-        if len(new) > len(old):
-            operations.append([APPEND, path, new[len(old) :]])
-    elif not is_same(old, new):
+def _advance(old: Any, new: Any, path: Path, operations: list[Operation], lists: bool) -> Any:
+    """Add the operations from ``old`` to ``new`` at ``path``; return ``new`` frozen."""
+    kind = type(new)
+    if kind is dict and type(old) is dict:
+        return _advance_dict(old, new, path, operations, lists)
+    if kind is list:
+        return _advance_list(old, new, path, operations, lists)
+    if old is not new and not is_same(old, new):
         operations.append([SET, path, new])
+    return freeze(new, lists=lists)
+
+
+def _advance_dict(
+    old: dict[str, Any], new: dict[str, Any], path: Path, operations: list[Operation], lists: bool
+) -> dict[str, Any]:
+    first = len(operations)
+    kept: dict[str, Any] = {}
+    found = 0
+    for key, value in new.items():
+        before = old.get(key, _ABSENT)
+        if before is _ABSENT:
+            operations.append([SET, [*path, key], value])
+            kept[key] = freeze(value, lists=lists)
+            continue
+        found += 1
+        kind = type(value)
+        if kind is list:
+            kept[key] = _advance_list(before, value, [*path, key], operations, lists)
+        elif kind is dict:
+            kept[key] = _advance(before, value, [*path, key], operations, lists)
+        else:
+            # a number, string, boolean or null: JSON-equal when of the same type and ==
+            if before is not value and (type(before) is not kind or before != value):
+                operations.append([SET, [*path, key], value])
+            kept[key] = value
+    if found < len(old):  # removed keys go first, as if found before the rest
+        operations[first:first] = [[DELETE, [*path, key]] for key in old.keys() - new.keys()]
+    return kept
+
+
+def _advance_list(
+    old: Any, new: list[Any], path: Path, operations: list[Operation], lists: bool
+) -> Any:
+    if type(old) is Kept:
+        start = old.grown_into(new)
+    elif type(old) is list and is_prefix(old, new):
+        start = len(old)
+    else:
+        start = None
+    if start is None:
+        operations.append([SET, path, new])
+    elif len(new) > start:
+        operations.append([APPEND, path, new[start:]])
+    if lists:
+        return list(new)
+    if start is not None and type(old) is Kept and new is old.source:
+        return Kept(new, old.text, old.text_length)
+    return Kept(new)
+
+
+class Kept:
+    """A list of an older tree, kept without a copy: the list and how long it was.
+
+    Whoever handed the list over promised to only ever append to it, so its first
+    ``length`` items are still what the older tree held. For :func:`dumps` it also keeps
+    the JSON text of its first ``text_length`` items, carried over to the next tree's
+    :class:`Kept` of the same list.
+    """
+
+    __slots__ = ("last", "length", "source", "text", "text_length")
+
+    def __init__(self, source: list[Any], text: str = "", text_length: int = 0) -> None:
+        self.source = source
+        self.length = len(source)
+        self.last = source[-1] if source else None
+        self.text = text
+        self.text_length = text_length
+
+    def items(self) -> list[Any]:
+        """What the list held when it was kept."""
+        return self.source[: self.length]
+
+    def grown_into(self, new: list[Any]) -> int | None:
+        """How many items of ``new`` the kept list held, or None when ``new`` does not
+        start with them.
+
+        The kept list itself, grown or not, costs O(1): its length and last item are
+        checked, which catches a list cleared or shortened against the promise. Another
+        list is compared item by item.
+        """
+        length = self.length
+        if new is not self.source:
+            return length if is_prefix(self.items(), new) else None
+        if len(new) >= length and (not length or new[length - 1] is self.last):
+            return length
+        return None
+
+    def dump_items(self) -> str:
+        """The JSON text of the items, without brackets; encodes only those not yet."""
+        if self.text_length < self.length:
+            tail = _ENCODER.encode(self.source[self.text_length : self.length])[1:-1]
+            self.text = f"{self.text},{tail}" if self.text_length else tail
+            self.text_length = self.length
+        return self.text
+
+
+def dumps(tree: Any) -> str:
+    """``tree`` as compact JSON text, as ``json.dumps(tree, separators=(",", ":"))``
+    writes it; ``tree`` may be a frozen tree (:func:`freeze`, :func:`advance`).
+
+    A :class:`Kept` list's text is kept with it, so dumping a later tree holding the
+    same list, grown, encodes only the items it gained.
+    """
+    kind = type(tree)
+    if kind is Kept:
+        return f"[{tree.dump_items()}]"
+    if kind is not dict:
+        return _ENCODER.encode(tree)
+    if not all(type(key) is str for key in tree):
+        return _ENCODER.encode(thaw(tree))  # json's own spelling of other keys
+    fields = [f"{_ENCODER.encode(key)}:{dumps(value)}" for key, value in tree.items()]
+    return "{" + ",".join(fields) + "}"
+
+
+def thaw(tree: Any) -> Any:
+    """A frozen tree as plain JSON data: each :class:`Kept` list as the items it held."""
+    if type(tree) is dict:
+        return {key: thaw(value) for key, value in tree.items()}
+    if type(tree) is Kept:
+        return tree.items()
+    return tree
 
 
 def is_prefix(old: list[Any], new: list[Any]) -> bool:
@@ -117,11 +249,12 @@ def _walk(tree: Any, path: Path) -> Any:
 def freeze(tree: Any, *, lists: bool = True) -> Any:
     """A copy of ``tree``'s dictionaries and lists along key paths; list items are shared.
 
-    Without ``lists`` only the dictionaries are copied, for a tree whose lists nobody
-    changes any more.
+    Without ``lists`` only the dictionaries are copied and each list is kept as
+    :class:`Kept` (the list and its length), for a tree whose lists nobody changes any
+    more except by appending.
     """
     if type(tree) is dict:
         return {key: freeze(value, lists=lists) for key, value in tree.items()}
-    if lists and type(tree) is list:
-        return list(tree)
+    if type(tree) is list:
+        return list(tree) if lists else Kept(tree)
     return tree

@@ -52,8 +52,8 @@ SNAPSHOT_SHARE = 20
 class StatefulTeam(Protocol):
     """What the sink needs from a team: its state."""
 
-    async def save_state(self) -> Any:
-        """The team's state as JSON-ready data."""
+    async def save_state(self, *, shared: bool = False) -> Any:
+        """The team's state as JSON-ready data (``shared``: its own lists, which only grow)."""
 
 
 @dataclass(slots=True)
@@ -166,9 +166,9 @@ class RunSink(EventSink):
         # A model that answers at once never suspends the run: give the loop a turn, so
         # the flusher writes (and publishes) what this turn queued while the next runs.
         await asyncio.sleep(0)
-        # Snapshots grow with the conversation: space them so they take at most about
-        # 1/SNAPSHOT_SHARE of the run's time, never closer than the configured interval
-        # (an interval of 0 asks for every turn).
+        # Now and then a checkpoint is a full snapshot, whose size follows the conversation:
+        # space them so they take at most about 1/SNAPSHOT_SHARE of the run's time, never
+        # closer than the configured interval (an interval of 0 asks for every turn).
         spacing = self._checkpoint_interval
         if spacing > 0:
             spacing = max(spacing, self._snapshot_cost * SNAPSHOT_SHARE)
@@ -192,9 +192,10 @@ class RunSink(EventSink):
     async def checkpoint(self) -> None:
         """Snapshot the team state now, covering every event given out so far."""
         started = time.monotonic()
-        state = await self.snapshot()
-        if state is not None:
-            self.queue_checkpoint(self._seq, state)
+        if self._team is not None:
+            # The team's own lists, not copies: encoded at once, before the team runs on,
+            # and the next checkpoint reads only what they gained.
+            self.queue_checkpoint(self._seq, await self._team.save_state(shared=True))
         self._last_checkpoint_at = time.monotonic()
         self._snapshot_cost = self._last_checkpoint_at - started
 
@@ -209,7 +210,8 @@ class RunSink(EventSink):
 
         Checkpoints are encoded in the order they are queued, each as a delta against the
         one before when that is worth it; the flusher writes them in the same order.
-        ``state`` is handed over: a fresh ``save_state()`` result, not changed afterwards.
+        ``state`` is handed over: a ``save_state()`` result, not changed afterwards except
+        that the lists of a ``save_state(shared=True)`` result grow as the team runs on.
         """
         self._queue(self._chain.encode(seq, state, handed_over=True))
 

@@ -10,8 +10,22 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
+from runtime import (
+    AssistantAgent,
+    BufferedChatCompletionContext,
+    EventSink,
+    MaxMessageTermination,
+    RoundRobinGroupChat,
+)
+from runtime.testing import ScriptedModelClient
 from studio.runs import checkpoints, services
-from studio.runs.checkpoints import CheckpointChain, CheckpointError, load_state, state_at
+from studio.runs.checkpoints import (
+    CheckpointChain,
+    CheckpointError,
+    EncodedCheckpoint,
+    load_state,
+    state_at,
+)
 from studio.runs.models import Checkpoint, CheckpointKind, Run, Status
 from tests.studio.runs.conftest import chatty_team, wait_finished
 
@@ -135,3 +149,86 @@ async def test_a_long_run_writes_deltas_and_continues_from_them(owner: User, set
     assert later is not None and later[0] > seq
     assert later[1]["thread"][:13] == state["thread"]
     assert later[1]["thread"][13][4] == "More, please"
+
+
+# -- a team's own lists, checkpointed after every turn as a run's sink does --------------
+
+
+class CheckpointingSink(EventSink):
+    """Encodes a checkpoint after every turn from ``save_state(shared=True)``, as a run's
+    sink does, and notes the state each one must rebuild."""
+
+    def __init__(self, team: RoundRobinGroupChat, chain: CheckpointChain) -> None:
+        self.team = team
+        self.chain = chain
+        self.seq = 0
+        self.written: list[EncodedCheckpoint] = []
+        self.expected: dict[int, Any] = {}
+
+    async def emit(self, item: Any) -> None:
+        self.seq += 1
+
+    async def turn_completed(self, speaker: str) -> None:
+        await self.checkpoint()
+
+    async def checkpoint(self, *, shared: bool = True) -> None:
+        self.seq += 1  # changes between turns (reset, load) get checkpoints of their own
+        state = await self.team.save_state(shared=shared)
+        self.expected[self.seq] = json.loads(json.dumps(await self.team.save_state()))
+        self.written.append(self.chain.encode(self.seq, state, handed_over=True))
+
+
+def replying_team() -> RoundRobinGroupChat:
+    members = [
+        AssistantAgent(
+            "ada",
+            ScriptedModelClient([f"Ada says {n}." for n in range(40)]),
+            system_message="Take turns.",
+        ),
+        AssistantAgent(
+            "bob",
+            ScriptedModelClient([f"Bob says {n}." for n in range(40)]),
+            model_context=BufferedChatCompletionContext(buffer_size=3),
+        ),
+    ]
+    return RoundRobinGroupChat(members, termination_condition=MaxMessageTermination(7))
+
+
+@pytest.mark.parametrize("delta_share", [checkpoints.DELTA_SHARE, 1000.0])
+async def test_checkpoints_of_a_team_handing_out_its_own_lists_rebuild_every_state(
+    run: Run, delta_share: float
+) -> None:
+    team = replying_team()
+    ada = team.participants[0]
+    assert isinstance(ada, AssistantAgent)
+    chain = CheckpointChain(delta_share=delta_share)
+    sink = CheckpointingSink(team, chain)
+
+    await team.run(task="Start.", sink=sink)
+    await team.run(task="Go on.", sink=sink)  # continued
+    await ada.model_context.clear()  # a context cleared
+    await sink.checkpoint()
+    saved = json.loads(json.dumps(await team.save_state()))
+    edited = services.edit_message_in_state(saved, team.thread[3].id, "Edited.")
+    await team.load_state(edited)  # forked with an edited message
+    await sink.checkpoint()
+    await team.run(sink=sink)
+    await team.reset()
+    await sink.checkpoint()
+    await team.run(task="Again.", sink=sink)
+    await sink.checkpoint(shared=False)  # the final one, as a run ends
+
+    kinds = [checkpoint.kind for checkpoint in sink.written]
+    assert kinds[0] == CheckpointKind.FULL
+    if delta_share > 100:
+        assert set(kinds[1:]) == {CheckpointKind.DELTA}
+    else:
+        assert kinds.count(CheckpointKind.FULL) > 1
+
+    def check() -> None:
+        Checkpoint.objects.bulk_create([item.to_model(run.pk) for item in sink.written])
+        for seq, state in sink.expected.items():
+            assert state_at(run.pk, seq) == (seq, state)
+
+    await sync_to_async(check)()
+    assert sink.expected[max(sink.expected)]["thread"][0][4] == "Again."

@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from studio.runs.deltas import DeltaError, apply_delta, freeze, is_prefix, make_delta
+from studio.runs.deltas import (
+    DeltaError,
+    Kept,
+    advance,
+    apply_delta,
+    dumps,
+    freeze,
+    is_prefix,
+    make_delta,
+)
 
 
 def round_trip(old: Any, new: Any) -> Any:
@@ -164,10 +173,117 @@ def test_a_delta_that_does_not_fit_its_base_is_refused() -> None:
         apply_delta({"a": 1}, [["x", ["a"]]])
 
 
-def test_freezing_without_lists_shares_the_lists_but_copies_every_dictionary() -> None:
+def test_freezing_without_lists_keeps_the_lists_but_copies_every_dictionary() -> None:
     state = {"thread": [1, 2], "inner": {"context": [1], "read": 0}}
     base = freeze(state, lists=False)
-    assert base["thread"] is state["thread"]
-    assert base["inner"]["context"] is state["inner"]["context"]
+    assert isinstance(base["thread"], Kept) and base["thread"].source is state["thread"]
+    assert base["inner"]["context"].source is state["inner"]["context"]
     state["inner"]["read"] = 1  # a dictionary changed in place still shows in the delta
     assert make_delta(base, state) == [["s", ["inner", "read"], 1]]
+
+
+# -- lists that are kept, not copied, and only ever grow -------------------------------
+
+
+def test_a_kept_list_that_grew_in_place_gives_its_new_items_without_comparing_any() -> None:
+    items = [Untouchable() for _ in range(4)]
+    thread = items[:2]
+    state = {"thread": thread, "turn": 1}
+    base = freeze(state, lists=False)
+    thread.extend(items[2:])
+
+    operations, frozen = advance(base, {"thread": thread, "turn": 2}, lists=False)
+
+    assert operations == [["a", ["thread"], items[2:]], ["s", ["turn"], 2]]
+    assert frozen["thread"].source is thread and frozen["thread"].length == 4
+
+
+def test_a_kept_list_that_did_not_grow_gives_no_operation() -> None:
+    thread = [Untouchable()]
+    base = freeze({"thread": thread}, lists=False)
+    assert make_delta(base, {"thread": thread}) == []
+
+
+def test_a_kept_list_cleared_or_refilled_against_the_promise_is_written_whole() -> None:
+    thread = [1, 2, 3]
+    base = freeze({"thread": thread}, lists=False)
+    thread.clear()
+    thread.append(4)
+    assert make_delta(base, {"thread": thread}) == [["s", ["thread"], [4]]]
+
+    contexts = [{"n": 1}, {"n": 2}]
+    base = freeze({"context": contexts}, lists=False)
+    contexts[:] = [{"n": 3}, {"n": 4}, {"n": 5}]  # as long or longer, other items
+    assert make_delta(base, {"context": contexts}) == [["s", ["context"], contexts]]
+
+
+def test_a_kept_list_is_compared_with_a_new_list_by_the_items_it_held() -> None:
+    thread = [1, 2]
+    base = freeze({"thread": thread}, lists=False)
+    thread.append(3)  # grew after it was kept: a new list is compared with [1, 2]
+    assert make_delta(base, {"thread": [1, 2, 3, 4]}) == [["a", ["thread"], [3, 4]]]
+    assert make_delta(base, {"thread": [1, 9]}) == [["s", ["thread"], [1, 9]]]
+    assert make_delta(base, {"thread": {"a": 1}}) == [["s", ["thread"], {"a": 1}]]
+
+
+def grow_in_place(rng: random.Random, tree: dict[str, Any]) -> dict[str, Any]:
+    """The next state of a producer that appends to its lists in place and hands out a
+    new list whenever a list changes otherwise (as ``save_state(shared=True)`` does)."""
+    new = dict(tree)
+    for _ in range(rng.randrange(1, 4)):
+        key = rng.choice("pqrs")
+        current = new.get(key)
+        action = rng.randrange(10)
+        if action < 6 and isinstance(current, list):
+            current.extend(random_value(rng, 1) for _ in range(rng.randrange(1, 3)))
+        elif action < 7 and isinstance(current, list) and current:
+            new[key] = current[: rng.randrange(len(current))]
+        elif action < 8:
+            new[key] = [random_value(rng, 1) for _ in range(rng.randrange(3))]
+        elif action < 9:
+            new.pop(key, None)
+        else:
+            new[key] = random_value(rng)
+    return new
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_trees_whose_lists_grow_in_place_round_trip_and_dump_as_json_does(
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    state: dict[str, Any] = {"p": [], "q": {"nested": [1]}, "r": [1, [2]]}
+    rebuilt = json.loads(json.dumps(state))
+    base = freeze(state, lists=False)
+    for _ in range(30):
+        state = grow_in_place(rng, state)
+        operations, base = advance(base, state, lists=False)
+        rebuilt = apply_delta(rebuilt, json.loads(dumps(operations)))
+        assert rebuilt == json.loads(json.dumps(state))
+        # a frozen tree dumps as json.dumps writes the tree, also from kept list text
+        assert dumps(base) == json.dumps(state, separators=(",", ":"))
+
+
+def test_advancing_gives_the_delta_of_make_delta_and_the_base_of_freeze() -> None:
+    old = {"a": [1, 2], "b": {"c": 1, "d": [3]}, "e": 1}
+    new = {"a": [1, 2, 3], "b": {"d": [4]}, "f": [5]}
+    operations, frozen = advance(old, new)
+    assert operations == make_delta(old, new)
+    assert frozen == freeze(new) and frozen["a"] is not new["a"]
+
+
+def test_a_frozen_tree_with_keys_json_spells_differently_dumps_as_json_does() -> None:
+    tree = {1: [True], None: {"x": [1.5]}}
+    assert dumps(freeze(tree, lists=False)) == json.dumps(tree, separators=(",", ":"))
+
+
+def test_a_grown_kept_list_dumps_only_its_new_items() -> None:
+    thread: list[Any] = [{"text": "one"}]
+    base = freeze({"thread": thread}, lists=False)
+    assert dumps(base) == '{"thread":[{"text":"one"}]}'
+    thread.append({"text": "two"})
+    thread[0]["text"] = "changed"  # breaks the promise, to show the old text is reused
+
+    _, base = advance(base, {"thread": thread}, lists=False)
+
+    assert dumps(base) == '{"thread":[{"text":"one"},{"text":"two"}]}'
