@@ -169,6 +169,12 @@ async def wait_finished(run_id: int, limit: float = 10.0) -> Run:
     return await Run.objects.aget(pk=run_id)
 
 
+def run_worker_pid(run_id: int) -> int:
+    """The process executing the run (0 when none does), from its worker field ``host:pid``."""
+    worker = Run.objects.get(pk=run_id).worker
+    return int(worker.rsplit(":", 1)[1]) if worker else 0
+
+
 def transcript(run_id: int) -> list[RunEvent]:
     """Every persisted event in seq order, each checked against its type's schema."""
     events = list(RunEvent.objects.filter(run_id=run_id).order_by("seq"))

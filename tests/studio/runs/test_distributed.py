@@ -27,6 +27,7 @@ from tests.studio.runs.conftest import (
     make_team,
     open_socket,
     receive_until,
+    run_worker_pid,
     scripted_model,
     transcript,
     wait_finished,
@@ -87,12 +88,6 @@ def distributed_mode(settings: Any, redis_url: str, worker: CeleryWorker) -> Ite
     yield
     use_broker(previous)
     backends.get_backend.cache_clear()
-
-
-def run_worker_pid(run_id: int) -> int:
-    """The process executing the run, from its worker field ``host:pid``."""
-    worker = Run.objects.get(pk=run_id).worker
-    return int(worker.rsplit(":", 1)[1]) if worker else 0
 
 
 def message_count(run_id: int) -> int:

@@ -31,6 +31,7 @@ from tests.studio.runs.conftest import (
     make_team,
     open_socket,
     receive_until,
+    run_worker_pid,
     scripted_model,
     transcript,
     wait_finished,
@@ -73,12 +74,6 @@ def hosted(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerBac
     backends.get_backend.cache_clear()
 
 
-def worker_pid(run_id: int) -> int:
-    """The process that executes (or last executed) the run, from ``host:pid``."""
-    worker = Run.objects.get(pk=run_id).worker
-    return int(worker.rsplit(":", 1)[1]) if worker else 0
-
-
 def messages(run_id: int) -> list[str]:
     return [
         e.data["content"] for e in transcript(run_id) if e.type == "message" and not e.discarded
@@ -92,8 +87,8 @@ async def test_a_run_executes_in_the_child_and_streams_through_the_server(
     run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a picnic")
     connected, socket_ = await open_socket(run.pk, owner)
     assert connected
-    await wait_until(lambda: worker_pid(run.pk) != 0, limit=30)
-    pid = await sync_to_async(worker_pid)(run.pk)
+    await wait_until(lambda: run_worker_pid(run.pk) != 0, limit=30)
+    pid = await sync_to_async(run_worker_pid)(run.pk)
     assert pid == hosted.host_pid and pid != os.getpid()
     frames = await receive_until(socket_, is_type("run.finished"), limit=30)
     await socket_.disconnect()
@@ -139,7 +134,7 @@ async def test_a_killed_child_is_replaced_and_its_runs_resume(
     run = await sync_to_async(services.start_run)(owner, team.pk, "Tell a long story")
     await wait_until(lambda: len(messages(run.pk)) >= 4, limit=30)
     first = hosted.host_pid
-    assert first is not None and await sync_to_async(worker_pid)(run.pk) == first
+    assert first is not None and await sync_to_async(run_worker_pid)(run.pk) == first
     os.kill(first, signal.SIGKILL)
     done = await wait_finished(run.pk, limit=60)
     assert done.status == Status.COMPLETED
