@@ -13,6 +13,7 @@ database connection drops is written again on a new connection (see
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import weakref
@@ -22,7 +23,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import DateTimeField, Field, JSONField, Model
+from django.db.models import DateTimeField, JSONField, Model
 from django.utils import timezone
 
 from runtime import BaseAgentEvent, BaseChatMessage, BaseMessage, EventSink
@@ -83,6 +84,7 @@ class PendingRunUpdate:
 
 
 Pending = PendingEvent | PendingChunk | EncodedCheckpoint | PendingRunUpdate
+Adapter = Callable[[Any], Any]
 InputHook = Callable[[str], Awaitable[None]]
 
 
@@ -494,15 +496,13 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: list[tuple[A
     """
     if not rows:
         return
-    adapters = [column_adapter(model, column) for column in columns]
-    if any(adapters):
-        rows = [
-            tuple(
-                value if adapt is None else adapt(value)
-                for value, adapt in zip(row, adapters, strict=True)
-            )
-            for row in rows
-        ]
+    adapted = [
+        (index, adapt)
+        for index, column in enumerate(columns)
+        if (adapt := column_adapter(model, column)) is not None
+    ]
+    if adapted:
+        rows = [adapt_row(row, adapted) for row in rows]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     placeholders = ", ".join(["%s"] * len(columns))
@@ -519,13 +519,32 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: list[tuple[A
         cursor.executemany(statement, rows)
 
 
-def column_adapter(model: type[Model], column: str) -> Callable[[Any], Any] | None:
+def adapt_row(row: tuple[Any, ...], adapted: list[tuple[int, Adapter]]) -> tuple[Any, ...]:
+    """``row`` with the values of the ``adapted`` columns (index, adapter) converted."""
+    values = list(row)
+    for index, adapt in adapted:
+        values[index] = adapt(values[index])
+    return tuple(values)
+
+
+def column_adapter(model: type[Model], column: str) -> Adapter | None:
     """How a column's values become database values, when the driver cannot take them
     as they are: JSON with the field's encoder (event data escapes NUL characters),
-    dates as the database stores them."""
+    dates as the database stores them.
+
+    JSON text comes from one encoder for the whole batch, as the field would write it
+    (the field makes an encoder for every value); on PostgreSQL the driver encodes
+    what the field hands it. Dates are the sink's own, always aware: they skip the
+    field's checks for naive ones.
+    """
     field = model._meta.get_field(column.removesuffix("_id"))
-    if not isinstance(field, Field) or not isinstance(field, JSONField | DateTimeField):
+    if isinstance(field, DateTimeField):
+        return connection.ops.adapt_datetimefield_value
+    if not isinstance(field, JSONField):
         return None
+    if connection.vendor != "postgresql":
+        encoder: type[json.JSONEncoder] = field.encoder or json.JSONEncoder
+        return encoder().encode
     prepare = field.get_db_prep_value
     return lambda value: prepare(value, connection)
 
