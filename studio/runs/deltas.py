@@ -41,6 +41,7 @@ DELETE = "d"
 
 # json.dumps(value, separators=(",", ":")), without building an encoder per call
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
+_quote = json.encoder.encode_basestring_ascii  # a str as JSON writes it (ensure_ascii)
 _ABSENT = object()
 
 
@@ -174,13 +175,17 @@ def dumps(tree: Any) -> str:
     same list, grown, encodes only the items it gained.
     """
     kind = type(tree)
+    if kind is str:
+        return _quote(tree)
+    if kind is int:
+        return int.__repr__(tree)  # as json writes an int
     if kind is Kept:
         return f"[{tree.dump_items()}]"
     if kind is not dict:
         return _ENCODER.encode(tree)
     if not all(type(key) is str for key in tree):
         return _ENCODER.encode(thaw(tree))  # json's own spelling of other keys
-    fields = [f"{_ENCODER.encode(key)}:{dumps(value)}" for key, value in tree.items()]
+    fields = [f"{_quote(key)}:{dumps(value)}" for key, value in tree.items()]
     return "{" + ",".join(fields) + "}"
 
 

@@ -336,3 +336,31 @@ async def test_a_buffered_context_saves_its_whole_history_shared_or_not() -> Non
     fresh = buffered_team()
     await fresh.load_state(as_json(state))
     assert as_json(await fresh.save_state()) == as_json(state)
+
+
+async def test_a_nested_team_hands_out_its_own_lists_too() -> None:
+    inner = RoundRobinGroupChat(
+        [
+            AssistantAgent("x", ScriptedModelClient([f"x says {n}." for n in range(6)])),
+            AssistantAgent("y", ScriptedModelClient([f"y says {n}." for n in range(6)])),
+        ],
+        max_turns=2,
+        name="inner",
+    )
+    ada = AssistantAgent("ada", ScriptedModelClient([f"ada says {n}." for n in range(6)]))
+    team = RoundRobinGroupChat([ada, inner], termination_condition=MaxMessageTermination(9))
+    saves: list[tuple[list[Any], Any]] = []
+
+    class NestedSink(EventSink):
+        async def turn_completed(self, speaker: str) -> None:
+            state = await team.save_state(shared=True)
+            assert as_json(state) == as_json(await team.save_state())
+            thread = state["participants"]["inner"]["state"]["thread"]
+            saves.append((thread, as_json(thread)))
+
+    await team.run(task="Go.", sink=NestedSink())
+
+    threads = [thread for thread, _ in saves]
+    assert len(threads) > 2 and all(thread is threads[0] for thread in threads)
+    assert len(threads[-1]) > len(saves[0][1])
+    assert all(as_json(thread[: len(held)]) == held for thread, held in saves)
