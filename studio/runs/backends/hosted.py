@@ -21,6 +21,7 @@ starts another at once; it resumes the runs the dead one held.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import signal
@@ -175,6 +176,9 @@ class ServerBackend(EmbeddedBackend):
         with self._child_lock:
             child = self._child
             if child is None or child.link.is_closed:
+                if child is None and not self._is_closing:
+                    # The server's exit waits for the child to put its runs down.
+                    atexit.register(self.close)
                 child = self._child = ChildProcess(self._receive)
                 threading.Thread(
                     target=self._watch, args=(child,), name="roundtable-host-watch", daemon=True
