@@ -1,4 +1,4 @@
-"""ASGI entry point (daphne): plain Django for HTTP, Channels for websockets."""
+"""ASGI entry point (daphne): Django on the server threads for HTTP, Channels for websockets."""
 
 import os
 
@@ -14,10 +14,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from studio.runs.consumers import ScriptAwareOriginValidator  # noqa: E402
 from studio.runs.routing import websocket_urlpatterns  # noqa: E402
+from studio.server_threads import ServerThreadsMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_application,
+        "http": ServerThreadsMiddleware(django_application),
         "websocket": ScriptAwareOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -251,6 +251,11 @@ USE_TZ = True
 
 DATABASE_URL = env_str("DATABASE_URL").strip()
 DATABASES = {"default": database_from_url(DATABASE_URL, DATA_DIR)}
+# Threads that serve HTTP requests and the websockets' database calls, each one call at a
+# time (see studio.server_threads); on SQLite each keeps its connection open (1 to 64).
+SERVER_THREADS = env_int("SERVER_THREADS", 8, minimum=1)
+if SERVER_THREADS > 64:
+    raise ImproperlyConfigured(f"SERVER_THREADS must be at most 64, not {SERVER_THREADS}.")
 
 
 # --- Accounts and security ---

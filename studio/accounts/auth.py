@@ -8,10 +8,9 @@ address, and past `API_MAX_BAD_TOKENS_PER_IP` no token from it is even looked at
 
 from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +21,7 @@ from studio.accounts import throttling
 from studio.accounts.models import ApiToken, digest_token
 from studio.accounts.throttling import RateLimited
 from studio.errors import error_response
+from studio.server_threads import server_threads
 
 # Writing last_used_at on every request would turn reads into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -51,7 +51,7 @@ def user_from_bearer(token: str, *, client_ip: str | None = None) -> User | None
 async def auser_from_bearer(token: str, *, client_ip: str | None = None) -> User | None:
     """Async variant of `user_from_bearer` for consumers: None also while throttled."""
     try:
-        return await sync_to_async(user_from_bearer)(token, client_ip=client_ip)
+        return await server_threads().call(partial(user_from_bearer, token, client_ip=client_ip))
     except RateLimited:
         return None
 

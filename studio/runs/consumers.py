@@ -20,7 +20,6 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
@@ -36,6 +35,7 @@ from studio.logs import bind_run
 from studio.runs import backends, services
 from studio.runs.presence import follow_presence
 from studio.runs.streaming import follow_run
+from studio.server_threads import server_threads
 
 if TYPE_CHECKING:
     from asgiref.typing import HTTPScope
@@ -190,7 +190,7 @@ class RunConsumer(AsyncWebsocketConsumer):
             await self.close(code=4403)
             return
         self.user = user
-        may_watch, self.can_steer = await database_sync_to_async(self.rights_of_user)(user)
+        may_watch, self.can_steer = await server_threads().call(self.rights_of_user, user)
         if not may_watch:
             await self.close(code=4403)
             return
@@ -212,7 +212,7 @@ class RunConsumer(AsyncWebsocketConsumer):
             # Spread out, so that sockets opened together do not all check at once.
             await asyncio.sleep(settings.RUNS_WS_RIGHTS_CHECK_SECONDS * random.uniform(0.5, 1))
             # One trip to the database: with hundreds of watchers these add up.
-            may_watch, can_steer = await database_sync_to_async(self.rights_now)()
+            may_watch, can_steer = await server_threads().call(self.rights_now)
             if may_watch:
                 self.can_steer = can_steer
                 continue
@@ -341,7 +341,7 @@ class RunConsumer(AsyncWebsocketConsumer):
             await self.send_error("bad_frame", problem)
             return
         try:
-            await database_sync_to_async(call)()
+            await server_threads().call(call)
         except ServiceError as exc:
             await self.send_error(ERROR_CODES.get(exc.status, "invalid"), exc.message)
             return

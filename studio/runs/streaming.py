@@ -8,8 +8,9 @@ reconnecting client sees the same gap-free sequence a live one saw.
 
 When the live log cannot be read (Redis restarting) the follower polls the database
 until it can again. Database errors are raised: the websocket then closes with a code
-that makes the client reconnect from its last seq. Each database read borrows a
-connection and gives it back, so watchers hold none while they wait.
+that makes the client reconnect from its last seq. Each database read runs on one of the
+server threads (:mod:`studio.server_threads`), so watchers hold no connection of their
+own while they wait.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from studio.runs.backends import Backend
 from studio.runs.events import envelope_position
 from studio.runs.models import RunEvent
+from studio.server_threads import server_threads
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ async def follow_run(
     while True:
         if not continues(entries, last_seq):
             while True:
-                batch = await database_sync_to_async(persisted_after)(run_id, last_seq)
+                batch = await server_threads().call(persisted_after, run_id, last_seq)
                 if batch:
                     last_seq = batch[-1]["seq"]
                     yield batch

@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from django.db import OperationalError, connection, connections
 
 from studio.runs.host import get_host
+from studio.server_threads import server_threads
 
 
 def is_sink_write(sql: str) -> bool:
@@ -64,21 +65,24 @@ class QueryFault:
 
     @contextlib.asynccontextmanager
     async def installed(self) -> AsyncIterator[QueryFault]:
-        """On the connections of the run host's database threads (where runs query) and
-        of asgiref's shared sync thread (where tests and consumers query)."""
+        """On the connections of the run host's database threads (where runs query), of
+        the server threads (where consumers query) and of asgiref's shared sync thread
+        (where tests query)."""
         # Looked up inside each thread: ``connection`` is per thread.
-        threads = get_host().database
+        pools = [get_host().database, server_threads()]
         await sync_to_async(lambda: connection.execute_wrappers.append(self))()
-        await asyncio.to_thread(
-            threads.on_every_thread, lambda: connection.execute_wrappers.append(self)
-        )
+        for threads in pools:
+            await asyncio.to_thread(
+                threads.on_every_thread, lambda: connection.execute_wrappers.append(self)
+            )
         try:
             yield self
         finally:
             await sync_to_async(lambda: connection.execute_wrappers.remove(self))()
-            await asyncio.to_thread(
-                threads.on_every_thread, lambda: connection.execute_wrappers.remove(self)
-            )
+            for threads in pools:
+                await asyncio.to_thread(
+                    threads.on_every_thread, lambda: connection.execute_wrappers.remove(self)
+                )
 
 
 def break_connection(wrapper: Any) -> None:
