@@ -1,4 +1,5 @@
-"""Request-wide middleware: the request body size limit and the Content-Security-Policy."""
+"""Request-wide middleware: the request body size limit, the Content-Security-Policy, and
+the middleware that keeps the chain on the request's thread."""
 
 from collections.abc import Callable
 
@@ -74,3 +75,24 @@ class ContentSecurityPolicyMiddleware:
             scheme = "wss" if request.is_secure() else "ws"
             directives.setdefault("connect-src", ["'self'"]).append(f"{scheme}://{host}")
         return "; ".join(" ".join([name, *sources]) for name, sources in directives.items())
+
+
+class SynchronousChainMiddleware:
+    """Run the whole middleware chain synchronously, on the request's thread (list it last).
+
+    Under ASGI Django runs each middleware that can be async on the event loop, and
+    Django's own (``MiddlewareMixin``) then send every ``process_request`` and
+    ``process_response`` back to the request's thread: a dozen round trips between loop
+    and thread per request, each a wait for the other side's turn at the interpreter.
+    A sync-only middleware at the bottom of the chain puts every middleware above it in
+    sync mode; the views are synchronous anyway.
+    """
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)

@@ -219,6 +219,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: keeps the chain above on the request's thread (see its docstring).
+    "studio.middleware.SynchronousChainMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
