@@ -237,8 +237,10 @@ def flag_out(flag: RunFlag) -> dict[str, Any]:
     }
 
 
-def run_out(run: Run, request: HttpRequest) -> dict[str, Any]:
-    """The API shape of a run."""
+def run_out(run: Run, request: HttpRequest, *, can_steer: bool | None = None) -> dict[str, Any]:
+    """The API shape of a run (``can_steer`` is looked up unless the caller knows it)."""
+    if can_steer is None:
+        can_steer = services.can_steer(request.user, run.pk)
     return {
         "id": run.pk,
         "team": run.team_id,
@@ -260,7 +262,7 @@ def run_out(run: Run, request: HttpRequest) -> dict[str, Any]:
         "parent": run.parent_id,
         "parent_seq": run.parent_seq,
         "pending_request_id": run.pending_request_id,
-        "can_steer": services.can_steer(request.user, run.pk),
+        "can_steer": can_steer,
     }
 
 
@@ -278,7 +280,8 @@ def create_run(request: AuthenticatedRequest, payload: RunIn) -> Status[dict[str
     run = services.start_run(
         request.user, payload.team, payload.task, budget_tokens=budget.tokens, budget_usd=budget.usd
     )
-    return Status(201, fresh(request, run.pk))
+    # The run as created (not read again); whoever started a run may steer it.
+    return Status(201, run_out(run, request, can_steer=True))
 
 
 @router.get("/runs", response=list[RunOut], url_name="runs-list")

@@ -93,8 +93,12 @@ def can_steer(user: AnyUser, run_id: int) -> bool:
     return Run.objects.steerable_by(user).filter(pk=run_id).exists()
 
 
-def launch_on_commit(run_id: int) -> None:
-    """Hand the run to the backend once the surrounding transaction commits."""
+def launch_on_commit(run_id: int, run: Run | None = None) -> None:
+    """Hand the run to the backend once the surrounding transaction commits.
+
+    When the launch fails, ``run`` (the caller's copy of the run) is read again, so that
+    it shows the failure.
+    """
     backend = backends.get_backend()
 
     def launch() -> None:
@@ -107,6 +111,8 @@ def launch_on_commit(run_id: int) -> None:
             # resumed one stays queued and the sweep launches it again.
             reason = f"The run could not be queued ({exc}). Start it again later."
             fail_queued_run(run_id, reason, backend, code="launch_failed", is_first_attempt=True)
+            if run is not None:
+                run.refresh_from_db()
             return
         if task_id:  # unless an executor claimed it already, under this same task
             Run.objects.filter(pk=run_id, status=Status.QUEUED).update(task_id=task_id)
@@ -160,7 +166,10 @@ def start_run(
     budget_tokens: int | None = None,
     budget_usd: float | None = None,
 ) -> Run:
-    """Start a run of the team's current version on ``task``."""
+    """Start a run of the team's current version on ``task``.
+
+    The run returned is as created (queued), unless it could not be launched.
+    """
     # Owners see their teams: one plain query before the scoped one.
     team = Team.objects.filter(pk=team_id, owner_id=user.pk).first() if user.is_active else None
     team = team or Team.objects.visible_to(user).filter(pk=team_id).first()
@@ -185,14 +194,15 @@ def start_run(
         budget_usd=budget_usd,
         backend=backends.get_backend().name,
     )
-    launch_on_commit(run.pk)
+    launch_on_commit(run.pk, run)
     return run
 
 
 def unchanged_version(team: Team, spec: dict[str, Any]) -> TeamVersion | None:
     """The team's latest version when it holds ``spec`` already (a start then writes no
-    version, and needs no second look at the team)."""
-    latest = team.latest_version()
+    version, and needs no second look at the team). Its spec is not read: the hash says
+    whether it matches."""
+    latest = team.versions.order_by("-number").defer("spec").first()
     return latest if latest is not None and latest.content_hash == spec_hash(spec) else None
 
 
@@ -252,24 +262,36 @@ def stop_run(user: AnyUser, run_id: int) -> Run:
 
 
 @transaction.atomic
-def provide_input(user: AnyUser, run_id: int, request_id: str, content: str) -> Run:
-    """Answer the human seat's pending request ``request_id``."""
-    run = get_steerable_run(user, run_id)
+def provide_input(user: AnyUser, run_id: int, request_id: str, content: str) -> None:
+    """Answer the human seat's pending request ``request_id``.
+
+    The answer is stored only while the request is pending (a conditional update); a run
+    that parked meanwhile is launched again to take it, a waiting one gets it in its inbox.
+    """
     answer = {
         "type": "input",
         "request_id": request_id,
         "content": content,
         "user": user.get_username(),
     }
-    moved = Run.objects.filter(
+    pending = Run.objects.filter(
         pk=run_id,
         status=Status.AWAITING_INPUT,
         pending_request_id=request_id,
         pending_answer__isnull=True,
-    ).update(pending_answer=answer, updated_at=timezone.now())
-    if not moved:
-        raise not_pending(run, request_id)
+    )
     backend = backends.get_backend()
+    # The common case in one statement: the team's owner (who may steer) answers a run
+    # that waits unparked. Anything else takes the full path below.
+    if user.is_authenticated and user.is_active:
+        own_teams = Team.objects.filter(owner_id=user.pk).values("pk")
+        owners_waiting = pending.filter(team__in=own_teams, parked_at__isnull=True)
+        if owners_waiting.update(pending_answer=answer, updated_at=timezone.now()):
+            transaction.on_commit(lambda: backend.post(run_id, answer))
+            return
+    run = get_steerable_run(user, run_id)
+    if not pending.update(pending_answer=answer, updated_at=timezone.now()):
+        raise not_pending(run, request_id)
     relaunched = Run.objects.filter(
         pk=run_id, status=Status.AWAITING_INPUT, parked_at__isnull=False, lease=""
     ).update(
@@ -280,7 +302,6 @@ def provide_input(user: AnyUser, run_id: int, request_id: str, content: str) -> 
         launch_on_commit(run_id)
     else:
         transaction.on_commit(lambda: backend.post(run_id, answer))
-    return Run.objects.get(pk=run_id)
 
 
 def not_pending(run: Run, request_id: str) -> ServiceError:
