@@ -272,9 +272,10 @@ class ForwardedLog(LiveLog):
     """A run's live log as its executor in the run host process sees it: appends and the
     end go to the server, which keeps the log its sockets read."""
 
-    def __init__(self, link: Link, run_id: int) -> None:
+    def __init__(self, link: Link, run_id: int, on_finish: Callable[[int], None]) -> None:
         self._link = link
         self._run_id = run_id
+        self._on_finish = on_finish
 
     async def append(self, envelopes: Sequence[Envelope]) -> None:
         """See :meth:`LiveLog.append`."""
@@ -287,6 +288,7 @@ class ForwardedLog(LiveLog):
     async def finish(self) -> None:
         """See :meth:`LiveLog.finish`."""
         self._link.send(("finish", self._run_id))
+        self._on_finish(self._run_id)
 
 
 class HostedBackend(EmbeddedBackend):
@@ -299,7 +301,15 @@ class HostedBackend(EmbeddedBackend):
 
     def log(self, run_id: int) -> ForwardedLog:  # type: ignore[override]
         """See :meth:`Backend.log`."""
-        return ForwardedLog(self._link, run_id)
+        return ForwardedLog(self._link, run_id, self.forget)
+
+    def forget(self, run_id: int) -> None:
+        """Drop what is kept for a run whose execution ended (its inbox, a stop request).
+
+        The server keeps the logs, so nothing else here would ever let them go; a run
+        launched again (an answer after parking) starts with a fresh inbox anyway.
+        """
+        self.reset_inbox(run_id)
 
     def publish(self, run_id: int, envelopes: Sequence[Envelope]) -> None:
         """See :meth:`Backend.publish`."""

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import time
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from typing import Any
 
 import pytest
@@ -21,7 +23,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from studio.runs import backends, services
-from studio.runs.backends.hosted import ServerBackend
+from studio.runs.backends.hosted import HostedBackend, Link, ServerBackend
 from studio.runs.models import Run, Status
 from tests.studio.runs.conftest import (
     assistant,
@@ -178,3 +180,18 @@ def test_health_names_the_run_host_process(hosted: ServerBackend) -> None:
     assert body["mode"] == "embedded"
     check = body["checks"]["run_host"]
     assert check["ok"] is True and check["pid"] == hosted.host_pid != os.getpid()
+
+
+async def test_the_child_forwards_a_finished_log_and_forgets_the_run() -> None:
+    ours, theirs = socket.socketpair()
+    server_end = Connection(theirs.detach())
+    backend = HostedBackend(Link(Connection(ours.detach()), "test-link"))
+    try:
+        backend.post(5, {"type": "input", "request_id": "r1", "content": "left over"})
+        await backend.log(5).append([{"run": 5, "seq": 1, "type": "message"}])
+        await backend.log(5).finish()
+        assert server_end.recv() == ("log", 5, [{"run": 5, "seq": 1, "type": "message"}])
+        assert server_end.recv() == ("finish", 5)
+        assert await backend.inbox(5).get(0) is None
+    finally:
+        server_end.close()
