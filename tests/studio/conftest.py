@@ -1,6 +1,8 @@
 """Personas for studio tests: an owner, a teammate (things get shared with them) and a
 stranger (who must see 404s), each with a logged-in test client."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -70,10 +72,23 @@ def fast_password_hashing(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
-def runs_on_a_thread(settings) -> None:
-    """In-process tests share the test database with their runs: no run host process."""
-    from studio.runs import backends
+def runs_on_a_thread(settings) -> Iterator[None]:
+    """In-process tests share the test database with their runs: no run host process and
+    no sweeper (a test that wants one says so); afterwards, no run left executing and no
+    connection held by the run host's database threads (the database is emptied or
+    dropped next)."""
+    from django.db import connections
 
-    if settings.RUNS_HOST != "thread":
-        settings.RUNS_HOST = "thread"
+    from studio.runs import backends
+    from studio.runs.backends.hosted import ServerBackend
+    from studio.runs.host import current_host
+
+    settings.RUNS_HOST = "thread"
+    settings.RUNS_RECOVER_ON_START = False
+    if isinstance(backends.get_backend(), ServerBackend):
         backends.get_backend.cache_clear()
+    yield
+    host = current_host()
+    if host is not None:
+        host.cancel_all()
+        host.database.on_every_thread(connections.close_all)

@@ -17,7 +17,7 @@ from django.test import Client
 
 from studio.runs import backends
 from studio.runs.events import validate_data
-from studio.runs.host import current_host, stop_host
+from studio.runs.host import stop_host
 from studio.runs.models import FINISHED_STATUSES, Run, RunEvent
 from studio.teams.models import Agent, AgentKind, ModelConfig, Provider, Role, Team, TeamMember
 from studio.teams.services import snapshot_team
@@ -25,8 +25,8 @@ from studio.teams.services import snapshot_team
 
 @pytest.fixture(autouse=True)
 def quick_runs(settings: Any) -> Iterator[None]:
-    """Short leases and heartbeats, a checkpoint every turn, a fresh embedded backend;
-    afterwards, no run of the test left executing on the run host."""
+    """Short leases and heartbeats, a checkpoint every turn, a fresh embedded backend
+    (the studio's conftest stops what a test left on the run host)."""
     settings.RUNS_BACKEND = "embedded"
     settings.RUNS_CHECKPOINT_INTERVAL_MS = 0
     settings.RUNS_HEARTBEAT_SECONDS = 1
@@ -36,11 +36,6 @@ def quick_runs(settings: Any) -> Iterator[None]:
     backends.get_backend.cache_clear()
     yield
     backends.get_backend.cache_clear()
-    host = current_host()
-    if host is not None:
-        host.cancel_all()
-        # The test database is emptied (or dropped) next: hold no connection to it.
-        host.database.on_every_thread(connections.close_all)
 
 
 @pytest.fixture(scope="session", autouse=True)
