@@ -470,7 +470,8 @@ RUNS_RECOVER_ON_START = env_bool("RUNS_RECOVER_ON_START", True)
 RUNS_PER_PROCESS = env_int("RUNS_PER_PROCESS", 1000, minimum=1)
 # Where an embedded server's run host lives: "process" (the default) starts it in one child
 # process, so a busy run never competes with the server's sockets for the interpreter;
-# "thread" keeps it in the server's process (in-process tests, one-shot commands).
+# "thread" keeps it in the server's process. Only the server (studio.asgi) starts a child:
+# management commands, shells and in-process tests always run runs on a thread.
 RUNS_HOST = env_str("RUNS_HOST", "process").strip()
 if RUNS_HOST not in {"process", "thread"}:
     raise ImproperlyConfigured(f"RUNS_HOST must be process or thread, not {RUNS_HOST!r}.")

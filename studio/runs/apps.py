@@ -18,11 +18,14 @@ def start_backend(**kwargs: Any) -> None:
 
 
 def embedded_backend() -> Any:
-    """The embedded backend: with its run host in a child process, or on a thread."""
+    """The embedded backend: a server's runs in a run host process, anyone else's on a
+    thread of their own (``manage.py run_team``, a shell)."""
     from studio.runs.backends.embedded import EmbeddedBackend
-    from studio.runs.backends.hosted import ServerBackend
+    from studio.runs.backends.hosted import ServerBackend, is_server_process
 
-    return ServerBackend() if settings.RUNS_HOST == "process" else EmbeddedBackend()
+    if settings.RUNS_HOST == "process" and is_server_process():
+        return ServerBackend()
+    return EmbeddedBackend()
 
 
 class RunsConfig(AppConfig):

@@ -82,11 +82,15 @@ class RunHost:
         self.loop.call_soon_threadsafe(self._start, run_id, start, context=contextvars.Context())
 
     def _start(self, run_id: int, start: RunStarter) -> None:
-        with self._room:
-            self._starting.discard(run_id)
         task = self.loop.create_task(start(), context=contextvars.Context())
         self._tasks.add(task)
-        self._runs[run_id] = task
+        running = self._runs.get(run_id)
+        if running is None or running.done():
+            # A second launch of a run already here (a recovery racing its launch) only
+            # finds it claimed and ends: it must not hide the execution from stop timers.
+            self._runs[run_id] = task
+        with self._room:
+            self._starting.discard(run_id)
         task.add_done_callback(functools.partial(self._ended, run_id))
 
     def _ended(self, run_id: int, task: asyncio.Task[None]) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from studio.runs import backends
@@ -143,10 +143,10 @@ def recover_interrupted_runs(backend: backends.Backend) -> None:
 
     Runs launched here while it was starting are left to their executions.
     """
-    interrupted = Run.objects.filter(
-        backend=backend.name,
-        status__in=(Status.QUEUED, Status.RUNNING, Status.AWAITING_INPUT),
-        parked_at__isnull=True,
+    # Queued runs parked or not: an answer to a parked run queues it with parked_at kept.
+    interrupted = Run.objects.filter(backend=backend.name).filter(
+        Q(status=Status.QUEUED)
+        | Q(status__in=(Status.RUNNING, Status.AWAITING_INPUT), parked_at__isnull=True)
     )
     for run in interrupted:
         if backend.is_launch_pending(run.pk):

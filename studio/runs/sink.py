@@ -44,8 +44,6 @@ logger = logging.getLogger(__name__)
 
 #: queued items beyond which ``emit`` waits for the flusher (backpressure)
 MAX_PENDING = 5000
-#: items written in one transaction at most: a burst's first events go out soon
-MAX_BATCH = 64
 #: checkpoints are spaced at least this many times their own cost apart
 SNAPSHOT_SHARE = 20
 
@@ -260,7 +258,7 @@ class RunSink(EventSink):
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                batch, self._pending = self._pending, []
                 try:
                     await self._write(batch)
                 except Exception as exc:

@@ -37,6 +37,7 @@ from typing import Any
 
 from studio.runs.backends import Envelope, LiveLog, Position
 from studio.runs.backends.embedded import EmbeddedBackend
+from studio.runs.host import SWITCH_INTERVAL
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,23 @@ Message = tuple[Any, ...]
 #: that doubles each time (up to ``RESTART_PAUSE_MAX`` seconds), not in a tight loop
 QUICK_DEATH_SECONDS = 5.0
 RESTART_PAUSE_MAX = 10.0
+#: how the child starts: through an import, so its module and logger are this one
+CHILD_ENTRY = "import sys; from studio.runs.backends.hosted import main; main(sys.argv)"
+
+
+#: whether this process is a server (set by the ASGI entry point): only a server starts a
+#: run host process; management commands, shells and workers run runs on a thread
+_roles = {"server": False}
+
+
+def mark_server_process() -> None:
+    """This process serves the studio: its embedded runs go to a run host process."""
+    _roles["server"] = True
+
+
+def is_server_process() -> bool:
+    """Whether :func:`mark_server_process` was called in this process."""
+    return _roles["server"]
 
 
 class Link:
@@ -53,13 +71,15 @@ class Link:
 
     def __init__(self, connection: Connection, name: str) -> None:
         self._connection = connection
-        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        # Closing needs no sender to finish: a send blocked on a full socket ends with it.
+        self._state_lock = threading.Lock()
         self._name = name
         self.is_closed = False
 
     def send(self, message: Message) -> bool:
         """Send one message; False when the other side is gone."""
-        with self._lock:
+        with self._send_lock:
             if self.is_closed:
                 return False
             try:
@@ -75,6 +95,9 @@ class Link:
             try:
                 message = self._connection.recv()
             except (EOFError, OSError):
+                break
+            except Exception:
+                logger.exception("%s: a message could not be read; closing the link", self._name)
                 break
             try:
                 on_message(message)
@@ -92,23 +115,23 @@ class Link:
 
     def close(self) -> None:
         """Close this end once it is no longer read."""
-        with self._lock:
+        with self._state_lock:
             self.is_closed = True
-        self._connection.close()
+            self._connection.close()
 
     def shut_down(self) -> None:
         """End the link both ways from any thread: both sides' reads end, each closes."""
-        with self._lock:
+        with self._state_lock:
             self.is_closed = True
             if self._connection.closed:
                 return
-            # A duplicate of the descriptor: shutting it down ends the reads on the
-            # original without closing it under the thread that reads it.
-            with socket.socket(fileno=os.dup(self._connection.fileno())) as duplicate:
-                try:
+            # A duplicate of the descriptor: shutting it down ends the reads (and a send
+            # blocked on a full socket) without closing it under the threads using it.
+            try:
+                with socket.socket(fileno=os.dup(self._connection.fileno())) as duplicate:
                     duplicate.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            except OSError:
+                pass
 
 
 # --------------------------------------------------------------------------------------
@@ -126,21 +149,22 @@ class ChildProcess:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         env.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "studio.runs.backends.hosted", str(theirs.fileno())],
+            [sys.executable, "-c", CHILD_ENTRY, str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
             env=env,
             # Ctrl+C in a terminal stops the server; the child follows when the link closes.
             start_new_session=True,
         )
         theirs.close()
-        self.started_at = time.monotonic()
+        #: when the child said it serves (None until then)
+        self.ready_at: float | None = None
         self.link = Link(Connection(ours.detach()), "roundtable-host-link")
         self.reader = self.link.serve_in_thread(on_message)
 
     @property
     def is_alive(self) -> bool:
-        """Whether the child runs and the link to it is open."""
-        return not self.link.is_closed and self.process.poll() is None
+        """Whether the child serves: it said so, runs, and the link to it is open."""
+        return self.ready_at is not None and not self.link.is_closed and self.process.poll() is None
 
     def stop(self, timeout: float = 15.0) -> None:
         """End the link (the child stops its runs and exits) and wait for it."""
@@ -165,25 +189,30 @@ class ServerBackend(EmbeddedBackend):
         self._child: ChildProcess | None = None
         self._restart_pause = 0.0
         self._is_closing = False
+        #: runs asked to stop that have not finished: told again to a replaced child
+        self._stopping: set[int] = set()
 
     # --- the child ---
 
     def ensure_started(self) -> None:
-        """See :meth:`Backend.ensure_started`: start the run host process."""
-        self._ensure_child()
+        """See :meth:`Backend.ensure_started`: start the run host process once.
 
-    def _ensure_child(self) -> ChildProcess:
+        Replacing a child that died is its watcher's job alone, with a pause that grows
+        while children keep dying, never the job of whoever calls next.
+        """
         with self._child_lock:
-            child = self._child
-            if child is None or child.link.is_closed:
-                if child is None and not self._is_closing:
-                    # The server's exit waits for the child to put its runs down.
-                    atexit.register(self.close)
-                child = self._child = ChildProcess(self._receive)
-                threading.Thread(
-                    target=self._watch, args=(child,), name="roundtable-host-watch", daemon=True
-                ).start()
-            return child
+            if self._child is None and not self._is_closing:
+                # The run host hands the server's threads the lock on every read: keep
+                # the hand-over short, or a busy server stalls every run while it sends.
+                sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+                atexit.register(self.close)  # the server's exit waits for the child
+                self._start_child()
+
+    def _start_child(self) -> None:
+        child = self._child = ChildProcess(self._receive)
+        threading.Thread(
+            target=self._watch, args=(child,), name="roundtable-host-watch", daemon=True
+        ).start()
 
     def _watch(self, child: ChildProcess) -> None:
         """Wait for the child to go; unless the server is closing, start another."""
@@ -191,47 +220,63 @@ class ServerBackend(EmbeddedBackend):
         code = child.process.wait()
         if self._is_closing:
             return
-        lived = time.monotonic() - child.started_at
-        logger.error(
-            "the run host process %s ended (exit code %s) after %.1f s; starting another",
-            child.process.pid,
-            code,
-            lived,
-        )
-        if lived < QUICK_DEATH_SECONDS:
+        served = time.monotonic() - child.ready_at if child.ready_at is not None else 0.0
+        if served < QUICK_DEATH_SECONDS:
             self._restart_pause = min(max(self._restart_pause * 2, 0.5), RESTART_PAUSE_MAX)
-            time.sleep(self._restart_pause)
         else:
             self._restart_pause = 0.0
-        if not self._is_closing:
-            self._ensure_child()
+        logger.error(
+            "the run host process %s ended (exit code %s) after serving %.1f s; "
+            "starting another in %.1f s",
+            child.process.pid,
+            code,
+            served,
+            self._restart_pause,
+        )
+        time.sleep(self._restart_pause)
+        with self._child_lock:
+            if not self._is_closing and self._child is child:
+                self._start_child()
+                # Stops sent to the dead child must reach the runs it held, now resumed.
+                successor = self._child
+                for run_id in sorted(self._stopping):
+                    successor.link.send(("cancel", run_id))
 
     def close(self) -> None:
         """Stop the run host process (its runs keep their leases for the next start)."""
-        self._is_closing = True
         with self._child_lock:
+            self._is_closing = True
             child, self._child = self._child, None
         if child is not None:
             child.stop()
 
     @property
     def host_pid(self) -> int | None:
-        """The run host process's id while it runs."""
+        """The run host process's id while it serves."""
         child = self._child
         return child.process.pid if child is not None and child.is_alive else None
 
     def _send(self, *message: Any) -> None:
-        if not self._ensure_child().link.send(message):
-            # The child just died: its successor resumes the runs from the database
-            # (queued ones are launched, answers are stored on the run).
-            logger.warning("run %s: the run host process was gone for %s", message[1], message[0])
+        self.ensure_started()
+        child = self._child
+        if child is None or not child.link.send(message):
+            # The child is being replaced: its successor resumes the runs from the
+            # database (queued ones are launched, answers are stored on the run, stops
+            # are told again).
+            logger.warning("run %s: the run host process was away for %s", message[1], message[0])
 
     def _receive(self, message: Message) -> None:
         kind, run_id = message[0], message[1]
         if kind == "log":
             self.log(run_id).append_nowait(message[2])
         elif kind == "finish":
+            with self._child_lock:
+                self._stopping.discard(run_id)
             self.log(run_id).finish_nowait()
+        elif kind == "ready":
+            child = self._child
+            if child is not None and child.process.pid == run_id:
+                child.ready_at = time.monotonic()
         else:
             logger.error("the run host process sent an unknown message %r", kind)
 
@@ -248,6 +293,8 @@ class ServerBackend(EmbeddedBackend):
 
     def request_cancel(self, run_id: int) -> None:
         """See :meth:`Backend.request_cancel`."""
+        with self._child_lock:
+            self._stopping.add(run_id)
         self._send("cancel", run_id)
 
     def reset_inbox(self, run_id: int) -> None:
@@ -272,10 +319,9 @@ class ForwardedLog(LiveLog):
     """A run's live log as its executor in the run host process sees it: appends and the
     end go to the server, which keeps the log its sockets read."""
 
-    def __init__(self, link: Link, run_id: int, on_finish: Callable[[int], None]) -> None:
+    def __init__(self, link: Link, run_id: int) -> None:
         self._link = link
         self._run_id = run_id
-        self._on_finish = on_finish
 
     async def append(self, envelopes: Sequence[Envelope]) -> None:
         """See :meth:`LiveLog.append`."""
@@ -288,7 +334,6 @@ class ForwardedLog(LiveLog):
     async def finish(self) -> None:
         """See :meth:`LiveLog.finish`."""
         self._link.send(("finish", self._run_id))
-        self._on_finish(self._run_id)
 
 
 class HostedBackend(EmbeddedBackend):
@@ -298,18 +343,17 @@ class HostedBackend(EmbeddedBackend):
     def __init__(self, link: Link) -> None:
         super().__init__()
         self._link = link
+        self.is_stopping = False
 
     def log(self, run_id: int) -> ForwardedLog:  # type: ignore[override]
         """See :meth:`Backend.log`."""
-        return ForwardedLog(self._link, run_id, self.forget)
+        return ForwardedLog(self._link, run_id)
 
-    def forget(self, run_id: int) -> None:
-        """Drop what is kept for a run whose execution ended (its inbox, a stop request).
-
-        The server keeps the logs, so nothing else here would ever let them go; a run
-        launched again (an answer after parking) starts with a fresh inbox anyway.
-        """
-        self.reset_inbox(run_id)
+    def launch(self, run_id: int) -> str:
+        """See :meth:`Backend.launch`; nothing once the process is stopping."""
+        if self.is_stopping:
+            return ""
+        return super().launch(run_id)
 
     def publish(self, run_id: int, envelopes: Sequence[Envelope]) -> None:
         """See :meth:`Backend.publish`."""
@@ -335,7 +379,10 @@ class HostedBackend(EmbeddedBackend):
 
 def main(argv: list[str]) -> None:
     """The run host process: serve the server at the other end of file descriptor argv[1]."""
+    # Its life follows the link: a terminal's Ctrl+C or a service manager's SIGTERM to
+    # the whole group reaches the server, whose exit closes the link.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
     import django
 
@@ -351,8 +398,10 @@ def main(argv: list[str]) -> None:
     backends.register_backend("embedded", lambda: backend)
     backends.get_backend.cache_clear()
     backend.ensure_started()
+    link.send(("ready", os.getpid()))
     logger.info("run host process %s serves the server %s", os.getpid(), os.getppid())
     link.serve(backend.receive)
+    backend.is_stopping = True  # a launch by a recovery still under way is the next start's
     stopped = stop_host()
     if stopped:
         logger.info("the server went away; runs %s resume at its next start", stopped)

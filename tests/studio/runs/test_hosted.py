@@ -23,7 +23,12 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from studio.runs import backends, services
-from studio.runs.backends.hosted import HostedBackend, Link, ServerBackend
+from studio.runs.backends.hosted import (
+    HostedBackend,
+    Link,
+    ServerBackend,
+    mark_server_process,
+)
 from studio.runs.models import Run, Status
 from tests.studio.runs.conftest import (
     assistant,
@@ -67,6 +72,7 @@ def hosted(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerBac
     for key, value in CHILD_SETTINGS.items():
         monkeypatch.setenv(key, value)
     settings.RUNS_HOST = "process"
+    mark_server_process()  # as studio.asgi does (this module imports it already)
     backends.get_backend.cache_clear()
     backend = backends.get_backend()
     assert isinstance(backend, ServerBackend)
@@ -182,16 +188,41 @@ def test_health_names_the_run_host_process(hosted: ServerBackend) -> None:
     assert check["ok"] is True and check["pid"] == hosted.host_pid != os.getpid()
 
 
-async def test_the_child_forwards_a_finished_log_and_forgets_the_run() -> None:
+async def test_the_child_forwards_its_runs_logs_to_the_server() -> None:
     ours, theirs = socket.socketpair()
     server_end = Connection(theirs.detach())
     backend = HostedBackend(Link(Connection(ours.detach()), "test-link"))
     try:
-        backend.post(5, {"type": "input", "request_id": "r1", "content": "left over"})
         await backend.log(5).append([{"run": 5, "seq": 1, "type": "message"}])
         await backend.log(5).finish()
         assert server_end.recv() == ("log", 5, [{"run": 5, "seq": 1, "type": "message"}])
         assert server_end.recv() == ("finish", 5)
-        assert await backend.inbox(5).get(0) is None
+        backend.publish(6, [{"run": 6, "seq": 3, "type": "run.finished"}])
+        assert server_end.recv() == ("log", 6, [{"run": 6, "seq": 3, "type": "run.finished"}])
     finally:
         server_end.close()
+
+
+def test_only_the_server_starts_a_run_host_process() -> None:
+    # A management command or a shell beside a running server must not start a second
+    # run host process: its start-up recovery would take the server's runs over.
+    import subprocess
+    import sys
+
+    probe = (
+        "from studio.runs.backends import get_backend;"
+        "print(type(get_backend()).__name__);"
+        "import studio.asgi;"
+        "get_backend.cache_clear();"
+        "print(type(get_backend()).__name__)"
+    )
+    env = {**os.environ, **CHILD_SETTINGS, "DATABASE_URL": database_url()}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", probe],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.split()[-2:] == ["EmbeddedBackend", "ServerBackend"]
