@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 #: queued items beyond which ``emit`` waits for the flusher (backpressure)
 MAX_PENDING = 5000
+#: items written in one transaction at most while a burst queues them, so its first
+#: events go out soon (see :func:`next_batch`)
+MAX_BATCH = 64
 #: checkpoints are spaced at least this many times their own cost apart
 SNAPSHOT_SHARE = 20
 
@@ -88,6 +91,22 @@ class PendingRunUpdate:
 
 
 Pending = PendingEvent | PendingChunk | EncodedCheckpoint | PendingRunUpdate
+
+
+def next_batch(pending: list[Pending]) -> tuple[list[Pending], list[Pending]]:
+    """The items to write in the next transaction, and the rest.
+
+    At most ``MAX_BATCH`` items, unless a change of the run is among them or just after
+    them: a change commits with the events around it (an answer with its event, a final
+    status with the final checkpoint), so then everything queued goes together.
+    """
+    if len(pending) <= MAX_BATCH or any(
+        type(item) is PendingRunUpdate for item in pending[: MAX_BATCH + 3]
+    ):
+        return pending, []
+    return pending[:MAX_BATCH], pending[MAX_BATCH:]
+
+
 Adapter = Callable[[Any], Any]
 InputHook = Callable[[str], Awaitable[None]]
 
@@ -258,7 +277,7 @@ class RunSink(EventSink):
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
-                batch, self._pending = self._pending, []
+                batch, self._pending = next_batch(self._pending)
                 try:
                     await self._write(batch)
                 except Exception as exc:

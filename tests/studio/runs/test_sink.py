@@ -11,7 +11,16 @@ from django.utils import timezone
 
 from studio.runs.events import make_envelope
 from studio.runs.models import Run, RunEvent, Status
-from studio.runs.sink import BatchWriter, PendingEvent, SinkClosed, WriteJob, beat
+from studio.runs.sink import (
+    MAX_BATCH,
+    BatchWriter,
+    PendingEvent,
+    PendingRunUpdate,
+    SinkClosed,
+    WriteJob,
+    beat,
+    next_batch,
+)
 from studio.teams.models import TeamVersion
 from tests.studio.runs.conftest import chatty_team
 from tests.studio.runs.faults import QueryFault, is_sink_write
@@ -83,3 +92,22 @@ async def test_a_beat_renews_a_held_lease_and_reports_a_lost_one(owner: User) ->
     assert await beat(run_id, "mine")
     assert (await Run.objects.aget(pk=run_id)).heartbeat_at is not None
     assert not await beat(run_id, "stale")
+
+
+def pending_event(seq: int) -> PendingEvent:
+    return PendingEvent(seq, "message", "writer", {"content": "hi"}, None, {})  # type: ignore[arg-type]
+
+
+def test_a_burst_is_written_in_bounded_batches_but_a_run_change_never_apart() -> None:
+    burst = [pending_event(seq) for seq in range(1, MAX_BATCH * 3)]
+    first, rest = next_batch(burst)
+    assert first == burst[:MAX_BATCH] and rest == burst[MAX_BATCH:]
+    # A change of the run in or right after the window goes with everything queued:
+    # the final status with the final checkpoint, an answer with its event.
+    change = PendingRunUpdate({"status": "completed"})
+    for at in (0, MAX_BATCH - 1, MAX_BATCH, MAX_BATCH + 2):
+        queued = [*burst[:at], change, *burst[at:]]
+        assert next_batch(queued) == (queued, [])
+    later = [*burst, change]
+    assert next_batch(later)[0] == later[:MAX_BATCH]
+    assert next_batch(burst[:MAX_BATCH]) == (burst[:MAX_BATCH], [])
