@@ -21,6 +21,7 @@ from studio.runs.host import stop_host
 from studio.runs.models import FINISHED_STATUSES, Run, RunEvent
 from studio.teams.models import Agent, AgentKind, ModelConfig, Provider, Role, Team, TeamMember
 from studio.teams.services import snapshot_team
+from tests.studio.runs.processes import free_port, use_broker
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +44,19 @@ def run_host_stopped_at_the_end() -> Iterator[None]:
     """The run host goes with the session (its connections would keep the database)."""
     yield
     stop_host()
+
+
+@pytest.fixture
+def unreachable_broker(settings: Any) -> Iterator[str]:
+    """The distributed backend, its task queue on a Redis address nobody listens on."""
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    settings.REDIS_URL = nowhere
+    settings.RUNS_BACKEND = "distributed"
+    backends.get_backend.cache_clear()
+    previous = use_broker(nowhere)
+    yield nowhere
+    use_broker(previous)
+    backends.get_backend.cache_clear()
 
 
 @pytest.fixture

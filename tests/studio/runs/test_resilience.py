@@ -32,7 +32,6 @@ from tests.studio.runs.conftest import (
     wait_finished,
 )
 from tests.studio.runs.faults import QueryFault, is_claim, is_event_read
-from tests.studio.runs.processes import free_port, use_broker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("settle")]
 
@@ -102,19 +101,10 @@ async def test_a_run_that_cannot_be_claimed_fails_with_the_reason_instead_of_sta
     assert frames[0]["data"]["code"] == "start_failed"
 
 
-async def test_a_run_that_cannot_be_queued_fails_with_the_reason(
-    owner: User, settings: Any
-) -> None:
-    nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    settings.REDIS_URL = nowhere
-    settings.RUNS_BACKEND = "distributed"
-    backends.get_backend.cache_clear()
-    previous = use_broker(nowhere)
-    try:
-        team = await sync_to_async(chatty_team)(owner)
-        run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a picnic")
-    finally:
-        use_broker(previous)
+@pytest.mark.usefixtures("unreachable_broker")
+async def test_a_run_that_cannot_be_queued_fails_with_the_reason(owner: User) -> None:
+    team = await sync_to_async(chatty_team)(owner)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a picnic")
     done = await Run.objects.aget(pk=run.pk)
     assert done.status == Status.FAILED
     assert done.stop_reason.startswith("The run could not be queued")

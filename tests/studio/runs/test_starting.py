@@ -4,7 +4,6 @@ could not be queued."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -12,10 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from studio.runs import backends
 from studio.runs.models import Run, Status
 from tests.studio.runs.conftest import EDITOR, chatty_team
-from tests.studio.runs.processes import free_port, use_broker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,21 +66,14 @@ def test_a_teammate_who_starts_a_run_may_steer_it(
     wait_finished(body["id"])
 
 
+@pytest.mark.usefixtures("unreachable_broker")
 def test_a_run_that_cannot_be_queued_is_answered_as_failed(
-    owner: User, owner_client: Client, settings: Any
+    owner: User, owner_client: Client
 ) -> None:
-    nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    settings.REDIS_URL = nowhere
-    settings.RUNS_BACKEND = "distributed"
-    backends.get_backend.cache_clear()
-    previous = use_broker(nowhere)
-    try:
-        team = chatty_team(owner)
-        response = owner_client.post(
-            "/api/runs", {"team": team.pk, "task": "Plan a picnic"}, content_type="application/json"
-        )
-    finally:
-        use_broker(previous)
+    team = chatty_team(owner)
+    response = owner_client.post(
+        "/api/runs", {"team": team.pk, "task": "Plan a picnic"}, content_type="application/json"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "failed"
