@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.runs.backends import Envelope, LiveLog, Position
-from studio.runs.backends.embedded import EmbeddedBackend
-from studio.runs.host import SWITCH_INTERVAL
+from studio.runs.backends.embedded import EmbeddedBackend, MemoryInbox
+from studio.runs.host import SWITCH_INTERVAL, current_host
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ Message = tuple[Any, ...]
 QUICK_DEATH_SECONDS = 5.0
 RESTART_PAUSE_MAX = 10.0
 #: how the child starts: through an import, so its module and logger are this one
+#: how often the run host process looks for runs it no longer holds, to forget them
+IDLE_SECONDS = 60.0
 CHILD_ENTRY = "import sys; from studio.runs.backends.hosted import main; main(sys.argv)"
 
 
@@ -344,10 +346,37 @@ class HostedBackend(EmbeddedBackend):
         super().__init__()
         self._link = link
         self.is_stopping = False
+        self._idle_before: set[int] = set()
+        self._idled_at = time.monotonic()
 
     def log(self, run_id: int) -> ForwardedLog:  # type: ignore[override]
         """See :meth:`Backend.log`."""
         return ForwardedLog(self._link, run_id)
+
+    def inbox(self, run_id: int) -> MemoryInbox:
+        """See :meth:`Backend.inbox`; forgets, now and then, the runs no longer here."""
+        self.forget_idle_runs()
+        return super().inbox(run_id)
+
+    def forget_idle_runs(self, *, every: float = IDLE_SECONDS) -> None:
+        """Drop the inboxes and stop requests of runs that have not been on this host
+        for two looks ``every`` seconds apart (at most once per ``every``).
+
+        The server keeps the logs, so nothing else here would let them go; a run launched
+        again starts with a fresh inbox anyway (``reset``).
+        """
+        now = time.monotonic()
+        if now - self._idled_at < every:
+            return
+        self._idled_at = now
+        host = current_host()
+        with self._lock:
+            known = self._inboxes.keys() | self._cancelled
+            idle = {run_id for run_id in known if host is None or not host.is_running(run_id)}
+            for run_id in idle & self._idle_before:
+                self._inboxes.pop(run_id, None)
+                self._cancelled.discard(run_id)
+            self._idle_before = idle - self._idle_before
 
     def launch(self, run_id: int) -> str:
         """See :meth:`Backend.launch`; nothing once the process is stopping."""

@@ -226,3 +226,17 @@ def test_only_the_server_starts_a_run_host_process() -> None:
         check=True,
     )
     assert done.stdout.split()[-2:] == ["EmbeddedBackend", "ServerBackend"]
+
+
+async def test_the_child_forgets_runs_it_no_longer_holds() -> None:
+    ours, theirs = socket.socketpair()
+    backend = HostedBackend(Link(Connection(ours.detach()), "test-link"))
+    try:
+        backend.post(7, {"type": "input", "request_id": "r1", "content": "late"})
+        backend.forget_idle_runs(every=0)  # first look: run 7 is not on this host
+        backend.post(8, {"type": "input", "request_id": "r2", "content": "new"})
+        backend.forget_idle_runs(every=0)  # second look: 7 goes, 8 was seen idle once
+        assert await backend.inbox(7).get(0) is None
+        assert (await backend.inbox(8).get(0) or {}).get("content") == "new"
+    finally:
+        theirs.close()
