@@ -35,6 +35,11 @@ RunStarter = Callable[[], Coroutine[Any, Any, None]]
 SWITCH_INTERVAL = 0.0001
 
 
+def shorten_switch_interval() -> None:
+    """Make a thread that wants the interpreter lock wait at most ``SWITCH_INTERVAL``."""
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+
+
 class RunHost:
     """A thread running an event loop, and the runs executing on it."""
 
@@ -53,7 +58,7 @@ class RunHost:
         self._thread = threading.Thread(target=self._serve, name="roundtable-runs", daemon=True)
         # A busy run holds the interpreter lock for up to the switch interval (5 ms by
         # default) whenever the server's loop wants it; a shorter one keeps the loop prompt.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        shorten_switch_interval()
         self._thread.start()
 
     def _serve(self) -> None:

@@ -37,7 +37,7 @@ from typing import Any
 
 from studio.runs.backends import Envelope, LiveLog, Position
 from studio.runs.backends.embedded import EmbeddedBackend, MemoryInbox
-from studio.runs.host import SWITCH_INTERVAL, current_host
+from studio.runs.host import current_host, shorten_switch_interval
 
 logger = logging.getLogger(__name__)
 
@@ -191,8 +191,6 @@ class ServerBackend(EmbeddedBackend):
         self._child: ChildProcess | None = None
         self._restart_pause = 0.0
         self._is_closing = False
-        #: runs asked to stop that have not finished: told again to a replaced child
-        self._stopping: set[int] = set()
 
     # --- the child ---
 
@@ -206,15 +204,16 @@ class ServerBackend(EmbeddedBackend):
             if self._child is None and not self._is_closing:
                 # The run host hands the server's threads the lock on every read: keep
                 # the hand-over short, or a busy server stalls every run while it sends.
-                sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+                shorten_switch_interval()
                 atexit.register(self.close)  # the server's exit waits for the child
                 self._start_child()
 
-    def _start_child(self) -> None:
+    def _start_child(self) -> ChildProcess:
         child = self._child = ChildProcess(self._receive)
         threading.Thread(
             target=self._watch, args=(child,), name="roundtable-host-watch", daemon=True
         ).start()
+        return child
 
     def _watch(self, child: ChildProcess) -> None:
         """Wait for the child to go; unless the server is closing, start another."""
@@ -238,10 +237,12 @@ class ServerBackend(EmbeddedBackend):
         time.sleep(self._restart_pause)
         with self._child_lock:
             if not self._is_closing and self._child is child:
-                self._start_child()
-                # Stops sent to the dead child must reach the runs it held, now resumed.
-                successor = self._child
-                for run_id in sorted(self._stopping):
+                successor = self._start_child()
+                # Stops sent to the dead child must reach the runs it held, now resumed:
+                # the runs asked to stop that have not finished yet.
+                with self._lock:
+                    stopping = sorted(self._cancelled)
+                for run_id in stopping:
                     successor.link.send(("cancel", run_id))
 
     def close(self) -> None:
@@ -272,8 +273,8 @@ class ServerBackend(EmbeddedBackend):
         if kind == "log":
             self.log(run_id).append_nowait(message[2])
         elif kind == "finish":
-            with self._child_lock:
-                self._stopping.discard(run_id)
+            with self._lock:
+                self._cancelled.discard(run_id)
             self.log(run_id).finish_nowait()
         elif kind == "ready":
             child = self._child
@@ -295,8 +296,8 @@ class ServerBackend(EmbeddedBackend):
 
     def request_cancel(self, run_id: int) -> None:
         """See :meth:`Backend.request_cancel`."""
-        with self._child_lock:
-            self._stopping.add(run_id)
+        with self._lock:
+            self._cancelled.add(run_id)
         self._send("cancel", run_id)
 
     def reset_inbox(self, run_id: int) -> None:
