@@ -45,8 +45,9 @@ logger = logging.getLogger(__name__)
 #: queued items beyond which ``emit`` waits for the flusher (backpressure)
 MAX_PENDING = 5000
 #: items written in one transaction at most while a burst queues them, so its first
-#: events go out soon (see :func:`next_batch`)
-MAX_BATCH = 64
+#: events go out soon (see :func:`next_batch`); a batch costs a few handovers of the
+#: interpreter lock whatever its size, so a busy run writes as much as it can at once
+MAX_BATCH = 256
 #: checkpoints are spaced at least this many times their own cost apart
 SNAPSHOT_SHARE = 20
 
@@ -511,11 +512,15 @@ CHECKPOINT_COLUMNS = ("run_id", "seq", "kind", "base_seq", "prev_seq", "state_js
 def insert_rows(model: type[Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     """Insert rows of plain values (a ``data`` column holds JSON-ready data).
 
-    One statement text, every row through ``executemany``: on PostgreSQL pipelined with
-    server-side parameters, elsewhere through Django's cursor. ``bulk_create`` would
-    build a model instance per row and compile its values one by one, which cost more
-    than the rest of a batch (and, on PostgreSQL, sends arrays the driver escapes item
-    by item). Only values a column must adapt (JSON, dates) go through their field.
+    On PostgreSQL one statement text, every row through ``executemany``, pipelined with
+    server-side parameters. On SQLite one statement per ``max_query_params`` values,
+    many rows each: SQLite lets go of the interpreter lock for every statement it
+    steps and must wait for a busy run thread to hand it back: row by row, a batch
+    waited for the run once per row (tens of milliseconds on a loaded machine).
+    ``bulk_create`` would build a model instance per row and compile its values one by
+    one, which cost more than the rest of a batch (and, on PostgreSQL, sends arrays the
+    driver escapes item by item). Only values a column must adapt (JSON, dates) go
+    through their field.
     """
     if not rows:
         return
@@ -528,18 +533,23 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: list[tuple[A
         rows = [adapt_row(row, adapted) for row in rows]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    placeholders = ", ".join(["%s"] * len(columns))
-    statement = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    statement = f"INSERT INTO {table} ({names}) VALUES "
     if connection.vendor != "postgresql":
+        most = connection.features.max_query_params
+        per_statement = max(most // len(columns), 1) if most else len(rows)
         with connection.cursor() as cursor:
-            cursor.executemany(statement, rows)
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
+                values = [value for row in chunk for value in row]
+                cursor.execute(statement + ", ".join([placeholders] * len(chunk)), values)
         return
     from psycopg import Cursor
 
     connection.ensure_connection()
     with Cursor(connection.connection) as cursor:
         # Parsed once, every row in one pipelined round trip.
-        cursor.executemany(statement, rows)
+        cursor.executemany(statement + placeholders, rows)
 
 
 def adapt_row(row: tuple[Any, ...], adapted: list[tuple[int, Adapter]]) -> tuple[Any, ...]:

@@ -87,6 +87,22 @@ async def test_a_shared_transaction_whose_connection_dies_is_written_again_once(
     assert await sync_to_async(stored)(second) == [1]
 
 
+async def test_a_batch_larger_than_one_statement_takes_is_stored_whole(owner: User) -> None:
+    run_id = await sync_to_async(held_run)(owner, "mine")
+    events = []
+    for seq in range(1, 401):  # 8 columns a row: several statements on SQLite
+        at = timezone.now()
+        data = {"content": f"Message {seq} \u00e9\u0000"}
+        envelope = make_envelope(run_id, seq, "message", "writer", at, data)
+        events.append(PendingEvent(seq, "message", "writer", data, at, envelope))
+    assert await BatchWriter().write(WriteJob(run_id, "mine", events, [], {}))
+    rows = await sync_to_async(list)(
+        RunEvent.objects.filter(run_id=run_id).order_by("seq").values_list("seq", "data")
+    )
+    assert [seq for seq, _ in rows] == list(range(1, 401))
+    assert rows[-1][1] == {"content": "Message 400 \u00e9\u0000"}
+
+
 async def test_a_beat_renews_a_held_lease_and_reports_a_lost_one(owner: User) -> None:
     run_id = await sync_to_async(held_run)(owner, "mine")
     assert await beat(run_id, "mine")
