@@ -14,11 +14,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from studio.runs.backends.hosted import mark_server_process  # noqa: E402
 from studio.runs.consumers import ScriptAwareOriginValidator  # noqa: E402
+from studio.runs.host import tune_garbage_collection  # noqa: E402
 from studio.runs.routing import websocket_urlpatterns  # noqa: E402
 from studio.server_threads import ServerThreadsMiddleware  # noqa: E402
 
 # This process serves: its embedded runs execute in a run host process of their own.
 mark_server_process()
+
+# Everything it serves with is loaded: keep the collector off it.
+tune_garbage_collection()
 
 application = ProtocolTypeRouter(
     {
