@@ -44,9 +44,11 @@ logger = logging.getLogger(__name__)
 
 #: queued items beyond which ``emit`` waits for the flusher (backpressure)
 MAX_PENDING = 5000
-#: items written in one transaction at most while a burst queues them, so its first
-#: events go out soon (see :func:`next_batch`); a batch costs a few handovers of the
-#: interpreter lock whatever its size, so a busy run writes as much as it can at once
+#: items of a run's first transaction at most while a burst queues them, so its first
+#: events go out soon; each later one may take twice as many, up to ``MAX_BATCH`` (see
+#: :func:`next_batch`): a batch costs a few handovers of the interpreter lock whatever
+#: its size, so a busy run then writes as much as it can at once
+FIRST_BATCH = 32
 MAX_BATCH = 256
 #: checkpoints are spaced at least this many times their own cost apart
 SNAPSHOT_SHARE = 20
@@ -94,18 +96,18 @@ class PendingRunUpdate:
 Pending = PendingEvent | PendingChunk | EncodedCheckpoint | PendingRunUpdate
 
 
-def next_batch(pending: list[Pending]) -> tuple[list[Pending], list[Pending]]:
+def next_batch(
+    pending: list[Pending], most: int = MAX_BATCH
+) -> tuple[list[Pending], list[Pending]]:
     """The items to write in the next transaction, and the rest.
 
-    At most ``MAX_BATCH`` items, unless a change of the run is among them or just after
+    At most ``most`` items, unless a change of the run is among them or just after
     them: a change commits with the events around it (an answer with its event, a final
     status with the final checkpoint), so then everything queued goes together.
     """
-    if len(pending) <= MAX_BATCH or any(
-        type(item) is PendingRunUpdate for item in pending[: MAX_BATCH + 3]
-    ):
+    if len(pending) <= most or any(type(item) is PendingRunUpdate for item in pending[: most + 3]):
         return pending, []
-    return pending[:MAX_BATCH], pending[MAX_BATCH:]
+    return pending[:most], pending[most:]
 
 
 Adapter = Callable[[Any], Any]
@@ -143,6 +145,7 @@ class RunSink(EventSink):
         self._on_input_requested = on_input_requested
         self._team: StatefulTeam | None = None
         self._pending: list[Pending] = []
+        self._batch_size = FIRST_BATCH
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._drained.set()
@@ -278,7 +281,8 @@ class RunSink(EventSink):
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
-                batch, self._pending = next_batch(self._pending)
+                batch, self._pending = next_batch(self._pending, self._batch_size)
+                self._batch_size = min(2 * self._batch_size, MAX_BATCH)
                 try:
                     await self._write(batch)
                 except Exception as exc:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from studio.runs.events import make_envelope
 from studio.runs.models import Run, RunEvent, Status
 from studio.runs.sink import (
+    FIRST_BATCH,
     MAX_BATCH,
     BatchWriter,
     PendingEvent,
@@ -127,3 +128,5 @@ def test_a_burst_is_written_in_bounded_batches_but_a_run_change_never_apart() ->
     later = [*burst, change]
     assert next_batch(later)[0] == later[:MAX_BATCH]
     assert next_batch(burst[:MAX_BATCH]) == (burst[:MAX_BATCH], [])
+    # A run's first batches are smaller (its first events go out soon).
+    assert next_batch(burst, FIRST_BATCH) == (burst[:FIRST_BATCH], burst[FIRST_BATCH:])
