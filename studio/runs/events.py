@@ -452,7 +452,8 @@ class EventDataEncoder(json.JSONEncoder):
     def encode(self, o: Any) -> str:
         """JSON text of ``o`` holding no NUL character."""
         text = super().encode(o)
-        if _MAY_NEED_ESCAPING.search(text) is None:
+        # ASCII text without an escape sequence (nearly all) holds nothing to escape.
+        if (text.isascii() and "\\u" not in text) or _MAY_NEED_ESCAPING.search(text) is None:
             return text
         return super().encode(escape_nul(o))
 
