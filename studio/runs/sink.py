@@ -404,26 +404,68 @@ def write_jobs(jobs: list[WriteJob], attempts: list[int]) -> list[bool | BaseExc
     any other error fails the whole transaction, to be retried by the caller.
     """
     attempts[0] += 1
+    is_retry = attempts[0] > 1
+    # Rows are made before the transaction: on SQLite it holds the one write lock.
+    rows = [job_rows(job) for job in jobs]
     if len(jobs) == 1:  # no savepoint needed
-        return [write_job(jobs[0], is_retry=attempts[0] > 1)]
+        return [write_job(jobs[0], rows[0], is_retry=is_retry)]
     results: list[bool | BaseException] = []
     with transaction.atomic():
-        for job in jobs:
+        for job, job_rows_ in zip(jobs, rows, strict=True):
             try:
                 with transaction.atomic():
-                    results.append(write_job(job, is_retry=attempts[0] > 1))
+                    results.append(write_job(job, job_rows_, is_retry=is_retry))
             except (SinkClosed, IntegrityError, DataError) as exc:
                 results.append(exc)
     return results
 
 
-def write_job(job: WriteJob, *, is_retry: bool) -> bool:
-    """Write one job; False for a beat whose lease is gone."""
+Rows = list[tuple[Any, ...]]
+
+
+def write_job(job: WriteJob, rows: tuple[Rows, Rows], *, is_retry: bool) -> bool:
+    """Write one job (its event and checkpoint ``rows``, made by :func:`job_rows`);
+    False for a beat whose lease is gone."""
     if job.is_beat:
         return Run.objects.filter(pk=job.run_id, lease=job.lease).update(**job.changes) == 1
     if not is_retry or not is_batch_saved(job.run_id, job.events, job.checkpoints):
-        persist_batch(job.run_id, job.lease, job.events, job.checkpoints, job.changes)
+        persist_batch(job.run_id, job.lease, *rows, job.changes)
     return True
+
+
+def job_rows(job: WriteJob) -> tuple[Rows, Rows]:
+    """A job's event rows and checkpoint rows, as the database takes them."""
+    run_id = job.run_id
+    event_rows = [
+        (
+            run_id,
+            event.seq,
+            event.type,
+            event.source,
+            event.data,
+            searchable_text(event.type, event.data),
+            False,
+            event.at,
+        )
+        for event in job.events
+    ]
+    now = timezone.now()
+    checkpoint_rows = [
+        (
+            run_id,
+            checkpoint.seq,
+            checkpoint.kind.value,
+            checkpoint.base_seq,
+            checkpoint.prev_seq,
+            checkpoint.state_json,
+            now,
+        )
+        for checkpoint in job.checkpoints
+    ]
+    return (
+        adapt_rows(RunEvent, EVENT_COLUMNS, event_rows),
+        adapt_rows(Checkpoint, CHECKPOINT_COLUMNS, checkpoint_rows),
+    )
 
 
 #: event loop -> the writer of the runs on it
@@ -451,40 +493,12 @@ async def beat(run_id: int, lease: str) -> bool:
 
 
 def persist_batch(
-    run_id: int,
-    lease: str,
-    events: list[PendingEvent],
-    checkpoints: list[EncodedCheckpoint],
-    changes: dict[str, Any],
+    run_id: int, lease: str, event_rows: Rows, checkpoint_rows: Rows, changes: dict[str, Any]
 ) -> None:
-    """Write one batch in one transaction; a lost lease aborts it."""
+    """Write one batch (rows made by :func:`job_rows`) in one transaction; a lost lease
+    aborts it."""
     with transaction.atomic():
-        event_rows = [
-            (
-                run_id,
-                event.seq,
-                event.type,
-                event.source,
-                event.data,
-                searchable_text(event.type, event.data),
-                False,
-                event.at,
-            )
-            for event in events
-        ]
         insert_rows(RunEvent, EVENT_COLUMNS, event_rows)
-        checkpoint_rows = [
-            (
-                run_id,
-                checkpoint.seq,
-                checkpoint.kind.value,
-                checkpoint.base_seq,
-                checkpoint.prev_seq,
-                checkpoint.state_json,
-                timezone.now(),
-            )
-            for checkpoint in checkpoints
-        ]
         insert_rows(Checkpoint, CHECKPOINT_COLUMNS, checkpoint_rows)
         if changes:
             # Last, so a final status lands with the final events; the lease fences it.
@@ -513,8 +527,8 @@ EVENT_COLUMNS = ("run_id", "seq", "type", "source", "data", "text", "discarded",
 CHECKPOINT_COLUMNS = ("run_id", "seq", "kind", "base_seq", "prev_seq", "state_json", "created_at")
 
 
-def insert_rows(model: type[Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Insert rows of plain values (a ``data`` column holds JSON-ready data).
+def insert_rows(model: type[Model], columns: tuple[str, ...], rows: Rows) -> None:
+    """Insert rows of database values (:func:`adapt_rows`).
 
     On PostgreSQL one statement text, every row through ``executemany``, pipelined with
     server-side parameters. On SQLite one statement per ``max_query_params`` values,
@@ -523,18 +537,10 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: list[tuple[A
     waited for the run once per row (tens of milliseconds on a loaded machine).
     ``bulk_create`` would build a model instance per row and compile its values one by
     one, which cost more than the rest of a batch (and, on PostgreSQL, sends arrays the
-    driver escapes item by item). Only values a column must adapt (JSON, dates) go
-    through their field.
+    driver escapes item by item).
     """
     if not rows:
         return
-    adapted = [
-        (index, adapt)
-        for index, column in enumerate(columns)
-        if (adapt := column_adapter(model, column)) is not None
-    ]
-    if adapted:
-        rows = [adapt_row(row, adapted) for row in rows]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -554,6 +560,19 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: list[tuple[A
     with Cursor(connection.connection) as cursor:
         # Parsed once, every row in one pipelined round trip.
         cursor.executemany(statement + placeholders, rows)
+
+
+def adapt_rows(model: type[Model], columns: tuple[str, ...], rows: Rows) -> Rows:
+    """Rows of plain values (a ``data`` column holds JSON-ready data) as the database
+    takes them: only values a column must adapt (JSON, dates) go through their field."""
+    adapted = [
+        (index, adapt)
+        for index, column in enumerate(columns)
+        if (adapt := column_adapter(model, column)) is not None
+    ]
+    if not adapted or not rows:
+        return rows
+    return [adapt_row(row, adapted) for row in rows]
 
 
 def adapt_row(row: tuple[Any, ...], adapted: list[tuple[int, Adapter]]) -> tuple[Any, ...]:
