@@ -157,7 +157,6 @@ def check_start_limits(user: User) -> None:
     check_run_start(user.pk)
 
 
-@transaction.atomic
 def start_run(
     user: User,
     team_id: int,
@@ -168,7 +167,9 @@ def start_run(
 ) -> Run:
     """Start a run of the team's current version on ``task``.
 
-    The run returned is as created (queued), unless it could not be launched.
+    The run returned is as created (queued), unless it could not be launched. The team
+    is read and checked before the transaction: on SQLite a write transaction holds the
+    one write lock from its start, which the runs' own writes wait for.
     """
     # Owners see their teams: one plain query before the scoped one.
     team = Team.objects.filter(pk=team_id, owner_id=user.pk).first() if user.is_active else None
@@ -182,19 +183,20 @@ def start_run(
     problems = validate_spec(spec)
     if problems:
         raise ServiceError("This team cannot run yet.", problems=problems)
-    check_start_limits(user)
-    version = unchanged_version(team, spec) or snapshot_team(team, user)
-    run = Run.objects.create(
-        team=team,
-        team_version=version,
-        task=task,
-        next_task=task,
-        started_by=user,
-        budget_tokens=budget_tokens,
-        budget_usd=budget_usd,
-        backend=backends.get_backend().name,
-    )
-    launch_on_commit(run.pk, run)
+    with transaction.atomic():
+        check_start_limits(user)
+        version = unchanged_version(team, spec) or snapshot_team(team, user)
+        run = Run.objects.create(
+            team=team,
+            team_version=version,
+            task=task,
+            next_task=task,
+            started_by=user,
+            budget_tokens=budget_tokens,
+            budget_usd=budget_usd,
+            backend=backends.get_backend().name,
+        )
+        launch_on_commit(run.pk, run)
     return run
 
 
