@@ -310,8 +310,10 @@ class Execution:
                     "reason": reason,
                 },
             )
-        await self.sink.record(EventType.RUN_STATUS, "", {"status": Status.RUNNING.value})
+        # Built first: the running status then goes out with the team's first events,
+        # not in a write of its own that theirs would wait behind.
         self.team = await call_database(self.build_team)
+        await self.sink.record(EventType.RUN_STATUS, "", {"status": Status.RUNNING.value})
         self.sink.bind_team(self.team)
         self.sink.always_checkpoint = has_human_seat(claim.spec)
         if claim.checkpoint_state is not None:
