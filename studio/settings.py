@@ -365,6 +365,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "roundtable",
+            # One pool for the process, not a connection per request (see the module).
+            "OPTIONS": {"pool_class": "studio.redis_pool.SharedConnectionPool"},
         }
     }
 else:
