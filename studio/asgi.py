@@ -14,7 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from studio.runs.backends.hosted import mark_server_process  # noqa: E402
 from studio.runs.consumers import ScriptAwareOriginValidator  # noqa: E402
-from studio.runs.host import tune_garbage_collection  # noqa: E402
+from studio.runs.host import freeze_start_up_objects  # noqa: E402
 from studio.runs.routing import websocket_urlpatterns  # noqa: E402
 from studio.server_threads import ServerThreadsMiddleware  # noqa: E402
 
@@ -22,7 +22,7 @@ from studio.server_threads import ServerThreadsMiddleware  # noqa: E402
 mark_server_process()
 
 # Everything it serves with is loaded: keep the collector off it.
-tune_garbage_collection()
+freeze_start_up_objects()
 
 application = ProtocolTypeRouter(
     {

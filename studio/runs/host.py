@@ -36,23 +36,15 @@ RunStarter = Callable[[], Coroutine[Any, Any, None]]
 SWITCH_INTERVAL = 0.0001
 
 
-#: young objects between two collections in a process that runs or serves runs
-#: (Python's default is 700)
-GC_THRESHOLD = 20_000
-
-
-def tune_garbage_collection() -> None:
-    """Collect cycles less often, and never scan what the process loaded at start.
+def freeze_start_up_objects() -> None:
+    """Keep the collector off everything the process loaded at start (``gc.freeze``).
 
     For a process that has imported everything it serves with: a server, the run host
-    process, a worker. A run allocates many small objects per event, so with Python's
-    default threshold the collector ran every few events; and every full collection
-    walked the models of the SDKs and Django loaded at start, a million objects: 150 to
-    200 ms during which a run or its watchers' sockets stood still.
+    process, a worker. Every full collection walked the models of the SDKs and Django
+    loaded at start, a million objects: 150 to 200 ms during which a run, or its
+    watchers' sockets, stood still.
     """
     gc.freeze()
-    first, second, third = gc.get_threshold()
-    gc.set_threshold(max(first, GC_THRESHOLD), second, third)
 
 
 def shorten_switch_interval() -> None:

@@ -17,6 +17,7 @@ lease of its runs lapses. The ``runs.sweep`` task remains for those who schedule
 from __future__ import annotations
 
 import functools
+import gc
 
 from celery import Task, shared_task
 from celery.exceptions import Reject
@@ -29,9 +30,11 @@ from celery.signals import (
 from celery.worker import state as worker_state
 
 from studio.runs import backends
-from studio.runs.host import get_host, stop_host, tune_garbage_collection
+from studio.runs.host import freeze_start_up_objects, get_host, stop_host
 from studio.runs.recovery import Sweeper, force_stop_if_active, sweep_runs
 
+#: young objects between two collections in a worker (Python's default is 700)
+WORKER_GC_THRESHOLD = 20_000
 #: how often a task waiting for room on a full host checks whether its worker stops
 ROOM_CHECK_SECONDS = 1.0
 
@@ -128,6 +131,13 @@ def hand_back_runs(**kwargs: object) -> None:
 
 
 @worker_ready.connect
-def tune_worker(**kwargs: object) -> None:
-    """Tune the worker's collector once it is ready (see :func:`tune_garbage_collection`)."""
-    tune_garbage_collection()
+def tune_garbage_collection(**kwargs: object) -> None:
+    """Collect cycles less often in a worker, and never scan what start-up loaded.
+
+    A run allocates many small objects per event and keeps its conversation alive, so
+    with Python's default threshold the collector ran every few events and took a large
+    share of a busy worker's time.
+    """
+    freeze_start_up_objects()
+    first, second, third = gc.get_threshold()
+    gc.set_threshold(max(first, WORKER_GC_THRESHOLD), second, third)

@@ -421,9 +421,9 @@ def main(argv: list[str]) -> None:
     # and the first run after a start would wait for them.
     import studio.runs.execution  # noqa: F401
     from studio.runs import backends
-    from studio.runs.host import stop_host, tune_garbage_collection
+    from studio.runs.host import freeze_start_up_objects, stop_host
 
-    tune_garbage_collection()
+    freeze_start_up_objects()
     link = Link(Connection(int(argv[1])), "roundtable-host-link")
     backend = HostedBackend(link)
     backends.register_backend("embedded", lambda: backend)
