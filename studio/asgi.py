@@ -21,7 +21,7 @@ from studio.server_threads import ServerThreadsMiddleware  # noqa: E402
 # This process serves: its embedded runs execute in a run host process of their own.
 mark_server_process()
 
-# Everything it serves with is loaded: keep the collector off it.
+# Django, the SDKs and the routing are loaded: keep the collector off them.
 freeze_start_up_objects()
 
 application = ProtocolTypeRouter(

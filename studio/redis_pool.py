@@ -10,6 +10,7 @@ check. The cache's ``pool_class`` option names :class:`SharedConnectionPool`, wh
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -33,3 +34,13 @@ class SharedConnectionPool(ConnectionPool):
 #: the process's pools, by URL and options
 POOLS: dict[str, ConnectionPool] = {}
 POOLS_LOCK = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    """A fresh lock in a forked child (a worker's pool process): the parent may have
+    held it while forking. The pools themselves reset on first use in the child."""
+    global POOLS_LOCK
+    POOLS_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

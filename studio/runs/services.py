@@ -185,7 +185,7 @@ def start_run(
         raise ServiceError("This team cannot run yet.", problems=problems)
     with transaction.atomic():
         check_start_limits(user)
-        version = unchanged_version(team, spec) or snapshot_team(team, user)
+        version = unchanged_version(team, spec) or snapshot_checked_team(team, user)
         run = Run.objects.create(
             team=team,
             team_version=version,
@@ -198,6 +198,19 @@ def start_run(
         )
         launch_on_commit(run.pk, run)
     return run
+
+
+def snapshot_checked_team(team: Team, user: User) -> TeamVersion:
+    """A new version of the team as it is now, checked again: it may have changed (or
+    gone) since it was read outside the start's transaction."""
+    try:
+        team.refresh_from_db()
+    except Team.DoesNotExist:
+        raise not_found() from None
+    problems = validate_spec(team_spec(team))
+    if problems:
+        raise ServiceError("This team cannot run yet.", problems=problems)
+    return snapshot_team(team, user)
 
 
 def unchanged_version(team: Team, spec: dict[str, Any]) -> TeamVersion | None:

@@ -44,8 +44,8 @@ logger = logging.getLogger(__name__)
 
 #: queued items beyond which ``emit`` waits for the flusher (backpressure)
 MAX_PENDING = 5000
-#: items of a run's first transaction at most while a burst queues them, so its first
-#: events go out soon; each later one may take twice as many, up to ``MAX_BATCH`` (see
+#: items of a burst's first transaction at most, so its first events go out soon; each
+#: later one, while the burst lasts, may take twice as many, up to ``MAX_BATCH`` (see
 #: :func:`next_batch`): a batch costs a few handovers of the interpreter lock whatever
 #: its size, so a busy run then writes as much as it can at once
 FIRST_BATCH = 32
@@ -290,6 +290,8 @@ class RunSink(EventSink):
                     self._failure = exc
                     self._drained.set()
                     return
+            # A burst that comes after a lull starts small again.
+            self._batch_size = FIRST_BATCH
             self._drained.set()
 
     async def _write(self, batch: list[Pending]) -> None:

@@ -11,7 +11,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from studio.errors import ServiceError
 from studio.runs.models import Run, Status
+from studio.runs.services import snapshot_checked_team
+from studio.teams.models import Team
 from tests.studio.runs.conftest import EDITOR, chatty_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,3 +82,18 @@ def test_a_run_that_cannot_be_queued_is_answered_as_failed(
     assert body["status"] == "failed"
     assert body["stop_reason"].startswith("The run could not be queued")
     assert body["finished_at"] is not None
+
+
+def test_a_team_changed_or_gone_since_it_was_read_is_checked_again_in_the_transaction(
+    owner: User,
+) -> None:
+    team = chatty_team(owner, turns=2)
+    stale = Team.objects.get(pk=team.pk)
+    Team.objects.filter(pk=team.pk).update(name="Renamed since")
+    version = snapshot_checked_team(stale, owner)
+    assert version.spec["name"] == "Renamed since"
+
+    Team.objects.filter(pk=team.pk).delete()
+    with pytest.raises(ServiceError) as raised:
+        snapshot_checked_team(stale, owner)
+    assert raised.value.status == 404
