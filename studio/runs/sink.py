@@ -46,10 +46,13 @@ logger = logging.getLogger(__name__)
 MAX_PENDING = 5000
 #: items of a burst's first transaction at most, so its first events go out soon; each
 #: later one, while the burst lasts, may take twice as many, up to ``MAX_BATCH`` (see
-#: :func:`next_batch`): a batch costs a few handovers of the interpreter lock whatever
-#: its size, so a busy run then writes as much as it can at once
+#: :func:`next_batch`). On SQLite a batch costs a few handovers of the interpreter lock
+#: whatever its size, so a busy run writes as much as it can at once; elsewhere larger
+#: batches only made the watchers of a busy run wait longer (a Redis read of 256 entries
+#: relayed at once), so ``MAX_BATCH_ELSEWHERE`` holds there
 FIRST_BATCH = 32
 MAX_BATCH = 256
+MAX_BATCH_ELSEWHERE = 64
 #: checkpoints are spaced at least this many times their own cost apart
 SNAPSHOT_SHARE = 20
 
@@ -146,6 +149,7 @@ class RunSink(EventSink):
         self._team: StatefulTeam | None = None
         self._pending: list[Pending] = []
         self._batch_size = FIRST_BATCH
+        self._most = MAX_BATCH if connection.vendor == "sqlite" else MAX_BATCH_ELSEWHERE
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._drained.set()
@@ -282,7 +286,7 @@ class RunSink(EventSink):
             self._wake.clear()
             while self._pending:
                 batch, self._pending = next_batch(self._pending, self._batch_size)
-                self._batch_size = min(2 * self._batch_size, MAX_BATCH)
+                self._batch_size = min(2 * self._batch_size, self._most)
                 try:
                     await self._write(batch)
                 except Exception as exc:
