@@ -180,9 +180,7 @@ def start_run(
         raise ServiceError("Give the team a task.", problems=[Problem("task", "is empty")])
     check_budget(budget_tokens, budget_usd)
     spec = team_spec(team)
-    problems = validate_spec(spec)
-    if problems:
-        raise ServiceError("This team cannot run yet.", problems=problems)
+    refuse_unrunnable(spec)
     with transaction.atomic():
         check_start_limits(user)
         version = unchanged_version(team, spec) or snapshot_checked_team(team, user)
@@ -202,15 +200,22 @@ def start_run(
 
 def snapshot_checked_team(team: Team, user: User) -> TeamVersion:
     """A new version of the team as it is now, checked again: it may have changed (or
-    gone) since it was read outside the start's transaction."""
+    gone) since it was read outside the start's transaction (a version that cannot run
+    goes with the transaction)."""
     try:
         team.refresh_from_db()
     except Team.DoesNotExist:
         raise not_found() from None
-    problems = validate_spec(team_spec(team))
+    version = snapshot_team(team, user)
+    refuse_unrunnable(version.spec)
+    return version
+
+
+def refuse_unrunnable(spec: dict[str, Any]) -> None:
+    """Refuse to start a team whose spec has problems (each with its path)."""
+    problems = validate_spec(spec)
     if problems:
         raise ServiceError("This team cannot run yet.", problems=problems)
-    return snapshot_team(team, user)
 
 
 def unchanged_version(team: Team, spec: dict[str, Any]) -> TeamVersion | None:

@@ -417,10 +417,10 @@ def write_jobs(jobs: list[WriteJob], attempts: list[int]) -> list[bool | BaseExc
         return [write_job(jobs[0], rows[0], is_retry=is_retry)]
     results: list[bool | BaseException] = []
     with transaction.atomic():
-        for job, job_rows_ in zip(jobs, rows, strict=True):
+        for job, prepared in zip(jobs, rows, strict=True):
             try:
                 with transaction.atomic():
-                    results.append(write_job(job, job_rows_, is_retry=is_retry))
+                    results.append(write_job(job, prepared, is_retry=is_retry))
             except (SinkClosed, IntegrityError, DataError) as exc:
                 results.append(exc)
     return results

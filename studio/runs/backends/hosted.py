@@ -56,9 +56,9 @@ Message = tuple[Any, ...]
 #: that doubles each time (up to ``RESTART_PAUSE_MAX`` seconds), not in a tight loop
 QUICK_DEATH_SECONDS = 5.0
 RESTART_PAUSE_MAX = 10.0
-#: how the child starts: through an import, so its module and logger are this one
 #: how often the run host process looks for runs it no longer holds, to forget them
 IDLE_SECONDS = 60.0
+#: how the child starts: through an import, so its module and logger are this one
 CHILD_ENTRY = "import sys; from studio.runs.backends.hosted import main; main(sys.argv)"
 
 
