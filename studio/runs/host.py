@@ -186,6 +186,15 @@ class RunHost:
                 task.cancel()
             if tasks:
                 await asyncio.wait(tasks, timeout=timeout)
+            # The cancelled runs' last batches may still be on their way to the database:
+            # once this returns, nothing of theirs touches it (it may be emptied next).
+            # Imported here: the sink needs the models, this module must not.
+            from studio.runs.sink import writes_settled
+
+            try:
+                await asyncio.wait_for(writes_settled(), timeout)
+            except TimeoutError:
+                logger.warning("the cancelled runs' last writes did not end in %s s", timeout)
             return ids
 
         return asyncio.run_coroutine_threadsafe(cancel(), self.loop).result(timeout + 5)

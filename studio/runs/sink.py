@@ -373,6 +373,14 @@ class BatchWriter:
             self._task = asyncio.get_running_loop().create_task(self._write_forever())
         return await asyncio.shield(job.done)
 
+    async def settled(self) -> None:
+        """Wait until every job handed in so far is written or has failed."""
+        while self._jobs or self._writing:
+            if self._writing:
+                await asyncio.wait(set(self._writing))
+            else:  # the loop task takes them on its next turn
+                await asyncio.sleep(0)
+
     async def _write_forever(self) -> None:
         while True:
             await self._wake.wait()
@@ -489,6 +497,13 @@ def writer_of_running_loop() -> BatchWriter:
         parallel = threads.size if threads is not None and connection.vendor != "sqlite" else 1
         writer = WRITERS[loop] = BatchWriter(parallel)
     return writer
+
+
+async def writes_settled() -> None:
+    """Wait until the running loop's batch writer has written everything handed to it."""
+    writer = WRITERS.get(asyncio.get_running_loop())
+    if writer is not None:
+        await writer.settled()
 
 
 async def beat(run_id: int, lease: str) -> bool:

@@ -21,6 +21,7 @@ from tests.studio.runs.conftest import (
     is_type,
     open_socket,
     receive_until,
+    transcript,
     wait_finished,
 )
 
@@ -65,6 +66,10 @@ async def test_while_shared_the_viewer_still_continues_their_own_run(
         f"/api/runs/{run.pk}/continue", {"task": "more"}, content_type="application/json"
     )
     assert response.status_code == 200
+    continued = await wait_finished(run.pk)
+    assert continued.status == Status.COMPLETED
+    events = await sync_to_async(transcript)(run.pk)
+    assert any(event.data.get("content") == "more" for event in events)
 
 
 async def test_an_open_socket_is_closed_when_the_share_is_revoked(
