@@ -180,10 +180,11 @@ def start_run(
         raise ServiceError("Give the team a task.", problems=[Problem("task", "is empty")])
     check_budget(budget_tokens, budget_usd)
     spec = team_spec(team)
-    refuse_unrunnable(spec)
+    digest = spec_hash(spec)
+    refuse_unrunnable(spec, digest)
     with transaction.atomic():
         check_start_limits(user)
-        version = unchanged_version(team, spec) or snapshot_checked_team(team, user)
+        version = unchanged_version(team, digest) or snapshot_checked_team(team, user)
         run = Run.objects.create(
             team=team,
             team_version=version,
@@ -211,19 +212,20 @@ def snapshot_checked_team(team: Team, user: User) -> TeamVersion:
     return version
 
 
-def refuse_unrunnable(spec: dict[str, Any]) -> None:
-    """Refuse to start a team whose spec has problems (each with its path)."""
-    problems = validate_spec(spec)
+def refuse_unrunnable(spec: dict[str, Any], digest: str | None = None) -> None:
+    """Refuse to start a team whose spec has problems (each with its path); ``digest``
+    as for :func:`validate_spec`."""
+    problems = validate_spec(spec, digest=digest)
     if problems:
         raise ServiceError("This team cannot run yet.", problems=problems)
 
 
-def unchanged_version(team: Team, spec: dict[str, Any]) -> TeamVersion | None:
-    """The team's latest version when it holds ``spec`` already (a start then writes no
-    version, and needs no second look at the team). Its spec is not read: the hash says
-    whether it matches."""
+def unchanged_version(team: Team, digest: str) -> TeamVersion | None:
+    """The team's latest version when it holds the spec whose `spec_hash` is ``digest``
+    already (a start then writes no version, and needs no second look at the team). Its
+    spec is not read: the hash says whether it matches."""
     latest = team.versions.order_by("-number").defer("spec").first()
-    return latest if latest is not None and latest.content_hash == spec_hash(spec) else None
+    return latest if latest is not None and latest.content_hash == digest else None
 
 
 def end_without_executor(run_id: int, status: str, reason: str, code: str = "") -> None:

@@ -10,9 +10,12 @@ a team whose parts are all sound is built, to catch what only the runtime knows.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from django.conf import settings
 from pydantic import TypeAdapter, ValidationError
 
 from runtime import RoundtableError, ToolRegistry
@@ -36,6 +39,7 @@ from studio.teams.spec import (
     TeamSpec,
     condition_depth,
 )
+from studio.teams.specs import iter_model_specs
 from studio.teams.tools import tool_registry
 
 T = TypeVar("T")
@@ -338,8 +342,19 @@ def parse_team(
     return team, checker.problems
 
 
-def validate_spec(spec: Any, *, tools: ToolRegistry | None = None) -> list[Problem]:
-    """Every problem in a team spec, each with a path; empty when the team can run."""
+def validate_spec(
+    spec: Any, *, tools: ToolRegistry | None = None, digest: str | None = None
+) -> list[Problem]:
+    """Every problem in a team spec, each with a path; empty when the team can run.
+
+    ``digest`` is the spec's `spec_hash`, from a caller that resolved the spec itself
+    (`team_spec`): a spec found runnable before is then not checked again, as long as it
+    names no credential. The answer for such a spec depends on nothing but the spec, the
+    built-in tools and ``MODEL_PRIVATE_HOSTS``; a credential is looked up in the database.
+    """
+    key = runnable_key(spec, digest) if tools is None and digest is not None else None
+    if key is not None and RUNNABLE_SPECS.has(key):
+        return []
     registry = tools if tools is not None else tool_registry()
     team, problems = parse_team(spec, tools=registry)
     if problems or team is None:
@@ -348,4 +363,45 @@ def validate_spec(spec: Any, *, tools: ToolRegistry | None = None) -> list[Probl
         build_team(team.model_dump(), tools=registry)
     except (RoundtableError, ValueError, TypeError, KeyError) as exc:
         return [Problem("", f"the runtime refused this team: {exc}")]
+    if key is not None:
+        RUNNABLE_SPECS.add(key)
     return []
+
+
+def runnable_key(spec: Any, digest: str) -> tuple[str, str] | None:
+    """What decides whether a spec without credentials can run (None for one with)."""
+    if not isinstance(spec, dict) or any(
+        model.get("credential") for model in iter_model_specs(spec)
+    ):
+        return None
+    return digest, repr(settings.MODEL_PRIVATE_HOSTS)
+
+
+class RecentKeys:
+    """The most recent ``size`` keys seen, safe to share between threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._keys: OrderedDict[Any, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def has(self, key: Any) -> bool:
+        with self._lock:
+            if key not in self._keys:
+                return False
+            self._keys.move_to_end(key)
+            return True
+
+    def add(self, key: Any) -> None:
+        with self._lock:
+            self._keys[key] = None
+            while len(self._keys) > self.size:
+                self._keys.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+#: specs without credentials found runnable (see `validate_spec`)
+RUNNABLE_SPECS = RecentKeys(512)
