@@ -11,7 +11,6 @@ a team whose parts are all sound is built, to catch what only the runtime knows.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -353,7 +352,7 @@ def validate_spec(
     built-in tools and ``MODEL_PRIVATE_HOSTS``; a credential is looked up in the database.
     """
     key = runnable_key(spec, digest) if tools is None and digest is not None else None
-    if key is not None and RUNNABLE_SPECS.has(key):
+    if key is not None and key in RUNNABLE_SPECS:
         return []
     registry = tools if tools is not None else tool_registry()
     team, problems = parse_team(spec, tools=registry)
@@ -364,7 +363,7 @@ def validate_spec(
     except (RoundtableError, ValueError, TypeError, KeyError) as exc:
         return [Problem("", f"the runtime refused this team: {exc}")]
     if key is not None:
-        RUNNABLE_SPECS.add(key)
+        remember_runnable(key)
     return []
 
 
@@ -377,31 +376,16 @@ def runnable_key(spec: Any, digest: str) -> tuple[str, str] | None:
     return digest, repr(settings.MODEL_PRIVATE_HOSTS)
 
 
-class RecentKeys:
-    """The most recent ``size`` keys seen, safe to share between threads."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._keys: OrderedDict[Any, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def has(self, key: Any) -> bool:
-        with self._lock:
-            if key not in self._keys:
-                return False
-            self._keys.move_to_end(key)
-            return True
-
-    def add(self, key: Any) -> None:
-        with self._lock:
-            self._keys[key] = None
-            while len(self._keys) > self.size:
-                self._keys.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._keys.clear()
+#: specs without credentials found runnable (see `validate_spec`), oldest first; read
+#: freely, changed under ``RUNNABLE_LOCK``
+RUNNABLE_SPECS: dict[tuple[str, str], None] = {}
+RUNNABLE_LOCK = threading.Lock()
+RUNNABLE_KEPT = 512
 
 
-#: specs without credentials found runnable (see `validate_spec`)
-RUNNABLE_SPECS = RecentKeys(512)
+def remember_runnable(key: tuple[str, str]) -> None:
+    """Remember a runnable spec's key, forgetting the oldest past ``RUNNABLE_KEPT``."""
+    with RUNNABLE_LOCK:
+        RUNNABLE_SPECS[key] = None
+        while len(RUNNABLE_SPECS) > RUNNABLE_KEPT:
+            del RUNNABLE_SPECS[next(iter(RUNNABLE_SPECS))]
