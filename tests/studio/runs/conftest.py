@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -15,10 +16,10 @@ from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client
 
-from studio.runs import backends
+from studio.runs import backends, services
 from studio.runs.events import validate_data
 from studio.runs.host import stop_host
-from studio.runs.models import FINISHED_STATUSES, Run, RunEvent
+from studio.runs.models import ACTIVE_STATUSES, FINISHED_STATUSES, Run, RunEvent
 from studio.teams.models import Agent, AgentKind, ModelConfig, Provider, Role, Team, TeamMember
 from studio.teams.services import snapshot_team
 from tests.studio.runs.processes import free_port, use_broker
@@ -44,6 +45,21 @@ def run_host_stopped_at_the_end() -> Iterator[None]:
     """The run host goes with the session (its connections would keep the database)."""
     yield
     stop_host()
+
+
+def end_runs_left_going(limit: float = 20.0) -> None:
+    """Stop the runs a test left going and wait until each has ended.
+
+    A worker in another process still writing a run's batch would race the flush between
+    tests; on PostgreSQL that TRUNCATE deadlocks with it.
+    """
+    for run in Run.objects.filter(status__in=ACTIVE_STATUSES).select_related("team__owner"):
+        services.stop_run(run.team.owner, run.pk)
+    deadline = time.monotonic() + limit
+    while going := list(Run.objects.filter(status__in=ACTIVE_STATUSES).values_list("pk", "status")):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"runs still going {limit} s after being stopped: {going}")
+        time.sleep(0.05)
 
 
 @pytest.fixture

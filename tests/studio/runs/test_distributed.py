@@ -22,6 +22,7 @@ from studio.runs.models import Run, Status
 from tests.studio.runs.conftest import (
     assistant,
     chatty_team,
+    end_runs_left_going,
     human,
     is_type,
     make_team,
@@ -86,6 +87,7 @@ def distributed_mode(settings: Any, redis_url: str, worker: CeleryWorker) -> Ite
     previous = use_broker(redis_url)
     backends.get_backend.cache_clear()
     yield
+    end_runs_left_going()
     use_broker(previous)
     backends.get_backend.cache_clear()
 
