@@ -329,6 +329,9 @@ REDIS_URL = env_str("REDIS_URL").strip()
 # redis-py 8 cuts socket reads at 5 s, so every client's socket timeout stays above this.
 REDIS_BLOCK_SECONDS = env_int("REDIS_BLOCK_SECONDS", 5, minimum=1)
 REDIS_SOCKET_TIMEOUT = REDIS_BLOCK_SECONDS + 20
+# Redis connections an event loop opens at most (a server's watched runs each hold one
+# while their read blocks); commands beyond wait for a free one.
+REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 1000, minimum=10)
 # The longest a run may take; the broker redelivers unacknowledged tasks after this.
 RUN_MAX_SECONDS = env_int("RUN_MAX_SECONDS", 6 * 3600, minimum=60)
 

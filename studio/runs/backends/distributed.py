@@ -356,8 +356,16 @@ class LoopClients:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = aioredis.Redis.from_url(self.url, socket_timeout=settings.REDIS_SOCKET_TIMEOUT)
-            self._clients[loop] = client
+            # A loop that runs hundreds of runs has that many commands under way at once:
+            # past the pool's size they wait for a connection, not fail (the default pool
+            # refuses the 101st, and a run's events then missed its live log).
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self.url,
+                max_connections=settings.REDIS_MAX_CONNECTIONS,
+                timeout=settings.REDIS_SOCKET_TIMEOUT,
+                socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+            )
+            client = self._clients[loop] = aioredis.Redis.from_pool(pool)
         return client
 
     async def close(self) -> None:

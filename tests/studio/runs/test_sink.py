@@ -7,10 +7,15 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from studio.runs import leases
+from studio.runs.checkpoints import EncodedCheckpoint
+from studio.runs.database import is_query_error
 from studio.runs.events import make_envelope
-from studio.runs.models import Run, RunEvent, Status
+from studio.runs.models import Checkpoint, CheckpointKind, Run, RunEvent, Status
 from studio.runs.sink import (
     FIRST_BATCH,
     MAX_BATCH,
@@ -21,6 +26,7 @@ from studio.runs.sink import (
     WriteJob,
     beat,
     next_batch,
+    write_jobs,
 )
 from studio.teams.models import TeamVersion
 from tests.studio.runs.conftest import chatty_team
@@ -109,6 +115,57 @@ async def test_a_beat_renews_a_held_lease_and_reports_a_lost_one(owner: User) ->
     assert await beat(run_id, "mine")
     assert (await Run.objects.aget(pk=run_id)).heartbeat_at is not None
     assert not await beat(run_id, "stale")
+
+
+def test_the_batches_of_many_runs_take_a_few_statements_in_all(owner: User) -> None:
+    runs = [held_run(owner, f"lease-{index}") for index in range(12)]
+    jobs = []
+    for index, run_id in enumerate(runs):
+        batch = job(run_id, f"lease-{index}")
+        batch.checkpoints = [EncodedCheckpoint(1, CheckpointKind.FULL, 1, None, '{"turn": 1}')]
+        if index // 4 == 1:  # another set of columns, a JSON one and dates among them
+            batch.changes = {**leases.waiting_changes(f"ask-{index}"), "usage": {"calls": index}}
+        elif index // 4 == 2:
+            batch.changes = leases.finish_changes(Status.COMPLETED, "Done.")
+        jobs.append(batch)
+    jobs.append(WriteJob(runs[0], "lease-0", [], [], {"heartbeat_at": timezone.now()}, True))
+    with CaptureQueriesContext(connection) as queries:
+        assert write_jobs(jobs, [0]) == [True] * len(jobs)
+    # the transaction, events, checkpoints (on PostgreSQL through the driver's cursor,
+    # not counted here), then one update per neighbouring runs of the same columns (three,
+    # and the beat): 8 statements at most, where each run alone took 5
+    assert len(queries) <= 8, [query["sql"][:60] for query in queries]
+    for index, run_id in enumerate(runs):
+        run = Run.objects.get(pk=run_id)
+        assert stored(run_id) == [1]
+        assert Checkpoint.objects.get(run_id=run_id).state_json == '{"turn": 1}'
+        if index // 4 == 0:
+            assert (run.status, run.prompt_tokens) == (Status.RUNNING, 1)
+        elif index // 4 == 1:
+            assert (run.status, run.pending_request_id) == (Status.AWAITING_INPUT, f"ask-{index}")
+            assert run.pending_answer is None and run.waiting_since is not None
+            assert run.usage == {"calls": index}
+        else:
+            assert (run.status, run.lease, run.stop_reason) == (Status.COMPLETED, "", "Done.")
+            assert run.finished_at is not None and run.heartbeat_at is None
+    assert Run.objects.get(pk=runs[0]).heartbeat_at is not None
+
+
+def test_a_refused_batch_among_many_fails_alone(owner: User) -> None:
+    runs = [held_run(owner, "mine") for _ in range(4)]
+    RunEvent.objects.create(
+        run_id=runs[1], seq=1, type="message", source="writer", data={}, created_at=timezone.now()
+    )
+    jobs = [job(run_id, "mine") for run_id in runs]
+    jobs[2].lease = "stale"  # another executor holds it
+    stale_beat = WriteJob(runs[3], "stale", [], [], {"heartbeat_at": timezone.now()}, True)
+    outcomes = write_jobs([*jobs, stale_beat], [0])
+    assert outcomes[0] is True and outcomes[3] is True
+    assert is_query_error(outcomes[1])  # its seq is taken
+    assert isinstance(outcomes[2], SinkClosed)
+    assert outcomes[4] is False  # a beat with a lost lease says so
+    assert [stored(run_id) for run_id in runs] == [[1], [1], [], [1]]
+    assert [Run.objects.get(pk=run_id).prompt_tokens for run_id in runs] == [1, 0, 0, 1]
 
 
 def pending_event(seq: int) -> PendingEvent:
