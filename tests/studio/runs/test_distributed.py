@@ -18,6 +18,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
 from studio.runs import backends, services
+from studio.runs.backends.distributed import DistributedBackend, log_key, read_stream
 from studio.runs.models import Run, Status
 from tests.studio.runs.conftest import (
     assistant,
@@ -211,3 +212,22 @@ async def test_a_socket_closed_while_its_run_streams_ends_its_consumer_at_once(
         await receive_until(socket_, is_type("message"), limit=20)
         # The communicator waits this long for the consumer to finish, then fails.
         await socket_.disconnect(timeout=1)
+
+
+async def test_hundreds_of_runs_on_one_loop_publish_at_once() -> None:
+    """More commands under way than the Redis pool holds connections wait for one; none
+    fails (a run's events would miss its live log)."""
+    backend = backends.get_backend()
+    assert isinstance(backend, DistributedBackend)
+    runs = range(900_001, 900_301)
+    at = "2026-01-01T00:00:00Z"
+    envelopes = {
+        run_id: {"run": run_id, "seq": 1, "type": "message", "source": "a", "at": at, "data": {}}
+        for run_id in runs
+    }
+    await asyncio.gather(*(backend.log(run_id).append([envelopes[run_id]]) for run_id in runs))
+    client = backend.async_client()
+    read = await asyncio.gather(
+        *(read_stream(client, log_key(run_id), (0, 0), 0) for run_id in runs)
+    )
+    assert read == [[envelopes[run_id]] for run_id in runs]
