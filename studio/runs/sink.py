@@ -453,28 +453,25 @@ def is_refusal(error: BaseException) -> bool:
     """Whether the database refused one job (its lease is gone, its seq is taken, a value
     it cannot store), as opposed to failing the transaction; rows inserted through the
     driver's own cursor raise the driver's errors, not Django's."""
-    return isinstance(error, SinkClosed | Refused) or is_query_error(error)
+    return isinstance(error, SinkClosed) or is_query_error(error)
 
 
 Rows = list[tuple[Any, ...]]
 
 
-class Refused(Exception):
-    """A run's row did not take a change written with others (its lease is gone)."""
-
-
 def write_together(jobs: list[WriteJob], rows: list[tuple[Rows, Rows]]) -> None:
-    """Write every job's rows (made by :func:`job_rows`) with a few statements in all.
+    """Write the jobs' rows (made by :func:`job_rows`) and changes with a few statements
+    in all, inside the caller's transaction: hundreds of runs that each write a little
+    every second cost three statements a transaction, not a few per run.
 
-    What :func:`write_job` does per job, for all at once: hundreds of runs that each
-    write a little every second cost three statements a transaction, not five per run.
-    Raises :class:`Refused` (or the database's error) when any job would fail alone; the
-    caller rolls back and writes each job in its own savepoint instead.
+    Raises :class:`SinkClosed` (or the database's error) when any job is refused; the
+    caller rolls back, and may write each job in its own savepoint to tell which.
     """
     insert_rows(RunEvent, EVENT_COLUMNS, [row for events, _ in rows for row in events])
     insert_rows(
         Checkpoint, CHECKPOINT_COLUMNS, [row for _, checkpoints in rows for row in checkpoints]
     )
+    # Last, so a final status lands with the final events; the lease fences it.
     update_runs([(job.run_id, job.lease, job.changes) for job in jobs if job.changes])
 
 
@@ -483,7 +480,7 @@ def update_runs(updates: list[tuple[int, str, dict[str, Any]]]) -> None:
 
     Neighbours that change the same columns share one statement executed for each; the
     order stays the given one (by run id, as every batch transaction locks runs), so two
-    transactions cannot deadlock. Raises :class:`Refused` when a run did not match.
+    transactions cannot deadlock. Raises :class:`SinkClosed` when a run did not match.
     """
     for columns, group in groupby(updates, key=lambda update: tuple(update[2])):
         params = [
@@ -493,7 +490,8 @@ def update_runs(updates: list[tuple[int, str, dict[str, Any]]]) -> None:
         with connection.cursor() as cursor:
             cursor.executemany(run_update_statement(columns), params)
             if cursor.rowcount != len(params):
-                raise Refused(f"{len(params) - cursor.rowcount} runs are no longer held")
+                missing = len(params) - cursor.rowcount
+                raise SinkClosed(f"{missing} of {len(params)} runs are no longer held here")
 
 
 @functools.cache
@@ -505,9 +503,8 @@ def run_field(name: str) -> Field[Any, Any]:
 
 
 def prepare_run_value(name: str, value: Any) -> Any:
-    """A plain value of a run's column as an update hands it to the database."""
-    if hasattr(value, "resolve_expression"):
-        raise Refused(f"{name}: an expression is written by the ORM, one run at a time")
+    """A plain value (not an expression) of a run's column as an update hands it to the
+    database."""
     return run_field(name).get_db_prep_save(value, connection)
 
 
@@ -525,9 +522,14 @@ def write_job(job: WriteJob, rows: tuple[Rows, Rows], *, is_retry: bool) -> bool
     """Write one job (its event and checkpoint ``rows``, made by :func:`job_rows`);
     False for a beat whose lease is gone."""
     if job.is_beat:
-        return Run.objects.filter(pk=job.run_id, lease=job.lease).update(**job.changes) == 1
+        try:
+            update_runs([(job.run_id, job.lease, job.changes)])
+        except SinkClosed:
+            return False
+        return True
     if not is_retry or not is_batch_saved(job.run_id, job.events, job.checkpoints):
-        persist_batch(job.run_id, job.lease, *rows, job.changes)
+        with transaction.atomic():
+            write_together([job], [rows])
     return True
 
 
@@ -595,21 +597,6 @@ async def beat(run_id: int, lease: str) -> bool:
     changes = {"heartbeat_at": timezone.now()}
     job = WriteJob(run_id, lease, [], [], changes, is_beat=True)
     return await writer_of_running_loop().write(job)
-
-
-def persist_batch(
-    run_id: int, lease: str, event_rows: Rows, checkpoint_rows: Rows, changes: dict[str, Any]
-) -> None:
-    """Write one batch (rows made by :func:`job_rows`) in one transaction; a lost lease
-    aborts it."""
-    with transaction.atomic():
-        insert_rows(RunEvent, EVENT_COLUMNS, event_rows)
-        insert_rows(Checkpoint, CHECKPOINT_COLUMNS, checkpoint_rows)
-        if changes:
-            # Last, so a final status lands with the final events; the lease fences it.
-            moved = Run.objects.filter(pk=run_id, lease=lease).update(**changes)
-            if not moved:
-                raise SinkClosed(f"run {run_id} is no longer held by this executor")
 
 
 def is_batch_saved(
