@@ -300,6 +300,8 @@ class Execution:
                 leases.discard_after, self.run_id, claim.checkpoint_seq
             )
             reason = claim.resume_reason or "resumed from its last checkpoint"
+            if claim.resume_reason:  # told once: the next claim must not tell it again
+                self.sink.update_run(resume_reason="")
             await self.sink.record(
                 EventType.RUN_RESUMED,
                 "",

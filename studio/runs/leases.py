@@ -17,12 +17,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from studio.runs import checkpoints
-from studio.runs.models import Run, RunEvent, Status
+from studio.runs.models import Checkpoint, Run, RunEvent, Status
 
 
 class ClaimResult(enum.Enum):
@@ -55,10 +55,11 @@ class Claim:
 
 
 def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Claim | None]:
-    """Take run ``run_id`` if it is queued, or if its executor's lease has expired."""
-    run = Run.objects.filter(pk=run_id).first()
-    if run is None:
-        return ClaimResult.GONE, None
+    """Take run ``run_id`` if it is queued, or if its executor's lease has expired.
+
+    A queued run (the common case: a new run, a resumption) is taken in one statement
+    and read in one more.
+    """
     now = timezone.now()
     token = uuid.uuid4().hex
     changes: dict[str, Any] = {
@@ -69,40 +70,56 @@ def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Clai
         "attempts": F("attempts") + 1,
         "started_at": Coalesce(F("started_at"), now),
         "parked_at": None,
-        "resume_reason": "",
         "updated_at": now,
     }
     if task_id:
         changes["task_id"] = task_id
-    resume_reason = run.resume_reason
-    if run.status == Status.QUEUED:
-        moved = Run.objects.filter(pk=run_id, status=Status.QUEUED).update(**changes)
-    elif run.status in (Status.RUNNING, Status.AWAITING_INPUT) and run.parked_at is None:
-        stale = now - timedelta(seconds=settings.RUNS_LEASE_SECONDS)
-        if run.heartbeat_at is not None and run.heartbeat_at >= stale:
-            # The task that holds it may have just died and come back (redelivered): it
-            # waits for its old lease to lapse. Any other task is a duplicate launch (a
-            # relaunch raced with a redelivery) and has nothing to do.
-            if task_id and run.task_id and run.task_id != task_id:
-                return ClaimResult.GONE, None
-            return ClaimResult.BUSY, None
-        resume_reason = "its executor stopped sending heartbeats"
-        moved = Run.objects.filter(
-            pk=run_id, status=run.status, lease=run.lease, heartbeat_at=run.heartbeat_at
-        ).update(**changes)
-    else:
+    # Its resume_reason stays for load_claim to read; the execution clears it.
+    if Run.objects.filter(pk=run_id, status=Status.QUEUED).update(**changes):
+        return ClaimResult.CLAIMED, load_claim(run_id, token)
+    run = (
+        Run.objects.filter(pk=run_id)
+        .only("status", "parked_at", "heartbeat_at", "lease", "task_id")
+        .first()
+    )
+    if run is not None and run.status == Status.QUEUED:  # queued again just now
+        return ClaimResult.BUSY, None
+    if run is None or run.status not in (Status.RUNNING, Status.AWAITING_INPUT):
         return ClaimResult.GONE, None
+    if run.parked_at is not None:
+        return ClaimResult.GONE, None
+    stale = now - timedelta(seconds=settings.RUNS_LEASE_SECONDS)
+    if run.heartbeat_at is not None and run.heartbeat_at >= stale:
+        # The task that holds it may have just died and come back (redelivered): it waits
+        # for its old lease to lapse. Any other task is a duplicate launch (a relaunch
+        # raced with a redelivery) and has nothing to do.
+        if task_id and run.task_id and run.task_id != task_id:
+            return ClaimResult.GONE, None
+        return ClaimResult.BUSY, None
+    reason = "its executor stopped sending heartbeats"
+    moved = Run.objects.filter(
+        pk=run_id, status=run.status, lease=run.lease, heartbeat_at=run.heartbeat_at
+    ).update(**changes, resume_reason=reason)
     if not moved:
         return ClaimResult.BUSY, None
-    return ClaimResult.CLAIMED, load_claim(run_id, token, resume_reason)
+    return ClaimResult.CLAIMED, load_claim(run_id, token)
 
 
-def load_claim(run_id: int, lease: str, resume_reason: str) -> Claim:
-    """Everything the executor needs, read once after claiming."""
-    run = Run.objects.select_related("team_version").get(pk=run_id)
-    latest = checkpoints.state_at(run_id)
+def load_claim(run_id: int, lease: str) -> Claim:
+    """Everything the executor needs, read once after claiming: the run, its pinned
+    spec, its last seq and (only when it has one) its latest checkpoint."""
+    last_event = RunEvent.objects.filter(run_id=OuterRef("pk")).order_by("-seq").values("seq")
+    last_checkpoint = Checkpoint.objects.filter(run_id=OuterRef("pk")).order_by("-seq")
+    run: Any = (  # a Run with the two annotations
+        Run.objects.select_related("team_version")
+        .annotate(
+            last_seq=Subquery(last_event[:1]),
+            checkpoint_seq=Subquery(last_checkpoint.values("seq")[:1]),
+        )
+        .get(pk=run_id)
+    )
+    latest = checkpoints.state_at(run_id) if run.checkpoint_seq is not None else None
     checkpoint_seq, checkpoint_state = latest or (0, None)
-    last = RunEvent.objects.filter(run_id=run_id).order_by("-seq").values("seq").first()
     task = None
     if run.next_task and (latest is None or checkpoint_seq <= run.next_task_after_seq):
         task = run.next_task
@@ -110,7 +127,7 @@ def load_claim(run_id: int, lease: str, resume_reason: str) -> Claim:
         run_id=run_id,
         lease=lease,
         spec=run.team_version.spec,
-        next_seq=(last["seq"] if last else 0) + 1,
+        next_seq=(run.last_seq or 0) + 1,
         checkpoint_seq=checkpoint_seq,
         checkpoint_state=checkpoint_state,
         task=task,
@@ -121,7 +138,7 @@ def load_claim(run_id: int, lease: str, resume_reason: str) -> Claim:
         prompt_tokens=run.prompt_tokens,
         completion_tokens=run.completion_tokens,
         cost_usd=run.cost_usd,
-        resume_reason=resume_reason,
+        resume_reason=run.resume_reason,
     )
 
 

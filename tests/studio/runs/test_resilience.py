@@ -17,12 +17,14 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from studio.runs import backends, leases, recovery, services
 from studio.runs.backends import LiveLog
 from studio.runs.backends.embedded import EmbeddedBackend
 from studio.runs.database import call_database
+from studio.runs.execution import execute_run
 from studio.runs.models import Run, RunEvent, Status
 from tests.studio.runs.conftest import (
     chatty_team,
@@ -131,6 +133,42 @@ def test_a_duplicate_task_leaves_a_run_another_task_holds(
     run = running_run(owner, task_id="task-1")
     assert leases.try_claim(run.pk, "elsewhere:1", "task-2")[0] is leases.ClaimResult.GONE
     assert leases.try_claim(run.pk, "elsewhere:1", "task-1")[0] is leases.ClaimResult.BUSY
+
+
+def test_a_queued_run_is_claimed_and_read_in_two_statements(
+    owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording(monkeypatch)
+    team = chatty_team(owner)
+    run = services.start_run(owner, team.pk, "Plan a picnic")
+    with CaptureQueriesContext(connection) as queries:
+        result, claim = leases.try_claim(run.pk, "here:1", "task-1")
+    assert result is leases.ClaimResult.CLAIMED and claim is not None
+    assert len(queries.captured_queries) == 2, [q["sql"] for q in queries.captured_queries]
+    assert (claim.next_seq, claim.checkpoint_seq, claim.checkpoint_state) == (1, 0, None)
+    assert (claim.task, claim.resume_reason, claim.pending_answer) == ("Plan a picnic", "", None)
+    assert claim.spec == Run.objects.get(pk=run.pk).team_version.spec
+    held = Run.objects.get(pk=run.pk)
+    assert (held.status, held.lease, held.task_id, held.attempts) == (
+        Status.RUNNING,
+        claim.lease,
+        "task-1",
+        1,
+    )
+    # Held now: a second claim waits for the lease to lapse.
+    assert leases.try_claim(run.pk, "elsewhere:1", "task-1")[0] is leases.ClaimResult.BUSY
+
+
+async def test_a_resumed_run_tells_why_once(owner: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    recording(monkeypatch)
+    team = await sync_to_async(chatty_team)(owner)
+    run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a picnic")
+    await Run.objects.filter(pk=run.pk).aupdate(resume_reason="its worker shut down")
+    await execute_run(run.pk, EmbeddedBackend())
+    done = await Run.objects.aget(pk=run.pk)
+    assert (done.status, done.resume_reason) == (Status.COMPLETED, "")
+    resumed = [event.data async for event in RunEvent.objects.filter(run=run, type="run.resumed")]
+    assert [data["reason"] for data in resumed] == ["its worker shut down"]
 
 
 # --- sweeping: in every worker, concurrently, promptly ---
