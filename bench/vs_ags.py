@@ -49,6 +49,8 @@ from stream import Socket, Stack, call_api, free_port  # noqa: E402
 AGS_VENV = BENCH_DIR / ".ags-venv"
 AGS_REQUIREMENTS = BENCH_DIR / "requirements-ags.txt"
 AGS_USER = "guestuser@gmail.com"
+#: the pause before each measurement (see :func:`interleave`)
+SETTLE_SECONDS = 1.0
 REPLY = "A short reply of a few words."
 HUMAN_ANSWER = "Carry on."
 
@@ -373,18 +375,37 @@ async def throughput(side: Side, team: str, runs: int) -> float:
 
 
 def interleave(
-    sides: list[Side], rounds: int, measure: Callable[[Side], Awaitable[float]]
+    sides: list[Side],
+    rounds: int,
+    measure: Callable[[Side], Awaitable[float]],
+    settle: float = SETTLE_SECONDS,
 ) -> dict[str, float]:
-    """Medians per side, measuring the sides in turn, one round after another."""
+    """Medians per side, measuring the sides in turn, one round after another.
+
+    Each measurement starts ``settle`` seconds after the last one ended: a server still
+    finishing the run it just streamed (saving it, collecting its garbage) would
+    otherwise slow whichever side comes next on a 2-core machine.
+    """
     values: dict[str, list[float]] = {side.name: [] for side in sides}
 
     async def all_rounds() -> None:
         for _ in range(rounds):
             for side in sides:
+                await asyncio.sleep(settle)
                 values[side.name].append(await measure(side))
 
     asyncio.run(all_rounds())
     return {name: statistics.median(found) for name, found in values.items()}
+
+
+#: the short names ``--rows`` takes
+ROW_KEYS = {
+    "first": "first message ms",
+    "post": "POST /api/runs ms",
+    "human": "human round trip ms",
+    "one": "1 run msgs/s",
+    "ten": "10 runs msgs/s",
+}
 
 
 def ratio(row: str, ours: float, theirs: float) -> str:
@@ -399,7 +420,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--messages", type=int, default=1000, help="messages of the long run")
     parser.add_argument("--keep", action="store_true", help="keep logs and databases")
+    parser.add_argument(
+        "--rows",
+        default=",".join(ROW_KEYS),
+        help=f"comma-separated rows to measure, of {', '.join(ROW_KEYS)}",
+    )
     args = parser.parse_args()
+    unknown = set(args.rows.split(",")) - set(ROW_KEYS)
+    if unknown:
+        parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
 
     python = ensure_venv(AGS_VENV, AGS_REQUIREMENTS)
     files = {
@@ -424,8 +453,11 @@ def main() -> None:
             "1 run msgs/s": lambda side: throughput(side, "talk", 1),
             "10 runs msgs/s": lambda side: throughput(side, "ten", 10),
         }
+        chosen = {ROW_KEYS[key] for key in args.rows.split(",")}
         results = {}
         for row, measure in rows.items():
+            if row not in chosen:
+                continue
             print(f"… {row}", file=sys.stderr)
             results[row] = interleave(sides, args.rounds, measure)
     finally:
