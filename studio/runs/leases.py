@@ -231,6 +231,7 @@ def finish_changes(status: str, stop_reason: str) -> dict[str, Any]:
         "pending_answer": None,
         "waiting_since": None,
         "parked_at": None,
+        "resume_reason": "",
         "updated_at": now,
     }
 
