@@ -44,7 +44,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from runtime_vs_autogen import ensure_venv  # noqa: E402
-from stream import Socket, Stack, call_api, free_port  # noqa: E402
+from stream import (  # noqa: E402
+    Socket,
+    Stack,
+    call_api,
+    free_port,
+    fresh_postgres,
+    postgres_available,
+)
 
 AGS_VENV = BENCH_DIR / ".ags-venv"
 AGS_REQUIREMENTS = BENCH_DIR / "requirements-ags.txt"
@@ -169,13 +176,17 @@ class Side(abc.ABC):
 class Ours(Side):
     """Roundtable: daphne (plus Redis and a Celery worker in the distributed mode)."""
 
-    def __init__(self, mode: str, work: Path) -> None:
+    def __init__(self, mode: str, work: Path, postgres_url: str = "") -> None:
         self.name = f"roundtable {mode}"
-        self.stack = Stack(mode, "sqlite", "", work)
+        # Each mode on a database of its own: PostgreSQL at postgres_url, else SQLite.
+        database = "postgres" if postgres_url else "sqlite"
+        self.stack = Stack(mode, database, postgres_url, work)
         self.teams: dict[str, int] = {}
 
     def start(self, files: dict[str, dict[str, Any]]) -> None:
         self.stack.work.mkdir(parents=True, exist_ok=True)
+        if self.stack.postgres_url:
+            fresh_postgres(self.stack.postgres_url)
         self.stack.start([])
         for key, component in files.items():
             report = self.stack.api("POST", "/api/teams/import", component)
@@ -421,6 +432,17 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000, help="messages of the long run")
     parser.add_argument("--keep", action="store_true", help="keep logs and databases")
     parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="our side's database (AutoGen Studio keeps its own SQLite)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default="postgresql://postgres@127.0.0.1:5432/roundtable_vs_ags",
+        help="a scratch database per mode is made beside this one (_embedded, _distributed)",
+    )
+    parser.add_argument(
         "--rows",
         default=",".join(ROW_KEYS),
         help=f"comma-separated rows to measure, of {', '.join(ROW_KEYS)}",
@@ -429,6 +451,8 @@ def main() -> None:
     unknown = set(args.rows.split(",")) - set(ROW_KEYS)
     if unknown:
         parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
+    if args.database == "postgres" and not postgres_available(args.postgres_url):
+        parser.error("PostgreSQL is not reachable at --postgres-url.")
 
     python = ensure_venv(AGS_VENV, AGS_REQUIREMENTS)
     files = {
@@ -439,7 +463,10 @@ def main() -> None:
     }
     work = Path(tempfile.mkdtemp(prefix="rt-vs-ags-"))
     modes = ["embedded", "distributed"] if args.mode == "both" else [args.mode]
-    ours = [Ours(mode, work / mode) for mode in modes]
+    urls = {
+        mode: f"{args.postgres_url}_{mode}" if args.database == "postgres" else "" for mode in modes
+    }
+    ours = [Ours(mode, work / mode, urls[mode]) for mode in modes]
     studio = Studio(python, work)
     sides: list[Side] = [*ours, studio]
     try:
@@ -475,7 +502,10 @@ def main() -> None:
         line.append(TARGETS[row])
         table.append(line)
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    print(f"medians of {args.rounds} interleaved rounds; ratio = how many times better")
+    print(
+        f"medians of {args.rounds} interleaved rounds, ours on {args.database}; "
+        "ratio = how many times better"
+    )
     for index, line in enumerate(table):
         print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
         if index == 0:
