@@ -159,6 +159,7 @@ class RunSink(EventSink):
         self._flusher: asyncio.Task[None] | None = None
         self.published_seq = self._seq
         self.always_checkpoint = False
+        self._first_turn_out = False
 
     @property
     def last_seq(self) -> int:
@@ -209,6 +210,12 @@ class RunSink(EventSink):
             spacing = max(spacing, self._snapshot_cost * SNAPSHOT_SHARE)
         if self.always_checkpoint or time.monotonic() - self._last_checkpoint_at >= spacing:
             await self.checkpoint()
+        if not self._first_turn_out:
+            # The first turn reaches the watchers before the team goes on: a model that
+            # answers at once would keep the loop (and the interpreter lock) busy with
+            # the turns after it, and the first message would wait behind their writes.
+            self._first_turn_out = True
+            await self.flush()
 
     # --- the studio's own events ---
 

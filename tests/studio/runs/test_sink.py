@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -12,9 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from studio.runs import leases
+from studio.runs.accounting import Accountant
+from studio.runs.backends import Envelope, LiveLog, Position
 from studio.runs.checkpoints import EncodedCheckpoint
 from studio.runs.database import is_query_error
-from studio.runs.events import make_envelope
+from studio.runs.events import EventType, make_envelope
 from studio.runs.models import Checkpoint, CheckpointKind, Run, RunEvent, Status
 from studio.runs.sink import (
     FIRST_BATCH,
@@ -22,6 +25,7 @@ from studio.runs.sink import (
     BatchWriter,
     PendingEvent,
     PendingRunUpdate,
+    RunSink,
     SinkClosed,
     WriteJob,
     beat,
@@ -187,3 +191,44 @@ def test_a_burst_is_written_in_bounded_batches_but_a_run_change_never_apart() ->
     assert next_batch(burst[:MAX_BATCH]) == (burst[:MAX_BATCH], [])
     # A run's first batches are smaller (its first events go out soon).
     assert next_batch(burst, FIRST_BATCH) == (burst[:FIRST_BATCH], burst[FIRST_BATCH:])
+
+
+class RecordedLog(LiveLog):
+    """A live log that keeps what is appended to it."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+
+    async def append(self, envelopes: Sequence[Envelope]) -> None:
+        self.envelopes.extend(envelopes)
+
+    async def read(self, position: Position, block: float) -> list[Envelope]:
+        return []
+
+    async def finish(self) -> None:
+        return None
+
+
+async def test_the_first_turn_is_out_before_the_team_goes_on(owner: User) -> None:
+    """A model that answers at once must not hold the first message back behind the
+    writes of the turns after it; later turns do not wait for their writes."""
+    run_id = await sync_to_async(held_run)(owner, "ours")
+    log = RecordedLog()
+    sink = RunSink(
+        run_id,
+        lease="ours",
+        next_seq=1,
+        log=log,
+        accountant=Accountant(budget_tokens=None, budget_usd=None),
+    )
+    sink.start()
+    await sink.record(EventType.MESSAGE, "writer", {"content": "First."})
+    await sink.turn_completed("writer")
+    assert [envelope["seq"] for envelope in log.envelopes] == [1]
+    assert await sync_to_async(stored)(run_id) == [1]
+    await sink.record(EventType.MESSAGE, "critic", {"content": "Second."})
+    await sink.turn_completed("critic")
+    assert sink.published_seq == 1  # on its way, not waited for
+    await sink.close()
+    assert [envelope["seq"] for envelope in log.envelopes] == [1, 2]
+    assert await sync_to_async(stored)(run_id) == [1, 2]
