@@ -13,6 +13,7 @@ database connection drops is written again on a new connection (see
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -57,6 +58,8 @@ MAX_BATCH = 256
 MAX_BATCH_ELSEWHERE = 64
 #: checkpoints are spaced at least this many times their own cost apart
 SNAPSHOT_SHARE = 20
+#: how long a run's team waits, at most, for its first turn to be written and published
+FIRST_TURN_WAIT_SECONDS = 0.01
 
 
 def event_time() -> datetime:
@@ -214,8 +217,10 @@ class RunSink(EventSink):
             # The first turn reaches the watchers before the team goes on: a model that
             # answers at once would keep the loop (and the interpreter lock) busy with
             # the turns after it, and the first message would wait behind their writes.
+            # Not for long, though: behind other runs' writes the team would only idle.
             self._first_turn_out = True
-            await self.flush()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.flush(), FIRST_TURN_WAIT_SECONDS)
 
     # --- the studio's own events ---
 

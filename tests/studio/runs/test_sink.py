@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from studio.runs import leases
+from studio.runs import sink as sink_module
 from studio.runs.accounting import Accountant
 from studio.runs.backends import Envelope, LiveLog, Position
 from studio.runs.checkpoints import EncodedCheckpoint
@@ -194,12 +195,15 @@ def test_a_burst_is_written_in_bounded_batches_but_a_run_change_never_apart() ->
 
 
 class RecordedLog(LiveLog):
-    """A live log that keeps what is appended to it."""
+    """A live log that keeps what is appended to it, once ``open`` is set."""
 
     def __init__(self) -> None:
         self.envelopes: list[Envelope] = []
+        self.open = asyncio.Event()
+        self.open.set()
 
     async def append(self, envelopes: Sequence[Envelope]) -> None:
+        await self.open.wait()
         self.envelopes.extend(envelopes)
 
     async def read(self, position: Position, block: float) -> list[Envelope]:
@@ -209,26 +213,45 @@ class RecordedLog(LiveLog):
         return None
 
 
-async def test_the_first_turn_is_out_before_the_team_goes_on(owner: User) -> None:
+async def started_sink(owner: User, log: LiveLog) -> RunSink:
+    """A started sink of a run held with the lease ``ours``."""
+    run_id = await sync_to_async(held_run)(owner, "ours")
+    accountant = Accountant(budget_tokens=None, budget_usd=None)
+    sink = RunSink(run_id, lease="ours", next_seq=1, log=log, accountant=accountant)
+    sink.start()
+    return sink
+
+
+async def test_the_first_turn_is_out_before_the_team_goes_on(
+    owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A model that answers at once must not hold the first message back behind the
     writes of the turns after it; later turns do not wait for their writes."""
-    run_id = await sync_to_async(held_run)(owner, "ours")
+    monkeypatch.setattr(sink_module, "FIRST_TURN_WAIT_SECONDS", 10.0)  # a slow machine
     log = RecordedLog()
-    sink = RunSink(
-        run_id,
-        lease="ours",
-        next_seq=1,
-        log=log,
-        accountant=Accountant(budget_tokens=None, budget_usd=None),
-    )
-    sink.start()
+    sink = await started_sink(owner, log)
     await sink.record(EventType.MESSAGE, "writer", {"content": "First."})
     await sink.turn_completed("writer")
     assert [envelope["seq"] for envelope in log.envelopes] == [1]
-    assert await sync_to_async(stored)(run_id) == [1]
+    assert await sync_to_async(stored)(sink.run_id) == [1]
     await sink.record(EventType.MESSAGE, "critic", {"content": "Second."})
     await sink.turn_completed("critic")
     assert sink.published_seq == 1  # on its way, not waited for
     await sink.close()
     assert [envelope["seq"] for envelope in log.envelopes] == [1, 2]
-    assert await sync_to_async(stored)(run_id) == [1, 2]
+    assert await sync_to_async(stored)(sink.run_id) == [1, 2]
+
+
+async def test_the_team_waits_for_its_first_turn_only_so_long(
+    owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sink_module, "FIRST_TURN_WAIT_SECONDS", 0.05)
+    log = RecordedLog()
+    log.open.clear()  # the live log does not answer
+    sink = await started_sink(owner, log)
+    await sink.record(EventType.MESSAGE, "writer", {"content": "First."})
+    await asyncio.wait_for(sink.turn_completed("writer"), 5)
+    assert log.envelopes == []
+    log.open.set()
+    await sink.close()
+    assert [envelope["seq"] for envelope in log.envelopes] == [1]
