@@ -84,9 +84,8 @@ def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Clai
     )
     if run is not None and run.status == Status.QUEUED:  # queued again just now
         return ClaimResult.BUSY, None
-    if run is None or run.status not in (Status.RUNNING, Status.AWAITING_INPUT):
-        return ClaimResult.GONE, None
-    if run.parked_at is not None:
+    executing = (Status.RUNNING, Status.AWAITING_INPUT)
+    if run is None or run.status not in executing or run.parked_at is not None:
         return ClaimResult.GONE, None
     stale = now - timedelta(seconds=settings.RUNS_LEASE_SECONDS)
     if run.heartbeat_at is not None and run.heartbeat_at >= stale:
@@ -108,14 +107,11 @@ def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Clai
 def load_claim(run_id: int, lease: str) -> Claim:
     """Everything the executor needs, read once after claiming: the run, its pinned
     spec, its last seq and (only when it has one) its latest checkpoint."""
-    last_event = RunEvent.objects.filter(run_id=OuterRef("pk")).order_by("-seq").values("seq")
-    last_checkpoint = Checkpoint.objects.filter(run_id=OuterRef("pk")).order_by("-seq")
+    events = RunEvent.objects.filter(run_id=OuterRef("pk")).order_by("-seq").values("seq")
+    saved = Checkpoint.objects.filter(run_id=OuterRef("pk")).order_by("-seq").values("seq")
     run: Any = (  # a Run with the two annotations
         Run.objects.select_related("team_version")
-        .annotate(
-            last_seq=Subquery(last_event[:1]),
-            checkpoint_seq=Subquery(last_checkpoint.values("seq")[:1]),
-        )
+        .annotate(last_seq=Subquery(events[:1]), checkpoint_seq=Subquery(saved[:1]))
         .get(pk=run_id)
     )
     latest = checkpoints.state_at(run_id) if run.checkpoint_seq is not None else None
