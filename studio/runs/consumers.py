@@ -33,6 +33,7 @@ from studio.errors import ServiceError
 from studio.inputs import json_problem
 from studio.logs import bind_run
 from studio.runs import backends, services
+from studio.runs.jsontext import compact_json
 from studio.runs.presence import follow_presence
 from studio.runs.streaming import follow_run
 from studio.server_threads import server_threads
@@ -290,7 +291,7 @@ class RunConsumer(AsyncWebsocketConsumer):
         try:
             async for batch in follow_run(self.run_id, after, backend):
                 for number, envelope in enumerate(batch, start=1):
-                    await self.send(text_data=json.dumps(envelope, separators=(",", ":")))
+                    await self.send_json(envelope)
                     if number % FRAMES_PER_TURN == 0:
                         # A send does not wait: let the server's other sockets have the loop.
                         await asyncio.sleep(0)
@@ -364,7 +365,7 @@ class RunConsumer(AsyncWebsocketConsumer):
 
     async def send_json(self, data: dict[str, Any]) -> None:
         """Send one JSON frame."""
-        await self.send(text_data=json.dumps(data, separators=(",", ":")))
+        await self.send(text_data=compact_json(data))
 
     async def send_error(self, code: str, message: str) -> None:
         """An error frame; the socket stays open."""

@@ -32,6 +32,8 @@ import json
 import operator
 from typing import Any
 
+from studio.runs.jsontext import compact_json
+
 Path = list[str]
 Operation = list[Any]
 
@@ -39,8 +41,6 @@ APPEND = "a"
 SET = "s"
 DELETE = "d"
 
-# json.dumps(value, separators=(",", ":")), without building an encoder per call
-_ENCODER = json.JSONEncoder(separators=(",", ":"))
 _quote = json.encoder.encode_basestring_ascii  # a str as JSON writes it (ensure_ascii)
 _ABSENT = object()
 
@@ -161,7 +161,7 @@ class Kept:
     def dump_items(self) -> str:
         """The JSON text of the items, without brackets; encodes only those not yet."""
         if self.text_length < self.length:
-            tail = _ENCODER.encode(self.source[self.text_length : self.length])[1:-1]
+            tail = compact_json(self.source[self.text_length : self.length])[1:-1]
             self.text = f"{self.text},{tail}" if self.text_length else tail
             self.text_length = self.length
         return self.text
@@ -182,9 +182,9 @@ def dumps(tree: Any) -> str:
     if kind is Kept:
         return f"[{tree.dump_items()}]"
     if kind is not dict:
-        return _ENCODER.encode(tree)
+        return compact_json(tree)
     if not all(type(key) is str for key in tree):
-        return _ENCODER.encode(thaw(tree))  # json's own spelling of other keys
+        return compact_json(thaw(tree))  # json's own spelling of other keys
     fields = [f"{_quote(key)}:{dumps(value)}" for key, value in tree.items()]
     return "{" + ",".join(fields) + "}"
 

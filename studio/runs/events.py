@@ -39,6 +39,7 @@ from runtime import (
     ToolCallSummaryMessage,
     UserInputRequestedEvent,
 )
+from studio.runs.jsontext import spaced_json
 
 
 class EventType(enum.StrEnum):
@@ -443,19 +444,26 @@ def unescape_nul(value: Any) -> Any:
     return value
 
 
-class EventDataEncoder(json.JSONEncoder):
-    """Encodes event data with NUL characters escaped (see :func:`escape_nul`).
+def event_data_text(data: Any) -> str:
+    """JSON text of event data holding no NUL character (see :func:`escape_nul`), as
+    ``json.dumps`` writes it. Data without NUL or the escape character, nearly all of it,
+    is encoded once as is."""
+    text = spaced_json(data)
+    # ASCII text without an escape sequence (nearly all) holds nothing to escape.
+    if (text.isascii() and "\\u" not in text) or _MAY_NEED_ESCAPING.search(text) is None:
+        return text
+    return spaced_json(escape_nul(data))
 
-    Data without NUL or the escape character, nearly all of it, is encoded once as is.
+
+class EventDataEncoder(json.JSONEncoder):
+    """The event data field's encoder: :func:`event_data_text`.
+
+    The field makes it with json's default settings, which that function writes.
     """
 
     def encode(self, o: Any) -> str:
         """JSON text of ``o`` holding no NUL character."""
-        text = super().encode(o)
-        # ASCII text without an escape sequence (nearly all) holds nothing to escape.
-        if (text.isascii() and "\\u" not in text) or _MAY_NEED_ESCAPING.search(text) is None:
-            return text
-        return super().encode(escape_nul(o))
+        return event_data_text(o)
 
 
 class EventDataDecoder(json.JSONDecoder):

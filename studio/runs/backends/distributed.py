@@ -41,6 +41,7 @@ from studio.runs.backends import (
     wait_at_most,
 )
 from studio.runs.events import envelope_position
+from studio.runs.jsontext import compact_json
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class StreamLog(LiveLog):
         for envelope in envelopes:
             pipe.xadd(
                 self._key,
-                {"e": json.dumps(envelope, separators=(",", ":"))},
+                {"e": compact_json(envelope)},
                 id=entry_id(envelope),
                 maxlen=settings.RUNS_LOG_MAXLEN,
                 approximate=True,
@@ -462,7 +463,7 @@ class DistributedBackend(Backend):
         for envelope in envelopes:
             pipe.xadd(
                 log_key(run_id),
-                {"e": json.dumps(envelope, separators=(",", ":"))},
+                {"e": compact_json(envelope)},
                 id=entry_id(envelope),
                 maxlen=settings.RUNS_LOG_MAXLEN,
                 approximate=True,
