@@ -159,6 +159,65 @@ def test_a_queued_run_is_claimed_and_read_in_two_statements(
     assert leases.try_claim(run.pk, "elsewhere:1", "task-1")[0] is leases.ClaimResult.BUSY
 
 
+def test_a_run_whose_executor_went_silent_is_taken_over(
+    owner: User, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    recording(monkeypatch)
+    run = running_run(owner, task_id="task-1")
+    lapsed = timezone.now() - timedelta(seconds=settings.RUNS_LEASE_SECONDS + 1)
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=lapsed, attempts=1)
+    result, claim = leases.try_claim(run.pk, "here:1", "task-1")
+    assert result is leases.ClaimResult.CLAIMED and claim is not None
+    assert claim.resume_reason == "its executor stopped sending heartbeats"
+    held = Run.objects.get(pk=run.pk)
+    assert (held.status, held.lease, held.worker, held.attempts) == (
+        Status.RUNNING,
+        claim.lease,
+        "here:1",
+        2,
+    )
+    assert held.heartbeat_at is not None and held.heartbeat_at > lapsed
+    # The new executor's lease is fresh: nobody takes it over in turn.
+    assert leases.try_claim(run.pk, "elsewhere:1", "task-1")[0] is leases.ClaimResult.BUSY
+
+
+def test_a_claim_reads_back_what_the_run_holds(
+    owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording(monkeypatch)
+    team = chatty_team(owner)
+    run = services.start_run(owner, team.pk, "Plan a picnic", budget_tokens=900, budget_usd=1.5)
+    usage = {"by_model": {"gpt": {"prompt_tokens": 3}}, "by_agent": {}}
+    answer = {"type": "input", "request_id": "r1", "content": "Sunday \u00e9t\u00e9"}
+    Run.objects.filter(pk=run.pk).update(
+        usage=usage,
+        pending_answer=answer,
+        prompt_tokens=3,
+        completion_tokens=4,
+        cost_usd=0.25,
+        next_task="and a second one",
+        next_task_after_seq=7,
+        resume_reason="answered after parking",
+    )
+    task_id = Run.objects.get(pk=run.pk).task_id
+    result, claim = leases.try_claim(run.pk, "here:1", "")
+    assert result is leases.ClaimResult.CLAIMED and claim is not None
+    assert (claim.usage, claim.pending_answer) == (usage, answer)
+    assert (claim.budget_tokens, claim.budget_usd) == (900, 1.5)
+    assert (claim.prompt_tokens, claim.completion_tokens, claim.cost_usd) == (3, 4, 0.25)
+    assert (claim.task, claim.resume_reason) == ("and a second one", "answered after parking")
+    held = Run.objects.get(pk=run.pk)
+    # No task id given: the one the run had stays.
+    assert (held.status, held.lease, held.worker, held.task_id) == (
+        Status.RUNNING,
+        claim.lease,
+        "here:1",
+        task_id,
+    )
+    assert held.started_at is not None and held.heartbeat_at is not None
+    assert held.parked_at is None
+
+
 async def test_a_resumed_run_tells_why_once(owner: User, monkeypatch: pytest.MonkeyPatch) -> None:
     recording(monkeypatch)
     team = await sync_to_async(chatty_team)(owner)
