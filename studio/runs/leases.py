@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,11 +18,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Field, JSONField, Model
+from django.db.models import Model
 from django.utils import timezone
 
 from studio.runs import checkpoints
 from studio.runs.models import Checkpoint, Run, RunEvent, Status
+from studio.runs.sql import json_value, quoted_column, quoted_table
 from studio.teams.models import TeamVersion
 
 
@@ -100,23 +100,9 @@ def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Clai
     return ClaimResult.CLAIMED, load_claim(run_id, token)
 
 
-# Every run starts with the two statements below, written out once: the ORM compiled them
-# anew for every run, which took twenty times as long as running them (about 1.5 of a
-# claim's 1.7 ms on SQLite), and a run host starting many runs at once paid it in full.
-
-
-def quoted_column(model: type[Model], name: str) -> str:
-    """The quoted column of ``model``'s field ``name``."""
-    field = model._meta.get_field(name)
-    assert isinstance(field, Field)
-    return str(connection.ops.quote_name(field.column))
-
-
-def json_value(model: type[Model], name: str, value: Any) -> Any:
-    """A JSON column's value as ``model``'s field ``name`` reads it."""
-    field = model._meta.get_field(name)
-    assert isinstance(field, JSONField)
-    return json.loads(value, cls=field.decoder) if isinstance(value, str) else value
+# Every run starts with the two statements below, written out once (see studio.runs.sql):
+# the ORM compiled them anew for every run, which took twenty times as long as running
+# them (about 1.5 of a claim's 1.7 ms on SQLite); a run host starting many runs paid it.
 
 
 @functools.cache
@@ -129,7 +115,7 @@ def take_queued_statement() -> str:
         for field in ("lease", "worker", "heartbeat_at", "updated_at")
     )
     return (
-        f"UPDATE {connection.ops.quote_name(Run._meta.db_table)} SET {status} = %s, "
+        f"UPDATE {quoted_table(Run)} SET {status} = %s, "
         f"{assigned}, {attempts} = {attempts} + 1, {started} = COALESCE({started}, %s), "
         f"{quoted_column(Run, 'parked_at')} = NULL, "
         f"{task} = CASE WHEN %s = '' THEN {task} ELSE %s END "
@@ -172,7 +158,7 @@ def load_claim_statement() -> str:
     columns = ", ".join(f"r.{quoted_column(Run, field)}" for field in CLAIM_COLUMNS)
 
     def latest_seq(model: type[Model]) -> str:
-        seq, table = quoted_column(model, "seq"), connection.ops.quote_name(model._meta.db_table)
+        seq, table = quoted_column(model, "seq"), quoted_table(model)
         owner = quoted_column(model, "run")
         return (
             f"(SELECT {seq} FROM {table} WHERE {owner} = r.{run_key} ORDER BY {seq} DESC LIMIT 1)"
@@ -181,8 +167,8 @@ def load_claim_statement() -> str:
     return (
         f"SELECT v.{quoted_column(TeamVersion, 'spec')}, {columns}, "
         f"{latest_seq(RunEvent)}, {latest_seq(Checkpoint)} "
-        f"FROM {connection.ops.quote_name(Run._meta.db_table)} r "
-        f"INNER JOIN {connection.ops.quote_name(TeamVersion._meta.db_table)} v "
+        f"FROM {quoted_table(Run)} r "
+        f"INNER JOIN {quoted_table(TeamVersion)} v "
         f"ON v.{quoted_column(TeamVersion, 'id')} = r.{quoted_column(Run, 'team_version')} "
         f"WHERE r.{run_key} = %s"
     )

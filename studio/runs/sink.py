@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import time
@@ -26,7 +25,7 @@ from itertools import groupby
 from typing import Any, Protocol
 
 from django.db import connection, transaction
-from django.db.models import DateTimeField, Field, JSONField, Model
+from django.db.models import DateTimeField, JSONField, Model
 from django.utils import timezone
 
 from runtime import BaseAgentEvent, BaseChatMessage, BaseMessage, EventSink
@@ -42,6 +41,7 @@ from studio.runs.events import (
     searchable_text,
 )
 from studio.runs.models import Checkpoint, Run, RunEvent
+from studio.runs.sql import db_value, quoted_column, quoted_table
 
 logger = logging.getLogger(__name__)
 
@@ -496,7 +496,7 @@ def update_runs(updates: list[tuple[int, str, dict[str, Any]]]) -> None:
     """
     for columns, group in groupby(updates, key=lambda update: tuple(update[2])):
         params = [
-            [*(prepare_run_value(name, value) for name, value in changes.items()), run_id, lease]
+            [*(db_value(Run, name, value) for name, value in changes.items()), run_id, lease]
             for run_id, lease, changes in group
         ]
         with connection.cursor() as cursor:
@@ -506,27 +506,12 @@ def update_runs(updates: list[tuple[int, str, dict[str, Any]]]) -> None:
                 raise SinkClosed(f"{missing} of {len(params)} runs are no longer held here")
 
 
-@functools.cache
-def run_field(name: str) -> Field[Any, Any]:
-    """A concrete field of :class:`Run` by name."""
-    field = Run._meta.get_field(name)
-    assert isinstance(field, Field)
-    return field
-
-
-def prepare_run_value(name: str, value: Any) -> Any:
-    """A plain value (not an expression) of a run's column as an update hands it to the
-    database."""
-    return run_field(name).get_db_prep_save(value, connection)
-
-
 def run_update_statement(columns: tuple[str, ...]) -> str:
     """``UPDATE`` of ``columns`` of the run with a given id and lease."""
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(run_field(name).column)} = %s" for name in columns)
+    assignments = ", ".join(f"{quoted_column(Run, name)} = %s" for name in columns)
     return (
-        f"UPDATE {quote(Run._meta.db_table)} SET {assignments} "
-        f"WHERE {quote('id')} = %s AND {quote('lease')} = %s"
+        f"UPDATE {quoted_table(Run)} SET {assignments} "
+        f"WHERE {quoted_column(Run, 'id')} = %s AND {quoted_column(Run, 'lease')} = %s"
     )
 
 

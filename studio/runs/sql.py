@@ -1,0 +1,47 @@
+"""Helpers for the few statements written out by hand, once, for the runs' hot paths.
+
+The ORM compiles a query anew every time it runs: for a short statement that takes many
+times as long as running it. Claiming a run, answering its human seat and writing its
+batches happen for every run or every turn, so their statements are written out once
+(with these helpers, from the models' own table and column names) and run with new
+values each time.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from django.db import connection
+from django.db.models import Field, JSONField, Model
+
+
+def quoted_table(model: type[Model]) -> str:
+    """``model``'s table, quoted for the database."""
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+def quoted_column(model: type[Model], name: str) -> str:
+    """The column of ``model``'s field ``name``, quoted for the database."""
+    return str(connection.ops.quote_name(concrete_field(model, name).column))
+
+
+@functools.cache
+def concrete_field(model: type[Model], name: str) -> Field[Any, Any]:
+    """``model``'s field ``name``, one with a column."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
+
+
+def json_value(model: type[Model], name: str, value: Any) -> Any:
+    """A value read from a JSON column as ``model``'s field ``name`` reads it."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, JSONField)
+    return json.loads(value, cls=field.decoder) if isinstance(value, str) else value
+
+
+def db_value(model: type[Model], name: str, value: Any) -> Any:
+    """A value as ``model``'s field ``name`` hands it to the database."""
+    return concrete_field(model, name).get_db_prep_save(value, connection)
