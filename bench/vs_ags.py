@@ -430,6 +430,12 @@ def main() -> None:
     parser.add_argument("--mode", choices=["embedded", "distributed", "both"], default="embedded")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--messages", type=int, default=1000, help="messages of the long run")
+    parser.add_argument(
+        "--ten-messages",
+        type=int,
+        default=0,
+        help="messages of each of the ten concurrent runs (default: a tenth of --messages)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep logs and databases")
     parser.add_argument(
         "--database",
@@ -457,7 +463,7 @@ def main() -> None:
     python = ensure_venv(AGS_VENV, AGS_REQUIREMENTS)
     files = {
         "talk": team_file(python, "talk", args.messages),
-        "ten": team_file(python, "talk", max(args.messages // 10, 10)),
+        "ten": team_file(python, "talk", args.ten_messages or max(args.messages // 10, 10)),
         "short": team_file(python, "talk", 2),
         "human": team_file(python, "human", 20),
     }
