@@ -21,7 +21,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.utils import timezone
 
 from runtime import (
     CancellationToken,
@@ -173,7 +172,6 @@ def hand_back(run_ids: list[int], backend: Backend) -> list[int]:
     Only runs it still holds move (its worker name is on them), each is launched again
     and resumes from its last checkpoint. Returns the ids handed back.
     """
-    now = timezone.now()
     moved = []
     for run_id in run_ids:
         held = Run.objects.filter(
@@ -182,14 +180,7 @@ def hand_back(run_ids: list[int], backend: Backend) -> list[int]:
             status__in=(Status.RUNNING, Status.AWAITING_INPUT),
             parked_at__isnull=True,
         )
-        if held.update(
-            status=Status.QUEUED,
-            lease="",
-            worker="",
-            heartbeat_at=None,
-            resume_reason="its worker shut down",
-            updated_at=now,
-        ):
+        if held.update(**leases.requeue_changes("its worker shut down")):
             moved.append(run_id)
             backend.launch(run_id)
     if moved:

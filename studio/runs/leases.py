@@ -87,14 +87,7 @@ def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Clai
     # Back in the queue as its executor left it, then taken as any queued run is.
     requeued = Run.objects.filter(
         pk=run_id, status=run.status, lease=run.lease, heartbeat_at=run.heartbeat_at
-    ).update(
-        status=Status.QUEUED,
-        lease="",
-        worker="",
-        heartbeat_at=None,
-        resume_reason="its executor stopped sending heartbeats",
-        updated_at=now,
-    )
+    ).update(**requeue_changes("its executor stopped sending heartbeats"))
     if not requeued or not take_queued(run_id, token, worker, task_id, now):
         return ClaimResult.BUSY, None
     return ClaimResult.CLAIMED, load_claim(run_id, token)
@@ -273,17 +266,22 @@ def park(run_id: int, lease: str) -> bool:
 
 def requeue(run_id: int, lease: str) -> bool:
     """Give the run back to the queue (an answer raced with parking)."""
-    return (
-        Run.objects.filter(pk=run_id, lease=lease).update(
-            status=Status.QUEUED,
-            lease="",
-            worker="",
-            parked_at=None,
-            resume_reason="answered while parking",
-            updated_at=timezone.now(),
-        )
-        == 1
-    )
+    held = Run.objects.filter(pk=run_id, lease=lease)
+    return held.update(**requeue_changes("answered while parking")) == 1
+
+
+def requeue_changes(reason: str) -> dict[str, Any]:
+    """The columns of a run given back to the queue, to be resumed because of ``reason``
+    by whichever executor claims it next."""
+    return {
+        "status": Status.QUEUED,
+        "lease": "",
+        "worker": "",
+        "heartbeat_at": None,
+        "parked_at": None,
+        "resume_reason": reason,
+        "updated_at": timezone.now(),
+    }
 
 
 def finish_changes(status: str, stop_reason: str) -> dict[str, Any]:

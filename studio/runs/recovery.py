@@ -25,7 +25,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from studio.runs import backends
-from studio.runs.leases import finish_changes
+from studio.runs.leases import finish_changes, requeue_changes
 from studio.runs.models import Run, Status
 from studio.runs.services import end_without_executor, launch_on_commit
 
@@ -44,14 +44,7 @@ def requeue_or_fail(run: Run, why: str) -> None:
             if query.update(**finish_changes(Status.FAILED, reason)):
                 end_without_executor(run.pk, Status.FAILED, reason, "executor_lost")
             return
-        if query.update(
-            status=Status.QUEUED,
-            lease="",
-            worker="",
-            heartbeat_at=None,
-            resume_reason=why,
-            updated_at=timezone.now(),
-        ):
+        if query.update(**requeue_changes(why)):
             logger.warning("run %s: %s; resuming it", run.pk, why)
             launch_on_commit(run.pk)
 
