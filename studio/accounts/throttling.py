@@ -58,26 +58,39 @@ class Throttle:
 
     def record(self, ident: str) -> int:
         """Count one attempt by ``ident``; return the count in this window."""
-        window, _ = self._window()
-        key = self._key(ident, window)
+        key = self._key(ident, self._window()[0])
         cache.add(key, 0, timeout=self.window_seconds)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between the two calls
-            cache.set(key, 1, timeout=self.window_seconds)
-            count = 1
-        # incr may reset the expiry on some backends; the window still ends on time.
-        cache.touch(key, timeout=self.window_seconds)
-        return int(count)
+        return self._increment(key)
 
     def hit(self, ident: str) -> int:
-        """Count an attempt if it is allowed; return 0, or the seconds to wait if not."""
-        wait = self.retry_after(ident)
-        if wait:
-            return wait
-        if self.record(ident) > self.limit:  # a concurrent attempt took the last place
+        """Count an attempt if it is allowed; return 0, or the seconds to wait if not.
+
+        In as few cache operations as it takes (with the database cache each is several
+        statements, inside the caller's transaction): one look, then the first attempt
+        of a window adds its counter and a later one increments it.
+        """
+        window, left = self._window()
+        key = self._key(ident, window)
+        count = cache.get(key)
+        if count is not None and count >= self.limit:
+            return max(1, math.ceil(left))
+        if count is None and self.limit > 0 and cache.add(key, 1, timeout=self.window_seconds):
+            return 0
+        if self._increment(key) > self.limit:  # a concurrent attempt took the last place
             return self.retry_after(ident)
         return 0
+
+    def _increment(self, key: str) -> int:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired since it was looked at or added
+            cache.set(key, 1, timeout=self.window_seconds)
+            count = 1
+        # Some caches' incr sets the default expiry again: a counter must not expire
+        # before its window ends (its key names the window, so outliving it is harmless).
+        if cache.default_timeout is not None and cache.default_timeout < self.window_seconds:
+            cache.touch(key, timeout=self.window_seconds)
+        return int(count)
 
     def forget(self, ident: str) -> None:
         """Drop ``ident``'s count in the current window."""

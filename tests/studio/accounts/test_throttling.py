@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from studio.accounts.models import ApiToken
+from studio.accounts.throttling import RateLimited, check_run_start
 
 ROOT = Path(__file__).resolve().parents[3]
 LOGIN = "/accounts/login/"
@@ -258,3 +261,23 @@ def test_failures_counted_in_one_process_lock_the_username_in_another(tmp_path: 
     manage(tmp_path, "shell", "-c", RECORD)
     retry = int(manage(tmp_path, "shell", "-c", CHECK).split("RETRY ")[1])
     assert retry > 0
+
+
+def test_a_run_start_is_counted_with_few_statements(settings) -> None:
+    """With the database cache every operation is several statements, inside the start's
+    transaction: a start looks once, then adds (the first of a window) or increments."""
+    settings.RUNS_STARTS_PER_MINUTE = 2
+    table = settings.CACHES["default"].get("LOCATION", "")
+    if settings.CACHES["default"]["BACKEND"] != "django.core.cache.backends.db.DatabaseCache":
+        pytest.skip("the cache is not the database here")
+
+    def counted() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            check_run_start(7)
+        return sum(table in query["sql"] for query in queries.captured_queries)
+
+    assert counted() <= 4  # a look, then an add (counting the table to cull, checking, inserting)
+    assert counted() <= 5  # a look, then an increment (a look, counting, checking, updating)
+    with pytest.raises(RateLimited):
+        check_run_start(7)
+    check_run_start(8)  # each user has a counter of their own
