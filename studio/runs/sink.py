@@ -630,7 +630,7 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: Rows) -> Non
     """
     if not rows:
         return
-    table = connection.ops.quote_name(model._meta.db_table)
+    table = quoted_table(model)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     statement = f"INSERT INTO {table} ({names}) VALUES "
