@@ -205,11 +205,15 @@ def load_claim(run_id: int, lease: str) -> Claim:
 
 
 def discard_after(run_id: int, seq: int) -> tuple[int, int]:
-    """Mark events after ``seq`` discarded; returns the (from, to) seq range marked."""
+    """Mark events after ``seq`` discarded; returns the (from, to) seq range after it.
+
+    The range covers the events an earlier resumption discarded too: one that died
+    before its ``run.resumed`` event was written never announced them.
+    """
     with transaction.atomic():
-        rows = RunEvent.objects.filter(run_id=run_id, seq__gt=seq, discarded=False)
-        last = rows.order_by("-seq").values("seq").first()
-        rows.update(discarded=True)
+        after = RunEvent.objects.filter(run_id=run_id, seq__gt=seq)
+        last = after.order_by("-seq").values("seq").first()
+        after.filter(discarded=False).update(discarded=True)
     return seq + 1, (last["seq"] if last else seq)
 
 

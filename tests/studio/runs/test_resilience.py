@@ -218,6 +218,22 @@ def test_a_claim_reads_back_what_the_run_holds(
     assert held.parked_at is None
 
 
+def test_a_resumption_announces_what_an_earlier_one_discarded_unannounced(
+    owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording(monkeypatch)
+    run = running_run(owner, task_id="task-1")
+    for seq in (1, 2, 3):
+        RunEvent.objects.create(run=run, seq=seq, type="message", source="writer", data={})
+    # An attempt discarded 2 and 3 after the checkpoint at 1, then died before it could
+    # write its run.resumed event; the next attempt resumes from the same checkpoint.
+    RunEvent.objects.filter(run=run, seq__gt=1).update(discarded=True)
+    assert leases.discard_after(run.pk, 1) == (2, 3)
+    assert leases.discard_after(run.pk, 3) == (4, 3)  # nothing after: an empty range
+    kept = RunEvent.objects.filter(run=run, discarded=False).values_list("seq", flat=True)
+    assert list(kept) == [1]
+
+
 async def test_a_resumed_run_tells_why_once(owner: User, monkeypatch: pytest.MonkeyPatch) -> None:
     recording(monkeypatch)
     team = await sync_to_async(chatty_team)(owner)
