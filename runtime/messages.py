@@ -8,7 +8,8 @@ Agents only ever *receive* chat messages; events go to the run's stream and sink
 from __future__ import annotations
 
 import builtins
-import uuid
+import os
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,9 +27,21 @@ from runtime.llm import (
 )
 from runtime.memory import MemoryContent
 
+#: draws message ids: seeded from the system's randomness, and again in a forked child
+_ids = random.Random()
+os.register_at_fork(after_in_child=_ids.seed)
+
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A new random (version 4) UUID as text, for a message or an event.
+
+    Ids name messages, they guard nothing, so they come from a generator seeded from the
+    system's randomness rather than from a system call each: ``uuid.uuid4()`` hands the
+    interpreter lock over while it waits for the kernel, and in a process whose other
+    threads are busy (a run host writing to its database) it waited for it to come back.
+    """
+    text = f"{_ids.getrandbits(128) & ~(0xF000 << 64 | 0xC << 60) | 0x4000 << 64 | 0x8 << 60:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def utc_now() -> datetime:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +36,7 @@ from runtime import (
     UserMessage,
     load_message,
 )
+from runtime.messages import new_id
 
 CALL = FunctionCall(id="call_1", arguments='{"city": "Oslo"}', name="weather")
 RESULT = FunctionExecutionResult(content="sunny", name="weather", call_id="call_1")
@@ -159,3 +162,27 @@ def test_usage_adds_up_and_reports_its_total() -> None:
 )
 def test_a_model_result_survives_json_unchanged(result: CreateResult) -> None:
     assert CreateResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+
+def test_message_ids_are_version_4_uuids_and_do_not_repeat() -> None:
+    ids = [TextMessage(content="hi", source="a").id for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids[:200]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_draws_other_ids_than_its_parent() -> None:
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its first ids, then leave at once
+        os.write(writer, " ".join(new_id() for _ in range(3)).encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(pid, 0)
+    with os.fdopen(reader) as pipe:
+        childs = pipe.read().split()
+    parents = [new_id() for _ in range(3)]
+    assert len(childs) == 3 and not set(childs) & set(parents)
