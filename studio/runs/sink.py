@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -627,28 +628,39 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: Rows) -> Non
     ``bulk_create`` would build a model instance per row and compile its values one by
     one, which cost more than the rest of a batch (and, on PostgreSQL, sends arrays the
     driver escapes item by item).
+
+    Both go through the driver's own cursor: Django's would rewrite every statement's
+    placeholders (hundreds per statement here) on each call. Its errors are the
+    driver's, which :func:`is_refusal` knows.
     """
     if not rows:
         return
-    table = quoted_table(model)
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    statement = f"INSERT INTO {table} ({names}) VALUES "
+    connection.ensure_connection()
     if connection.vendor != "postgresql":
         most = connection.features.max_query_params
         per_statement = max(most // len(columns), 1) if most else len(rows)
-        with connection.cursor() as cursor:
+        cursor = connection.connection.cursor()
+        try:
             for start in range(0, len(rows), per_statement):
                 chunk = rows[start : start + per_statement]
                 values = [value for row in chunk for value in row]
-                cursor.execute(statement + ", ".join([placeholders] * len(chunk)), values)
+                cursor.execute(insert_statement(model, columns, len(chunk), "?"), values)
+        finally:
+            cursor.close()
         return
     from psycopg import Cursor
 
-    connection.ensure_connection()
     with Cursor(connection.connection) as cursor:
         # Parsed once, every row in one pipelined round trip.
-        cursor.executemany(statement + placeholders, rows)
+        cursor.executemany(insert_statement(model, columns, 1, "%s"), rows)
+
+
+@functools.lru_cache(maxsize=256)
+def insert_statement(model: type[Model], columns: tuple[str, ...], rows: int, mark: str) -> str:
+    """``INSERT`` of ``rows`` rows of ``columns``, with the driver's placeholder ``mark``."""
+    names = ", ".join(quoted_column(model, column) for column in columns)
+    placeholders = "(" + ", ".join([mark] * len(columns)) + ")"
+    return f"INSERT INTO {quoted_table(model)} ({names}) VALUES " + ", ".join([placeholders] * rows)
 
 
 def adapt_rows(model: type[Model], columns: tuple[str, ...], rows: Rows) -> Rows:
