@@ -78,10 +78,23 @@ def launch_key(run_id: int) -> str:
 NOTICE_CHANNEL = f"{KEY_PREFIX}:inbox-notices"
 
 
-def entry_id(envelope: Envelope) -> str:
-    """A stream entry id from an envelope's position."""
-    seq, index = envelope_position(envelope)
-    return f"{seq}-{index}"
+def log_entry(envelopes: Sequence[Envelope]) -> dict[str, Any]:
+    """``XADD`` arguments that put ``envelopes`` (in order) in a run's stream as one entry.
+
+    A batch is one entry, named by its last envelope's position: a reader after some
+    position reads every entry named after it and drops the envelopes at or before it
+    (:func:`read_stream`). An entry per event cost the writer a command and the readers
+    a reply to parse for every event. The stream keeps the entries covering the last
+    ``RUNS_LOG_MAXLEN`` seqs (about: Redis trims whole nodes), as an entry per event did.
+    """
+    seq, index = envelope_position(envelopes[-1])
+    oldest = seq - settings.RUNS_LOG_MAXLEN
+    return {
+        "fields": {"b": compact_json(list(envelopes))},
+        "id": f"{seq}-{index}",
+        "minid": f"{oldest}-0" if oldest > 0 else None,
+        "approximate": True,
+    }
 
 
 class StreamLog(LiveLog):
@@ -98,20 +111,13 @@ class StreamLog(LiveLog):
             return
         client = self._backend.async_client()
         pipe = client.pipeline(transaction=False)
-        for envelope in envelopes:
-            pipe.xadd(
-                self._key,
-                {"e": compact_json(envelope)},
-                id=entry_id(envelope),
-                maxlen=settings.RUNS_LOG_MAXLEN,
-                approximate=True,
-            )
+        pipe.xadd(self._key, **log_entry(envelopes))
         pipe.persist(self._key)
         results = await pipe.execute(raise_on_error=False)
         for result in results:
             if isinstance(result, Exception):
                 # An id at or below the stream's top: only after a crashed attempt; the
-                # database keeps the record, so readers still get the event.
+                # database keeps the record, so readers still get the events.
                 logger.warning("live log %s refused an entry: %s", self._key, result)
 
     async def read(self, position: Position, block: float) -> list[Envelope]:
@@ -126,8 +132,8 @@ class StreamLog(LiveLog):
 async def read_stream(
     client: aioredis.Redis, key: str, position: Position, block: float
 ) -> list[Envelope]:
-    """Entries of a stream after ``position``, waiting up to ``block`` s (capped at
-    ``REDIS_BLOCK_SECONDS``) when there are none."""
+    """The envelopes of a stream after ``position``, waiting up to ``block`` s (capped
+    at ``REDIS_BLOCK_SECONDS``) when there are none."""
     block_ms = int(min(block, settings.REDIS_BLOCK_SECONDS) * 1000) if block > 0 else None
     response = await client.xread({key: f"{position[0]}-{position[1]}"}, count=1000, block=block_ms)
     # These clients speak RESP2: [[key, [(entry id, fields), ...]], ...], or None.
@@ -135,7 +141,10 @@ async def read_stream(
     envelopes: list[Envelope] = []
     for _key, entries in response or []:
         for _entry_id, fields in entries:
-            envelopes.append(json.loads(fields[b"e"]))
+            # The first entry may hold envelopes at or before the position (see log_entry).
+            for envelope in json.loads(fields[b"b"]):
+                if envelope_position(envelope) > position:
+                    envelopes.append(envelope)
     return envelopes
 
 
@@ -459,23 +468,14 @@ class DistributedBackend(Backend):
 
     def publish(self, run_id: int, envelopes: Sequence[Envelope]) -> None:
         """See :meth:`Backend.publish`: the database has them, so Redis being away is no error."""
-        pipe = self.sync_client().pipeline(transaction=False)
-        for envelope in envelopes:
-            pipe.xadd(
-                log_key(run_id),
-                {"e": compact_json(envelope)},
-                id=entry_id(envelope),
-                maxlen=settings.RUNS_LOG_MAXLEN,
-                approximate=True,
-            )
+        if not envelopes:
+            return
         try:
-            results = pipe.execute(raise_on_error=False)
+            self.sync_client().xadd(log_key(run_id), **log_entry(envelopes))
+        except redis.ResponseError as exc:
+            logger.warning("live log of run %s refused an entry: %s", run_id, exc)
         except redis.RedisError as exc:
             logger.warning("publishing events of run %s failed: %s", run_id, exc)
-            return
-        for result in results:
-            if isinstance(result, Exception):
-                logger.warning("live log of run %s refused an entry: %s", run_id, result)
 
     def request_cancel(self, run_id: int) -> None:
         """See :meth:`Backend.request_cancel`."""

@@ -231,3 +231,34 @@ async def test_hundreds_of_runs_on_one_loop_publish_at_once() -> None:
         *(read_stream(client, log_key(run_id), (0, 0), 0) for run_id in runs)
     )
     assert read == [[envelopes[run_id]] for run_id in runs]
+
+
+async def test_a_reader_inside_a_batch_gets_only_what_follows_its_position() -> None:
+    """A batch is one stream entry: a reader whose position falls inside it (a watcher
+    that reconnects from its last seq, the chunks after a seq) gets only what follows."""
+    backend = backends.get_backend()
+    assert isinstance(backend, DistributedBackend)
+    run_id, at = 900_401, "2026-01-01T00:00:00Z"
+
+    def event(seq: int) -> dict[str, Any]:
+        return {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
+
+    chunk = {"run": run_id, "seq": None, "after": 3, "index": 1, "type": "chunk", "data": {}}
+    await backend.log(run_id).append([event(1), event(2), event(3), chunk])
+    # The server's own writes (a run ended without an executor) go the same way.
+    await sync_to_async(backend.publish)(run_id, [event(4), event(5)])
+    client = backend.async_client()
+    key = log_key(run_id)
+    assert await read_stream(client, key, (0, 0), 0) == [
+        event(1), event(2), event(3), chunk, event(4), event(5)
+    ]  # fmt: skip
+    assert await read_stream(client, key, (2, 0), 0) == [event(3), chunk, event(4), event(5)]
+    assert await read_stream(client, key, (3, 0), 0) == [chunk, event(4), event(5)]
+    assert await read_stream(client, key, (3, 1), 0) == [event(4), event(5)]
+    assert await read_stream(client, key, (4, 0), 0) == [event(5)]
+    assert await read_stream(client, key, (5, 0), 0) == []
+    # A batch wholly at or before the stream's top is refused, and nothing else changes.
+    await sync_to_async(backend.publish)(run_id, [event(2), event(3)])
+    assert await read_stream(client, key, (0, 0), 0) == [
+        event(1), event(2), event(3), chunk, event(4), event(5)
+    ]  # fmt: skip
