@@ -9,11 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 # Django must be set up before anything imports models (the routing below does).
 django_application = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from studio.runs.backends.hosted import mark_server_process  # noqa: E402
-from studio.runs.consumers import ScriptAwareOriginValidator  # noqa: E402
+from studio.runs.consumers import ScriptAwareOriginValidator, SessionUnlessBearer  # noqa: E402
 from studio.runs.host import freeze_start_up_objects  # noqa: E402
 from studio.runs.routing import websocket_urlpatterns  # noqa: E402
 from studio.server_threads import ServerThreadsMiddleware  # noqa: E402
@@ -28,7 +27,7 @@ application = ProtocolTypeRouter(
     {
         "http": ServerThreadsMiddleware(django_application),
         "websocket": ScriptAwareOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            SessionUnlessBearer(URLRouter(websocket_urlpatterns))
         ),
     }
 )

@@ -1,14 +1,14 @@
 """API authentication: a browser session (CSRF-checked) or a bearer token.
 
-`api_auth` is the list handed to Django Ninja. `user_from_bearer` and
-`auser_from_bearer` resolve a token for code outside Ninja (the websocket consumer).
+`api_auth` is the list handed to Django Ninja. `user_from_bearer` resolves a token for
+code outside Ninja too (the websocket consumer, on a server thread).
 Given the client's address they also throttle guessing: wrong tokens count against the
 address, and past `API_MAX_BAD_TOKENS_PER_IP` no token from it is even looked at.
 """
 
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial, wraps
+from functools import wraps
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -21,7 +21,6 @@ from studio.accounts import throttling
 from studio.accounts.models import ApiToken, digest_token
 from studio.accounts.throttling import RateLimited
 from studio.errors import error_response
-from studio.server_threads import server_threads
 
 # Writing last_used_at on every request would turn reads into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -46,14 +45,6 @@ def user_from_bearer(token: str, *, client_ip: str | None = None) -> User | None
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.user
-
-
-async def auser_from_bearer(token: str, *, client_ip: str | None = None) -> User | None:
-    """Async variant of `user_from_bearer` for consumers: None also while throttled."""
-    try:
-        return await server_threads().call(partial(user_from_bearer, token, client_ip=client_ip))
-    except RateLimited:
-        return None
 
 
 class BearerTokenAuth(HttpBearer):

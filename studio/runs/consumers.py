@@ -20,6 +20,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from channels.auth import AuthMiddlewareStack
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
@@ -28,7 +29,8 @@ from django.contrib.auth.models import User
 from django.http.request import validate_host
 from django.utils.crypto import constant_time_compare
 
-from studio.accounts.auth import auser_from_bearer, user_from_bearer
+from studio.accounts.auth import user_from_bearer
+from studio.accounts.throttling import RateLimited
 from studio.errors import ServiceError
 from studio.inputs import json_problem
 from studio.logs import bind_run
@@ -141,6 +143,25 @@ class ScriptAwareOriginValidator:
         return await WebsocketDenier()(scope, receive, send)
 
 
+class SessionUnlessBearer:
+    """Channels' cookie, session and user lookup, for the sockets that use them.
+
+    A handshake with a bearer token authenticates by the token alone (see
+    :func:`bearer_token`): it skips the session's load and the user's, a trip to a thread
+    and the database each.
+    """
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+        self.with_session: Any = AuthMiddlewareStack(application)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        """Pass bearer sockets straight on; the rest through the session stack."""
+        if bearer_token(scope) is not None:
+            return await self.application(scope, receive, send)
+        return await self.with_session(scope, receive, send)
+
+
 #: a steering frame is a flat object; nesting past this is refused before it is walked
 MAX_FRAME_DEPTH = 8
 
@@ -186,15 +207,12 @@ class RunConsumer(AsyncWebsocketConsumer):
         """Authenticate, authorise, accept, and start relaying."""
         self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
         bind_run(self.run_id)
-        user = await self.authenticate()
-        if user is None:
+        # One trip to a server thread for the user and their rights on the run.
+        found = await server_threads().call(self.user_and_rights)
+        if found is None:
             await self.close(code=4403)
             return
-        self.user = user
-        may_watch, self.can_steer = await server_threads().call(self.rights_of_user, user)
-        if not may_watch:
-            await self.close(code=4403)
-            return
+        self.user, self.can_steer = found
         backend = backends.get_backend()
         backend.ensure_started()
         await self.accept()
@@ -205,6 +223,15 @@ class RunConsumer(AsyncWebsocketConsumer):
             self.presence = asyncio.create_task(
                 follow_presence(self.run_id, uuid.uuid4().hex, name, self.send_json)
             )
+
+    def user_and_rights(self) -> tuple[User, bool] | None:
+        """The socket's user, and whether they may steer the run; None when they may
+        not watch it (or nobody is authenticated)."""
+        user = self.authenticate()
+        if user is None:
+            return None
+        may_watch, can_steer = self.rights_of_user(user)
+        return (user, can_steer) if may_watch else None
 
     async def watch_rights(self) -> None:
         """Close the socket once the user may no longer watch the run (a share revoked,
@@ -258,12 +285,15 @@ class RunConsumer(AsyncWebsocketConsumer):
             return None
         return user
 
-    async def authenticate(self) -> User | None:
-        """The bearer token's user, or else the session's."""
+    def authenticate(self) -> User | None:
+        """The bearer token's user, or else the session's (on a server thread)."""
         token = bearer_token(self.scope)
         if token is not None:  # wrong tokens count against the address (throttled guessing)
             address = (self.scope.get("client") or ["unknown"])[0]
-            return await auser_from_bearer(token, client_ip=address)
+            try:
+                return user_from_bearer(token, client_ip=address)
+            except RateLimited:
+                return None
         # A lazy proxy, which passes for the User (or AnonymousUser) it loads.
         user: object = self.scope.get("user")
         return user if isinstance(user, User) and user.is_authenticated else None

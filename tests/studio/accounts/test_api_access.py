@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from studio.accounts.auth import auser_from_bearer, user_from_bearer
+from studio.accounts.auth import user_from_bearer
 from studio.accounts.models import ApiToken
 
 
@@ -40,17 +40,6 @@ def test_a_wrong_or_deactivated_token_is_refused(owner, anonymous_client: Client
     owner.is_active = False
     owner.save()
     assert user_from_bearer(token) is None
-
-
-async def test_the_async_lookup_finds_the_tokens_user(transactional_db, owner) -> None:
-    from asgiref.sync import sync_to_async
-
-    token = await sync_to_async(create_token)("olivia")
-    user = await auser_from_bearer(token)
-    assert user is not None and user.pk == owner.pk
-    from django.db import connections
-
-    await sync_to_async(connections.close_all)()
 
 
 def test_session_requests_need_a_csrf_token_for_unsafe_methods(owner) -> None:

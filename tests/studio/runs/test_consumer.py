@@ -116,6 +116,18 @@ async def test_a_script_with_a_bearer_token_needs_no_origin(owner: User) -> None
     assert frames[-1]["data"]["status"] == "completed"
 
 
+async def test_a_bearer_socket_is_the_tokens_user_whatever_its_cookie(
+    owner: User, stranger: User
+) -> None:
+    run_id = await start(owner)
+    _, strangers = await sync_to_async(ApiToken.objects.issue)(stranger)
+    # The owner's session cookie does not lend the stranger's token the owner's rights.
+    connected, _ = await open_socket(run_id, owner, token=strangers)
+    assert not connected
+    connected, _ = await open_socket(run_id, origin=None, token=strangers)
+    assert not connected
+
+
 async def test_a_session_socket_without_an_origin_is_refused(owner: User) -> None:
     run_id = await start(owner)
     connected, _ = await open_socket(run_id, owner, origin=None)
