@@ -173,7 +173,9 @@ class Run(models.Model):
 class RunEvent(models.Model):
     """One event of a run, in gap-free ``seq`` order: the durable transcript."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: the (run, seq) constraint's serves every lookup by run, and
+    # one index fewer is one write fewer for every event.
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     type = models.CharField(max_length=30)
     source = models.CharField(max_length=200, blank=True)
@@ -219,7 +221,10 @@ class Checkpoint(models.Model):
     checkpoint at ``prev_seq`` (see :mod:`studio.runs.checkpoints`, which reads both).
     """
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="checkpoints")
+    # No index of its own: the (run, seq) constraint's serves every lookup by run.
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="checkpoints", db_index=False
+    )
     seq = models.PositiveIntegerField()
     kind = models.CharField(
         max_length=5, choices=CheckpointKind.choices, default=CheckpointKind.FULL
