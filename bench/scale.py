@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import sqlite3
 import statistics
@@ -47,7 +46,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from stream import WORKER_APP, Socket, Stack, call_api, fresh_postgres, postgres_available, rss_mib
+from stream import (
+    WORKER_APP,
+    Socket,
+    Stack,
+    call_api,
+    children,
+    cpu_seconds,
+    fresh_postgres,
+    postgres_available,
+    rss_mib,
+)
 
 # --- a server under test ---
 
@@ -291,17 +300,6 @@ def peak_overlap(starts: list[float], ends: list[float]) -> int:
         open_now += change
         peak = max(peak, open_now)
     return peak
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time a process used so far (user and system)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
 def run_rows(stack: Stack, query: str) -> list[tuple[Any, ...]]:

@@ -48,6 +48,8 @@ from stream import (  # noqa: E402
     Socket,
     Stack,
     call_api,
+    children,
+    cpu_seconds,
     free_port,
     fresh_postgres,
     postgres_available,
@@ -201,6 +203,21 @@ class Ours(Side):
 
     def stop(self) -> None:
         self.stack.stop()
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds each of the stack's processes used so far: the server, its run
+        host process (embedded mode) and the worker with its children (distributed)."""
+        used: dict[str, float] = {}
+        processes = self.stack.processes
+        server = processes["server"].pid
+        used["server"] = cpu_seconds(server)
+        hosts = children(server)
+        if hosts:
+            used["run host"] = sum(cpu_seconds(pid) for pid in hosts)
+        if "worker" in processes:
+            worker = processes["worker"].pid
+            used["worker"] = sum(cpu_seconds(pid) for pid in [worker, *children(worker)])
+        return used
 
     async def create_run(self, team: str) -> Any:
         body = {"team": self.teams[team], "task": "Go"}
@@ -363,7 +380,12 @@ async def human_round_trip_ms(side: Side) -> float:
     return statistics.median(trips)
 
 
-async def throughput(side: Side, team: str, runs: int) -> float:
+async def throughput(
+    side: Side, team: str, runs: int, cpu: list[dict[str, float]] | None = None
+) -> float:
+    """Agent messages per second at the client; with ``cpu``, also appends the CPU time
+    per message (µs) each of our processes used meanwhile."""
+    before = side.cpu() if cpu is not None and isinstance(side, Ours) else None
     started = time.perf_counter()
     created = await asyncio.gather(*(side.create_run(team) for _ in range(runs)))
     counts = [0] * runs
@@ -379,6 +401,11 @@ async def throughput(side: Side, team: str, runs: int) -> float:
         return on_frame
 
     await asyncio.gather(*(side.stream(run, counter(i)) for i, run in enumerate(created)))
+    if before is not None and cpu is not None and isinstance(side, Ours):
+        after = side.cpu()
+        cpu.append(
+            {name: (after[name] - used) * 1e6 / sum(counts) for name, used in before.items()}
+        )
     return sum(counts) / (max(ends) - started)
 
 
@@ -438,6 +465,11 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep logs and databases")
     parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="also print the CPU time per message of our processes in the throughput rows",
+    )
+    parser.add_argument(
         "--database",
         choices=["sqlite", "postgres"],
         default="sqlite",
@@ -479,12 +511,22 @@ def main() -> None:
         for side in sides:
             print(f"… starting {side.name} (logs in {work})", file=sys.stderr)
             side.start(files)
+        #: row -> side -> CPU per message of each process, one dict per round
+        cpu: dict[str, dict[str, list[dict[str, float]]]] = {
+            row: {side.name: [] for side in ours} for row in ("1 run msgs/s", "10 runs msgs/s")
+        }
+
+        def cpu_log(row: str, side: Side) -> list[dict[str, float]] | None:
+            return cpu[row].get(side.name) if args.cpu else None
+
         rows = {
             "first message ms": first_message_ms,
             "POST /api/runs ms": create_run_ms,
             "human round trip ms": human_round_trip_ms,
-            "1 run msgs/s": lambda side: throughput(side, "talk", 1),
-            "10 runs msgs/s": lambda side: throughput(side, "ten", 10),
+            "1 run msgs/s": lambda side: throughput(side, "talk", 1, cpu_log("1 run msgs/s", side)),
+            "10 runs msgs/s": lambda side: throughput(
+                side, "ten", 10, cpu_log("10 runs msgs/s", side)
+            ),
         }
         chosen = {ROW_KEYS[key] for key in args.rows.split(",")}
         results = {}
@@ -516,6 +558,21 @@ def main() -> None:
         print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
         if index == 0:
             print("-|-".join("-" * width for width in widths))
+    if args.cpu:
+        print_cpu(cpu)
+
+
+def print_cpu(cpu: dict[str, dict[str, list[dict[str, float]]]]) -> None:
+    """Medians over the rounds of each process's CPU time per agent message."""
+    print("\nCPU time per agent message, µs (medians of the rounds; from /proc):")
+    for row, by_side in cpu.items():
+        for name, rounds in by_side.items():
+            if rounds:
+                each = " ".join(
+                    f"{process} {statistics.median(one[process] for one in rounds):,.0f}"
+                    for process in rounds[0]
+                )
+                print(f"  {row}, {name}: {each}")
 
 
 if __name__ == "__main__":
