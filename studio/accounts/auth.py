@@ -21,6 +21,7 @@ from studio.accounts import throttling
 from studio.accounts.models import ApiToken, digest_token
 from studio.accounts.throttling import RateLimited
 from studio.errors import error_response
+from studio.lookups import unique_row
 
 # Writing last_used_at on every request would turn reads into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -36,7 +37,7 @@ def user_from_bearer(token: str, *, client_ip: str | None = None) -> User | None
         return None
     if client_ip is not None:
         throttling.check_token_address(client_ip)
-    row = ApiToken.objects.select_related("user").filter(digest=digest_token(token)).first()
+    row = unique_row(ApiToken.objects.select_related("user").filter(digest=digest_token(token)))
     if row is None or not row.user.is_active:
         if client_ip is not None:
             throttling.record_bad_token(client_ip)

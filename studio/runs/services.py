@@ -22,6 +22,7 @@ from runtime import StateError, replace_message_content
 from studio.accounts.throttling import check_run_start
 from studio.accounts.users import AnyUser
 from studio.errors import Problem, ServiceError
+from studio.lookups import unique_row
 from studio.runs import backends, checkpoints, leases
 from studio.runs.accounting import ModelCallLimitReached, TurnLimitReached, continued_usage
 from studio.runs.events import EventType
@@ -57,7 +58,7 @@ def run_of_own_team(user: AnyUser, run_id: int) -> Run | None:
     query before the scoped ones, whose nested subqueries cost milliseconds to build."""
     if not (user.is_authenticated and user.is_active):
         return None
-    return Run.objects.filter(pk=run_id, team__owner_id=user.pk).first()
+    return unique_row(Run.objects.filter(pk=run_id, team__owner_id=user.pk))
 
 
 def get_run(user: AnyUser, run_id: int) -> Run:
@@ -174,7 +175,7 @@ def start_run(
     one write lock from its start, which the runs' own writes wait for.
     """
     # Owners see their teams: one plain query before the scoped one.
-    team = Team.objects.filter(pk=team_id, owner_id=user.pk).first() if user.is_active else None
+    team = unique_row(Team.objects.filter(pk=team_id, owner_id=user.pk)) if user.is_active else None
     team = team or Team.objects.visible_to(user).filter(pk=team_id).first()
     if team is None:
         raise not_found()
