@@ -385,7 +385,8 @@ async def throughput(
 ) -> float:
     """Agent messages per second at the client; with ``cpu``, also appends the CPU time
     per message (µs) each of our processes used meanwhile."""
-    before = side.cpu() if cpu is not None and isinstance(side, Ours) else None
+    watched = side if cpu is not None and isinstance(side, Ours) else None
+    before = watched.cpu() if watched is not None else {}
     started = time.perf_counter()
     created = await asyncio.gather(*(side.create_run(team) for _ in range(runs)))
     counts = [0] * runs
@@ -401,8 +402,8 @@ async def throughput(
         return on_frame
 
     await asyncio.gather(*(side.stream(run, counter(i)) for i, run in enumerate(created)))
-    if before is not None and cpu is not None and isinstance(side, Ours):
-        after = side.cpu()
+    if watched is not None and cpu is not None:
+        after = watched.cpu()
         cpu.append(
             {name: (after[name] - used) * 1e6 / sum(counts) for name, used in before.items()}
         )
