@@ -2,12 +2,16 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 
 # Django must be set up before anything imports models (the routing below does).
-django_application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from studio.middleware import SynchronousHandler  # noqa: E402
+
+django_application = SynchronousHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

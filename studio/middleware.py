@@ -1,11 +1,13 @@
-"""Request-wide middleware: the request body size limit, the Content-Security-Policy, and
-the middleware that keeps the chain on the request's thread."""
+"""Request-wide middleware: the request body size limit and the Content-Security-Policy;
+and the ASGI handler that runs the chain on the request's thread."""
 
 from collections.abc import Callable
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.http import HttpRequest, HttpResponse
+from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from studio.errors import error_response
 
@@ -77,22 +79,23 @@ class ContentSecurityPolicyMiddleware:
         return "; ".join(" ".join([name, *sources]) for name, sources in directives.items())
 
 
-class SynchronousChainMiddleware:
-    """Run the whole middleware chain synchronously, on the request's thread (list it last).
+class SynchronousHandler(ASGIHandler):
+    """Django's ASGI handler, with the middleware chain and the view run synchronously in
+    one trip to the request's thread.
 
-    Under ASGI Django runs each middleware that can be async on the event loop, and
-    Django's own (``MiddlewareMixin``) then send every ``process_request`` and
-    ``process_response`` back to the request's thread: a dozen round trips between loop
-    and thread per request, each a wait for the other side's turn at the interpreter.
-    A sync-only middleware at the bottom of the chain puts every middleware above it in
-    sync mode; the views are synchronous anyway.
+    Django's own handler runs an async chain: each middleware that can be async runs on
+    the event loop, Django's own (``MiddlewareMixin``) send every ``process_request`` and
+    ``process_response`` back to the request's thread, and a synchronous view is another
+    trip there and back. Each trip is a wait for the other side's turn at the
+    interpreter, which on a busy server costs more than the request's own work. Here the
+    chain is built synchronous (an async view, if any, is the one thing adapted) and the
+    whole of it runs as one call on the thread.
     """
 
-    sync_capable = True
-    async_capable = False
+    def load_middleware(self, is_async: bool = False) -> None:
+        """Build the synchronous chain, whatever mode is asked for."""
+        super().load_middleware(is_async=False)
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        """The response of the synchronous chain, run on the request's thread."""
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)

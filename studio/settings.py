@@ -219,8 +219,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last: keeps the chain above on the request's thread (see its docstring).
-    "studio.middleware.SynchronousChainMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
