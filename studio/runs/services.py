@@ -226,8 +226,8 @@ def refuse_unrunnable(spec: dict[str, Any], digest: str | None = None) -> None:
 def unchanged_version(team: Team, digest: str) -> TeamVersion | None:
     """The team's latest version when it holds the spec whose `spec_hash` is ``digest``
     already (a start then writes no version, and needs no second look at the team). Its
-    spec is not read: the hash says whether it matches."""
-    latest = team.versions.order_by("-number").defer("spec").first()
+    spec is not read (the hash says whether it matches), nor what a run start does not use."""
+    latest = team.versions.only("pk", "team", "number", "content_hash").order_by("-number").first()
     return latest if latest is not None and latest.content_hash == digest else None
 
 

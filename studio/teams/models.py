@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -375,9 +376,14 @@ class Team(Owned):
         return self.name
 
     def ordered_members(self) -> list[Agent]:
-        """Participants in seat order."""
-        members = self.members.select_related("agent__model", "agent__inner_team")
-        return [member.agent for member in members.order_by("position")]
+        """Participants in seat order.
+
+        Sorted here, not by the query: an ``ORDER BY`` makes Django's compiler hash each
+        of the join's selected columns (four tables' worth), which cost about a third of
+        this query, read at every run start.
+        """
+        members = self.members.select_related("agent__model", "agent__inner_team").order_by()
+        return [member.agent for member in sorted(members, key=attrgetter("position"))]
 
     def latest_version(self) -> TeamVersion | None:
         """The newest saved version, if any."""
