@@ -12,6 +12,7 @@ with a message changed), so callers need not know this format.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -71,6 +72,26 @@ def decode_message(
     return message
 
 
+def takes_shared(save_state: Callable[..., Any]) -> bool:
+    """Whether ``save_state`` takes ``shared`` (keyword-only), as an AssistantAgent's does.
+
+    A method is looked at once per function, not once per agent: reading a signature
+    costs more than a turn's checkpoint, and every run's agents are new objects.
+    """
+    function = getattr(save_state, "__func__", None)
+    if function is None:
+        return _signature_takes_shared(save_state)
+    return _function_takes_shared(function)
+
+
+def _signature_takes_shared(function: Callable[..., Any]) -> bool:
+    parameter = inspect.signature(function).parameters.get("shared")
+    return parameter is not None and parameter.kind is parameter.KEYWORD_ONLY
+
+
+_function_takes_shared = functools.cache(_signature_takes_shared)
+
+
 class ThreadArchive:
     """Encoded rows and a (content, source) index of a growing thread, built incrementally.
 
@@ -84,10 +105,9 @@ class ThreadArchive:
     holds one knows that its first ``len()`` items stay what they were.
     """
 
-    __slots__ = ("_keys", "_packed", "_producers", "_row_keys", "_rows", "_shares")
+    __slots__ = ("_keys", "_packed", "_producers", "_row_keys", "_rows")
 
     def __init__(self) -> None:
-        self._shares: dict[str, bool] = {}  # whose save_state takes ``shared``
         self.clear()
 
     def clear(self) -> None:
@@ -127,20 +147,11 @@ class ThreadArchive:
         AssistantAgent) is asked for its own history list, not a copy: only what was
         appended to it since the previous save is read.
         """
-        if shared and self._takes_shared(name, save_state):
+        if shared and takes_shared(save_state):
             saved = await save_state(shared=True)
         else:
             saved = await save_state()
         return self.pack_agent_state(saved, name, shared=shared)
-
-    def _takes_shared(self, name: str, save_state: Callable[..., Any]) -> bool:
-        known = self._shares.get(name)
-        if known is None:
-            parameter = inspect.signature(save_state).parameters.get("shared")
-            known = self._shares[name] = (
-                parameter is not None and parameter.kind is parameter.KEYWORD_ONLY
-            )
-        return known
 
     def pack_agent_state(
         self, state: Mapping[str, Any], agent: str | None = None, *, shared: bool = False

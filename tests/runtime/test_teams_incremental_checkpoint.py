@@ -364,3 +364,20 @@ async def test_a_nested_team_hands_out_its_own_lists_too() -> None:
     assert len(threads) > 2 and all(thread is threads[0] for thread in threads)
     assert len(threads[-1]) > len(saves[0][1])
     assert all(as_json(thread[: len(held)]) == held for thread, held in saves)
+
+
+def test_whether_an_agent_saves_shared_is_read_off_its_save_state() -> None:
+    from runtime.teams.checkpoint import takes_shared
+
+    first, second = (seat.member for seat in assistants_team()._seats[:2])
+    assert takes_shared(first.save_state) and takes_shared(second.save_state)
+    assert not takes_shared(ScriptedAgent("plain", ["hi"]).save_state)
+
+    async def keyword_too(*, shared: bool = False) -> dict[str, Any]:
+        return {}
+
+    async def positional(shared: bool = False) -> dict[str, Any]:
+        return {}
+
+    assert takes_shared(keyword_too)
+    assert not takes_shared(positional)  # only a keyword-only ``shared`` is passed
