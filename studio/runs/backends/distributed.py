@@ -168,6 +168,7 @@ class StreamTail:
         self._entries: list[Envelope] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._error: Exception | None = None
+        self._has_read = False  # whether a read of the stream has come back yet
         self._read_at = asyncio.get_running_loop().time()
         self._task = asyncio.get_running_loop().create_task(self._follow())
 
@@ -183,6 +184,10 @@ class StreamTail:
         if position < self._covered_after:
             return await read_stream(self._backend.async_client(), self._key, position, 0)
         found = self._after(position)
+        if not found and block <= 0 and not self._has_read:
+            # A tail just started holds nothing yet, though the stream may: a watcher
+            # joining a run reads it at once, instead of asking the database for it.
+            return await read_stream(self._backend.async_client(), self._key, position, 0)
         if found or block <= 0:
             return found
         if self._error is not None:
@@ -218,6 +223,7 @@ class StreamTail:
                     self._backend.async_client(), self._key, self._top, TAIL_BLOCK_SECONDS
                 )
                 self._error = None
+                self._has_read = True
             except (redis.RedisError, OSError) as exc:
                 self._error = exc
                 self._wake()

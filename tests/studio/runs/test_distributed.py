@@ -17,7 +17,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
-from studio.runs import backends, services
+from studio.runs import backends, services, streaming
 from studio.runs.backends.distributed import DistributedBackend, log_key, read_stream
 from studio.runs.models import Run, Status
 from tests.studio.runs.conftest import (
@@ -262,3 +262,31 @@ async def test_a_reader_inside_a_batch_gets_only_what_follows_its_position() -> 
     assert await read_stream(client, key, (0, 0), 0) == [
         event(1), event(2), event(3), chunk, event(4), event(5)
     ]  # fmt: skip
+
+
+async def test_a_watcher_joining_a_live_run_reads_redis_not_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first watcher of a run in this process starts its tail; what the stream
+    holds already comes from Redis at once, without a trip to the database."""
+    backend = backends.get_backend()
+    assert isinstance(backend, DistributedBackend)
+    run_id, at = 900_501, "2026-01-01T00:00:00Z"
+    events = [
+        {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
+        for seq in (1, 2, 3)
+    ]
+    await backend.log(run_id).append(events)
+    asked: list[int] = []
+
+    def persisted_after(run: int, after: int, limit: int = 0) -> list[dict[str, Any]]:
+        asked.append(after)
+        return []
+
+    monkeypatch.setattr(streaming, "persisted_after", persisted_after)
+    follower = streaming.follow_run(run_id, 0, backend, block=0.5)
+    try:
+        assert await asyncio.wait_for(anext(follower), 5) == events
+    finally:
+        await follower.aclose()
+    assert asked == []
