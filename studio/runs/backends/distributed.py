@@ -104,21 +104,27 @@ class StreamLog(LiveLog):
         self._backend = backend
         self._run_id = run_id
         self._key = log_key(run_id)
+        self._kept = False  # whether this writer took back an expiry set by an earlier end
 
     async def append(self, envelopes: Sequence[Envelope]) -> None:
         """See :meth:`LiveLog.append`."""
         if not envelopes:
             return
         client = self._backend.async_client()
-        pipe = client.pipeline(transaction=False)
-        pipe.xadd(self._key, **log_entry(envelopes))
-        pipe.persist(self._key)
-        results = await pipe.execute(raise_on_error=False)
-        for result in results:
-            if isinstance(result, Exception):
-                # An id at or below the stream's top: only after a crashed attempt; the
-                # database keeps the record, so readers still get the events.
-                logger.warning("live log %s refused an entry: %s", self._key, result)
+        try:
+            if self._kept:
+                await client.xadd(self._key, **log_entry(envelopes))
+                return
+            # A run going on (resumed, continued) keeps the log its last end set to expire.
+            pipe = client.pipeline(transaction=False)
+            pipe.xadd(self._key, **log_entry(envelopes))
+            pipe.persist(self._key)
+            await pipe.execute()
+            self._kept = True
+        except redis.ResponseError as exc:
+            # An id at or below the stream's top: only after a crashed attempt; the
+            # database keeps the record, so readers still get the events.
+            logger.warning("live log %s refused an entry: %s", self._key, exc)
 
     async def read(self, position: Position, block: float) -> list[Envelope]:
         """See :meth:`LiveLog.read`: through the process's one tail of the stream."""

@@ -290,3 +290,29 @@ async def test_a_watcher_joining_a_live_run_reads_redis_not_the_database(
     finally:
         await follower.aclose()
     assert asked == []
+
+
+async def test_a_run_going_on_keeps_its_log_and_a_refused_entry_is_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    backend = backends.get_backend()
+    assert isinstance(backend, DistributedBackend)
+    run_id, at = 900_601, "2026-01-01T00:00:00Z"
+
+    def event(seq: int) -> dict[str, Any]:
+        return {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
+
+    client = backend.async_client()
+    key = log_key(run_id)
+    ended = backend.log(run_id)
+    await ended.append([event(1)])
+    await ended.finish()
+    assert await client.ttl(key) > 0
+    going_on = backend.log(run_id)  # the executor of a resumed run
+    await going_on.append([event(2)])
+    assert await client.ttl(key) == -1  # no expiry any more
+    await going_on.append([event(3)])
+    await going_on.append([event(3)])  # at the stream's top: refused, logged
+    await backend.log(run_id).append([event(2)])  # the same, from a new writer
+    assert await read_stream(client, key, (0, 0), 0) == [event(1), event(2), event(3)]
+    assert sum("refused an entry" in record.getMessage() for record in caplog.records) == 2
