@@ -320,8 +320,8 @@ class RunConsumer(AsyncWebsocketConsumer):
         """
         try:
             async for batch in follow_run(self.run_id, after, backend):
-                for number, envelope in enumerate(batch, start=1):
-                    await self.send_json(envelope)
+                for number, frame in enumerate(batch, start=1):
+                    await self.send(text_data=frame.text)
                     if number % FRAMES_PER_TURN == 0:
                         # A send does not wait: let the server's other sockets have the loop.
                         await asyncio.sleep(0)

@@ -28,11 +28,10 @@ previous dump of that list.
 
 from __future__ import annotations
 
-import json
 import operator
 from typing import Any
 
-from studio.runs.jsontext import compact_json
+from studio.runs.jsontext import compact_json, quote_json
 
 Path = list[str]
 Operation = list[Any]
@@ -41,7 +40,6 @@ APPEND = "a"
 SET = "s"
 DELETE = "d"
 
-_quote = json.encoder.encode_basestring_ascii  # a str as JSON writes it (ensure_ascii)
 _ABSENT = object()
 
 
@@ -176,7 +174,7 @@ def dumps(tree: Any) -> str:
     """
     kind = type(tree)
     if kind is str:
-        return _quote(tree)
+        return quote_json(tree)
     if kind is int:
         return int.__repr__(tree)  # as json writes an int
     if kind is Kept:
@@ -185,7 +183,7 @@ def dumps(tree: Any) -> str:
         return compact_json(tree)
     if not all(type(key) is str for key in tree):
         return compact_json(thaw(tree))  # json's own spelling of other keys
-    fields = [f"{_quote(key)}:{dumps(value)}" for key, value in tree.items()]
+    fields = [f"{quote_json(key)}:{dumps(value)}" for key, value in tree.items()]
     return "{" + ",".join(fields) + "}"
 
 

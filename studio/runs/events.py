@@ -22,7 +22,7 @@ import enum
 import json
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict
@@ -39,7 +39,7 @@ from runtime import (
     ToolCallSummaryMessage,
     UserInputRequestedEvent,
 )
-from studio.runs.jsontext import spaced_json
+from studio.runs.jsontext import compact_json, quote_json, spaced_json
 
 
 class EventType(enum.StrEnum):
@@ -294,6 +294,56 @@ def make_chunk_envelope(
     }
 
 
+class Frame(NamedTuple):
+    """An event as the live logs carry it and the sockets send it: where it sits in its
+    run (``(seq, 0)``, or ``(after, index)`` for a streaming chunk) and its envelope as
+    JSON text, written once where the event is made.
+
+    Servers relay the text as it is: decoding and encoding every event again for every
+    hop and every watcher cost more than the rest of relaying it.
+    """
+
+    position: tuple[int, int]
+    text: str
+
+    @property
+    def seq(self) -> int | None:
+        """The event's seq; None for a streaming chunk."""
+        seq, index = self.position
+        return seq if index == 0 else None
+
+    def envelope(self) -> dict[str, Any]:
+        """The envelope as data."""
+        envelope: dict[str, Any] = json.loads(self.text)
+        return envelope
+
+
+def make_frame(envelope: dict[str, Any]) -> Frame:
+    """The frame of an envelope given as data."""
+    return Frame(envelope_position(envelope), compact_json(envelope))
+
+
+def event_frame(
+    run_id: int,
+    seq: int,
+    event_type: str,
+    source: str,
+    at: str,
+    data_text: str,
+    *,
+    discarded: bool = False,
+) -> Frame:
+    """The frame of a persisted event whose data is JSON text already (``at`` as
+    :func:`format_time` writes it): the envelope :func:`make_envelope` makes, in the
+    order it has, around the text as it is."""
+    end = ',"discarded":true}' if discarded else "}"
+    text = (
+        f'{{"run":{run_id:d},"seq":{seq:d},"type":{quote_json(event_type)},'
+        f'"source":{quote_json(source)},"at":{quote_json(at)},"data":{data_text}{end}'
+    )
+    return Frame((seq, 0), text)
+
+
 def envelope_position(envelope: dict[str, Any]) -> tuple[int, int]:
     """Where an envelope sits in a live log: ``(seq, 0)`` or ``(after, index)`` for chunks."""
     if envelope["seq"] is None:
@@ -448,11 +498,25 @@ def event_data_text(data: Any) -> str:
     """JSON text of event data holding no NUL character (see :func:`escape_nul`), as
     ``json.dumps`` writes it. Data without NUL or the escape character, nearly all of it,
     is encoded once as is."""
+    return event_data_texts(data)[0]
+
+
+def event_data_texts(data: Any) -> tuple[str, str]:
+    """JSON text of event data as stored (:func:`event_data_text`) and as sent, which
+    is the same text unless the data holds what storing escapes (one encoding)."""
     text = spaced_json(data)
     # ASCII text without an escape sequence (nearly all) holds nothing to escape.
     if (text.isascii() and "\\u" not in text) or _MAY_NEED_ESCAPING.search(text) is None:
-        return text
-    return spaced_json(escape_nul(data))
+        return text, text
+    return spaced_json(escape_nul(data)), text
+
+
+def sent_data_text(stored: str) -> str:
+    """The JSON text to send of event data stored as ``stored`` (:func:`event_data_text`,
+    or what the database gives back for it): the same text, unless it holds escapes."""
+    if _MAY_BE_ESCAPED.search(stored) is None:
+        return stored
+    return spaced_json(decode_event_data(stored))
 
 
 class EventDataEncoder(json.JSONEncoder):

@@ -48,3 +48,6 @@ def make_encoder(item_separator: str, key_separator: str) -> Encode:
 compact_json = make_encoder(",", ":")
 #: ``json.dumps(value)``: what a JSONField stores
 spaced_json = make_encoder(", ", ": ")
+
+#: a string as JSON text (``ensure_ascii``), as both encoders write it
+quote_json: Encode = json_encoder.encode_basestring_ascii

@@ -19,7 +19,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
@@ -36,9 +36,13 @@ from studio.runs.checkpoints import CheckpointChain, EncodedCheckpoint
 from studio.runs.database import LOOP_THREADS, call_database, is_query_error
 from studio.runs.events import (
     EventType,
+    Frame,
     describe_item,
+    event_data_texts,
+    event_frame,
+    format_time,
     make_chunk_envelope,
-    make_envelope,
+    make_frame,
     searchable_text,
 )
 from studio.runs.models import Checkpoint, Run, RunEvent
@@ -85,14 +89,26 @@ class PendingEvent:
     source: str
     data: dict[str, Any]
     at: datetime
-    envelope: dict[str, Any]
+    #: ``data`` as the database stores it (:func:`event_data_text`), encoded once with
+    #: the frame's text, which holds the same text unless storing escaped something
+    data_text: str
+    frame: Frame
+
+
+def pending_event(
+    run_id: int, seq: int, event_type: str, source: str, data: dict[str, Any], at: datetime
+) -> PendingEvent:
+    """An event to persist and publish, its data encoded once for both."""
+    stored, sent = event_data_texts(data)
+    frame = event_frame(run_id, seq, event_type, source, format_time(at), sent)
+    return PendingEvent(seq, event_type, source, data, at, stored, frame)
 
 
 @dataclass(slots=True)
 class PendingChunk:
     """A live-only streaming chunk waiting to be published."""
 
-    envelope: dict[str, Any]
+    frame: Frame
 
 
 @dataclass(slots=True)
@@ -191,7 +207,7 @@ class RunSink(EventSink):
             envelope = make_chunk_envelope(
                 self.run_id, self._seq, self._chunk_index, item.source, event_time(), data
             )
-            self._queue(PendingChunk(envelope))
+            self._queue(PendingChunk(make_frame(envelope)))
             return
         if item.models_usage is not None and isinstance(item, BaseChatMessage | BaseAgentEvent):
             self._accountant.record_message(
@@ -231,8 +247,7 @@ class RunSink(EventSink):
         self._seq += 1
         self._chunk_index = 0
         at = event_time()
-        envelope = make_envelope(self.run_id, self._seq, str(event_type), source, at, data)
-        self._queue(PendingEvent(self._seq, str(event_type), source, data, at, envelope))
+        self._queue(pending_event(self.run_id, self._seq, str(event_type), source, data, at))
         if len(self._pending) > MAX_PENDING:
             await self.flush()
         return self._seq
@@ -329,12 +344,10 @@ class RunSink(EventSink):
             # final status commits with the final checkpoint.
             job = WriteJob(self.run_id, self._lease, events, checkpoints, changes)
             await writer_of_running_loop().write(job)
-        envelopes = [
-            item.envelope for item in batch if isinstance(item, PendingEvent | PendingChunk)
-        ]
-        if envelopes:
+        frames = [item.frame for item in batch if isinstance(item, PendingEvent | PendingChunk)]
+        if frames:
             try:
-                await self._log.append(envelopes)
+                await self._log.append(frames)
             except Exception:
                 # The database has them; watchers catch up from it.
                 logger.exception("publishing events of run %s failed", self.run_id)
@@ -532,15 +545,20 @@ def write_job(job: WriteJob, rows: tuple[Rows, Rows], *, is_retry: bool) -> bool
 
 
 def job_rows(job: WriteJob) -> tuple[Rows, Rows]:
-    """A job's event rows and checkpoint rows, as the database takes them."""
+    """A job's event rows and checkpoint rows, as the database takes them.
+
+    Event data goes in as the text the sink encoded, except on PostgreSQL, whose driver
+    takes the data itself for ``jsonb``.
+    """
     run_id = job.run_id
+    as_text = connection.vendor != "postgresql"
     event_rows = [
         (
             run_id,
             event.seq,
             event.type,
             event.source,
-            event.data,
+            event.data_text if as_text else event.data,
             searchable_text(event.type, event.data),
             False,
             event.at,
@@ -561,7 +579,7 @@ def job_rows(job: WriteJob) -> tuple[Rows, Rows]:
         for checkpoint in job.checkpoints
     ]
     return (
-        adapt_rows(RunEvent, EVENT_COLUMNS, event_rows),
+        adapt_rows(RunEvent, EVENT_COLUMNS, event_rows, ready={"data"} if as_text else set()),
         adapt_rows(Checkpoint, CHECKPOINT_COLUMNS, checkpoint_rows),
     )
 
@@ -663,13 +681,16 @@ def insert_statement(model: type[Model], columns: tuple[str, ...], rows: int, ma
     return f"INSERT INTO {quoted_table(model)} ({names}) VALUES " + ", ".join([placeholders] * rows)
 
 
-def adapt_rows(model: type[Model], columns: tuple[str, ...], rows: Rows) -> Rows:
+def adapt_rows(
+    model: type[Model], columns: tuple[str, ...], rows: Rows, ready: Collection[str] = ()
+) -> Rows:
     """Rows of plain values (a ``data`` column holds JSON-ready data) as the database
-    takes them: only values a column must adapt (JSON, dates) go through their field."""
+    takes them: only values a column must adapt (JSON, dates) go through their field,
+    unless the column is named ``ready`` (its values are the database's already)."""
     adapted = [
         (index, adapt)
         for index, column in enumerate(columns)
-        if (adapt := column_adapter(model, column)) is not None
+        if column not in ready and (adapt := column_adapter(model, column)) is not None
     ]
     if not adapted or not rows:
         return rows
@@ -718,7 +739,7 @@ def sqlite_datetime(value: datetime) -> str:
 
 def write_events(
     run_id: int, described: list[tuple[str, str, dict[str, Any]]], backend: Backend
-) -> list[dict[str, Any]]:
+) -> None:
     """Persist and publish events from the server side, when no executor holds the run.
 
     Used for a run that ends without an executor (stopped while queued or parked,
@@ -743,6 +764,5 @@ def write_events(
                 )
             )
         RunEvent.objects.bulk_create(rows)
-    envelopes = [row.envelope() for row in rows]
-    transaction.on_commit(lambda: backend.publish(run_id, envelopes))
-    return envelopes
+    frames = [make_frame(row.envelope()) for row in rows]
+    transaction.on_commit(lambda: backend.publish(run_id, frames))

@@ -25,7 +25,14 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from studio.runs.backends import Backend
-from studio.runs.events import decode_event_data, envelope_position, make_envelope
+from studio.runs.events import (
+    Frame,
+    decode_event_data,
+    event_frame,
+    format_time,
+    make_envelope,
+    sent_data_text,
+)
 from studio.runs.models import RunEvent
 from studio.server_threads import server_threads
 
@@ -36,20 +43,25 @@ REPLAY_BATCH = 500
 POLL_SECONDS = 1.0
 
 
-def persisted_after(run_id: int, after: int, limit: int = REPLAY_BATCH) -> list[dict[str, Any]]:
-    """Persisted events with seq > ``after``, oldest first, as envelopes.
-
-    Read as plain rows, with ``data`` as its stored text: what :meth:`RunEvent.envelope`
-    gives, without a model instance and a JSON decoder made for every event.
-    """
-    rows = (
+def stored_events(run_id: int, after: int, limit: int) -> Any:
+    """Rows ``(seq, type, source, data text, discarded, created_at)`` of the persisted
+    events with seq > ``after``, oldest first: plain rows, with ``data`` as its stored
+    text, without a model instance and a JSON decoder made for every event."""
+    return (
         RunEvent.objects.filter(run_id=run_id, seq__gt=after)
         .order_by("seq")
         .annotate(data_text=Cast("data", TextField()))
         .values_list("seq", "type", "source", "data_text", "discarded", "created_at")[:limit]
     )
+
+
+def persisted_after(run_id: int, after: int, limit: int = REPLAY_BATCH) -> list[dict[str, Any]]:
+    """Persisted events with seq > ``after``, oldest first, as envelopes (what
+    :meth:`RunEvent.envelope` gives)."""
     envelopes = []
-    for seq, event_type, source, data, is_discarded, created_at in rows:
+    for seq, event_type, source, data, is_discarded, created_at in stored_events(
+        run_id, after, limit
+    ):
         envelope = make_envelope(
             run_id, seq, event_type, source, created_at, decode_event_data(data)
         )
@@ -59,10 +71,29 @@ def persisted_after(run_id: int, after: int, limit: int = REPLAY_BATCH) -> list[
     return envelopes
 
 
+def persisted_frames(run_id: int, after: int, limit: int = REPLAY_BATCH) -> list[Frame]:
+    """Persisted events with seq > ``after``, oldest first, as frames: the stored data
+    text goes out as it is, unless it holds escapes."""
+    return [
+        event_frame(
+            run_id,
+            seq,
+            event_type,
+            source,
+            format_time(created_at),
+            sent_data_text(data),
+            discarded=is_discarded,
+        )
+        for seq, event_type, source, data, is_discarded, created_at in stored_events(
+            run_id, after, limit
+        )
+    ]
+
+
 async def follow_run(
     run_id: int, after: int, backend: Backend, *, block: float | None = None
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """Yield batches of envelopes after seq ``after``, forever (cancel to stop).
+) -> AsyncIterator[list[Frame]]:
+    """Yield batches of frames after seq ``after``, forever (cancel to stop).
 
     Each read of the live log waits up to ``block`` seconds (``REDIS_BLOCK_SECONDS``
     unless given) before the database is looked at again. A follower first reads the
@@ -78,9 +109,9 @@ async def follow_run(
     while True:
         if not continues(entries, last_seq):
             while True:
-                batch = await server_threads().call(persisted_after, run_id, last_seq)
+                batch = await server_threads().call(persisted_frames, run_id, last_seq)
                 if batch:
-                    last_seq = batch[-1]["seq"]
+                    last_seq = batch[-1].position[0]
                     yield batch
                 if len(batch) < REPLAY_BATCH:
                     break
@@ -97,20 +128,20 @@ async def follow_run(
                     break
                 if not entries:
                     break  # quiet for a while: check the database for anything not published
-            fresh: list[dict[str, Any]] = []
+            fresh: list[Frame] = []
             has_gap = False
-            for envelope in entries:
-                seq = envelope["seq"]
-                if seq is None:
-                    if envelope["after"] >= last_seq:
-                        fresh.append(envelope)
+            for frame in entries:
+                seq, index = frame.position
+                if index:  # a streaming chunk, after seq ``seq``
+                    if seq >= last_seq:
+                        fresh.append(frame)
                 elif seq == last_seq + 1:
-                    fresh.append(envelope)
+                    fresh.append(frame)
                     last_seq = seq
                 elif seq > last_seq + 1:
                     has_gap = True
                     break
-                position = envelope_position(envelope)
+                position = frame.position
             entries = []
             if fresh:
                 yield fresh
@@ -120,7 +151,7 @@ async def follow_run(
 
 async def read_log(
     backend: Backend, run_id: int, position: tuple[int, int], block: float, *, strict: bool = False
-) -> list[dict[str, Any]]:
+) -> list[Frame]:
     """The run's live log after ``position``; [] when it cannot be read, unless ``strict``."""
     try:
         # Asked each time: a backend may replace the log of a run that ended.
@@ -131,10 +162,10 @@ async def read_log(
         return []
 
 
-def continues(entries: list[dict[str, Any]], last_seq: int) -> bool:
+def continues(entries: list[Frame], last_seq: int) -> bool:
     """Whether ``entries`` (read after ``(last_seq, 0)``) start right after ``last_seq``:
     with the event after it, or with a streaming chunk that follows it."""
     if not entries:
         return False
-    seq, index = envelope_position(entries[0])
+    seq, index = entries[0].position
     return (seq, index) == (last_seq + 1, 0) or (seq == last_seq and index > 0)

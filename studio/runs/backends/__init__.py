@@ -22,7 +22,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-Envelope = dict[str, Any]
+from studio.runs.events import Frame
+
 Position = tuple[int, int]
 
 
@@ -30,12 +31,12 @@ class LiveLog(abc.ABC):
     """A run's recent events in order, readable from a position, waiting for more."""
 
     @abc.abstractmethod
-    async def append(self, envelopes: Sequence[Envelope]) -> None:
-        """Publish envelopes (already persisted, except chunks) in order."""
+    async def append(self, frames: Sequence[Frame]) -> None:
+        """Publish events (already persisted, except chunks) in order."""
 
     @abc.abstractmethod
-    async def read(self, position: Position, block: float) -> list[Envelope]:
-        """Envelopes after ``position`` (``(seq, chunk index)``), waiting up to ``block`` s.
+    async def read(self, position: Position, block: float) -> list[Frame]:
+        """Events after ``position`` (``(seq, chunk index)``), waiting up to ``block`` s.
 
         May start later than ``position`` when older entries were trimmed: callers fill
         gaps in seq from the database.
@@ -79,8 +80,8 @@ class Backend(abc.ABC):
         """Put a message into a run's inbox, from synchronous code."""
 
     @abc.abstractmethod
-    def publish(self, run_id: int, envelopes: Sequence[Envelope]) -> None:
-        """Append persisted envelopes to a run's live log, from synchronous code."""
+    def publish(self, run_id: int, frames: Sequence[Frame]) -> None:
+        """Append persisted events to a run's live log, from synchronous code."""
 
     @abc.abstractmethod
     def request_cancel(self, run_id: int) -> None:

@@ -34,14 +34,12 @@ from django.conf import settings
 
 from studio.runs.backends import (
     Backend,
-    Envelope,
     Inbox,
     LiveLog,
     Position,
     wait_at_most,
 )
-from studio.runs.events import envelope_position
-from studio.runs.jsontext import compact_json
+from studio.runs.events import Frame, make_frame
 
 logger = logging.getLogger(__name__)
 
@@ -78,23 +76,38 @@ def launch_key(run_id: int) -> str:
 NOTICE_CHANNEL = f"{KEY_PREFIX}:inbox-notices"
 
 
-def log_entry(envelopes: Sequence[Envelope]) -> dict[str, Any]:
-    """``XADD`` arguments that put ``envelopes`` (in order) in a run's stream as one entry.
+def log_entry(frames: Sequence[Frame]) -> dict[str, Any]:
+    """``XADD`` arguments that put ``frames`` (in order) in a run's stream as one entry.
 
-    A batch is one entry, named by its last envelope's position: a reader after some
-    position reads every entry named after it and drops the envelopes at or before it
+    A batch is one entry, named by its last frame's position: a reader after some
+    position reads every entry named after it and drops the frames at or before it
     (:func:`read_stream`). An entry per event cost the writer a command and the readers
     a reply to parse for every event. The stream keeps the entries covering the last
     ``RUNS_LOG_MAXLEN`` seqs (about: Redis trims whole nodes), as an entry per event did.
+
+    The entry holds the frames' positions (``p``: numbers, two per frame) and their texts
+    as they are (``f``: one per line; JSON text holds no line break), so a reader takes
+    them without decoding an event.
     """
-    seq, index = envelope_position(envelopes[-1])
+    seq, index = frames[-1].position
     oldest = seq - settings.RUNS_LOG_MAXLEN
+    positions = " ".join(f"{at} {within}" for (at, within), _ in frames)
     return {
-        "fields": {"b": compact_json(list(envelopes))},
+        "fields": {"p": positions, "f": "\n".join(text for _, text in frames)},
         "id": f"{seq}-{index}",
         "minid": f"{oldest}-0" if oldest > 0 else None,
         "approximate": True,
     }
+
+
+def entry_frames(fields: dict[bytes, bytes]) -> list[Frame]:
+    """The frames of a stream entry (:func:`log_entry`)."""
+    if b"f" not in fields:  # written before frames: a JSON list of envelopes
+        return [make_frame(envelope) for envelope in json.loads(fields[b"b"])]
+    numbers = [int(number) for number in fields[b"p"].split()]
+    positions = zip(numbers[::2], numbers[1::2], strict=True)
+    texts = fields[b"f"].decode().split("\n")
+    return [Frame(position, text) for position, text in zip(positions, texts, strict=True)]
 
 
 class StreamLog(LiveLog):
@@ -106,18 +119,18 @@ class StreamLog(LiveLog):
         self._key = log_key(run_id)
         self._kept = False  # whether this writer took back an expiry set by an earlier end
 
-    async def append(self, envelopes: Sequence[Envelope]) -> None:
+    async def append(self, frames: Sequence[Frame]) -> None:
         """See :meth:`LiveLog.append`."""
-        if not envelopes:
+        if not frames:
             return
         client = self._backend.async_client()
         try:
             if self._kept:
-                await client.xadd(self._key, **log_entry(envelopes))
+                await client.xadd(self._key, **log_entry(frames))
                 return
             # A run going on (resumed, continued) keeps the log its last end set to expire.
             pipe = client.pipeline(transaction=False)
-            pipe.xadd(self._key, **log_entry(envelopes))
+            pipe.xadd(self._key, **log_entry(frames))
             pipe.persist(self._key)
             await pipe.execute()
             self._kept = True
@@ -126,7 +139,7 @@ class StreamLog(LiveLog):
             # database keeps the record, so readers still get the events.
             logger.warning("live log %s refused an entry: %s", self._key, exc)
 
-    async def read(self, position: Position, block: float) -> list[Envelope]:
+    async def read(self, position: Position, block: float) -> list[Frame]:
         """See :meth:`LiveLog.read`: through the process's one tail of the stream."""
         return await self._backend.tail(self._run_id, position).read(position, block)
 
@@ -137,21 +150,21 @@ class StreamLog(LiveLog):
 
 async def read_stream(
     client: aioredis.Redis, key: str, position: Position, block: float
-) -> list[Envelope]:
-    """The envelopes of a stream after ``position``, waiting up to ``block`` s (capped
+) -> list[Frame]:
+    """The frames of a stream after ``position``, waiting up to ``block`` s (capped
     at ``REDIS_BLOCK_SECONDS``) when there are none."""
     block_ms = int(min(block, settings.REDIS_BLOCK_SECONDS) * 1000) if block > 0 else None
     response = await client.xread({key: f"{position[0]}-{position[1]}"}, count=1000, block=block_ms)
     # These clients speak RESP2: [[key, [(entry id, fields), ...]], ...], or None.
     assert response is None or isinstance(response, list)
-    envelopes: list[Envelope] = []
+    frames: list[Frame] = []
     for _key, entries in response or []:
-        for _entry_id, fields in entries:
-            # The first entry may hold envelopes at or before the position (see log_entry).
-            for envelope in json.loads(fields[b"b"]):
-                if envelope_position(envelope) > position:
-                    envelopes.append(envelope)
-    return envelopes
+        for number, (_entry_id, fields) in enumerate(entries):
+            found = entry_frames(fields)
+            if number == 0:  # it may hold frames at or before the position (see log_entry)
+                found = [frame for frame in found if frame.position > position]
+            frames += found
+    return frames
 
 
 class StreamTail:
@@ -171,7 +184,7 @@ class StreamTail:
         self._covered_after = start  # every entry after this position is held or to come
         self._top = start
         self._positions: list[Position] = []
-        self._entries: list[Envelope] = []
+        self._entries: list[Frame] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._error: Exception | None = None
         self._has_read = False  # whether a read of the stream has come back yet
@@ -183,7 +196,7 @@ class StreamTail:
         """Whether it stopped following (idle too long)."""
         return self._task.done()
 
-    async def read(self, position: Position, block: float) -> list[Envelope]:
+    async def read(self, position: Position, block: float) -> list[Frame]:
         """Entries after ``position``, waiting up to ``block`` s for some."""
         loop = asyncio.get_running_loop()
         self._read_at = loop.time()
@@ -210,7 +223,7 @@ class StreamTail:
             raise self._error
         return found
 
-    def _after(self, position: Position) -> list[Envelope]:
+    def _after(self, position: Position) -> list[Frame]:
         return self._entries[bisect.bisect_right(self._positions, position) :]
 
     async def _follow(self) -> None:
@@ -238,10 +251,10 @@ class StreamTail:
             if entries:
                 self._add(entries)
 
-    def _add(self, entries: list[Envelope]) -> None:
-        for envelope in entries:
-            self._positions.append(envelope_position(envelope))
-            self._entries.append(envelope)
+    def _add(self, entries: list[Frame]) -> None:
+        for frame in entries:
+            self._positions.append(frame.position)
+            self._entries.append(frame)
         self._top = self._positions[-1]
         keep = min(settings.RUNS_LOG_MAXLEN, TAIL_KEEP)
         if len(self._entries) > 2 * keep:
@@ -478,12 +491,12 @@ class DistributedBackend(Backend):
         pipe.publish(NOTICE_CHANNEL, str(run_id))
         pipe.execute()
 
-    def publish(self, run_id: int, envelopes: Sequence[Envelope]) -> None:
+    def publish(self, run_id: int, frames: Sequence[Frame]) -> None:
         """See :meth:`Backend.publish`: the database has them, so Redis being away is no error."""
-        if not envelopes:
+        if not frames:
             return
         try:
-            self.sync_client().xadd(log_key(run_id), **log_entry(envelopes))
+            self.sync_client().xadd(log_key(run_id), **log_entry(frames))
         except redis.ResponseError as exc:
             logger.warning("live log of run %s refused an entry: %s", run_id, exc)
         except redis.RedisError as exc:

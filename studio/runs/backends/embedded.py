@@ -23,14 +23,13 @@ from django.conf import settings
 
 from studio.runs.backends import (
     Backend,
-    Envelope,
     Inbox,
     LiveLog,
     Position,
     wait_at_most,
 )
 from studio.runs.database import call_database
-from studio.runs.events import envelope_position
+from studio.runs.events import Frame
 from studio.runs.host import current_host, get_host
 
 logger = logging.getLogger(__name__)
@@ -99,20 +98,20 @@ class MemoryLog(LiveLog):
     def __init__(self, keep: int) -> None:
         self._lock = threading.Lock()
         self._positions: list[Position] = []
-        self._entries: list[Envelope] = []
+        self._entries: list[Frame] = []
         self._top: Position = (0, 0)
         self._waiters = Waiters()
         self._keep = keep
         self.is_finished = False
         self.finished_at = 0.0
 
-    def append_nowait(self, envelopes: Sequence[Envelope]) -> None:
+    def append_nowait(self, frames: Sequence[Frame]) -> None:
         """Append and wake readers; usable from synchronous code on any thread."""
         with self._lock:
             self.is_finished = False
-            for envelope in envelopes:
-                self._positions.append(envelope_position(envelope))
-                self._entries.append(envelope)
+            for frame in frames:
+                self._positions.append(frame.position)
+                self._entries.append(frame)
             if self._positions:
                 self._top = self._positions[-1]
             if len(self._entries) > 2 * self._keep:
@@ -120,15 +119,15 @@ class MemoryLog(LiveLog):
                 del self._entries[: -self._keep]
             self._waiters.wake_all()
 
-    async def append(self, envelopes: Sequence[Envelope]) -> None:
+    async def append(self, frames: Sequence[Frame]) -> None:
         """See :meth:`LiveLog.append`."""
-        self.append_nowait(envelopes)
+        self.append_nowait(frames)
 
-    def _after(self, position: Position) -> list[Envelope]:
+    def _after(self, position: Position) -> list[Frame]:
         start = bisect.bisect_right(self._positions, position)
         return self._entries[start:]
 
-    async def read(self, position: Position, block: float) -> list[Envelope]:
+    async def read(self, position: Position, block: float) -> list[Frame]:
         """See :meth:`LiveLog.read`."""
         with self._lock:
             found = self._after(position)
@@ -249,9 +248,9 @@ class EmbeddedBackend(Backend):
         """See :meth:`Backend.post`."""
         self.inbox(run_id).put_nowait(message)
 
-    def publish(self, run_id: int, envelopes: Sequence[Envelope]) -> None:
+    def publish(self, run_id: int, frames: Sequence[Frame]) -> None:
         """See :meth:`Backend.publish`."""
-        self.log(run_id).append_nowait(envelopes)
+        self.log(run_id).append_nowait(frames)
 
     def request_cancel(self, run_id: int) -> None:
         """See :meth:`Backend.request_cancel`."""

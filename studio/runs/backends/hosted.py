@@ -36,8 +36,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from studio.runs.backends import Envelope, LiveLog, Position
+from studio.runs.backends import LiveLog, Position
 from studio.runs.backends.embedded import EmbeddedBackend, MemoryInbox
+from studio.runs.events import Frame
 from studio.runs.host import current_host, shorten_switch_interval
 
 logger = logging.getLogger(__name__)
@@ -335,11 +336,11 @@ class ForwardedLog(LiveLog):
         self._link = link
         self._run_id = run_id
 
-    async def append(self, envelopes: Sequence[Envelope]) -> None:
+    async def append(self, frames: Sequence[Frame]) -> None:
         """See :meth:`LiveLog.append`."""
-        self._link.send(("log", self._run_id, list(envelopes)))
+        self._link.send(("log", self._run_id, list(frames)))
 
-    async def read(self, position: Position, block: float) -> list[Envelope]:
+    async def read(self, position: Position, block: float) -> list[Frame]:
         """Refused: watchers read the server's copy of the log."""
         raise RuntimeError("the run host process serves no watchers; the server does")
 
@@ -394,9 +395,9 @@ class HostedBackend(EmbeddedBackend):
             return ""
         return super().launch(run_id)
 
-    def publish(self, run_id: int, envelopes: Sequence[Envelope]) -> None:
+    def publish(self, run_id: int, frames: Sequence[Frame]) -> None:
         """See :meth:`Backend.publish`."""
-        self._link.send(("log", run_id, list(envelopes)))
+        self._link.send(("log", run_id, list(frames)))
 
     def receive(self, message: Message) -> None:
         """Do what the server asks."""

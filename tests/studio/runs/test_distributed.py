@@ -9,6 +9,7 @@ before the worker looks for it.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,7 @@ from django.contrib.auth.models import User
 
 from studio.runs import backends, services, streaming
 from studio.runs.backends.distributed import DistributedBackend, log_key, read_stream
+from studio.runs.events import Frame, make_frame
 from studio.runs.models import Run, Status
 from tests.studio.runs.conftest import (
     assistant,
@@ -221,16 +223,18 @@ async def test_hundreds_of_runs_on_one_loop_publish_at_once() -> None:
     assert isinstance(backend, DistributedBackend)
     runs = range(900_001, 900_301)
     at = "2026-01-01T00:00:00Z"
-    envelopes = {
-        run_id: {"run": run_id, "seq": 1, "type": "message", "source": "a", "at": at, "data": {}}
+    frames = {
+        run_id: make_frame(
+            {"run": run_id, "seq": 1, "type": "message", "source": "a", "at": at, "data": {}}
+        )
         for run_id in runs
     }
-    await asyncio.gather(*(backend.log(run_id).append([envelopes[run_id]]) for run_id in runs))
+    await asyncio.gather(*(backend.log(run_id).append([frames[run_id]]) for run_id in runs))
     client = backend.async_client()
     read = await asyncio.gather(
         *(read_stream(client, log_key(run_id), (0, 0), 0) for run_id in runs)
     )
-    assert read == [[envelopes[run_id]] for run_id in runs]
+    assert read == [[frames[run_id]] for run_id in runs]
 
 
 async def test_a_reader_inside_a_batch_gets_only_what_follows_its_position() -> None:
@@ -240,10 +244,14 @@ async def test_a_reader_inside_a_batch_gets_only_what_follows_its_position() -> 
     assert isinstance(backend, DistributedBackend)
     run_id, at = 900_401, "2026-01-01T00:00:00Z"
 
-    def event(seq: int) -> dict[str, Any]:
-        return {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
+    def event(seq: int) -> Frame:
+        return make_frame(
+            {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
+        )
 
-    chunk = {"run": run_id, "seq": None, "after": 3, "index": 1, "type": "chunk", "data": {}}
+    chunk = make_frame(
+        {"run": run_id, "seq": None, "after": 3, "index": 1, "type": "chunk", "data": {"c": "\n"}}
+    )
     await backend.log(run_id).append([event(1), event(2), event(3), chunk])
     # The server's own writes (a run ended without an executor) go the same way.
     await sync_to_async(backend.publish)(run_id, [event(4), event(5)])
@@ -273,17 +281,19 @@ async def test_a_watcher_joining_a_live_run_reads_redis_not_the_database(
     assert isinstance(backend, DistributedBackend)
     run_id, at = 900_501, "2026-01-01T00:00:00Z"
     events = [
-        {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
+        make_frame(
+            {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
+        )
         for seq in (1, 2, 3)
     ]
     await backend.log(run_id).append(events)
     asked: list[int] = []
 
-    def persisted_after(run: int, after: int, limit: int = 0) -> list[dict[str, Any]]:
+    def persisted_frames(run: int, after: int, limit: int = 0) -> list[Frame]:
         asked.append(after)
         return []
 
-    monkeypatch.setattr(streaming, "persisted_after", persisted_after)
+    monkeypatch.setattr(streaming, "persisted_frames", persisted_frames)
     follower = streaming.follow_run(run_id, 0, backend, block=0.5)
     try:
         assert await asyncio.wait_for(anext(follower), 5) == events
@@ -299,8 +309,10 @@ async def test_a_run_going_on_keeps_its_log_and_a_refused_entry_is_no_error(
     assert isinstance(backend, DistributedBackend)
     run_id, at = 900_601, "2026-01-01T00:00:00Z"
 
-    def event(seq: int) -> dict[str, Any]:
-        return {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
+    def event(seq: int) -> Frame:
+        return make_frame(
+            {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
+        )
 
     client = backend.async_client()
     key = log_key(run_id)
@@ -316,3 +328,19 @@ async def test_a_run_going_on_keeps_its_log_and_a_refused_entry_is_no_error(
     await backend.log(run_id).append([event(2)])  # the same, from a new writer
     assert await read_stream(client, key, (0, 0), 0) == [event(1), event(2), event(3)]
     assert sum("refused an entry" in record.getMessage() for record in caplog.records) == 2
+
+
+async def test_an_entry_written_before_frames_still_reads() -> None:
+    """A stream entry of the earlier format (a JSON list of envelopes, left by a server
+    of the previous release while a run went on) reads as frames."""
+    backend = backends.get_backend()
+    assert isinstance(backend, DistributedBackend)
+    run_id, at = 900_701, "2026-01-01T00:00:00Z"
+    envelopes = [
+        {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
+        for seq in (1, 2)
+    ]
+    client = backend.async_client()
+    await client.xadd(log_key(run_id), {"b": json.dumps(envelopes)}, id="2-0")
+    found = await read_stream(client, log_key(run_id), (1, 0), 0)
+    assert [frame.envelope() for frame in found] == envelopes[1:]

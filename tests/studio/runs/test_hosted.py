@@ -29,6 +29,7 @@ from studio.runs.backends.hosted import (
     ServerBackend,
     mark_server_process,
 )
+from studio.runs.events import Frame
 from studio.runs.models import Run, Status
 from tests.studio.runs.conftest import (
     assistant,
@@ -105,7 +106,7 @@ async def test_a_run_executes_in_the_child_and_streams_through_the_server(
     persisted = [e.seq for e in await sync_to_async(transcript)(run.pk)]
     assert [f["seq"] for f in frames if f.get("seq") is not None] == persisted
     # What the socket got came from this process's copy of the live log.
-    assert [e["seq"] for e in await hosted.log(run.pk).read((0, 0), 0)][-1] == persisted[-1]
+    assert [e.seq for e in await hosted.log(run.pk).read((0, 0), 0)][-1] == persisted[-1]
 
 
 async def test_answers_and_stops_reach_the_run_in_the_child(
@@ -193,12 +194,14 @@ async def test_the_child_forwards_its_runs_logs_to_the_server() -> None:
     server_end = Connection(theirs.detach())
     backend = HostedBackend(Link(Connection(ours.detach()), "test-link"))
     try:
-        await backend.log(5).append([{"run": 5, "seq": 1, "type": "message"}])
+        message = Frame((1, 0), '{"run":5,"seq":1,"type":"message"}')
+        await backend.log(5).append([message])
         await backend.log(5).finish()
-        assert server_end.recv() == ("log", 5, [{"run": 5, "seq": 1, "type": "message"}])
+        assert server_end.recv() == ("log", 5, [message])
         assert server_end.recv() == ("finish", 5)
-        backend.publish(6, [{"run": 6, "seq": 3, "type": "run.finished"}])
-        assert server_end.recv() == ("log", 6, [{"run": 6, "seq": 3, "type": "run.finished"}])
+        finished = Frame((3, 0), '{"run":6,"seq":3,"type":"run.finished"}')
+        backend.publish(6, [finished])
+        assert server_end.recv() == ("log", 6, [finished])
     finally:
         server_end.close()
 

@@ -1,5 +1,6 @@
 """Replaying persisted events: the rows read as plain values make the same envelopes the
-events themselves make, awkward text and discarded events included."""
+events themselves make, as data or as the frames a socket sends, awkward text and
+discarded events included."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from studio.runs.models import Run, RunEvent
-from studio.runs.streaming import persisted_after
+from studio.runs.streaming import persisted_after, persisted_frames
 from tests.studio.runs.conftest import chatty_team
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +51,17 @@ def test_replayed_envelopes_are_those_of_the_stored_events(owner: User) -> None:
     assert replayed[1]["discarded"] is True and "discarded" not in replayed[2]
     assert replayed[1]["data"]["content"] == AWKWARD
     assert replayed[1]["data"]["metadata"] == {"k\x00": "\ue000"}
+
+
+def test_replayed_frames_carry_the_stored_events(owner: User) -> None:
+    run = run_with_events(owner)
+    expected = [event.envelope() for event in RunEvent.objects.filter(run=run).order_by("seq")]
+    frames = persisted_frames(run.pk, 0)
+    assert [frame.envelope() for frame in frames] == expected
+    assert [frame.position for frame in frames] == [(seq, 0) for seq in range(1, 6)]
+    assert [frame.seq for frame in persisted_frames(run.pk, 2, limit=2)] == [3, 4]
+    # A frame is JSON text as sent: no NUL character, whatever the data held.
+    assert all("\x00" not in frame.text for frame in frames)
 
 
 def test_a_replay_starts_after_the_given_seq_and_stops_at_the_limit(owner: User) -> None:

@@ -419,7 +419,7 @@ async def test_a_watcher_keeps_receiving_from_the_database_while_the_live_log_fa
     received: list[int] = []
     async with asyncio.timeout(5):
         async for batch in follower:
-            received += [envelope["seq"] for envelope in batch]
+            received += [frame.seq for frame in batch]
             if received[-1] == seqs[-1]:
                 break
     assert received == seqs[2:]

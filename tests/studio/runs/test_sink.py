@@ -15,10 +15,10 @@ from django.utils import timezone
 from studio.runs import leases
 from studio.runs import sink as sink_module
 from studio.runs.accounting import Accountant
-from studio.runs.backends import Envelope, LiveLog, Position
+from studio.runs.backends import LiveLog, Position
 from studio.runs.checkpoints import EncodedCheckpoint
 from studio.runs.database import is_query_error
-from studio.runs.events import EventType, make_envelope
+from studio.runs.events import EventType, Frame
 from studio.runs.models import Checkpoint, CheckpointKind, Run, RunEvent, Status
 from studio.runs.sink import (
     FIRST_BATCH,
@@ -31,6 +31,7 @@ from studio.runs.sink import (
     WriteJob,
     beat,
     next_batch,
+    pending_event,
     write_jobs,
 )
 from studio.teams.models import TeamVersion
@@ -54,8 +55,7 @@ def job(run_id: int, lease: str, seq: int = 1) -> WriteJob:
     """A batch of one message event."""
     at = timezone.now()
     data = {"content": f"Message {seq}"}
-    envelope = make_envelope(run_id, seq, "message", "writer", at, data)
-    event = PendingEvent(seq, "message", "writer", data, at, envelope)
+    event = pending_event(run_id, seq, "message", "writer", data, at)
     return WriteJob(run_id, lease, [event], [], {"prompt_tokens": seq})
 
 
@@ -105,8 +105,7 @@ async def test_a_batch_larger_than_one_statement_takes_is_stored_whole(owner: Us
     for seq in range(1, 401):  # 8 columns a row: several statements on SQLite
         at = timezone.now()
         data = {"content": f"Message {seq} \u00e9\u0000"}
-        envelope = make_envelope(run_id, seq, "message", "writer", at, data)
-        events.append(PendingEvent(seq, "message", "writer", data, at, envelope))
+        events.append(pending_event(run_id, seq, "message", "writer", data, at))
     assert await BatchWriter().write(WriteJob(run_id, "mine", events, [], {}))
     rows = await sync_to_async(list)(
         RunEvent.objects.filter(run_id=run_id).order_by("seq").values_list("seq", "data")
@@ -173,12 +172,12 @@ def test_a_refused_batch_among_many_fails_alone(owner: User) -> None:
     assert [Run.objects.get(pk=run_id).prompt_tokens for run_id in runs] == [1, 0, 0, 1]
 
 
-def pending_event(seq: int) -> PendingEvent:
-    return PendingEvent(seq, "message", "writer", {"content": "hi"}, None, {})  # type: ignore[arg-type]
+def queued_event(seq: int) -> PendingEvent:
+    return pending_event(1, seq, "message", "writer", {"content": "hi"}, timezone.now())
 
 
 def test_a_burst_is_written_in_bounded_batches_but_a_run_change_never_apart() -> None:
-    burst = [pending_event(seq) for seq in range(1, MAX_BATCH * 3)]
+    burst = [queued_event(seq) for seq in range(1, MAX_BATCH * 3)]
     first, rest = next_batch(burst)
     assert first == burst[:MAX_BATCH] and rest == burst[MAX_BATCH:]
     # A change of the run in or right after the window goes with everything queued:
@@ -198,15 +197,15 @@ class RecordedLog(LiveLog):
     """A live log that keeps what is appended to it, once ``open`` is set."""
 
     def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
+        self.frames: list[Frame] = []
         self.open = asyncio.Event()
         self.open.set()
 
-    async def append(self, envelopes: Sequence[Envelope]) -> None:
+    async def append(self, frames: Sequence[Frame]) -> None:
         await self.open.wait()
-        self.envelopes.extend(envelopes)
+        self.frames.extend(frames)
 
-    async def read(self, position: Position, block: float) -> list[Envelope]:
+    async def read(self, position: Position, block: float) -> list[Frame]:
         return []
 
     async def finish(self) -> None:
@@ -232,13 +231,13 @@ async def test_the_first_turn_is_out_before_the_team_goes_on(
     sink = await started_sink(owner, log)
     await sink.record(EventType.MESSAGE, "writer", {"content": "First."})
     await sink.turn_completed("writer")
-    assert [envelope["seq"] for envelope in log.envelopes] == [1]
+    assert [frame.seq for frame in log.frames] == [1]
     assert await sync_to_async(stored)(sink.run_id) == [1]
     await sink.record(EventType.MESSAGE, "critic", {"content": "Second."})
     await sink.turn_completed("critic")
     assert sink.published_seq == 1  # on its way, not waited for
     await sink.close()
-    assert [envelope["seq"] for envelope in log.envelopes] == [1, 2]
+    assert [frame.seq for frame in log.frames] == [1, 2]
     assert await sync_to_async(stored)(sink.run_id) == [1, 2]
 
 
@@ -251,7 +250,7 @@ async def test_the_team_waits_for_its_first_turn_only_so_long(
     sink = await started_sink(owner, log)
     await sink.record(EventType.MESSAGE, "writer", {"content": "First."})
     await asyncio.wait_for(sink.turn_completed("writer"), 5)
-    assert log.envelopes == []
+    assert log.frames == []
     log.open.set()
     await sink.close()
-    assert [envelope["seq"] for envelope in log.envelopes] == [1]
+    assert [frame.seq for frame in log.frames] == [1]

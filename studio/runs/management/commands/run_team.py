@@ -80,7 +80,7 @@ class Command(BaseCommand):
         answering: asyncio.Task[None] | None = None
         try:
             async for batch in follow_run(run.pk, 0, backends.get_backend(), block=1.0):
-                for envelope in batch:
+                for envelope in (frame.envelope() for frame in batch):
                     line = render(envelope, colour=colour, verbose=options["all_events"])
                     if line is not None:
                         self.stdout.write(line)
