@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from studio.runs import checkpoints
 from studio.runs.models import Checkpoint, Run, RunEvent, Status
-from studio.runs.sql import json_value, quoted_column, quoted_table
+from studio.sql import json_value, quoted_column, quoted_table
 from studio.teams.models import TeamVersion
 
 
@@ -93,7 +93,7 @@ def try_claim(run_id: int, worker: str, task_id: str) -> tuple[ClaimResult, Clai
     return ClaimResult.CLAIMED, load_claim(run_id, token)
 
 
-# Every run starts with the two statements below, written out once (see studio.runs.sql):
+# Every run starts with the two statements below, written out once (see studio.sql):
 # the ORM compiled them anew for every run, which took twenty times as long as running
 # them (about 1.5 of a claim's 1.7 ms on SQLite); a run host starting many runs paid it.
 

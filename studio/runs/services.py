@@ -35,7 +35,7 @@ from studio.runs.models import (
     Status,
 )
 from studio.runs.sink import write_events
-from studio.runs.sql import db_value, quoted_column, quoted_table
+from studio.sql import db_value, quoted_column, quoted_table
 from studio.teams.models import Team, TeamVersion, spec_hash
 from studio.teams.services import snapshot_team
 from studio.teams.specs import team_spec
@@ -344,7 +344,7 @@ def owners_answer_statement() -> str:
 
 def store_owners_answer(run_id: int, user: AnyUser, answer: dict[str, Any]) -> bool:
     """Store ``answer`` if the run waits unparked for its request and its team is the
-    user's own; whether it did. Written out once (see :mod:`studio.runs.sql`): a human's
+    user's own; whether it did. Written out once (see :mod:`studio.sql`): a human's
     answer waits for this statement, which the ORM took most of a millisecond to compile."""
     values = [
         db_value(Run, "pending_answer", answer),

@@ -46,7 +46,7 @@ from studio.runs.events import (
     searchable_text,
 )
 from studio.runs.models import Checkpoint, Run, RunEvent
-from studio.runs.sql import db_value, quoted_column, quoted_table
+from studio.sql import db_value, quoted_column, quoted_table
 
 logger = logging.getLogger(__name__)
 

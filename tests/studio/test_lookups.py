@@ -1,5 +1,5 @@
-"""Reading rows without an ORDER BY where it costs more than it gives: the one row a unique
-key picks out, the seats of a team."""
+"""Reading the rows the busiest paths read cheaply: the one row a unique key picks out
+(no ORDER BY), the seats of a team with their models (statements written out once)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from studio.lookups import unique_row
-from studio.teams.models import Agent, Team, TeamMember
+from studio.teams.models import Agent, ModelConfig, Team, TeamMember
 
 pytestmark = pytest.mark.django_db
 
@@ -28,17 +28,23 @@ def test_no_row_is_none(owner: User, stranger: User) -> None:
     assert unique_row(Team.objects.filter(pk=team.pk, owner_id=stranger.pk)) is None
 
 
-def test_a_teams_members_come_in_seat_order_from_one_unordered_query(owner: User) -> None:
+def test_a_teams_members_come_in_seat_order_with_their_models(owner: User) -> None:
     team = Team.objects.create(owner=owner, name="Trio")
-    agents = [Agent.objects.create(owner=owner, name=name) for name in ("a", "b", "c")]
+    model = ModelConfig.objects.create(owner=owner, name="m", provider="openai", model="gpt")
+    agents = [
+        Agent.objects.create(owner=owner, name=name, model=model if name != "c" else None)
+        for name in ("a", "b", "c")
+    ]
     # seats written out of their order: the rows' order is not the seats'
     for agent, position in zip(agents, (2, 0, 1), strict=True):
         TeamMember.objects.create(team=team, agent=agent, position=position)
+    team = Team.objects.get(pk=team.pk)
     with CaptureQueriesContext(connection) as queries:
-        members = Team.objects.get(pk=team.pk).ordered_members()
+        members = team.ordered_members()
         names = [agent.name for agent in members]
         models = [agent.model for agent in members]  # read with the seats
     assert names == ["b", "c", "a"]
-    assert models == [None, None, None]
-    assert len(queries.captured_queries) == 2  # the team, then its seats
-    assert "ORDER BY" not in queries.captured_queries[1]["sql"].upper()
+    assert models == [model, None, model] and models[0] is models[2]
+    assert members[0].tools == agents[1].tools  # JSON read back as data
+    assert len(queries.captured_queries) == 2  # the seats, then their models
+    assert Team.objects.create(owner=owner, name="Empty").ordered_members() == []

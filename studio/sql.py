@@ -1,10 +1,10 @@
-"""Helpers for the few statements written out by hand, once, for the runs' hot paths.
+"""Helpers for the few statements written out by hand, once, for the hot paths.
 
 The ORM compiles a query anew every time it runs: for a short statement that takes many
-times as long as running it. Claiming a run, answering its human seat and writing its
-batches happen for every run or every turn, so their statements are written out once
-(with these helpers, from the models' own table and column names) and run with new
-values each time.
+times as long as running it. Starting a run (its team's seats), claiming it, answering
+its human seat and writing its batches happen for every run or every turn, so their
+statements are written out once (with these helpers, from the models' own table and
+column names) and run with new values each time.
 """
 
 from __future__ import annotations
