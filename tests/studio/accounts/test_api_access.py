@@ -2,13 +2,16 @@
 
 import os
 import stat
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
-from studio.accounts.auth import user_from_bearer
+from studio.accounts.auth import LAST_USED_RESOLUTION, user_from_bearer
 from studio.accounts.models import ApiToken
 
 
@@ -153,3 +156,21 @@ def test_the_api_docs_and_schema_need_a_login_or_a_token(owner, anonymous_client
     assert schema.status_code == 200 and "/api/runs" in schema.json()["paths"]
     anonymous_client.force_login(owner)
     assert anonymous_client.get("/api/docs").status_code == 200
+
+
+def test_a_tokens_user_is_read_with_its_last_use_noted_now_and_then(owner: User) -> None:
+    token, plain = ApiToken.objects.issue(owner, "script")
+    found = user_from_bearer(plain)
+    assert found == owner and found.username == owner.username
+    first_use = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert first_use is not None  # never used before: noted
+    user_from_bearer(plain)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == first_use  # just now: not again
+    long_ago = timezone.now() - 2 * LAST_USED_RESOLUTION
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=long_ago)
+    user_from_bearer(plain)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > long_ago + timedelta(seconds=1)
+    assert user_from_bearer(plain + "x") is None
+    owner.is_active = False
+    owner.save()
+    assert user_from_bearer(plain) is None
