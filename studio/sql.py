@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Field, JSONField, Model
+from django.db.models.query import RawQuerySet
+
+RowT = TypeVar("RowT", bound=Model)
 
 
 def quoted_table(model: type[Model]) -> str:
@@ -25,6 +28,20 @@ def quoted_table(model: type[Model]) -> str:
 def quoted_column(model: type[Model], name: str) -> str:
     """The column of ``model``'s field ``name``, quoted for the database."""
     return str(connection.ops.quote_name(concrete_field(model, name).column))
+
+
+def columns_of(model: type[Model]) -> str:
+    """Every column of ``model``'s rows, qualified by its table: what a statement that
+    reads model instances (``Model.objects.raw``) selects."""
+    table = quoted_table(model)
+    return ", ".join(
+        f"{table}.{quoted_column(model, field.attname)}" for field in model._meta.concrete_fields
+    )
+
+
+def first_row(rows: RawQuerySet[RowT]) -> RowT | None:
+    """The row a written-out statement found (it picks one by a unique key), or None."""
+    return next(iter(rows), None)
 
 
 @functools.cache

@@ -21,7 +21,7 @@ from studio.accounts import throttling
 from studio.accounts.models import ApiToken, digest_token
 from studio.accounts.throttling import RateLimited
 from studio.errors import error_response
-from studio.sql import db_value, quoted_column, quoted_table
+from studio.sql import columns_of, db_value, first_row, quoted_column, quoted_table
 
 # Writing last_used_at on every request would turn reads into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -39,8 +39,9 @@ def user_from_bearer(token: str, *, client_ip: str | None = None) -> User | None
         throttling.check_token_address(client_ip)
     now = timezone.now()
     stale_before = db_value(ApiToken, "last_used_at", now - LAST_USED_RESOLUTION)
-    found = list(User.objects.raw(token_holder_statement(), [stale_before, digest_token(token)]))
-    user = found[0] if found else None
+    user = first_row(
+        User.objects.raw(token_holder_statement(), [stale_before, digest_token(token)])
+    )
     if user is None or not user.is_active:
         if client_ip is not None:
             throttling.record_bad_token(client_ip)
@@ -60,12 +61,9 @@ def token_holder_statement() -> str:
     it, and the ORM compiled its join anew each time, which took longer than running it.
     """
     user, token = quoted_table(User), quoted_table(ApiToken)
-    columns = ", ".join(
-        f"{user}.{quoted_column(User, field.attname)}" for field in User._meta.concrete_fields
-    )
     last_used = f"{token}.{quoted_column(ApiToken, 'last_used_at')}"
     return (
-        f"SELECT {columns}, {token}.{quoted_column(ApiToken, 'id')} AS token_id, "
+        f"SELECT {columns_of(User)}, {token}.{quoted_column(ApiToken, 'id')} AS token_id, "
         f"CASE WHEN {last_used} IS NULL OR {last_used} < %s THEN 1 ELSE 0 END "
         f"AS token_is_stale FROM {token} INNER JOIN {user} "
         f"ON {user}.{quoted_column(User, 'id')} = {token}.{quoted_column(ApiToken, 'user')} "

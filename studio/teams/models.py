@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from studio.accounts.users import AnyUser
-from studio.sql import quoted_column, quoted_table
+from studio.sql import columns_of, quoted_column, quoted_table
 from studio.teams import encryption
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
@@ -479,11 +479,8 @@ class TeamDraft(models.Model):
 def seated_agents_statement() -> str:
     """The agents of a team's seats (the team's id as parameter), in seat order."""
     agent, member = quoted_table(Agent), quoted_table(TeamMember)
-    columns = ", ".join(
-        f"{agent}.{quoted_column(Agent, field.attname)}" for field in Agent._meta.concrete_fields
-    )
     return (
-        f"SELECT {columns} FROM {member} INNER JOIN {agent} "
+        f"SELECT {columns_of(Agent)} FROM {member} INNER JOIN {agent} "
         f"ON {agent}.{quoted_column(Agent, 'id')} = {member}.{quoted_column(TeamMember, 'agent')} "
         f"WHERE {member}.{quoted_column(TeamMember, 'team')} = %s "
         f"ORDER BY {member}.{quoted_column(TeamMember, 'position')}"
@@ -493,11 +490,8 @@ def seated_agents_statement() -> str:
 @functools.cache
 def models_statement(count: int) -> str:
     """The model configurations with ``count`` ids (the ids as parameters)."""
-    columns = ", ".join(
-        quoted_column(ModelConfig, field.attname) for field in ModelConfig._meta.concrete_fields
-    )
     marks = ", ".join(["%s"] * count)
     return (
-        f"SELECT {columns} FROM {quoted_table(ModelConfig)} "
+        f"SELECT {columns_of(ModelConfig)} FROM {quoted_table(ModelConfig)} "
         f"WHERE {quoted_column(ModelConfig, 'id')} IN ({marks})"
     )

@@ -1,5 +1,5 @@
-"""Reading the rows the busiest paths read cheaply: the one row a unique key picks out
-(no ORDER BY), the seats of a team with their models (statements written out once)."""
+"""The statements written out once for the busiest paths read what the ORM would: a run
+start's team, a socket's run, a team's seats with their models."""
 
 from __future__ import annotations
 
@@ -8,24 +8,33 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from studio.lookups import unique_row
+from studio.runs.models import Run
+from studio.runs.services import own_team_statement, run_of_own_team
+from studio.sql import first_row
 from studio.teams.models import Agent, ModelConfig, Team, TeamMember
+from tests.studio.runs.conftest import chatty_team
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_row_a_unique_key_names_is_read_without_ordering(owner: User) -> None:
-    team = Team.objects.create(owner=owner, name="Solo")
+def test_a_run_start_reads_its_users_team_in_one_plain_statement(
+    owner: User, stranger: User
+) -> None:
+    team = Team.objects.create(owner=owner, name="Solo", layout={"a": {"x": 1}})
     with CaptureQueriesContext(connection) as queries:
-        found = unique_row(Team.objects.filter(pk=team.pk, owner_id=owner.pk))
-    assert found == team
+        found = first_row(Team.objects.raw(own_team_statement(), [team.pk, owner.pk]))
+    assert found == team and found.layout == {"a": {"x": 1}} and found.owner_id == owner.pk
     assert len(queries.captured_queries) == 1
-    assert "ORDER BY" not in queries.captured_queries[0]["sql"].upper()
+    assert first_row(Team.objects.raw(own_team_statement(), [team.pk, stranger.pk])) is None
 
 
-def test_no_row_is_none(owner: User, stranger: User) -> None:
-    team = Team.objects.create(owner=owner, name="Solo")
-    assert unique_row(Team.objects.filter(pk=team.pk, owner_id=stranger.pk)) is None
+def test_a_run_is_its_team_owners_and_nobody_elses(owner: User, stranger: User) -> None:
+    team = chatty_team(owner)
+    run = Run.objects.create(team=team, team_version=team.versions.get(), task="Go")
+    assert run_of_own_team(owner, run.pk) == run
+    assert run_of_own_team(owner, run.pk).task == "Go"  # type: ignore[union-attr]
+    assert run_of_own_team(stranger, run.pk) is None
+    assert run_of_own_team(owner, run.pk + 1) is None
 
 
 def test_a_teams_members_come_in_seat_order_with_their_models(owner: User) -> None:
