@@ -14,6 +14,7 @@ from studio.middleware import SynchronousHandler  # noqa: E402
 django_application = SynchronousHandler()
 
 import autobahn.util as autobahn_util  # noqa: E402
+import autobahn.websocket.protocol as autobahn_protocol  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from studio.runs.backends.hosted import mark_server_process  # noqa: E402
@@ -22,10 +23,12 @@ from studio.runs.host import freeze_start_up_objects  # noqa: E402
 from studio.runs.routing import websocket_urlpatterns  # noqa: E402
 from studio.server_threads import ServerThreadsMiddleware  # noqa: E402
 
-# autobahn colours the arguments of a debug line with click on every frame it sends,
-# whether or not the line is logged: about 4% of the server's CPU when it relays runs.
-# Plain text costs next to nothing, and that log is off.
+# autobahn builds the arguments of its debug lines whether or not they are logged: on
+# every frame it sends it colours them with click (about 4% of the server's CPU when it
+# relays runs), and on every connection it pretty-prints its whole configuration. Plain
+# text and a plain repr cost next to nothing, and those lines are off.
 autobahn_util._HAS_CLICK = False
+autobahn_protocol.pformat = repr  # type: ignore[attr-defined,assignment]
 
 # This process serves: its embedded runs execute in a run host process of their own.
 mark_server_process()

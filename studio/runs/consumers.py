@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from channels.auth import AuthMiddlewareStack
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
@@ -202,6 +203,17 @@ class RunConsumer(AsyncWebsocketConsumer):
     relay: asyncio.Task[None] | None = None
     rights_watch: asyncio.Task[None] | None = None
     presence: asyncio.Task[None] | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Handle a message from the socket, as Channels does, without first sending
+        Django to a thread to close old database connections: every database call of
+        this consumer runs on a server thread, which looks after its own connections
+        (:func:`studio.server_threads.call_with_connection`). That trip cost each socket
+        three thread hops (connect, disconnect, every frame a client sends)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         """Authenticate, authorise, accept, and start relaying."""

@@ -23,12 +23,15 @@ def test_asgi_application_imports() -> None:
 
 def test_the_servers_websocket_frames_skip_autobahns_colouring() -> None:
     import autobahn.util
+    import autobahn.websocket.protocol
 
     import studio.asgi  # noqa: F401
 
     # what autobahn builds for a debug line on every frame it sends: plain text
     assert autobahn.util.hlval(42) == "42"
     assert "\x1b" not in autobahn.util.hltype(test_asgi_application_imports)
+    # and on every connection: its configuration as a plain repr
+    assert autobahn.websocket.protocol.pformat is repr
 
 
 def test_celery_app_reads_json_only_settings() -> None:

@@ -239,3 +239,25 @@ async def test_an_interjection_reaches_the_team_at_the_next_turn(owner: User) ->
     types = [(f["type"], f.get("source")) for f in frames]
     assert ("interjection", "olivia") in types
     assert ("message", "olivia") in types
+
+
+async def test_a_socket_sends_django_to_no_thread_for_its_messages(
+    owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Channels closes old connections in a thread before every message it dispatches;
+    this consumer's database calls run on the server threads, so it does not."""
+    import channels.consumer
+
+    trips: list[str] = []
+
+    async def noted() -> None:
+        trips.append("closed old connections")
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", noted)
+    run_id = await start(owner, turns=2)
+    connected, socket = await open_socket(run_id, owner)
+    assert connected
+    await socket.send_json_to({"type": "ping"})
+    assert (await receive_until(socket, is_type("pong")))[-1] == {"type": "pong"}
+    await socket.disconnect()
+    assert trips == []
