@@ -57,16 +57,27 @@ def run_of_own_team(user: AnyUser, run_id: int) -> Run | None:
     query before the scoped ones, whose nested subqueries cost milliseconds to build."""
     if not (user.is_authenticated and user.is_active):
         return None
-    return first_row(Run.objects.raw(own_run_statement(), [run_id, user.pk]))
+    return first_row(Run.objects.raw(own_run_statement(whole=True), [run_id, user.pk]))
+
+
+def owns_runs_team(user: AnyUser, run_id: int) -> bool:
+    """Whether :func:`run_of_own_team` would find the run, without reading it: what
+    every socket asks when it opens and now and then after, and every steering frame."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(own_run_statement(whole=False), [run_id, user.pk])
+        return cursor.fetchone() is not None
 
 
 @functools.cache
-def own_run_statement() -> str:
-    """A run of a team its owner owns (parameters: the run's id, the owner's id), written
-    out once (see :mod:`studio.sql`): every socket and steering frame reads it."""
+def own_run_statement(*, whole: bool) -> str:
+    """A run of a team its owner owns (parameters: the run's id, the owner's id), its
+    columns or (not ``whole``) just whether there is one; written out once (see
+    :mod:`studio.sql`)."""
     run, team = quoted_table(Run), quoted_table(Team)
     return (
-        f"SELECT {columns_of(Run)} FROM {run} INNER JOIN {team} "
+        f"SELECT {columns_of(Run) if whole else 1} FROM {run} INNER JOIN {team} "
         f"ON {team}.{quoted_column(Team, 'id')} = {run}.{quoted_column(Run, 'team')} "
         f"WHERE {run}.{quoted_column(Run, 'id')} = %s "
         f"AND {team}.{quoted_column(Team, 'owner')} = %s"
@@ -105,7 +116,7 @@ def get_steerable_run(user: AnyUser, run_id: int) -> Run:
 
 def rights_on_run(user: AnyUser, run_id: int) -> tuple[bool, bool]:
     """Whether the user may watch the run, and whether they may steer it."""
-    if run_of_own_team(user, run_id) is not None:
+    if owns_runs_team(user, run_id):
         return True, True
     if not Run.objects.visible_to(user).filter(pk=run_id).exists():
         return False, False
@@ -114,7 +125,7 @@ def rights_on_run(user: AnyUser, run_id: int) -> tuple[bool, bool]:
 
 def can_steer(user: AnyUser, run_id: int) -> bool:
     """Whether the user may answer, stop or interject in the run."""
-    if run_of_own_team(user, run_id) is not None:
+    if owns_runs_team(user, run_id):
         return True
     return Run.objects.steerable_by(user).filter(pk=run_id).exists()
 

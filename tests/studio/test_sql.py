@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from studio.runs.models import Run
-from studio.runs.services import own_team_statement, run_of_own_team
+from studio.runs.services import own_team_statement, owns_runs_team, run_of_own_team
 from studio.sql import first_row
 from studio.teams.models import Agent, ModelConfig, Team, TeamMember
 from tests.studio.runs.conftest import chatty_team
@@ -35,6 +35,10 @@ def test_a_run_is_its_team_owners_and_nobody_elses(owner: User, stranger: User) 
     assert run_of_own_team(owner, run.pk).task == "Go"  # type: ignore[union-attr]
     assert run_of_own_team(stranger, run.pk) is None
     assert run_of_own_team(owner, run.pk + 1) is None
+    assert owns_runs_team(owner, run.pk)
+    assert not owns_runs_team(stranger, run.pk) and not owns_runs_team(owner, run.pk + 1)
+    owner.is_active = False
+    assert run_of_own_team(owner, run.pk) is None and not owns_runs_team(owner, run.pk)
 
 
 def test_a_teams_members_come_in_seat_order_with_their_models(owner: User) -> None:
