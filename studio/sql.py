@@ -62,3 +62,22 @@ def json_value(model: type[Model], name: str, value: Any) -> Any:
 def db_value(model: type[Model], name: str, value: Any) -> Any:
     """A value as ``model``'s field ``name`` hands it to the database."""
     return concrete_field(model, name).get_db_prep_save(value, connection)
+
+
+@functools.cache
+def column_converters(model: type[Model], name: str) -> tuple[Any, Any]:
+    """The column of ``model``'s field ``name`` as an expression, and the functions that
+    turn what the database driver gives for it into the field's Python value."""
+    field = concrete_field(model, name)
+    column = field.get_col(model._meta.db_table)
+    converters = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
+    return column, tuple(converters)
+
+
+def python_value(model: type[Model], name: str, value: Any) -> Any:
+    """A value read by a written-out statement, as the ORM would give it for ``model``'s
+    field ``name`` (a date on SQLite, a boolean from 0 or 1)."""
+    column, converters = column_converters(model, name)
+    for convert in converters:
+        value = convert(value, column, connection)
+    return value

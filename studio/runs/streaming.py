@@ -16,13 +16,13 @@ own while they wait.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from django.conf import settings
-from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db import connection
 
 from studio.runs.backends import Backend
 from studio.runs.events import (
@@ -35,6 +35,7 @@ from studio.runs.events import (
 )
 from studio.runs.models import RunEvent
 from studio.server_threads import server_threads
+from studio.sql import python_value, quoted_column, quoted_table
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +44,42 @@ REPLAY_BATCH = 500
 POLL_SECONDS = 1.0
 
 
-def stored_events(run_id: int, after: int, limit: int) -> Any:
+def stored_events(run_id: int, after: int, limit: int) -> list[tuple[Any, ...]]:
     """Rows ``(seq, type, source, data text, discarded, created_at)`` of the persisted
     events with seq > ``after``, oldest first: plain rows, with ``data`` as its stored
-    text, without a model instance and a JSON decoder made for every event."""
+    text, without a model instance and a JSON decoder made for every event.
+
+    Written out once (see :mod:`studio.sql`): every watcher that joins, catches up or
+    hears nothing for a while asks it, and the ORM compiled it anew each time.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(stored_events_statement(), [run_id, after, limit])
+        rows = cursor.fetchall()
+    return [
+        (
+            seq,
+            event_type,
+            source,
+            data,
+            python_value(RunEvent, "discarded", discarded),
+            python_value(RunEvent, "created_at", created_at),
+        )
+        for seq, event_type, source, data, discarded, created_at in rows
+    ]
+
+
+@functools.cache
+def stored_events_statement() -> str:
+    """The statement of :func:`stored_events` (parameters: run id, after, limit)."""
+    columns = [quoted_column(RunEvent, name) for name in ("seq", "type", "source")]
+    discarded, created_at, data = (
+        quoted_column(RunEvent, name) for name in ("discarded", "created_at", "data")
+    )
+    seq = quoted_column(RunEvent, "seq")
     return (
-        RunEvent.objects.filter(run_id=run_id, seq__gt=after)
-        .order_by("seq")
-        .annotate(data_text=Cast("data", TextField()))
-        .values_list("seq", "type", "source", "data_text", "discarded", "created_at")[:limit]
+        f"SELECT {', '.join(columns)}, CAST({data} AS TEXT), {discarded}, {created_at} "
+        f"FROM {quoted_table(RunEvent)} "
+        f"WHERE {quoted_column(RunEvent, 'run')} = %s AND {seq} > %s ORDER BY {seq} LIMIT %s"
     )
 
 
