@@ -265,8 +265,22 @@ def unchanged_version(team: Team, digest: str) -> TeamVersion | None:
     """The team's latest version when it holds the spec whose `spec_hash` is ``digest``
     already (a start then writes no version, and needs no second look at the team). Its
     spec is not read (the hash says whether it matches), nor what a run start does not use."""
-    latest = team.versions.only("pk", "team", "number", "content_hash").order_by("-number").first()
+    latest = first_row(TeamVersion.objects.raw(latest_version_statement(), [team.pk]))
     return latest if latest is not None and latest.content_hash == digest else None
+
+
+@functools.cache
+def latest_version_statement() -> str:
+    """A team's latest version (parameter: the team's id): its id, number and hash, the
+    rest read if asked for; written out once (see :mod:`studio.sql`), for every start."""
+    number = quoted_column(TeamVersion, "number")
+    columns = ", ".join(
+        quoted_column(TeamVersion, name) for name in ("id", "team", "number", "content_hash")
+    )
+    return (
+        f"SELECT {columns} FROM {quoted_table(TeamVersion)} "
+        f"WHERE {quoted_column(TeamVersion, 'team')} = %s ORDER BY {number} DESC LIMIT 1"
+    )
 
 
 def end_without_executor(run_id: int, status: str, reason: str, code: str = "") -> None:

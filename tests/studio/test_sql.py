@@ -9,9 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from studio.runs.models import Run
-from studio.runs.services import own_team_statement, owns_runs_team, run_of_own_team
+from studio.runs.services import (
+    own_team_statement,
+    owns_runs_team,
+    run_of_own_team,
+    unchanged_version,
+)
 from studio.sql import first_row
-from studio.teams.models import Agent, ModelConfig, Team, TeamMember
+from studio.teams.models import Agent, ModelConfig, Team, TeamMember, TeamVersion
 from tests.studio.runs.conftest import chatty_team
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +66,17 @@ def test_a_teams_members_come_in_seat_order_with_their_models(owner: User) -> No
     assert members[0].tools == agents[1].tools  # JSON read back as data
     assert len(queries.captured_queries) == 2  # the seats, then their models
     assert Team.objects.create(owner=owner, name="Empty").ordered_members() == []
+
+
+def test_a_run_start_finds_its_teams_latest_version_when_the_spec_is_unchanged(
+    owner: User,
+) -> None:
+    team = chatty_team(owner)
+    first = team.versions.get()
+    latest = TeamVersion.objects.create(
+        team=team, number=2, spec=first.spec, content_hash=first.content_hash
+    )
+    found = unchanged_version(team, first.content_hash)
+    assert found == latest and found is not None and found.number == 2
+    assert found.spec == first.spec  # what the statement left out is read when asked
+    assert unchanged_version(team, "0" * 64) is None
