@@ -152,9 +152,21 @@ def launch_on_commit(run_id: int, run: Run | None = None) -> None:
                 run.refresh_from_db()
             return
         if task_id:  # unless an executor claimed it already, under this same task
-            Run.objects.filter(pk=run_id, status=Status.QUEUED).update(task_id=task_id)
+            with connection.cursor() as cursor:
+                cursor.execute(task_id_statement(), [task_id, run_id, Status.QUEUED.value])
 
     transaction.on_commit(launch)
+
+
+@functools.cache
+def task_id_statement() -> str:
+    """Note a queued run's task (parameters: task id, run id, the queued status); written
+    out once (see :mod:`studio.sql`): every distributed start writes it."""
+    status = quoted_column(Run, "status")
+    return (
+        f"UPDATE {quoted_table(Run)} SET {quoted_column(Run, 'task_id')} = %s "
+        f"WHERE {quoted_column(Run, 'id')} = %s AND {status} = %s"
+    )
 
 
 def check_budget(budget_tokens: int | None, budget_usd: float | None) -> None:

@@ -3,13 +3,17 @@ start's team, a socket's run, a team's seats with their models."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from studio.runs.models import Run
+from studio.runs import backends
+from studio.runs.models import Run, Status
 from studio.runs.services import (
+    launch_on_commit,
     own_team_statement,
     owns_runs_team,
     run_of_own_team,
@@ -80,3 +84,23 @@ def test_a_run_start_finds_its_teams_latest_version_when_the_spec_is_unchanged(
     assert found == latest and found is not None and found.number == 2
     assert found.spec == first.spec  # what the statement left out is read when asked
     assert unchanged_version(team, "0" * 64) is None
+
+
+def test_a_launched_runs_task_is_noted_while_it_is_still_queued(
+    owner: User, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    class Queue:
+        def launch(self, run_id: int) -> str:
+            return f"task-{run_id}"
+
+    monkeypatch.setattr(backends, "get_backend", Queue)
+    team = chatty_team(owner)
+    run = Run.objects.create(team=team, team_version=team.versions.get(), task="Go")
+    with django_capture_on_commit_callbacks(execute=True):
+        launch_on_commit(run.pk)
+    assert Run.objects.get(pk=run.pk).task_id == f"task-{run.pk}"
+    # An executor that claimed it meanwhile noted its own task: it stays.
+    Run.objects.filter(pk=run.pk).update(status=Status.RUNNING, task_id="claimed")
+    with django_capture_on_commit_callbacks(execute=True):
+        launch_on_commit(run.pk)
+    assert Run.objects.get(pk=run.pk).task_id == "claimed"
