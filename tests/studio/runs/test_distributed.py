@@ -216,19 +216,19 @@ async def test_a_socket_closed_while_its_run_streams_ends_its_consumer_at_once(
         await socket_.disconnect(timeout=1)
 
 
+def message_frame(run_id: int, seq: int) -> Frame:
+    """A message event's frame, as a run's sink would append it."""
+    envelope = {"run": run_id, "seq": seq, "type": "message", "source": "a", "data": {}}
+    return make_frame({**envelope, "at": "2026-01-01T00:00:00Z"})
+
+
 async def test_hundreds_of_runs_on_one_loop_publish_at_once() -> None:
     """More commands under way than the Redis pool holds connections wait for one; none
     fails (a run's events would miss its live log)."""
     backend = backends.get_backend()
     assert isinstance(backend, DistributedBackend)
     runs = range(900_001, 900_301)
-    at = "2026-01-01T00:00:00Z"
-    frames = {
-        run_id: make_frame(
-            {"run": run_id, "seq": 1, "type": "message", "source": "a", "at": at, "data": {}}
-        )
-        for run_id in runs
-    }
+    frames = {run_id: message_frame(run_id, 1) for run_id in runs}
     await asyncio.gather(*(backend.log(run_id).append([frames[run_id]]) for run_id in runs))
     client = backend.async_client()
     read = await asyncio.gather(
@@ -242,12 +242,10 @@ async def test_a_reader_inside_a_batch_gets_only_what_follows_its_position() -> 
     that reconnects from its last seq, the chunks after a seq) gets only what follows."""
     backend = backends.get_backend()
     assert isinstance(backend, DistributedBackend)
-    run_id, at = 900_401, "2026-01-01T00:00:00Z"
+    run_id = 900_401
 
     def event(seq: int) -> Frame:
-        return make_frame(
-            {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
-        )
+        return message_frame(run_id, seq)
 
     chunk = make_frame(
         {"run": run_id, "seq": None, "after": 3, "index": 1, "type": "chunk", "data": {"c": "\n"}}
@@ -279,13 +277,8 @@ async def test_a_watcher_joining_a_live_run_reads_redis_not_the_database(
     holds already comes from Redis at once, without a trip to the database."""
     backend = backends.get_backend()
     assert isinstance(backend, DistributedBackend)
-    run_id, at = 900_501, "2026-01-01T00:00:00Z"
-    events = [
-        make_frame(
-            {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
-        )
-        for seq in (1, 2, 3)
-    ]
+    run_id = 900_501
+    events = [message_frame(run_id, seq) for seq in (1, 2, 3)]
     await backend.log(run_id).append(events)
     asked: list[int] = []
 
@@ -307,12 +300,10 @@ async def test_a_run_going_on_keeps_its_log_and_a_refused_entry_is_no_error(
 ) -> None:
     backend = backends.get_backend()
     assert isinstance(backend, DistributedBackend)
-    run_id, at = 900_601, "2026-01-01T00:00:00Z"
+    run_id = 900_601
 
     def event(seq: int) -> Frame:
-        return make_frame(
-            {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
-        )
+        return message_frame(run_id, seq)
 
     client = backend.async_client()
     key = log_key(run_id)
@@ -335,11 +326,8 @@ async def test_an_entry_written_before_frames_still_reads() -> None:
     of the previous release while a run went on) reads as frames."""
     backend = backends.get_backend()
     assert isinstance(backend, DistributedBackend)
-    run_id, at = 900_701, "2026-01-01T00:00:00Z"
-    envelopes = [
-        {"run": run_id, "seq": seq, "type": "message", "source": "a", "at": at, "data": {}}
-        for seq in (1, 2)
-    ]
+    run_id = 900_701
+    envelopes = [message_frame(run_id, seq).envelope() for seq in (1, 2)]
     client = backend.async_client()
     await client.xadd(log_key(run_id), {"b": json.dumps(envelopes)}, id="2-0")
     found = await read_stream(client, log_key(run_id), (1, 0), 0)
