@@ -1,10 +1,11 @@
 """Helpers for the few statements written out by hand, once, for the hot paths.
 
 The ORM compiles a query anew every time it runs: for a short statement that takes many
-times as long as running it. Starting a run (its team's seats), claiming it, answering
-its human seat and writing its batches happen for every run or every turn, so their
-statements are written out once (with these helpers, from the models' own table and
-column names) and run with new values each time.
+times as long as running it. A script's token, a run start's team, seats and version, a
+socket's rights and replays, a run's claim, its human seat's answers and its batches
+are read or written for every request, run or turn, so their statements are written out
+once (with these helpers, from the models' own table and column names) and run with new
+values each time; :func:`python_value` converts what they read as the ORM would.
 """
 
 from __future__ import annotations
