@@ -350,12 +350,14 @@ def stop_run(user: AnyUser, run_id: int) -> Run:
     raise ServiceError(f"The run has already ended ({run.get_status_display()}).", status=409)
 
 
-@transaction.atomic
 def provide_input(user: AnyUser, run_id: int, request_id: str, content: str) -> None:
     """Answer the human seat's pending request ``request_id``.
 
     The answer is stored only while the request is pending (a conditional update); a run
     that parked meanwhile is launched again to take it, a waiting one gets it in its inbox.
+    The common case, the team's owner (who may steer) answering a run that waits
+    unparked, is one statement and needs no transaction around it: on PostgreSQL a
+    transaction cost the answer two more round trips before the run could have it.
     """
     answer = {
         "type": "input",
@@ -363,19 +365,26 @@ def provide_input(user: AnyUser, run_id: int, request_id: str, content: str) -> 
         "content": content,
         "user": user.get_username(),
     }
+    backend = backends.get_backend()
+    if user.is_authenticated and user.is_active and store_owners_answer(run_id, user, answer):
+        transaction.on_commit(lambda: backend.post(run_id, answer))
+        return
+    store_answer(user, run_id, answer)
+
+
+@transaction.atomic
+def store_answer(user: AnyUser, run_id: int, answer: dict[str, Any]) -> None:
+    """:func:`provide_input` for any other user or run: the rights checked, the refusal
+    explained, a parked run launched again to take the answer."""
+    backend = backends.get_backend()
+    request_id = answer["request_id"]
+    run = get_steerable_run(user, run_id)
     pending = Run.objects.filter(
         pk=run_id,
         status=Status.AWAITING_INPUT,
         pending_request_id=request_id,
         pending_answer__isnull=True,
     )
-    backend = backends.get_backend()
-    # The common case in one statement: the team's owner (who may steer) answers a run
-    # that waits unparked. Anything else takes the full path below.
-    if user.is_authenticated and user.is_active and store_owners_answer(run_id, user, answer):
-        transaction.on_commit(lambda: backend.post(run_id, answer))
-        return
-    run = get_steerable_run(user, run_id)
     if not pending.update(pending_answer=answer, updated_at=timezone.now()):
         raise not_pending(run, request_id)
     relaunched = Run.objects.filter(

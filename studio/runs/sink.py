@@ -19,7 +19,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
@@ -490,34 +490,65 @@ def write_together(jobs: list[WriteJob], rows: list[tuple[Rows, Rows]]) -> None:
     in all, inside the caller's transaction: hundreds of runs that each write a little
     every second cost three statements a transaction, not a few per run.
 
+    On PostgreSQL the statements go out in one pipeline, so a batch waits for the
+    database once, not once per statement (each wait also hands the interpreter lock
+    back and forth with the busy run thread).
+
     Raises :class:`SinkClosed` (or the database's error) when any job is refused; the
     caller rolls back, and may write each job in its own savepoint to tell which.
     """
-    insert_rows(RunEvent, EVENT_COLUMNS, [row for events, _ in rows for row in events])
-    insert_rows(
-        Checkpoint, CHECKPOINT_COLUMNS, [row for _, checkpoints in rows for row in checkpoints]
-    )
-    # Last, so a final status lands with the final events; the lease fences it.
-    update_runs([(job.run_id, job.lease, job.changes) for job in jobs if job.changes])
+    with pipelined() as sync:
+        insert_rows(RunEvent, EVENT_COLUMNS, [row for events, _ in rows for row in events])
+        insert_rows(
+            Checkpoint, CHECKPOINT_COLUMNS, [row for _, checkpoints in rows for row in checkpoints]
+        )
+        # Last, so a final status lands with the final events; the lease fences it.
+        update_runs([(job.run_id, job.lease, job.changes) for job in jobs if job.changes], sync)
 
 
-def update_runs(updates: list[tuple[int, str, dict[str, Any]]]) -> None:
+@contextlib.contextmanager
+def pipelined() -> Iterator[Callable[[], object]]:
+    """The statements run inside are sent together where the driver can (PostgreSQL's
+    pipeline mode): their results, errors included, arrive when the function it gives
+    is called, or at the end. Elsewhere each statement runs as it comes."""
+    if connection.vendor != "postgresql":
+        yield lambda: None
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline() as pipeline:
+        yield pipeline.sync
+
+
+def update_runs(
+    updates: list[tuple[int, str, dict[str, Any]]], sync: Callable[[], object] | None = None
+) -> None:
     """Apply each ``(run id, lease, changes)`` to its run while the lease holds, in order.
 
     Neighbours that change the same columns share one statement executed for each; the
     order stays the given one (by run id, as every batch transaction locks runs), so two
-    transactions cannot deadlock. Raises :class:`SinkClosed` when a run did not match.
+    transactions cannot deadlock. Raises :class:`SinkClosed` when a run did not match;
+    inside :func:`pipelined`, ``sync`` is its function, which brings the counts of rows
+    changed.
     """
-    for columns, group in groupby(updates, key=lambda update: tuple(update[2])):
-        params = [
-            [*(db_value(Run, name, value) for name, value in changes.items()), run_id, lease]
-            for run_id, lease, changes in group
-        ]
-        with connection.cursor() as cursor:
+    executed: list[tuple[Any, int]] = []
+    try:
+        for columns, group in groupby(updates, key=lambda update: tuple(update[2])):
+            params = [
+                [*(db_value(Run, name, value) for name, value in changes.items()), run_id, lease]
+                for run_id, lease, changes in group
+            ]
+            cursor = connection.cursor()
+            executed.append((cursor, len(params)))
             cursor.executemany(run_update_statement(columns), params)
-            if cursor.rowcount != len(params):
-                missing = len(params) - cursor.rowcount
-                raise SinkClosed(f"{missing} of {len(params)} runs are no longer held here")
+        if sync is not None and executed:
+            sync()
+        for cursor, expected in executed:
+            if cursor.rowcount != expected:
+                missing = expected - cursor.rowcount
+                raise SinkClosed(f"{missing} of {expected} runs are no longer held here")
+    finally:
+        for cursor, _ in executed:
+            cursor.close()
 
 
 def run_update_statement(columns: tuple[str, ...]) -> str:
