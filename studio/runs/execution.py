@@ -388,6 +388,8 @@ class Execution:
             str(answer.get("user", "")),
             {"request_id": request_id, "content": content, "user": str(answer.get("user", ""))},
         )
+        # The human sees the answer taken before the team goes on with it.
+        await self.sink.send_out()
         self.waiting_for = ""
         return content
 

@@ -63,7 +63,8 @@ MAX_BATCH = 256
 MAX_BATCH_ELSEWHERE = 64
 #: checkpoints are spaced at least this many times their own cost apart
 SNAPSHOT_SHARE = 20
-#: how long a run's team waits, at most, for its first turn to be written and published
+#: how long a run's team waits, at most, for an event people wait on (its first turn, a
+#: human's answer) to be written and published before it goes on (see :meth:`send_out`)
 FIRST_TURN_WAIT_SECONDS = 0.01
 
 
@@ -231,13 +232,9 @@ class RunSink(EventSink):
         if self.always_checkpoint or time.monotonic() - self._last_checkpoint_at >= spacing:
             await self.checkpoint()
         if not self._first_turn_out:
-            # The first turn reaches the watchers before the team goes on: a model that
-            # answers at once would keep the loop (and the interpreter lock) busy with
-            # the turns after it, and the first message would wait behind their writes.
-            # Not for long, though: behind other runs' writes the team would only idle.
+            # The first turn reaches the watchers before the team goes on.
             self._first_turn_out = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.flush(), FIRST_TURN_WAIT_SECONDS)
+            await self.send_out()
 
     # --- the studio's own events ---
 
@@ -281,6 +278,19 @@ class RunSink(EventSink):
     def update_run(self, **changes: Any) -> None:
         """Change the run's columns in the same transaction as the events queued so far."""
         self._queue(PendingRunUpdate(changes))
+
+    async def send_out(self) -> None:
+        """Wait, for ``FIRST_TURN_WAIT_SECONDS`` at most, until what is queued so far is
+        persisted and published: for an event people are waiting to see.
+
+        A model that answers at once would keep the loop (and the interpreter lock) busy
+        with the turns after it, and the event would wait behind their work: the
+        database thread that writes it gets the lock back after each statement only
+        when the loop hands it over. Behind other runs' writes the team would only
+        idle, so the wait is short.
+        """
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.flush(), FIRST_TURN_WAIT_SECONDS)
 
     async def flush(self) -> None:
         """Wait until everything queued is persisted and published."""

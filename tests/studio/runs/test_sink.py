@@ -241,6 +241,22 @@ async def test_the_first_turn_is_out_before_the_team_goes_on(
     assert await sync_to_async(stored)(sink.run_id) == [1, 2]
 
 
+async def test_an_event_sent_out_is_stored_and_published_when_the_wait_ends(
+    owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A human's answer is sent out before the team goes on with it."""
+    monkeypatch.setattr(sink_module, "FIRST_TURN_WAIT_SECONDS", 10.0)  # a slow machine
+    log = RecordedLog()
+    sink = await started_sink(owner, log)
+    await sink.record(
+        EventType.INPUT_PROVIDED, "ann", {"request_id": "r1", "content": "Go", "user": "ann"}
+    )
+    await sink.send_out()
+    assert [frame.seq for frame in log.frames] == [1]
+    assert await sync_to_async(stored)(sink.run_id) == [1]
+    await sink.close()
+
+
 async def test_the_team_waits_for_its_first_turn_only_so_long(
     owner: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
