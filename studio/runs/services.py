@@ -356,8 +356,8 @@ def provide_input(user: AnyUser, run_id: int, request_id: str, content: str) -> 
     The answer is stored only while the request is pending (a conditional update); a run
     that parked meanwhile is launched again to take it, a waiting one gets it in its inbox.
     The common case, the team's owner (who may steer) answering a run that waits
-    unparked, is one statement and needs no transaction around it: on PostgreSQL a
-    transaction cost the answer two more round trips before the run could have it.
+    unparked, is one statement and needs no transaction around it: on PostgreSQL the
+    transaction's COMMIT cost the answer one more round trip before the run had it.
     """
     answer = {
         "type": "input",
