@@ -1,7 +1,7 @@
 """``GET /health/``: can this server do its work? For load balancers and operators.
 
-Checks the database; in the embedded mode the run host process (when runs execute in
-one), in the distributed mode Redis and the Celery workers. Answers
+Checks the database; in the embedded mode the run host processes (when runs execute in
+them; at least one must serve), in the distributed mode Redis and the Celery workers. Answers
 200 when every check passes and 503 otherwise, with one entry per check::
 
     {"status": "ok", "mode": "distributed",
@@ -76,16 +76,17 @@ class NoWorkers(Exception):
 
 
 def probe_run_host(backend: ServerBackend) -> dict[str, Any]:
-    """Whether the run host process runs (it is started if it does not)."""
+    """Whether the run host processes run (they are started if they do not): all of them,
+    or some while a dead one's successor starts (``serving`` of ``processes``)."""
     backend.ensure_started()
-    pid = backend.host_pid
-    if pid is None:
-        raise RunHostDown("the run host process is not running")
-    return {"pid": pid}
+    pids = backend.host_pids
+    if not pids:
+        raise RunHostDown("no run host process is running")
+    return {"pid": pids[0], "pids": pids, "serving": len(pids), "processes": backend.host_count}
 
 
 class RunHostDown(Exception):
-    """The embedded server's run host process is down: runs do not execute."""
+    """The embedded server's run host processes are down: runs do not execute."""
 
 
 def checks() -> tuple[str, dict[str, Check]]:

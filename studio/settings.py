@@ -471,13 +471,17 @@ RUNS_RECOVER_ON_START = env_bool("RUNS_RECOVER_ON_START", True)
 # no more from the queue meanwhile), and their database calls share RUNS_DATABASE_THREADS
 # threads, each with its own connection (1 to 8).
 RUNS_PER_PROCESS = env_int("RUNS_PER_PROCESS", 1000, minimum=1)
-# Where an embedded server's run host lives: "process" (the default) starts it in one child
-# process, so a busy run never competes with the server's sockets for the interpreter;
-# "thread" keeps it in the server's process. Only the server (studio.asgi) starts a child:
-# management commands, shells and in-process tests always run runs on a thread.
+# Where an embedded server's run host lives: "process" (the default) starts child processes
+# (RUNS_HOST_PROCESSES), so a busy run never competes with the server's sockets for the
+# interpreter; "thread" keeps it in the server's process. Only the server (studio.asgi)
+# starts children: management commands, shells and in-process tests run runs on a thread.
 RUNS_HOST = env_str("RUNS_HOST", "process").strip()
 if RUNS_HOST not in {"process", "thread"}:
     raise ImproperlyConfigured(f"RUNS_HOST must be process or thread, not {RUNS_HOST!r}.")
+# How many run host processes an embedded server starts: one run host is bound to one core
+# (its interpreter lock), so by default one per core, at most 4; runs are handed to them in
+# turn.
+RUNS_HOST_PROCESSES = env_int("RUNS_HOST_PROCESSES", min(os.cpu_count() or 1, 4), minimum=1)
 RUNS_DATABASE_THREADS = env_int("RUNS_DATABASE_THREADS", 4, minimum=1)
 if RUNS_DATABASE_THREADS > 8:
     raise ImproperlyConfigured(

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import os
-import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -71,11 +69,6 @@ class Outcome:
     error_code: str = ""
 
 
-def worker_name() -> str:
-    """Who executes: host and process id, shown in the admin and used in logs."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 async def execute_run(run_id: int, backend: Backend, *, task_id: str = "") -> None:
     """Claim run ``run_id`` and execute it to its end, its parking or its loss.
 
@@ -105,7 +98,7 @@ async def claim_run(run_id: int, backend: Backend, task_id: str) -> leases.Claim
     """
     deadline = time.monotonic() + settings.RUNS_LEASE_SECONDS + 2 * settings.RUNS_HEARTBEAT_SECONDS
     while True:
-        result, claim = await call_database(leases.try_claim, run_id, worker_name(), task_id)
+        result, claim = await call_database(leases.try_claim, run_id, leases.worker_name(), task_id)
         if result is leases.ClaimResult.CLAIMED:
             return claim
         if result is leases.ClaimResult.GONE or time.monotonic() > deadline:
@@ -176,7 +169,7 @@ def hand_back(run_ids: list[int], backend: Backend) -> list[int]:
     for run_id in run_ids:
         held = Run.objects.filter(
             pk=run_id,
-            worker=worker_name(),
+            worker=leases.worker_name(),
             status__in=(Status.RUNNING, Status.AWAITING_INPUT),
             parked_at__isnull=True,
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import enum
 import functools
+import os
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +27,12 @@ from studio.runs import checkpoints
 from studio.runs.models import Checkpoint, Run, RunEvent, Status
 from studio.sql import json_value, quoted_column, quoted_table
 from studio.teams.models import TeamVersion
+
+
+def worker_name(pid: int | None = None) -> str:
+    """Who executes (this process, or process ``pid`` on this machine): host and process
+    id, kept on the runs it holds, shown in the admin and used in logs."""
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
 
 
 class ClaimResult(enum.Enum):

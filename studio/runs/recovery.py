@@ -7,7 +7,8 @@
   recovery needs no extra process; every change it makes is a conditional update, so any
   number of sweepers may run at once and each run is requeued or relaunched only once.
 - :func:`recover_interrupted_runs` runs once when an embedded server starts: the runs it
-  was executing when it went down are resumed from their checkpoints.
+  was executing when it went down are resumed from their checkpoints (and when one of
+  its run host processes is replaced, the runs that one was executing).
 - :func:`force_stop_if_active` ends a run that ignored a stop request.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -131,15 +133,22 @@ def time_out_parked(run: Run) -> None:
             end_without_executor(run.pk, Status.TIMED_OUT, reason)
 
 
-def recover_interrupted_runs(backend: backends.Backend) -> None:
-    """Resume (or fail) the runs an embedded server left behind when it stopped.
+def recover_interrupted_runs(
+    backend: backends.Backend, workers: Collection[str] | None = None
+) -> None:
+    """Resume (or fail) the runs an embedded server left behind when it stopped, or,
+    with ``workers``, only those that the named run host processes were executing when
+    they died (a sibling's runs are left to it); queued runs are launched either way (a
+    second launch of a run only finds it claimed).
 
     Runs launched here while it was starting are left to their executions.
     """
+    executing = Q(status__in=(Status.RUNNING, Status.AWAITING_INPUT), parked_at__isnull=True)
+    if workers is not None:
+        executing &= Q(worker__in=list(workers))
     # Queued runs parked or not: an answer to a parked run queues it with parked_at kept.
     interrupted = Run.objects.filter(backend=backend.name).filter(
-        Q(status=Status.QUEUED)
-        | Q(status__in=(Status.RUNNING, Status.AWAITING_INPUT), parked_at__isnull=True)
+        Q(status=Status.QUEUED) | executing
     )
     for run in interrupted:
         if backend.is_launch_pending(run.pk):
@@ -147,7 +156,8 @@ def recover_interrupted_runs(backend: backends.Backend) -> None:
         if run.status == Status.QUEUED:
             backend.launch(run.pk)
         else:
-            requeue_or_fail(run, "the server restarted while it ran")
+            why = "the server restarted" if workers is None else "its run host process ended"
+            requeue_or_fail(run, f"{why} while it ran")
 
 
 def force_stop_if_active(run_id: int) -> None:

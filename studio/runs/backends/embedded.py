@@ -16,7 +16,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -196,6 +196,9 @@ class EmbeddedBackend(Backend):
     """Runs on this process's run host; logs and inboxes live in this process."""
 
     name = "embedded"
+    #: whose runs a start resumes: every interrupted run (None), or only those the run
+    #: host processes named here were executing (see :func:`recover_interrupted_runs`)
+    resume_from: Collection[str] | None = None
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -318,7 +321,8 @@ class EmbeddedBackend(Backend):
         from studio.runs.recovery import recover_interrupted_runs, sweep_forever
 
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, closing_connections(recover_interrupted_runs), self)
+        recover = closing_connections(recover_interrupted_runs)
+        await loop.run_in_executor(None, recover, self, self.resume_from)
         await sweep_forever()
 
 

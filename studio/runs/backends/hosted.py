@@ -1,22 +1,24 @@
-"""The embedded mode with its run host in a child process (``RUNS_HOST=process``).
+"""The embedded mode with its run hosts in child processes (``RUNS_HOST=process``).
 
 A run host on a thread of the server's own process shares the interpreter lock with the
 server: a busy run (a model that answers at once, a long team) made the server accept
 sockets and answer requests many times slower. By default an embedded server therefore
-starts one child process, the *run host process* (``python -m
-studio.runs.backends.hosted``), and talks to it over a socket pair:
+starts child processes, the *run host processes* (``RUNS_HOST_PROCESSES``, one per core),
+and talks to each over a socket pair:
 
-- the server sends ``launch``, ``post`` (answers, stops, interjections), ``cancel``,
-  ``reset``, ``stop_later`` and ``terminate``;
-- the child sends back what its runs append to their live logs (``log``), and when a run
+- the server sends ``launch`` (to the children in turn), and to every child ``post``
+  (answers, stops, interjections), ``cancel``, ``reset``, ``stop_later`` and
+  ``terminate``, which only the child executing the run acts on;
+- a child sends back what its runs append to their live logs (``log``), and when a run
   is done with its log (``finish``).
 
-The server keeps the live logs (its sockets read them), the child the inboxes (its runs
-read them), so each side sends only what the other needs. The child does what an
-embedded server did at start: it resumes the runs left interrupted and sweeps for lost
-ones. When the server goes away, the child sees the socket close, stops its runs (their
-leases stay, so the next server resumes them) and exits. When the child dies, the server
-starts another at once; it resumes the runs the dead one held.
+The server keeps the live logs (its sockets read them), the children the inboxes (their
+runs read them), so each side sends only what the other needs. The children do what an
+embedded server did at start: the first resumes the runs left interrupted, and each
+sweeps for lost ones. When the server goes away, the children see their sockets close,
+stop their runs (their leases stay, so the next server resumes them) and exit. When a
+child dies, the server starts another in its place at once; it resumes the runs the dead
+one was executing (the ``worker`` they carry), and leaves its siblings' runs alone.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from django.conf import settings
 
 from studio.runs.backends import LiveLog, Position
 from studio.runs.backends.embedded import EmbeddedBackend, MemoryInbox
@@ -151,17 +155,23 @@ class Link:
 # --------------------------------------------------------------------------------------
 
 
-class ChildProcess:
-    """The run host process and the server's end of the link to it."""
+#: what a run host process resumes when it starts (argv[2]): every interrupted run (the
+#: first of a server's start), none (the others), or a worker name (a dead one's runs)
+ALL = "*"
+NONE = ""
 
-    def __init__(self, on_message: Callable[[Message], None]) -> None:
+
+class ChildProcess:
+    """One run host process and the server's end of the link to it."""
+
+    def __init__(self, on_message: Callable[[Message], None], resume_from: str = ALL) -> None:
         ours, theirs = socket.socketpair()
         package_root = str(Path(__file__).resolve().parents[3])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         env.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", CHILD_ENTRY, str(theirs.fileno())],
+            [sys.executable, "-c", CHILD_ENTRY, str(theirs.fileno()), resume_from],
             pass_fds=[theirs.fileno()],
             env=env,
             # Ctrl+C in a terminal stops the server; the child follows when the link closes.
@@ -189,65 +199,78 @@ class ChildProcess:
 
 
 class ServerBackend(EmbeddedBackend):
-    """The embedded backend of a server whose runs execute in the run host process.
+    """The embedded backend of a server whose runs execute in its run host processes.
 
-    Live logs are kept here, fed by the child; everything addressed to a run (a launch,
-    an answer, a stop) goes to the child, started on first need.
+    Live logs are kept here, fed by the children. Launches go to the children in turn;
+    everything else addressed to a run (an answer, a stop) goes to every child, and the
+    one executing the run acts on it, so nothing here needs to know where a run went (a
+    child's own sweeps and recoveries launch runs too).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._child_lock = threading.Lock()
-        self._child: ChildProcess | None = None
-        self._restart_pause = 0.0
+        #: one slot per run host process (``RUNS_HOST_PROCESSES``), None until started
+        self._children: list[ChildProcess | None] = []
+        self._restart_pauses: list[float] = []
+        self._turn = 0
         self._is_closing = False
 
-    # --- the child ---
+    # --- the children ---
 
     def ensure_started(self) -> None:
-        """See :meth:`Backend.ensure_started`: start the run host process once.
+        """See :meth:`Backend.ensure_started`: start the run host processes once.
 
         Replacing a child that died is its watcher's job alone, with a pause that grows
         while children keep dying, never the job of whoever calls next.
         """
         with self._child_lock:
-            if self._child is None and not self._is_closing:
-                # The run host hands the server's threads the lock on every read: keep
-                # the hand-over short, or a busy server stalls every run while it sends.
-                shorten_switch_interval()
-                atexit.register(self.close)  # the server's exit waits for the child
-                self._start_child()
+            if self._children or self._is_closing:
+                return
+            # The run hosts hand the server's threads the lock on every read: keep the
+            # hand-over short, or a busy server stalls every run while it sends.
+            shorten_switch_interval()
+            atexit.register(self.close)  # the server's exit waits for the children
+            count = settings.RUNS_HOST_PROCESSES
+            self._children = [None] * count
+            self._restart_pauses = [0.0] * count
+            for slot in range(count):
+                # One child resumes what the last server left; two would race for it.
+                self._start_child(slot, ALL if slot == 0 else NONE)
 
-    def _start_child(self) -> ChildProcess:
-        child = self._child = ChildProcess(self._receive)
+    def _start_child(self, slot: int, resume_from: str) -> ChildProcess:
+        child = self._children[slot] = ChildProcess(self._receive, resume_from)
         threading.Thread(
-            target=self._watch, args=(child,), name="roundtable-host-watch", daemon=True
+            target=self._watch, args=(slot, child), name="roundtable-host-watch", daemon=True
         ).start()
         return child
 
-    def _watch(self, child: ChildProcess) -> None:
-        """Wait for the child to go; unless the server is closing, start another."""
+    def _watch(self, slot: int, child: ChildProcess) -> None:
+        """Wait for the child to go; unless the server is closing, start another in its
+        slot, which resumes the runs the dead one was executing."""
         child.reader.join()
         code = child.process.wait()
         if self._is_closing:
             return
         served = time.monotonic() - child.ready_at if child.ready_at is not None else 0.0
-        if served < QUICK_DEATH_SECONDS:
-            self._restart_pause = min(max(self._restart_pause * 2, 0.5), RESTART_PAUSE_MAX)
-        else:
-            self._restart_pause = 0.0
+        pause = self._restart_pauses[slot]
+        pause = min(max(pause * 2, 0.5), RESTART_PAUSE_MAX) if served < QUICK_DEATH_SECONDS else 0.0
+        self._restart_pauses[slot] = pause
         logger.error(
             "the run host process %s ended (exit code %s) after serving %.1f s; "
             "starting another in %.1f s",
             child.process.pid,
             code,
             served,
-            self._restart_pause,
+            pause,
         )
-        time.sleep(self._restart_pause)
+        time.sleep(pause)
+        # Imported here: the run host process imports this module before Django is set up.
+        from studio.runs.leases import worker_name
+
         with self._child_lock:
-            if not self._is_closing and self._child is child:
-                successor = self._start_child()
+            if not self._is_closing and self._children[slot] is child:
+                successor = self._start_child(slot, worker_name(child.process.pid))
                 # Stops sent to the dead child must reach the runs it held, now resumed:
                 # the runs asked to stop that have not finished yet.
                 with self._lock:
@@ -256,27 +279,46 @@ class ServerBackend(EmbeddedBackend):
                     successor.link.send(("cancel", run_id))
 
     def close(self) -> None:
-        """Stop the run host process (its runs keep their leases for the next start)."""
+        """Stop the run host processes (their runs keep their leases for the next start)."""
         with self._child_lock:
             self._is_closing = True
-            child, self._child = self._child, None
-        if child is not None:
+            children = [child for child in self._children if child is not None]
+            self._children = [None] * len(self._children)
+        for child in children:
+            child.link.shut_down()
+        for child in children:
             child.stop()
 
     @property
+    def host_pids(self) -> list[int]:
+        """The ids of the run host processes that serve now."""
+        return [child.process.pid for child in list(self._children) if child and child.is_alive]
+
+    @property
+    def host_count(self) -> int:
+        """How many run host processes this server keeps (``RUNS_HOST_PROCESSES``)."""
+        return len(self._children)
+
+    @property
     def host_pid(self) -> int | None:
-        """The run host process's id while it serves."""
-        child = self._child
-        return child.process.pid if child is not None and child.is_alive else None
+        """The id of the first run host process that serves now."""
+        pids = self.host_pids
+        return pids[0] if pids else None
 
     def _send(self, *message: Any) -> None:
+        """Send a launch to the next child in turn, anything else to every child."""
         self.ensure_started()
-        child = self._child
-        if child is None or not child.link.send(message):
-            # The child is being replaced: its successor resumes the runs from the
+        children = list(self._children)
+        if message[0] == "launch":
+            self._turn += 1
+            serving = [child for child in children if child is not None and child.is_alive]
+            children = [serving[self._turn % len(serving)]] if serving else children[:1]
+        sent = [child.link.send(message) for child in children if child is not None]
+        if not any(sent):
+            # The children are being replaced: a successor resumes the runs from the
             # database (queued ones are launched, answers are stored on the run, stops
             # are told again).
-            logger.warning("run %s: the run host process was away for %s", message[1], message[0])
+            logger.warning("run %s: no run host process was there for %s", message[1], message[0])
 
     def _receive(self, message: Message) -> None:
         kind, run_id = message[0], message[1]
@@ -287,11 +329,11 @@ class ServerBackend(EmbeddedBackend):
                 self._cancelled.discard(run_id)
             self.log(run_id).finish_nowait()
         elif kind == "ready":
-            child = self._child
-            if child is not None and child.process.pid == run_id:
-                child.ready_at = time.monotonic()
+            for child in list(self._children):
+                if child is not None and child.process.pid == run_id:
+                    child.ready_at = time.monotonic()
         else:
-            logger.error("the run host process sent an unknown message %r", kind)
+            logger.error("a run host process sent an unknown message %r", kind)
 
     # --- what goes to a run ---
 
@@ -418,7 +460,8 @@ class HostedBackend(EmbeddedBackend):
 
 
 def main(argv: list[str]) -> None:
-    """The run host process: serve the server at the other end of file descriptor argv[1]."""
+    """The run host process: serve the server at the other end of file descriptor argv[1];
+    at start, resume what argv[2] says (:data:`ALL`, :data:`NONE` or a dead child's name)."""
     # Its life follows the link: a terminal's Ctrl+C or a service manager's SIGTERM to
     # the whole group reaches the server, whose exit closes the link.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -437,6 +480,9 @@ def main(argv: list[str]) -> None:
     gc.set_threshold(*RUN_HOST_GC_THRESHOLD)
     link = Link(Connection(int(argv[1])), "roundtable-host-link")
     backend = HostedBackend(link)
+    resume_from = argv[2] if len(argv) > 2 else ALL
+    if resume_from != ALL:
+        backend.resume_from = [resume_from] if resume_from else []
     backends.register_backend("embedded", lambda: backend)
     backends.get_backend.cache_clear()
     backend.ensure_started()

@@ -11,8 +11,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from studio.runs.execution import hand_back, worker_name
+from studio.runs.execution import hand_back
 from studio.runs.host import RunHost
+from studio.runs.leases import worker_name
 from studio.runs.models import Run, Status
 from studio.teams.models import TeamVersion
 from tests.studio.runs.conftest import chatty_team

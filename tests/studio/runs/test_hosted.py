@@ -67,12 +67,16 @@ CHILD_SETTINGS = {
 
 
 @pytest.fixture
-def hosted(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerBackend]:
-    """This process's backend, with the run host process started on the test database."""
+def hosted(
+    request: pytest.FixtureRequest, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ServerBackend]:
+    """This process's backend, with its run host processes started on the test database
+    (one, or as many as the test's indirect parameter says)."""
     monkeypatch.setenv("DATABASE_URL", database_url())
     for key, value in CHILD_SETTINGS.items():
         monkeypatch.setenv(key, value)
     settings.RUNS_HOST = "process"
+    settings.RUNS_HOST_PROCESSES = getattr(request, "param", 1)
     mark_server_process()  # as studio.asgi does (this module imports it already)
     backends.get_backend.cache_clear()
     backend = backends.get_backend()
@@ -162,7 +166,7 @@ async def test_the_child_stops_when_the_server_goes_and_the_next_one_resumes_its
     team = await sync_to_async(chatty_team)(owner, turns=10, delay=0.15)
     run = await sync_to_async(services.start_run)(owner, team.pk, "Count sheep")
     await wait_until(lambda: len(messages(run.pk)) >= 3, limit=30)
-    child = hosted._child
+    child = hosted._children[0]
     assert child is not None
     await asyncio.to_thread(hosted.close)
     assert child.process.returncode is not None
@@ -177,6 +181,97 @@ async def test_the_child_stops_when_the_server_goes_and_the_next_one_resumes_its
     finally:
         successor.close()
     assert done.status == Status.COMPLETED and done.attempts == 2
+
+
+async def wait_serving(backend: ServerBackend, count: int) -> list[int]:
+    """The pids of the backend's run host processes once ``count`` of them serve."""
+    await wait_until(lambda: len(backend.host_pids) == count, limit=30)
+    return backend.host_pids
+
+
+async def start_chatty_runs(owner: User, count: int) -> list[Run]:
+    """``count`` runs of a slow team, each once it wrote a few messages."""
+    team = await sync_to_async(chatty_team)(owner, turns=12, delay=0.15)
+    runs = [
+        await sync_to_async(services.start_run)(owner, team.pk, f"Story {n}") for n in range(count)
+    ]
+    for run in runs:
+        await wait_until(lambda run=run: len(messages(run.pk)) >= 3, limit=30)
+    return runs
+
+
+@pytest.mark.parametrize("hosted", [2], indirect=True)
+async def test_runs_are_spread_over_the_run_host_processes(
+    owner: User, hosted: ServerBackend
+) -> None:
+    pids = await wait_serving(hosted, 2)
+    runs = await start_chatty_runs(owner, 4)
+    executors = [await sync_to_async(run_worker_pid)(run.pk) for run in runs]
+    assert sorted(executors) == sorted(pids * 2)
+    for run in runs:
+        done = await wait_finished(run.pk, limit=60)
+        assert done.status == Status.COMPLETED and done.attempts == 1
+        assert len(await sync_to_async(messages)(run.pk)) == 13
+
+
+@pytest.mark.parametrize("hosted", [2], indirect=True)
+async def test_a_dead_run_host_process_s_runs_resume_and_its_sibling_s_go_on(
+    owner: User, hosted: ServerBackend
+) -> None:
+    pids = await wait_serving(hosted, 2)
+    runs = await start_chatty_runs(owner, 2)
+    executors = [await sync_to_async(run_worker_pid)(run.pk) for run in runs]
+    assert sorted(executors) == sorted(pids)
+    os.kill(executors[0], signal.SIGKILL)
+    lost, kept = [await wait_finished(run.pk, limit=60) for run in runs]
+    assert lost.status == kept.status == Status.COMPLETED
+    assert (lost.attempts, kept.attempts) == (2, 1)
+    for run in runs:
+        events = await sync_to_async(transcript)(run.pk)
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert len(await sync_to_async(messages)(run.pk)) == 13
+    successors = await wait_serving(hosted, 2)
+    assert executors[1] in successors and executors[0] not in successors
+
+
+@pytest.mark.parametrize("hosted", [2], indirect=True)
+async def test_answers_and_stops_reach_a_run_on_any_run_host_process(
+    owner: User, hosted: ServerBackend
+) -> None:
+    await wait_serving(hosted, 2)
+
+    def build() -> Any:
+        model = scripted_model(owner, ["Where to?", "Noted.", "Anything else?"] * 3)
+        agents = [assistant(owner, "guide", model), human(owner, "traveller")]
+        return make_team(owner, agents, max_messages=8)
+
+    team = await sync_to_async(build)()
+    runs = [
+        await sync_to_async(services.start_run)(owner, team.pk, f"Plan trip {n}") for n in range(2)
+    ]
+    sockets = []
+    for run in runs:
+        connected, socket_ = await open_socket(run.pk, owner)
+        assert connected
+        sockets.append(socket_)
+    for socket_ in sockets:
+        request = (await receive_until(socket_, is_type("input.requested"), limit=30))[-1]
+        await socket_.send_json_to(
+            {"type": "input", "request_id": request["data"]["request_id"], "content": "Oslo"}
+        )
+    executors = {await sync_to_async(run_worker_pid)(run.pk) for run in runs}
+    assert executors == set(hosted.host_pids)
+    for run, socket_ in zip(runs, sockets, strict=True):
+        echoed = await receive_until(socket_, is_type("input.provided"), limit=10)
+        assert echoed[-1]["data"]["content"] == "Oslo"
+        await receive_until(socket_, is_type("input.requested"), limit=10)
+        await sync_to_async(services.stop_run)(owner, run.pk)
+        await receive_until(socket_, is_type("run.finished"), limit=10)
+        await socket_.disconnect()
+    for run in runs:
+        done = await wait_finished(run.pk)
+        assert done.status == Status.CANCELLED and done.attempts == 1
+        assert "Oslo" in await sync_to_async(messages)(run.pk)
 
 
 def test_health_names_the_run_host_process(hosted: ServerBackend) -> None:
