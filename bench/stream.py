@@ -217,6 +217,9 @@ class Stack:
     database: str
     postgres_url: str
     work: Path
+    #: Celery worker processes in the distributed mode (``make run-distributed`` starts
+    #: one per core)
+    workers: int = 1
     port: int = 0
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -282,11 +285,12 @@ class Stack:
             worker_env = dict(self.env)
             if self.database == "postgres":
                 worker_env["DATABASE_URL"] = f"{self.postgres_url}?application_name={WORKER_APP}"
-            self.spawn(
-                "worker",
-                [PYTHON, "-m", "celery", "-A", "studio", "worker", "--loglevel", "INFO"],
-                env=worker_env,
-            )
+            command = [PYTHON, "-m", "celery", "-A", "studio", "worker", "--loglevel", "INFO"]
+            self.spawn("worker", command, env=worker_env)
+            for number in range(2, self.workers + 1):
+                # Beside the first, as make run-distributed starts them: each its own name.
+                name = f"worker{number}"
+                self.spawn(name, [*command, "-n", f"{name}@%h"], env=worker_env)
         self.wait_ready()
 
     def manage(self, *args: str) -> str:
@@ -313,8 +317,8 @@ class Stack:
         while time.monotonic() < deadline:
             try:
                 self.api("GET", "/api/runs?limit=1")
-                worker_log = self.work / "worker.log"
-                if "worker" not in self.processes or b"ready." in worker_log.read_bytes():
+                workers = [name for name in self.processes if name.startswith("worker")]
+                if all(b"ready." in (self.work / f"{name}.log").read_bytes() for name in workers):
                     return
             except OSError:
                 pass

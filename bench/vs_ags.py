@@ -182,7 +182,9 @@ class Ours(Side):
         self.name = f"roundtable {mode}"
         # Each mode on a database of its own: PostgreSQL at postgres_url, else SQLite.
         database = "postgres" if postgres_url else "sqlite"
-        self.stack = Stack(mode, database, postgres_url, work)
+        # The distributed mode as make run-distributed starts it: a worker per core.
+        workers = (os.cpu_count() or 1) if mode == "distributed" else 1
+        self.stack = Stack(mode, database, postgres_url, work, workers=workers)
         self.teams: dict[str, int] = {}
 
     def start(self, files: dict[str, dict[str, Any]]) -> None:
@@ -206,7 +208,7 @@ class Ours(Side):
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds each of the stack's processes used so far: the server, its run
-        host process (embedded mode) and the worker with its children (distributed)."""
+        host processes (embedded mode) and the workers with their children (distributed)."""
         used: dict[str, float] = {}
         processes = self.stack.processes
         server = processes["server"].pid
@@ -214,9 +216,10 @@ class Ours(Side):
         hosts = children(server)
         if hosts:
             used["run host"] = sum(cpu_seconds(pid) for pid in hosts)
-        if "worker" in processes:
-            worker = processes["worker"].pid
-            used["worker"] = sum(cpu_seconds(pid) for pid in [worker, *children(worker)])
+        workers = [process.pid for name, process in processes.items() if name.startswith("worker")]
+        if workers:
+            pids = [pid for worker in workers for pid in [worker, *children(worker)]]
+            used["worker"] = sum(cpu_seconds(pid) for pid in pids)
         return used
 
     async def create_run(self, team: str) -> Any:

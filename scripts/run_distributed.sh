@@ -6,7 +6,7 @@
 #
 #   REDIS_PORT   port of the redis-server (default: a free one)
 #   PORT         port of daphne (default 8000)
-#   WORKERS      worker processes (default 1; one per core uses the machine)
+#   WORKERS      worker processes (default: one per core, which uses the machine)
 #
 # Redis keeps its data in $DATA_DIR/redis (append-only file), so queued runs survive its
 # restart; workers sweep for lost runs themselves, so no `celery beat` is needed.
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 DATA_DIR=${DATA_DIR:-data}
 PORT=${PORT:-8000}
-WORKERS=${WORKERS:-1}
+WORKERS=${WORKERS:-$(nproc 2>/dev/null || echo 1)}
 
 command -v redis-server >/dev/null || {
 	echo "redis-server is missing: install it with: sudo apt-get install redis-server" >&2
