@@ -39,9 +39,7 @@ def user_from_bearer(token: str, *, client_ip: str | None = None) -> User | None
         throttling.check_token_address(client_ip)
     now = timezone.now()
     stale_before = db_value(ApiToken, "last_used_at", now - LAST_USED_RESOLUTION)
-    user = first_row(
-        User.objects.raw(token_holder_statement(), [stale_before, digest_token(token)])
-    )
+    user = first_row(User, token_holder_statement(), [stale_before, digest_token(token)])
     if user is None or not user.is_active:
         if client_ip is not None:
             throttling.record_bad_token(client_ip)

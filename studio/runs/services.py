@@ -34,7 +34,7 @@ from studio.runs.models import (
     Status,
 )
 from studio.runs.sink import write_events
-from studio.sql import columns_of, db_value, first_row, quoted_column, quoted_table
+from studio.sql import columns_of, db_value, first_row, insert_row, quoted_column, quoted_table
 from studio.teams.models import Team, TeamVersion, spec_hash
 from studio.teams.services import snapshot_team
 from studio.teams.specs import team_spec
@@ -57,7 +57,7 @@ def run_of_own_team(user: AnyUser, run_id: int) -> Run | None:
     query before the scoped ones, whose nested subqueries cost milliseconds to build."""
     if not (user.is_authenticated and user.is_active):
         return None
-    return first_row(Run.objects.raw(own_run_statement(whole=True), [run_id, user.pk]))
+    return first_row(Run, own_run_statement(whole=True), [run_id, user.pk])
 
 
 def owns_runs_team(user: AnyUser, run_id: int) -> bool:
@@ -221,11 +221,7 @@ def start_run(
     one write lock from its start, which the runs' own writes wait for.
     """
     # Owners see their teams: one plain query before the scoped one.
-    team = (
-        first_row(Team.objects.raw(own_team_statement(), [team_id, user.pk]))
-        if user.is_active
-        else None
-    )
+    team = first_row(Team, own_team_statement(), [team_id, user.pk]) if user.is_active else None
     team = team or Team.objects.visible_to(user).filter(pk=team_id).first()
     if team is None:
         raise not_found()
@@ -238,7 +234,7 @@ def start_run(
     with transaction.atomic():
         check_start_limits(user)
         version = unchanged_version(team, digest) or snapshot_checked_team(team, user)
-        run = Run.objects.create(
+        run = Run(
             team=team,
             team_version=version,
             task=task,
@@ -248,6 +244,7 @@ def start_run(
             budget_usd=budget_usd,
             backend=backends.get_backend().name,
         )
+        insert_row(run)
         launch_on_commit(run.pk, run)
     return run
 
@@ -277,7 +274,7 @@ def unchanged_version(team: Team, digest: str) -> TeamVersion | None:
     """The team's latest version when it holds the spec whose `spec_hash` is ``digest``
     already (a start then writes no version, and needs no second look at the team). Its
     spec is not read (the hash says whether it matches), nor what a run start does not use."""
-    latest = first_row(TeamVersion.objects.raw(latest_version_statement(), [team.pk]))
+    latest = first_row(TeamVersion, latest_version_statement(), [team.pk])
     return latest if latest is not None and latest.content_hash == digest else None
 
 

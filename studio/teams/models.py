@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from studio.accounts.users import AnyUser
-from studio.sql import columns_of, quoted_column, quoted_table
+from studio.sql import columns_of, fetch_rows, quoted_column, quoted_table
 from studio.teams import encryption
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
@@ -383,11 +383,11 @@ class Team(Owned):
         :mod:`studio.sql`): the ORM compiled its join of seats, agents and models anew
         each time, which took longer than the database did to answer it.
         """
-        agents = list(Agent.objects.raw(seated_agents_statement(), [self.pk]))
+        agents = fetch_rows(Agent, seated_agents_statement(), [self.pk])
         model_ids = sorted({agent.model_id for agent in agents if agent.model_id is not None})
         if model_ids:
             statement = models_statement(len(model_ids))
-            models = {model.pk: model for model in ModelConfig.objects.raw(statement, model_ids)}
+            models = {model.pk: model for model in fetch_rows(ModelConfig, statement, model_ids)}
             for agent in agents:
                 model = models.get(agent.model_id or 0)
                 if model is not None:  # else gone meanwhile: read when asked for

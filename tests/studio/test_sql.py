@@ -19,7 +19,7 @@ from studio.runs.services import (
     run_of_own_team,
     unchanged_version,
 )
-from studio.sql import first_row
+from studio.sql import fetch_rows, first_row, insert_row, quoted_column, quoted_table
 from studio.teams.models import Agent, ModelConfig, Team, TeamMember, TeamVersion
 from tests.studio.runs.conftest import chatty_team
 
@@ -31,10 +31,10 @@ def test_a_run_start_reads_its_users_team_in_one_plain_statement(
 ) -> None:
     team = Team.objects.create(owner=owner, name="Solo", layout={"a": {"x": 1}})
     with CaptureQueriesContext(connection) as queries:
-        found = first_row(Team.objects.raw(own_team_statement(), [team.pk, owner.pk]))
+        found = first_row(Team, own_team_statement(), [team.pk, owner.pk])
     assert found == team and found.layout == {"a": {"x": 1}} and found.owner_id == owner.pk
     assert len(queries.captured_queries) == 1
-    assert first_row(Team.objects.raw(own_team_statement(), [team.pk, stranger.pk])) is None
+    assert first_row(Team, own_team_statement(), [team.pk, stranger.pk]) is None
 
 
 def test_a_run_is_its_team_owners_and_nobody_elses(owner: User, stranger: User) -> None:
@@ -104,3 +104,35 @@ def test_a_launched_runs_task_is_noted_while_it_is_still_queued(
     with django_capture_on_commit_callbacks(execute=True):
         launch_on_commit(run.pk)
     assert Run.objects.get(pk=run.pk).task_id == "claimed"
+
+
+def test_rows_read_by_a_written_out_statement_are_what_the_orm_reads(owner: User) -> None:
+    team = chatty_team(owner)
+    run = Run.objects.create(
+        team=team, team_version=team.versions.get(), task="Go", usage={"m": {"calls": 2}}
+    )
+    run.refresh_from_db()
+    table, key = quoted_table(Run), quoted_column(Run, "id")
+    task, usage = quoted_column(Run, "task"), quoted_column(Run, "usage")
+    created = quoted_column(Run, "created_at")
+    # Columns in another order than the model's, some left out, one that is no field.
+    statement = (
+        f"SELECT {usage}, {key}, {created}, {task}, 7 AS extra FROM {table} WHERE {key} = %s"
+    )
+    (found,) = fetch_rows(Run, statement, [run.pk])
+    assert (found.pk, found.task, found.usage, found.extra) == (run.pk, "Go", run.usage, 7)
+    assert found.created_at == run.created_at and found.created_at.tzinfo is not None
+    assert found.get_deferred_fields() >= {"status", "team_id"}
+    assert found.status == run.status  # a deferred field is read when asked for
+    assert fetch_rows(Run, statement, [run.pk + 1]) == []
+
+
+def test_a_row_inserted_by_a_written_out_statement_is_what_save_writes(owner: User) -> None:
+    team = chatty_team(owner)
+    run = Run(team=team, team_version=team.versions.get(), task="Go", budget_usd=1.5)
+    insert_row(run)
+    assert run.pk is not None and not run._state.adding
+    stored = Run.objects.get(pk=run.pk)
+    assert (stored.task, stored.budget_usd, stored.status) == ("Go", 1.5, Status.QUEUED)
+    assert stored.created_at == run.created_at is not None  # set on insert, as save() does
+    assert stored.usage == Run._meta.get_field("usage").get_default()
