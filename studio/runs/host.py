@@ -26,6 +26,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
 from studio.runs.database import DatabaseThreads, serve_database_calls
 
@@ -81,6 +82,11 @@ class RunHost:
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
+
+    def open_connections(self) -> None:
+        """Connect every database thread now (blocking; never on the host's loop), so
+        the first runs after a start do not wait for connections to open."""
+        self.database.on_every_thread(lambda: connection.ensure_connection())
 
     # --- runs ---
 

@@ -474,7 +474,7 @@ def main(argv: list[str]) -> None:
     # and the first run after a start would wait for them.
     import studio.runs.execution  # noqa: F401
     from studio.runs import backends
-    from studio.runs.host import freeze_start_up_objects, stop_host
+    from studio.runs.host import freeze_start_up_objects, get_host, stop_host
 
     freeze_start_up_objects()
     gc.set_threshold(*RUN_HOST_GC_THRESHOLD)
@@ -486,6 +486,8 @@ def main(argv: list[str]) -> None:
     backends.register_backend("embedded", lambda: backend)
     backends.get_backend.cache_clear()
     backend.ensure_started()
+    # Connected before it says it serves: the first run here would wait for it otherwise.
+    get_host().open_connections()
     link.send(("ready", os.getpid()))
     logger.info("run host process %s serves the server %s", os.getpid(), os.getppid())
     link.serve(backend.receive)
