@@ -48,6 +48,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def format_created_at(moment: datetime) -> str:
+    """A message's time as its dump writes it: ISO 8601, ``Z`` for UTC."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BaseMessage:
     """Fields every message and event carries."""
@@ -69,7 +74,7 @@ class BaseMessage:
             "type": self.type,
             "id": self.id,
             "source": self.source,
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+            "created_at": format_created_at(self.created_at),
             "models_usage": self.models_usage.to_dict() if self.models_usage else None,
             "metadata": dict(self.metadata),
         }

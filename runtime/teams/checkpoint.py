@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from runtime.errors import StateError
-from runtime.messages import BaseChatMessage, BaseMessage, load_message
+from runtime.messages import BaseChatMessage, BaseMessage, format_created_at, load_message
 
 # Only replace_message_content is public (exported by ``runtime``); the rest serves the
 # teams package.
@@ -30,9 +30,26 @@ _COMMON_KEYS = ("type", "id", "source", "created_at", "content", "models_usage",
 
 def encode_message(message: BaseChatMessage) -> list[Any]:
     """A chat message as ``[type, id, source, created_at, content, usage?, metadata?, extra?]``."""
+    if type(message)._dump_fields is BaseMessage._dump_fields:
+        # Nothing beyond the common fields (a TextMessage): the row without the dump.
+        usage = message.models_usage
+        row: list[Any] = [
+            message.type,
+            message.id,
+            message.source,
+            format_created_at(message.created_at),
+            getattr(message, "content", ""),
+        ]
+        metadata = dict(message.metadata)
+        if metadata:
+            row.append([usage.prompt_tokens, usage.completion_tokens] if usage else None)
+            row.append(metadata)
+        elif usage:
+            row.append([usage.prompt_tokens, usage.completion_tokens])
+        return row
     data = message.dump()
     usage = data["models_usage"]
-    row: list[Any] = [data["type"], data["id"], data["source"], data["created_at"], data["content"]]
+    row = [data["type"], data["id"], data["source"], data["created_at"], data["content"]]
     extra = {key: value for key, value in data.items() if key not in _COMMON_KEYS}
     tail: list[Any] = [
         [usage["prompt_tokens"], usage["completion_tokens"]] if usage else None,
@@ -164,8 +181,10 @@ class ThreadArchive:
         ``shared`` too, the packed entries are the kept list itself (see the class).
         """
         packed = dict(state)
-        context = state.get("llm_context")
-        if not isinstance(context, Mapping) or not isinstance(context.get("messages"), list):
+        context: Mapping[str, Any] = state.get("llm_context")  # type: ignore[assignment]
+        # type() first: an ABC's isinstance is slow, and this runs for every agent and turn
+        is_mapping = type(context) is dict or isinstance(context, Mapping)
+        if not is_mapping or not isinstance(context.get("messages"), list):
             return packed
         entries: list[Any] = context["messages"]
         if agent is None:

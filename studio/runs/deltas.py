@@ -87,6 +87,8 @@ def _advance_dict(
         kind = type(value)
         if kind is list:
             kept[key] = _advance_list(before, value, [*path, key], operations, lists)
+        elif kind is dict and type(before) is dict:
+            kept[key] = _advance_dict(before, value, [*path, key], operations, lists)
         elif kind is dict:
             kept[key] = _advance(before, value, [*path, key], operations, lists)
         else:

@@ -11,7 +11,9 @@ import pytest
 from runtime import (
     AssistantAgent,
     AssistantMessage,
+    BaseChatMessage,
     CreateResult,
+    HandoffMessage,
     MaxMessageTermination,
     RoundRobinGroupChat,
     StateError,
@@ -19,6 +21,8 @@ from runtime import (
     UserMessage,
     replace_message_content,
 )
+from runtime.llm import RequestUsage
+from runtime.teams.checkpoint import decode_message, encode_message
 from runtime.testing import ScriptedModelClient
 
 
@@ -155,3 +159,23 @@ async def test_a_state_that_is_no_team_state_is_refused() -> None:
 
     with pytest.raises(StateError, match="not a saved team state"):
         replace_message_content(agent_state, "any", "x")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        TextMessage(source="writer", content="Plain"),
+        TextMessage(source="writer", content="Counted", models_usage=RequestUsage(12, 3)),
+        TextMessage(source="writer", content="Tagged", metadata={"model": "m"}),
+        TextMessage(
+            source="writer", content="Both", models_usage=RequestUsage(1, 2), metadata={"k": "v"}
+        ),
+        HandoffMessage(source="writer", content="Over to you", target="critic"),
+    ],
+)
+def test_a_thread_row_holds_what_the_messages_dump_holds(message: BaseChatMessage) -> None:
+    row = encode_message(message)
+    dump = message.dump()
+    assert row[:5] == [dump[key] for key in ("type", "id", "source", "created_at", "content")]
+    assert row[5:] == [] or row[-1] is not None  # no trailing empty slots
+    assert decode_message(json.loads(json.dumps(row))) == message
