@@ -113,33 +113,6 @@ async def test_a_run_executes_in_the_child_and_streams_through_the_server(
     assert [e.seq for e in await hosted.log(run.pk).read((0, 0), 0)][-1] == persisted[-1]
 
 
-async def test_answers_and_stops_reach_the_run_in_the_child(
-    owner: User, hosted: ServerBackend
-) -> None:
-    def build() -> Any:
-        model = scripted_model(owner, ["Where to?", "Noted.", "Anything else?"] * 3)
-        agents = [assistant(owner, "guide", model), human(owner, "traveller")]
-        return make_team(owner, agents, max_messages=8)
-
-    team = await sync_to_async(build)()
-    run = await sync_to_async(services.start_run)(owner, team.pk, "Plan a trip")
-    connected, socket_ = await open_socket(run.pk, owner)
-    assert connected
-    request = (await receive_until(socket_, is_type("input.requested"), limit=30))[-1]
-    await socket_.send_json_to(
-        {"type": "input", "request_id": request["data"]["request_id"], "content": "Oslo"}
-    )
-    echoed = await receive_until(socket_, is_type("input.provided"), limit=10)
-    assert echoed[-1]["data"]["content"] == "Oslo"
-    await receive_until(socket_, is_type("input.requested"), limit=10)
-    await sync_to_async(services.stop_run)(owner, run.pk)
-    await receive_until(socket_, is_type("run.finished"), limit=10)
-    await socket_.disconnect()
-    done = await wait_finished(run.pk)
-    assert done.status == Status.CANCELLED
-    assert "Oslo" in await sync_to_async(messages)(run.pk)
-
-
 async def test_a_killed_child_is_replaced_and_its_runs_resume(
     owner: User, hosted: ServerBackend
 ) -> None:
@@ -189,24 +162,27 @@ async def wait_serving(backend: ServerBackend, count: int) -> list[int]:
     return backend.host_pids
 
 
-async def start_chatty_runs(owner: User, count: int) -> list[Run]:
-    """``count`` runs of a slow team, each once it wrote a few messages."""
+async def start_chatty_runs(
+    owner: User, backend: ServerBackend, count: int
+) -> tuple[list[int], list[Run], list[int]]:
+    """Once both run host processes serve, ``count`` runs of a slow team, each once it
+    wrote a few messages: the hosts' pids, the runs and each run's executing pid."""
+    pids = await wait_serving(backend, 2)
     team = await sync_to_async(chatty_team)(owner, turns=12, delay=0.15)
     runs = [
         await sync_to_async(services.start_run)(owner, team.pk, f"Story {n}") for n in range(count)
     ]
     for run in runs:
         await wait_until(lambda run=run: len(messages(run.pk)) >= 3, limit=30)
-    return runs
+    executors = [await sync_to_async(run_worker_pid)(run.pk) for run in runs]
+    return pids, runs, executors
 
 
 @pytest.mark.parametrize("hosted", [2], indirect=True)
 async def test_runs_are_spread_over_the_run_host_processes(
     owner: User, hosted: ServerBackend
 ) -> None:
-    pids = await wait_serving(hosted, 2)
-    runs = await start_chatty_runs(owner, 4)
-    executors = [await sync_to_async(run_worker_pid)(run.pk) for run in runs]
+    pids, runs, executors = await start_chatty_runs(owner, hosted, 4)
     assert sorted(executors) == sorted(pids * 2)
     for run in runs:
         done = await wait_finished(run.pk, limit=60)
@@ -218,9 +194,7 @@ async def test_runs_are_spread_over_the_run_host_processes(
 async def test_a_dead_run_host_process_s_runs_resume_and_its_sibling_s_go_on(
     owner: User, hosted: ServerBackend
 ) -> None:
-    pids = await wait_serving(hosted, 2)
-    runs = await start_chatty_runs(owner, 2)
-    executors = [await sync_to_async(run_worker_pid)(run.pk) for run in runs]
+    pids, runs, executors = await start_chatty_runs(owner, hosted, 2)
     assert sorted(executors) == sorted(pids)
     os.kill(executors[0], signal.SIGKILL)
     lost, kept = [await wait_finished(run.pk, limit=60) for run in runs]
@@ -234,11 +208,11 @@ async def test_a_dead_run_host_process_s_runs_resume_and_its_sibling_s_go_on(
     assert executors[1] in successors and executors[0] not in successors
 
 
-@pytest.mark.parametrize("hosted", [2], indirect=True)
+@pytest.mark.parametrize("hosted", [1, 2], indirect=True)
 async def test_answers_and_stops_reach_a_run_on_any_run_host_process(
     owner: User, hosted: ServerBackend
 ) -> None:
-    await wait_serving(hosted, 2)
+    await wait_serving(hosted, hosted.host_count)
 
     def build() -> Any:
         model = scripted_model(owner, ["Where to?", "Noted.", "Anything else?"] * 3)
@@ -247,7 +221,8 @@ async def test_answers_and_stops_reach_a_run_on_any_run_host_process(
 
     team = await sync_to_async(build)()
     runs = [
-        await sync_to_async(services.start_run)(owner, team.pk, f"Plan trip {n}") for n in range(2)
+        await sync_to_async(services.start_run)(owner, team.pk, f"Plan trip {n}")
+        for n in range(hosted.host_count)
     ]
     sockets = []
     for run in runs:
