@@ -85,8 +85,12 @@ class RunHost:
 
     def open_connections(self) -> None:
         """Connect every database thread now (blocking; never on the host's loop), so
-        the first runs after a start do not wait for connections to open."""
-        self.database.on_every_thread(lambda: connection.ensure_connection())
+        the first runs after a start do not wait for connections to open. A database
+        that does not answer is only logged: each thread connects at its first call."""
+        try:
+            self.database.on_every_thread(lambda: connection.ensure_connection())
+        except Exception as exc:
+            logger.warning("the run host could not connect to the database yet: %s", exc)
 
     # --- runs ---
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection, connections
 from django.utils import timezone
 
 from studio.runs.execution import hand_back
@@ -104,3 +105,27 @@ def test_a_worker_shutting_down_hands_back_only_the_runs_it_still_holds(owner: U
     handed = Run.objects.get(pk=mine)
     assert handed.status == Status.QUEUED and handed.lease == "" and handed.worker == ""
     assert Run.objects.get(pk=taken).status == Status.RUNNING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_host_connects_its_database_threads_when_asked_and_survives_a_refusal(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    made = RunHost(capacity=1, database_threads=2)
+    try:
+        made.open_connections()
+        opened: list[bool] = []
+        made.database.on_every_thread(lambda: opened.append(connection.connection is not None))
+        assert opened == [True, True]
+
+        def refuse(self: object) -> None:
+            raise OSError("database down")
+
+        made.database.on_every_thread(lambda: connection.close())
+        monkeypatch.setattr(type(connections["default"]), "ensure_connection", refuse)
+        with caplog.at_level("WARNING", logger="studio.runs.host"):
+            made.open_connections()
+        assert "could not connect to the database yet: database down" in caplog.text
+    finally:
+        monkeypatch.undo()
+        made.stop()
