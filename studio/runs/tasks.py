@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import threading
 
 from celery import Task, shared_task
 from celery.exceptions import Reject
@@ -108,12 +107,6 @@ def start_sweeping(**kwargs: object) -> None:
         sweeper = Sweeper()
         sweepers.append(sweeper)
         sweeper.start()
-    pool = getattr(kwargs.get("sender"), "pool", None)
-    if type(pool).__module__ == "celery.concurrency.solo":
-        # Runs execute in this process: its run host connects now, not at the first run.
-        threading.Thread(
-            target=get_host().open_connections, name="roundtable-connect", daemon=True
-        ).start()
 
 
 @worker_shutdown.connect
