@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import functools
 import json
 import logging
 import threading
@@ -31,6 +32,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.driver_info import DriverInfo
 
 from studio.runs.backends import (
     Backend,
@@ -174,7 +176,9 @@ class StreamTail:
     otherwise hold a Redis connection of its own); each entry is parsed once, kept in
     memory (the last ``RUNS_LOG_MAXLEN``, at most :data:`TAIL_KEEP`) and handed to every
     watcher from its own position. A watcher behind what the tail holds reads the stream
-    itself, without waiting. A tail nobody read for :data:`TAIL_IDLE_SECONDS` ends.
+    itself, without waiting. A tail ends once no watcher has been reading it for
+    :data:`TAIL_IDLE_SECONDS` (every watcher of a run that ended has gone): it would
+    otherwise hold a blocked read, and its connection, long after anyone cared.
     """
 
     def __init__(self, backend: DistributedBackend, run_id: int, start: Position) -> None:
@@ -188,7 +192,8 @@ class StreamTail:
         self._waiters: list[asyncio.Future[None]] = []
         self._error: Exception | None = None
         self._has_read = False  # whether a read of the stream has come back yet
-        self._read_at = asyncio.get_running_loop().time()
+        self._readers = 0  # watchers inside :meth:`read` now
+        self._read_at = asyncio.get_running_loop().time()  # when the last one left it
         self._task = asyncio.get_running_loop().create_task(self._follow())
 
     @property
@@ -198,8 +203,15 @@ class StreamTail:
 
     async def read(self, position: Position, block: float) -> list[Frame]:
         """Entries after ``position``, waiting up to ``block`` s for some."""
+        self._readers += 1
+        try:
+            return await self._read(position, block)
+        finally:
+            self._readers -= 1
+            self._read_at = asyncio.get_running_loop().time()
+
+    async def _read(self, position: Position, block: float) -> list[Frame]:
         loop = asyncio.get_running_loop()
-        self._read_at = loop.time()
         if position < self._covered_after:
             return await read_stream(self._backend.async_client(), self._key, position, 0)
         found = self._after(position)
@@ -209,18 +221,23 @@ class StreamTail:
             return await read_stream(self._backend.async_client(), self._key, position, 0)
         if found or block <= 0:
             return found
-        if self._error is not None:
-            raise self._error
-        future: asyncio.Future[None] = loop.create_future()
-        self._waiters.append(future)
-        try:
-            await wait_at_most(future, min(block, settings.REDIS_BLOCK_SECONDS))
-        finally:
-            if future in self._waiters:
-                self._waiters.remove(future)
-        found = self._after(position)
-        if not found and self._error is not None:
-            raise self._error
+        # Woken by entries that are all at or before the position (the tail's first read
+        # bringing what the watcher had already), it waits on for the rest of its time.
+        deadline = loop.time() + min(block, settings.REDIS_BLOCK_SECONDS)
+        while not found:
+            if self._error is not None:
+                raise self._error
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self.is_done:
+                break
+            future: asyncio.Future[None] = loop.create_future()
+            self._waiters.append(future)
+            try:
+                await wait_at_most(future, remaining)
+            finally:
+                if future in self._waiters:
+                    self._waiters.remove(future)
+            found = self._after(position)
         return found
 
     def _after(self, position: Position) -> list[Frame]:
@@ -236,7 +253,7 @@ class StreamTail:
 
     async def _read_while_watched(self) -> None:
         loop = asyncio.get_running_loop()
-        while loop.time() - self._read_at < TAIL_IDLE_SECONDS:
+        while self._readers or loop.time() - self._read_at < TAIL_IDLE_SECONDS:
             try:
                 entries = await read_stream(
                     self._backend.async_client(), self._key, self._top, TAIL_BLOCK_SECONDS
@@ -278,8 +295,9 @@ class StreamTail:
 #: entries a tail keeps at most, and how long its blocking read waits at a time
 TAIL_KEEP = 1000
 TAIL_BLOCK_SECONDS = 1.0
-#: a tail nobody read for this long stops following its stream
-TAIL_IDLE_SECONDS = 30.0
+#: a tail no watcher read for this long stops following its stream (a watcher reads
+#: again as soon as it has sent what it got; one that comes back later starts a new tail)
+TAIL_IDLE_SECONDS = 3.0
 
 
 class ListInbox(Inbox):
@@ -376,6 +394,14 @@ class InboxNotices:
             await asyncio.gather(self._listener, return_exceptions=True)
 
 
+@functools.cache
+def driver_info() -> DriverInfo:
+    """What every connection tells Redis of its client, read once: redis-py reads its own
+    version from the installed package's metadata for each connection it opens
+    otherwise, which cost a server more than a millisecond per new watcher's connection."""
+    return DriverInfo()
+
+
 class LoopClients:
     """One asynchronous Redis client per event loop, for one URL: a client's connections
     belong to the loop that opened them (Celery tasks and the run host each have one)."""
@@ -399,6 +425,7 @@ class LoopClients:
                 max_connections=settings.REDIS_MAX_CONNECTIONS,
                 timeout=settings.REDIS_SOCKET_TIMEOUT,
                 socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+                driver_info=driver_info(),
             )
             client = self._clients[loop] = aioredis.Redis.from_pool(pool)
         return client
@@ -432,7 +459,9 @@ class DistributedBackend(Backend):
         with self._lock:
             if self._sync_client is None:
                 self._sync_client = redis.Redis.from_url(
-                    self.url, socket_timeout=settings.REDIS_SOCKET_TIMEOUT
+                    self.url,
+                    socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+                    driver_info=driver_info(),
                 )
             return self._sync_client
 

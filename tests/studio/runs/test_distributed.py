@@ -19,6 +19,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
 from studio.runs import backends, services, streaming
+from studio.runs.backends import distributed
 from studio.runs.backends.distributed import DistributedBackend, log_key, read_stream
 from studio.runs.events import Frame, make_frame
 from studio.runs.models import Run, Status
@@ -293,6 +294,33 @@ async def test_a_watcher_joining_a_live_run_reads_redis_not_the_database(
     finally:
         await follower.aclose()
     assert asked == []
+
+
+async def test_a_tail_follows_while_watched_and_stops_once_its_watchers_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A watcher waiting inside a read keeps the run's tail following, however long it
+    waits; once nobody reads it the tail stops (its blocked read and connection go), and
+    a watcher that comes back later gets a new tail that misses nothing."""
+    monkeypatch.setattr(distributed, "TAIL_IDLE_SECONDS", 0.3)
+    monkeypatch.setattr(distributed, "TAIL_BLOCK_SECONDS", 0.1)
+    backend = backends.get_backend()
+    assert isinstance(backend, DistributedBackend)
+    run_id = 900_551
+    events = [message_frame(run_id, seq) for seq in (1, 2, 3)]
+    log = backend.log(run_id)
+    await log.append(events[:1])
+    assert await log.read((0, 0), 0) == events[:1]
+    tail = backend.tail(run_id, (1, 0))
+    waiting = asyncio.create_task(log.read((1, 0), 2.0))
+    await asyncio.sleep(0.8)
+    assert not tail.is_done
+    await log.append(events[1:2])
+    assert await asyncio.wait_for(waiting, 5) == events[1:2]
+    await wait_until(lambda: tail.is_done, limit=5)
+    await log.append(events[2:])
+    assert await log.read((2, 0), 2.0) == events[2:]
+    assert backend.tail(run_id, (3, 0)) is not tail
 
 
 async def test_a_run_going_on_keeps_its_log_and_a_refused_entry_is_no_error(
