@@ -214,7 +214,9 @@ class Accountant:
     def _add(
         self, table: dict[str, dict[str, float]], key: str, usage: RequestUsage, cost: float
     ) -> None:
-        row = table.setdefault(key, empty_tally())
+        row = table.get(key)
+        if row is None:
+            row = table[key] = empty_tally()
         row["prompt_tokens"] += usage.prompt_tokens
         row["completion_tokens"] += usage.completion_tokens
         row["cost_usd"] += cost

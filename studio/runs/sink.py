@@ -37,10 +37,10 @@ from studio.runs.database import LOOP_THREADS, call_database, is_query_error
 from studio.runs.events import (
     EventType,
     Frame,
+    Moment,
     describe_item,
     event_data_texts,
     event_frame,
-    format_time,
     make_chunk_envelope,
     make_frame,
     searchable_text,
@@ -68,10 +68,9 @@ SNAPSHOT_SHARE = 20
 FIRST_TURN_WAIT_SECONDS = 0.01
 
 
-def event_time() -> datetime:
-    """Now, aware, in UTC: ``timezone.now()`` without reading ``USE_TZ`` (always on here)
-    through the settings proxy for every event of a run."""
-    return datetime.now(UTC)
+def event_time() -> Moment:
+    """Now, as an event is stamped with it."""
+    return Moment.now()
 
 
 class StatefulTeam(Protocol):
@@ -89,7 +88,7 @@ class PendingEvent:
     type: str
     source: str
     data: dict[str, Any]
-    at: datetime
+    at: Moment
     #: ``data`` as the database stores it (:func:`event_data_text`), encoded once with
     #: the frame's text, which holds the same text unless storing escaped something
     data_text: str
@@ -97,11 +96,11 @@ class PendingEvent:
 
 
 def pending_event(
-    run_id: int, seq: int, event_type: str, source: str, data: dict[str, Any], at: datetime
+    run_id: int, seq: int, event_type: str, source: str, data: dict[str, Any], at: Moment
 ) -> PendingEvent:
     """An event to persist and publish, its data encoded once for both."""
     stored, sent = event_data_texts(data)
-    frame = event_frame(run_id, seq, event_type, source, format_time(at), sent)
+    frame = event_frame(run_id, seq, event_type, source, at.text(), sent)
     return PendingEvent(seq, event_type, source, data, at, stored, frame)
 
 
@@ -593,6 +592,7 @@ def job_rows(job: WriteJob) -> tuple[Rows, Rows]:
     """
     run_id = job.run_id
     as_text = connection.vendor != "postgresql"
+    on_sqlite = connection.vendor == "sqlite"
     event_rows = [
         (
             run_id,
@@ -602,7 +602,7 @@ def job_rows(job: WriteJob) -> tuple[Rows, Rows]:
             event.data_text if as_text else event.data,
             searchable_text(event.type, event.data),
             False,
-            event.at,
+            event.at.sqlite_text() if on_sqlite else event.at.as_datetime(),
         )
         for event in job.events
     ]
@@ -620,9 +620,16 @@ def job_rows(job: WriteJob) -> tuple[Rows, Rows]:
         for checkpoint in job.checkpoints
     ]
     return (
-        adapt_rows(RunEvent, EVENT_COLUMNS, event_rows, ready={"data"} if as_text else set()),
+        adapt_rows(RunEvent, EVENT_COLUMNS, event_rows, ready=event_ready(as_text, on_sqlite)),
         adapt_rows(Checkpoint, CHECKPOINT_COLUMNS, checkpoint_rows),
     )
+
+
+@functools.cache
+def event_ready(as_text: bool, on_sqlite: bool) -> frozenset[str]:
+    """The event columns :func:`job_rows` writes as the database takes them already:
+    the data as its text (not on PostgreSQL), the time as SQLite's text."""
+    return frozenset([*(["data"] if as_text else []), *(["created_at"] if on_sqlite else [])])
 
 
 #: event loop -> the writer of the runs on it
@@ -666,7 +673,8 @@ def is_batch_saved(
     """
     if events:
         first = events[0]
-        return RunEvent.objects.filter(run_id=run_id, seq=first.seq, created_at=first.at).exists()
+        at = first.at.as_datetime()
+        return RunEvent.objects.filter(run_id=run_id, seq=first.seq, created_at=at).exists()
     if checkpoints:
         return Checkpoint.objects.filter(run_id=run_id, seq=checkpoints[0].seq).exists()
     return False

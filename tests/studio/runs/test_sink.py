@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -18,7 +20,7 @@ from studio.runs.accounting import Accountant
 from studio.runs.backends import LiveLog, Position
 from studio.runs.checkpoints import EncodedCheckpoint
 from studio.runs.database import is_query_error
-from studio.runs.events import EventType, Frame
+from studio.runs.events import EventType, Frame, Moment, format_time
 from studio.runs.models import Checkpoint, CheckpointKind, Run, RunEvent, Status
 from studio.runs.sink import (
     FIRST_BATCH,
@@ -30,6 +32,7 @@ from studio.runs.sink import (
     SinkClosed,
     WriteJob,
     beat,
+    is_batch_saved,
     next_batch,
     pending_event,
     write_jobs,
@@ -53,7 +56,7 @@ def held_run(owner: User, lease: str) -> int:
 
 def job(run_id: int, lease: str, seq: int = 1) -> WriteJob:
     """A batch of one message event."""
-    at = timezone.now()
+    at = Moment.now()
     data = {"content": f"Message {seq}"}
     event = pending_event(run_id, seq, "message", "writer", data, at)
     return WriteJob(run_id, lease, [event], [], {"prompt_tokens": seq})
@@ -103,7 +106,7 @@ async def test_a_batch_larger_than_one_statement_takes_is_stored_whole(owner: Us
     run_id = await sync_to_async(held_run)(owner, "mine")
     events = []
     for seq in range(1, 401):  # 8 columns a row: several statements on SQLite
-        at = timezone.now()
+        at = Moment.now()
         data = {"content": f"Message {seq} \u00e9\u0000"}
         events.append(pending_event(run_id, seq, "message", "writer", data, at))
     assert await BatchWriter().write(WriteJob(run_id, "mine", events, [], {}))
@@ -112,6 +115,34 @@ async def test_a_batch_larger_than_one_statement_takes_is_stored_whole(owner: Us
     )
     assert [seq for seq, _ in rows] == list(range(1, 401))
     assert rows[-1][1] == {"content": "Message 400 \u00e9\u0000"}
+
+
+async def test_an_events_time_reads_back_alike_from_its_row_its_frame_and_the_orm(
+    owner: User,
+) -> None:
+    """The time a sink stamps an event with is stored, sent and found again as one
+    moment: a whole second (which ``isoformat`` writes without a fraction), a second
+    before it and an ordinary one."""
+    run_id = await sync_to_async(held_run)(owner, "mine")
+    moments = [
+        Moment.of(datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)),
+        Moment.of(datetime(2027, 1, 1, 0, 0, 0, 0, tzinfo=UTC)),
+        Moment.now(),
+    ]
+    events = [
+        pending_event(run_id, seq, "message", "writer", {"content": "hi"}, at)
+        for seq, at in enumerate(moments, start=1)
+    ]
+    assert await BatchWriter().write(WriteJob(run_id, "mine", events, [], {}))
+    stored_at = await sync_to_async(list)(
+        RunEvent.objects.filter(run_id=run_id).order_by("seq").values_list("created_at", flat=True)
+    )
+    assert stored_at == [at.as_datetime() for at in moments]
+    for event, created_at in zip(events, stored_at, strict=True):
+        assert json.loads(event.frame.text)["at"] == format_time(created_at)
+        assert Moment.of(created_at) == event.at
+    assert json.loads(events[1].frame.text)["at"] == "2027-01-01T00:00:00Z"
+    assert await sync_to_async(is_batch_saved)(run_id, events[1:], [])
 
 
 async def test_a_beat_renews_a_held_lease_and_reports_a_lost_one(owner: User) -> None:
@@ -173,7 +204,7 @@ def test_a_refused_batch_among_many_fails_alone(owner: User) -> None:
 
 
 def queued_event(seq: int) -> PendingEvent:
-    return pending_event(1, seq, "message", "writer", {"content": "hi"}, timezone.now())
+    return pending_event(1, seq, "message", "writer", {"content": "hi"}, Moment.now())
 
 
 def test_a_burst_is_written_in_bounded_batches_but_a_run_change_never_apart() -> None:
