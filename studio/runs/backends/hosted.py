@@ -10,7 +10,7 @@ and talks to each over a socket pair:
   (answers, stops, interjections), ``cancel``, ``reset``, ``stop_later`` and
   ``terminate``, which only the child executing the run acts on;
 - a child sends back what its runs append to their live logs (``log``), and when a run
-  is done with its log (``finish``).
+  is done with its log (``finish``), gathered per turn of its loop (``batch``).
 
 The server keeps the live logs (its sockets read them), the children the inboxes (their
 runs read them), so each side sends only what the other needs. The children do what an
@@ -23,6 +23,7 @@ one was executing (the ``worker`` they carry), and leaves its siblings' runs alo
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import gc
 import logging
@@ -322,7 +323,10 @@ class ServerBackend(EmbeddedBackend):
 
     def _receive(self, message: Message) -> None:
         kind, run_id = message[0], message[1]
-        if kind == "log":
+        if kind == "batch":
+            for each in message[2]:
+                self._receive(each)
+        elif kind == "log":
             self.log(run_id).append_nowait(message[2])
         elif kind == "finish":
             with self._lock:
@@ -370,17 +374,59 @@ class ServerBackend(EmbeddedBackend):
 # --------------------------------------------------------------------------------------
 
 
+class Outbox:
+    """What a run host process sends the server about its runs' logs, gathered over one
+    turn of its loop and sent as one message.
+
+    A transaction holds the events of every run that wrote meanwhile; when it commits,
+    each of those runs appends to its log in turn. Sent one by one, that cost both
+    processes a message, and the server a wake-up of its loop, per run and turn. What is
+    put in one turn of the loop goes as one ``batch`` (the messages in the order they
+    were put); from another thread (a database thread), at once, after what waits.
+    """
+
+    def __init__(self, link: Link) -> None:
+        self._link = link
+        self._lock = threading.Lock()  # guards the list
+        self._send_lock = threading.Lock()  # keeps the order of what two threads send
+        self._messages: list[Message] = []
+
+    def put(self, message: Message) -> None:
+        """Send ``message`` with the others of this turn of the loop."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        with self._lock:
+            self._messages.append(message)
+            is_first = len(self._messages) == 1
+        if loop is None:
+            self.flush()
+        elif is_first:
+            loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Send what was put so far."""
+        with self._send_lock:
+            with self._lock:
+                messages, self._messages = self._messages, []
+            if len(messages) == 1:
+                self._link.send(messages[0])
+            elif messages:
+                self._link.send(("batch", 0, messages))
+
+
 class ForwardedLog(LiveLog):
     """A run's live log as its executor in the run host process sees it: appends and the
     end go to the server, which keeps the log its sockets read."""
 
-    def __init__(self, link: Link, run_id: int) -> None:
-        self._link = link
+    def __init__(self, outbox: Outbox, run_id: int) -> None:
+        self._outbox = outbox
         self._run_id = run_id
 
     async def append(self, frames: Sequence[Frame]) -> None:
         """See :meth:`LiveLog.append`."""
-        self._link.send(("log", self._run_id, list(frames)))
+        self._outbox.put(("log", self._run_id, list(frames)))
 
     async def read(self, position: Position, block: float) -> list[Frame]:
         """Refused: watchers read the server's copy of the log."""
@@ -388,7 +434,7 @@ class ForwardedLog(LiveLog):
 
     async def finish(self) -> None:
         """See :meth:`LiveLog.finish`."""
-        self._link.send(("finish", self._run_id))
+        self._outbox.put(("finish", self._run_id))
 
 
 class HostedBackend(EmbeddedBackend):
@@ -398,13 +444,14 @@ class HostedBackend(EmbeddedBackend):
     def __init__(self, link: Link) -> None:
         super().__init__()
         self._link = link
+        self._outbox = Outbox(link)
         self.is_stopping = False
         self._idle_before: set[int] = set()
         self._idled_at = time.monotonic()
 
     def log(self, run_id: int) -> ForwardedLog:  # type: ignore[override]
         """See :meth:`Backend.log`."""
-        return ForwardedLog(self._link, run_id)
+        return ForwardedLog(self._outbox, run_id)
 
     def inbox(self, run_id: int) -> MemoryInbox:
         """See :meth:`Backend.inbox`; forgets, now and then, the runs no longer here."""
@@ -439,7 +486,7 @@ class HostedBackend(EmbeddedBackend):
 
     def publish(self, run_id: int, frames: Sequence[Frame]) -> None:
         """See :meth:`Backend.publish`."""
-        self._link.send(("log", run_id, list(frames)))
+        self._outbox.put(("log", run_id, list(frames)))
 
     def receive(self, message: Message) -> None:
         """Do what the server asks."""

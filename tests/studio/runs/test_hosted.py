@@ -260,20 +260,46 @@ def test_health_names_the_run_host_process(hosted: ServerBackend) -> None:
 
 
 async def test_the_child_forwards_its_runs_logs_to_the_server() -> None:
+    """What the runs put in one turn of the run host's loop goes as one message, in
+    order; a single message as it is; a publish from a database thread at once."""
     ours, theirs = socket.socketpair()
     server_end = Connection(theirs.detach())
     backend = HostedBackend(Link(Connection(ours.detach()), "test-link"))
     try:
         message = Frame((1, 0), '{"run":5,"seq":1,"type":"message"}')
+        other = Frame((1, 0), '{"run":7,"seq":1,"type":"message"}')
         await backend.log(5).append([message])
+        await backend.log(7).append([other])
         await backend.log(5).finish()
-        assert server_end.recv() == ("log", 5, [message])
-        assert server_end.recv() == ("finish", 5)
+        await asyncio.sleep(0)  # the turn ends
+        assert server_end.recv() == (
+            "batch",
+            0,
+            [("log", 5, [message]), ("log", 7, [other]), ("finish", 5)],
+        )
+        await backend.log(7).finish()
+        await asyncio.sleep(0)
+        assert server_end.recv() == ("finish", 7)
         finished = Frame((3, 0), '{"run":6,"seq":3,"type":"run.finished"}')
-        backend.publish(6, [finished])
+        await asyncio.to_thread(backend.publish, 6, [finished])
+        assert server_end.poll(5)
         assert server_end.recv() == ("log", 6, [finished])
     finally:
         server_end.close()
+
+
+async def test_the_server_takes_a_batch_from_a_child_as_its_messages_in_order() -> None:
+    backend = ServerBackend()
+    first = Frame((1, 0), '{"run":5,"seq":1,"type":"message"}')
+    last = Frame((2, 0), '{"run":5,"seq":2,"type":"run.finished"}')
+    other = Frame((1, 0), '{"run":7,"seq":1,"type":"message"}')
+    backend._receive(
+        ("batch", 0, [("log", 5, [first]), ("log", 7, [other]), ("log", 5, [last]), ("finish", 5)])
+    )
+    assert await backend.log(5).read((0, 0), 0) == [first, last]
+    assert backend.log(5).is_finished
+    assert await backend.log(7).read((0, 0), 0) == [other]
+    assert not backend.log(7).is_finished
 
 
 def test_only_the_server_starts_a_run_host_process() -> None:
