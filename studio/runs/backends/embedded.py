@@ -63,21 +63,31 @@ class Waiters:
         One call per loop: waking two hundred watchers on the server's loop costs the
         run's loop one hand-over, not two hundred.
         """
+        wake(self.take())
+
+    def take(self) -> list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]:
+        """The waiting futures with their loops, forgotten here: for :func:`wake`, which
+        wakes those of several owners with one hand-over per loop."""
         futures, self._futures = self._futures, []
-        if not futures:
-            return
-        try:
-            current = asyncio.get_running_loop()
-        except RuntimeError:
-            current = None
-        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-        for loop, future in futures:
-            by_loop.setdefault(loop, []).append(future)
-        for loop, waiting in by_loop.items():
-            if loop is current:
-                resolve_all(waiting)
-            elif not loop.is_closed():
-                loop.call_soon_threadsafe(resolve_all, waiting)
+        return futures
+
+
+def wake(futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]) -> None:
+    """Resolve futures, each on its own loop: one hand-over per other loop."""
+    if not futures:
+        return
+    try:
+        current = asyncio.get_running_loop()
+    except RuntimeError:
+        current = None
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for loop, future in futures:
+        by_loop.setdefault(loop, []).append(future)
+    for loop, waiting in by_loop.items():
+        if loop is current:
+            resolve_all(waiting)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(resolve_all, waiting)
 
 
 def resolve_all(futures: list[asyncio.Future[None]]) -> None:
@@ -105,8 +115,14 @@ class MemoryLog(LiveLog):
         self.is_finished = False
         self.finished_at = 0.0
 
-    def append_nowait(self, frames: Sequence[Frame]) -> None:
-        """Append and wake readers; usable from synchronous code on any thread."""
+    def append_nowait(
+        self,
+        frames: Sequence[Frame],
+        woken: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] | None = None,
+    ) -> None:
+        """Append and wake readers; usable from synchronous code on any thread. With
+        ``woken``, the readers' futures are added to it for the caller to :func:`wake`
+        with those of other logs."""
         with self._lock:
             self.is_finished = False
             for frame in frames:
@@ -117,7 +133,10 @@ class MemoryLog(LiveLog):
             if len(self._entries) > 2 * self._keep:
                 del self._positions[: -self._keep]
                 del self._entries[: -self._keep]
-            self._waiters.wake_all()
+            if woken is None:
+                self._waiters.wake_all()
+            else:
+                woken += self._waiters.take()
 
     async def append(self, frames: Sequence[Frame]) -> None:
         """See :meth:`LiveLog.append`."""
@@ -329,9 +348,11 @@ class EmbeddedBackend(Backend):
 #: how often finished logs are looked for to forget, at most (seconds)
 PRUNE_SECONDS = 1.0
 #: how long a finished run's last entries stay for watchers still reading them (seconds),
-#: and how many (a watcher further behind reads from the database)
+#: and how many (a watcher further behind reads from the database): a short run (a
+#: hundred messages or so, each with its usage) stays whole, for the watcher that opens
+#: it just after it ended
 FINISHED_ENTRIES_SECONDS = 10.0
-FINISHED_KEEP = 100
+FINISHED_KEEP = 256
 
 
 def closing_connections(function: Any) -> Any:

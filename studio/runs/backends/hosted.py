@@ -42,7 +42,7 @@ from typing import Any
 from django.conf import settings
 
 from studio.runs.backends import LiveLog, Position
-from studio.runs.backends.embedded import EmbeddedBackend, MemoryInbox
+from studio.runs.backends.embedded import EmbeddedBackend, MemoryInbox, wake
 from studio.runs.events import Frame
 from studio.runs.host import current_host, shorten_switch_interval
 
@@ -324,8 +324,14 @@ class ServerBackend(EmbeddedBackend):
     def _receive(self, message: Message) -> None:
         kind, run_id = message[0], message[1]
         if kind == "batch":
+            # The appends' readers are woken together: one hand-over to the server's loop.
+            woken: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
             for each in message[2]:
-                self._receive(each)
+                if each[0] == "log":
+                    self.log(each[1]).append_nowait(each[2], woken)
+                else:
+                    self._receive(each)
+            wake(woken)
         elif kind == "log":
             self.log(run_id).append_nowait(message[2])
         elif kind == "finish":

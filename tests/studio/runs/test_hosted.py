@@ -289,13 +289,17 @@ async def test_the_child_forwards_its_runs_logs_to_the_server() -> None:
 
 
 async def test_the_server_takes_a_batch_from_a_child_as_its_messages_in_order() -> None:
+    """A batch arrives on the link's thread; the readers waiting on its logs wake."""
     backend = ServerBackend()
     first = Frame((1, 0), '{"run":5,"seq":1,"type":"message"}')
     last = Frame((2, 0), '{"run":5,"seq":2,"type":"run.finished"}')
     other = Frame((1, 0), '{"run":7,"seq":1,"type":"message"}')
-    backend._receive(
-        ("batch", 0, [("log", 5, [first]), ("log", 7, [other]), ("log", 5, [last]), ("finish", 5)])
-    )
+    waiting = [asyncio.create_task(backend.log(run_id).read((0, 0), 5)) for run_id in (5, 7)]
+    await asyncio.sleep(0.05)
+    batch = [("log", 5, [first]), ("log", 7, [other]), ("log", 5, [last]), ("finish", 5)]
+    await asyncio.to_thread(backend._receive, ("batch", 0, batch))
+    woken = await asyncio.wait_for(asyncio.gather(*waiting), 2)
+    assert woken == [[first, last], [other]]
     assert await backend.log(5).read((0, 0), 0) == [first, last]
     assert backend.log(5).is_finished
     assert await backend.log(7).read((0, 0), 0) == [other]
