@@ -17,7 +17,16 @@ from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, JSONField, Model
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Field,
+    FloatField,
+    IntegerField,
+    JSONField,
+    Model,
+    TextField,
+)
 
 RowT = TypeVar("RowT", bound=Model)
 
@@ -156,8 +165,30 @@ def json_value(model: type[Model], name: str, value: Any) -> Any:
 
 
 def db_value(model: type[Model], name: str, value: Any) -> Any:
-    """A value as ``model``'s field ``name`` hands it to the database."""
+    """A value as ``model``'s field ``name`` hands it to the database.
+
+    A number, text or boolean of the very type its field keeps goes as it is: the
+    field's preparation would only convert it to that type (a run's batch updates its
+    counters every turn)."""
+    if type(value) in plain_types(model, name):
+        return value
     return concrete_field(model, name).get_db_prep_save(value, connection)
+
+
+@functools.cache
+def plain_types(model: type[Model], name: str) -> tuple[type, ...]:
+    """The Python types a value of ``model``'s field ``name`` goes to the database as."""
+    field = concrete_field(model, name)
+    if isinstance(field, BooleanField):
+        return (bool,)
+    if isinstance(field, IntegerField):
+        # PostgreSQL's driver is told each integer's width (its adapter wraps it).
+        return () if connection.vendor == "postgresql" else (int,)
+    if isinstance(field, FloatField):
+        return (float,)
+    if isinstance(field, CharField | TextField):
+        return (str,)
+    return ()
 
 
 @functools.cache

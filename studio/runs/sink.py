@@ -19,7 +19,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Collection, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
@@ -560,6 +560,7 @@ def update_runs(
             cursor.close()
 
 
+@functools.lru_cache(maxsize=64)
 def run_update_statement(columns: tuple[str, ...]) -> str:
     """``UPDATE`` of ``columns`` of the run with a given id and lease."""
     assignments = ", ".join(f"{quoted_column(Run, name)} = %s" for name in columns)
@@ -606,30 +607,35 @@ def job_rows(job: WriteJob) -> tuple[Rows, Rows]:
         )
         for event in job.events
     ]
-    now = timezone.now()
-    checkpoint_rows = [
-        (
-            run_id,
-            checkpoint.seq,
-            checkpoint.kind.value,
-            checkpoint.base_seq,
-            checkpoint.prev_seq,
-            checkpoint.state_json,
-            now,
-        )
-        for checkpoint in job.checkpoints
-    ]
+    checkpoint_rows: Rows = []
+    if job.checkpoints:
+        now = Moment.now()
+        at = now.sqlite_text() if on_sqlite else now.as_datetime()
+        checkpoint_rows = [
+            (
+                run_id,
+                checkpoint.seq,
+                checkpoint.kind.value,
+                checkpoint.base_seq,
+                checkpoint.prev_seq,
+                checkpoint.state_json,
+                at,
+            )
+            for checkpoint in job.checkpoints
+        ]
     return (
-        adapt_rows(RunEvent, EVENT_COLUMNS, event_rows, ready=event_ready(as_text, on_sqlite)),
-        adapt_rows(Checkpoint, CHECKPOINT_COLUMNS, checkpoint_rows),
+        adapt_rows(RunEvent, EVENT_COLUMNS, event_rows, ready_columns(as_text, on_sqlite)),
+        adapt_rows(
+            Checkpoint, CHECKPOINT_COLUMNS, checkpoint_rows, ready_columns(False, on_sqlite)
+        ),
     )
 
 
 @functools.cache
-def event_ready(as_text: bool, on_sqlite: bool) -> frozenset[str]:
-    """The event columns :func:`job_rows` writes as the database takes them already:
-    the data as its text (not on PostgreSQL), the time as SQLite's text."""
-    return frozenset([*(["data"] if as_text else []), *(["created_at"] if on_sqlite else [])])
+def ready_columns(data_as_text: bool, on_sqlite: bool) -> frozenset[str]:
+    """The columns :func:`job_rows` writes as the database takes them already: an
+    event's data as its text (not on PostgreSQL), a time as SQLite's text."""
+    return frozenset([*(["data"] if data_as_text else []), *(["created_at"] if on_sqlite else [])])
 
 
 #: event loop -> the writer of the runs on it
@@ -731,19 +737,30 @@ def insert_statement(model: type[Model], columns: tuple[str, ...], rows: int, ma
 
 
 def adapt_rows(
-    model: type[Model], columns: tuple[str, ...], rows: Rows, ready: Collection[str] = ()
+    model: type[Model], columns: tuple[str, ...], rows: Rows, ready: frozenset[str] = frozenset()
 ) -> Rows:
     """Rows of plain values (a ``data`` column holds JSON-ready data) as the database
     takes them: only values a column must adapt (JSON, dates) go through their field,
     unless the column is named ``ready`` (its values are the database's already)."""
-    adapted = [
+    if not rows:
+        return rows
+    adapted = row_adapters(model, columns, ready)
+    if not adapted:
+        return rows
+    return [adapt_row(row, adapted) for row in rows]
+
+
+@functools.lru_cache(maxsize=64)
+def row_adapters(
+    model: type[Model], columns: tuple[str, ...], ready: frozenset[str]
+) -> list[tuple[int, Adapter]]:
+    """The ``(index, adapter)`` of each of ``columns`` that :func:`adapt_rows` adapts,
+    looked up once per table, columns and database."""
+    return [
         (index, adapt)
         for index, column in enumerate(columns)
         if column not in ready and (adapt := column_adapter(model, column)) is not None
     ]
-    if not adapted or not rows:
-        return rows
-    return [adapt_row(row, adapted) for row in rows]
 
 
 def adapt_row(row: tuple[Any, ...], adapted: list[tuple[int, Adapter]]) -> tuple[Any, ...]:

@@ -19,7 +19,7 @@ from studio.runs.services import (
     run_of_own_team,
     unchanged_version,
 )
-from studio.sql import fetch_rows, first_row, insert_row, quoted_column, quoted_table
+from studio.sql import db_value, fetch_rows, first_row, insert_row, quoted_column, quoted_table
 from studio.teams.models import Agent, ModelConfig, Team, TeamMember, TeamVersion
 from tests.studio.runs.conftest import chatty_team
 
@@ -136,3 +136,23 @@ def test_a_row_inserted_by_a_written_out_statement_is_what_save_writes(owner: Us
     assert (stored.task, stored.budget_usd, stored.status) == ("Go", 1.5, Status.QUEUED)
     assert stored.created_at == run.created_at is not None  # set on insert, as save() does
     assert stored.usage == Run._meta.get_field("usage").get_default()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("prompt_tokens", 12),
+        ("cost_usd", 0.25),
+        ("stop_reason", "Done."),
+        ("lease", "lease-1"),
+        ("status", Status.COMPLETED),
+        ("prompt_tokens", True),  # a bool is not the int the field keeps: the field decides
+        ("usage", {"by_model": {}}),
+        ("pending_answer", "a text answer"),  # JSON: still encoded, though it is a str
+    ],
+)
+def test_a_value_goes_to_the_database_as_its_field_would_hand_it(name: str, value: Any) -> None:
+    field = Run._meta.get_field(name)
+    ours, theirs = db_value(Run, name, value), field.get_db_prep_save(value, connection)
+    assert type(ours) is type(theirs)
+    assert ours == theirs or str(ours) == str(theirs)  # a jsonb wrapper on PostgreSQL
