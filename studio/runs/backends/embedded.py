@@ -169,8 +169,9 @@ class MemoryLog(LiveLog):
         with self._lock:
             self.is_finished = True
             self.finished_at = time.monotonic()
-            del self._positions[:-FINISHED_KEEP]
-            del self._entries[:-FINISHED_KEEP]
+            if len(self._entries) > FINISHED_WHOLE:
+                del self._positions[:-FINISHED_KEEP]
+                del self._entries[:-FINISHED_KEEP]
 
     def drop_entries(self) -> None:
         """Forget the entries (a finished run's, once its watchers had time to read them)."""
@@ -348,11 +349,12 @@ class EmbeddedBackend(Backend):
 #: how often finished logs are looked for to forget, at most (seconds)
 PRUNE_SECONDS = 1.0
 #: how long a finished run's last entries stay for watchers still reading them (seconds),
-#: and how many (a watcher further behind reads from the database): a short run (a
+#: and how many (a watcher further behind reads from the database); a short run (a
 #: hundred messages or so, each with its usage) stays whole, for the watcher that opens
 #: it just after it ended
 FINISHED_ENTRIES_SECONDS = 10.0
-FINISHED_KEEP = 256
+FINISHED_KEEP = 100
+FINISHED_WHOLE = 256
 
 
 def closing_connections(function: Any) -> Any:

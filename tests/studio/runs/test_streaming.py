@@ -15,7 +15,8 @@ from django.contrib.auth.models import User
 from studio.runs import services
 from studio.runs.backends import LiveLog
 from studio.runs.backends.distributed import DistributedBackend
-from studio.runs.backends.embedded import EmbeddedBackend
+from studio.runs.backends.embedded import FINISHED_KEEP, FINISHED_WHOLE, EmbeddedBackend
+from studio.runs.events import Frame
 from studio.runs.streaming import follow_run
 from tests.studio.runs.conftest import (
     chatty_team,
@@ -123,3 +124,20 @@ async def test_a_watcher_joining_a_live_run_is_served_from_its_live_log(owner: U
     assert fault.hits == 0
     seqs = [event.seq for event in await sync_to_async(transcript)(run.pk)]
     assert [frame["seq"] for frame in frames if frame["seq"] is not None] == seqs
+
+
+async def test_a_finished_short_run_stays_whole_in_memory_and_a_long_one_keeps_its_end() -> None:
+    """A watcher that opens a short run just after it ended reads all of it from the
+    live log; of a long one, only the last entries stay (the rest is in the database)."""
+    backend = EmbeddedBackend()
+
+    def frames(run_id: int, count: int) -> list[Frame]:
+        return [Frame((seq, 0), f'{{"run":{run_id},"seq":{seq}}}') for seq in range(1, count + 1)]
+
+    short, long = frames(1, FINISHED_WHOLE), frames(2, FINISHED_WHOLE + 1)
+    for run_id, written in ((1, short), (2, long)):
+        log = backend.log(run_id)
+        await log.append(written)
+        await log.finish()
+    assert await backend.log(1).read((0, 0), 0) == short
+    assert await backend.log(2).read((0, 0), 0) == long[-FINISHED_KEEP:]
