@@ -265,7 +265,7 @@ def format_time(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-class Moment:
+class Moment(NamedTuple):
     """When an event happened, to the microsecond, in UTC: what a run's sink stamps each
     event with, and the texts it needs of it (the envelope's, SQLite's).
 
@@ -275,11 +275,8 @@ class Moment:
     the spelling ``datetime.isoformat`` has (no fraction when it is zero).
     """
 
-    __slots__ = ("micro", "seconds")
-
-    def __init__(self, seconds: int, micro: int) -> None:
-        self.seconds = seconds
-        self.micro = micro
+    seconds: int
+    micro: int
 
     @classmethod
     def now(cls) -> Moment:
@@ -316,17 +313,6 @@ class Moment:
     def as_datetime(self) -> datetime:
         """The aware ``datetime``."""
         return datetime.fromtimestamp(self.seconds, UTC).replace(microsecond=self.micro)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Moment):
-            return NotImplemented
-        return (self.seconds, self.micro) == (other.seconds, other.micro)
-
-    def __hash__(self) -> int:
-        return hash((self.seconds, self.micro))
-
-    def __repr__(self) -> str:
-        return f"Moment({self.text()})"
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

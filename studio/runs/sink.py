@@ -21,7 +21,6 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any, Protocol
 
@@ -66,11 +65,6 @@ SNAPSHOT_SHARE = 20
 #: how long a run's team waits, at most, for an event people wait on (its first turn, a
 #: human's answer) to be written and published before it goes on (see :meth:`send_out`)
 FIRST_TURN_WAIT_SECONDS = 0.01
-
-
-def event_time() -> Moment:
-    """Now, as an event is stamped with it."""
-    return Moment.now()
 
 
 class StatefulTeam(Protocol):
@@ -205,7 +199,7 @@ class RunSink(EventSink):
         if event_type is EventType.MESSAGE_CHUNK:
             self._chunk_index += 1
             envelope = make_chunk_envelope(
-                self.run_id, self._seq, self._chunk_index, item.source, event_time(), data
+                self.run_id, self._seq, self._chunk_index, item.source, Moment.now(), data
             )
             self._queue(PendingChunk(make_frame(envelope)))
             return
@@ -242,7 +236,7 @@ class RunSink(EventSink):
         self._raise_if_failed()
         self._seq += 1
         self._chunk_index = 0
-        at = event_time()
+        at = Moment.now()
         self._queue(pending_event(self.run_id, self._seq, str(event_type), source, data, at))
         if len(self._pending) > MAX_PENDING:
             await self.flush()
@@ -779,12 +773,11 @@ def column_adapter(model: type[Model], column: str) -> Adapter | None:
     JSON text comes from one encoder for the whole batch, as the field would write it
     (the field makes an encoder for every value); on PostgreSQL the driver encodes
     what the field hands it. Dates are the sink's own, always aware: they skip the
-    field's checks for naive ones.
+    field's checks for naive ones (on SQLite the sink writes them as text already, see
+    :func:`ready_columns`).
     """
     field = model._meta.get_field(column.removesuffix("_id"))
     if isinstance(field, DateTimeField):
-        if connection.vendor == "sqlite":
-            return sqlite_datetime
         return connection.ops.adapt_datetimefield_value
     if not isinstance(field, JSONField):
         return None
@@ -793,14 +786,6 @@ def column_adapter(model: type[Model], column: str) -> Adapter | None:
         return encoder().encode
     prepare = field.get_db_prep_value
     return lambda value: prepare(value, connection)
-
-
-def sqlite_datetime(value: datetime) -> str:
-    """A date as Django's SQLite backend stores it; the sink's dates, aware and in UTC,
-    without the backend's checks (a fifth of a batch's time)."""
-    if value.tzinfo is UTC:
-        return value.replace(tzinfo=None).isoformat(" ")
-    return str(connection.ops.adapt_datetimefield_value(value))
 
 
 def write_events(
