@@ -18,7 +18,7 @@ scratch database, with scripted teams, and measures:
   close      a client's close frame -> the server's close frame
   capacity   500 runs at 1 s model latency in one worker process: time against the ideal,
              database connections and memory per run (distributed only)
-  memory     the embedded server's RSS (with its run host process) over 100,000 messages
+  memory     the embedded server's RSS (with its run host processes) over 100,000 messages
              served (embedded only)
 
 Every row is a function of a :class:`Target` (a server's base URL and an API token) and
@@ -377,16 +377,13 @@ async def capacity(
 async def memory(
     stack: Stack, team_id: int, total: int, per_run: int, at_once: int = 4
 ) -> list[tuple[int, float]]:
-    """The RSS (MiB) of the server and its run host process together after each batch of
-    runs: [(messages served, RSS)]."""
+    """The RSS (MiB) of the server and its run host processes together after each batch
+    of runs: [(messages served, RSS)]."""
     target = Target(f"http://127.0.0.1:{stack.port}", stack.token)
-    pids = [stack.processes["server"].pid]
-    run_host = target.api("GET", "/health/")["checks"].get("run_host")
-    if run_host:
-        pids.append(run_host["pid"])
+    server = stack.processes["server"].pid
 
     def rss() -> float:
-        return sum(rss_mib(pid) for pid in pids)
+        return rss_mib(server)  # its children, the run hosts, included
 
     served = 0
     samples = [(0, rss())]

@@ -688,8 +688,8 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: Rows) -> Non
     """Insert rows of database values (:func:`adapt_rows`).
 
     On PostgreSQL one statement text, every row through ``executemany``, pipelined with
-    server-side parameters. On SQLite one statement per ``max_query_params`` values,
-    many rows each: SQLite lets go of the interpreter lock for every statement it
+    server-side parameters. On SQLite a few statements of many rows each
+    (:func:`statement_sizes`): SQLite lets go of the interpreter lock for every statement it
     steps and must wait for a busy run thread to hand it back: row by row, a batch
     waited for the run once per row (tens of milliseconds on a loaded machine).
     ``bulk_create`` would build a model instance per row and compile its values one by
@@ -705,13 +705,15 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: Rows) -> Non
     connection.ensure_connection()
     if connection.vendor != "postgresql":
         most = connection.features.max_query_params
-        per_statement = max(most // len(columns), 1) if most else len(rows)
+        largest = min(SQLITE_ROWS_PER_STATEMENT, max(most // len(columns), 1) if most else 1)
         cursor = connection.connection.cursor()
         try:
-            for start in range(0, len(rows), per_statement):
-                chunk = rows[start : start + per_statement]
+            start = 0
+            for size in statement_sizes(len(rows), largest):
+                chunk = rows[start : start + size]
+                start += size
                 values = [value for row in chunk for value in row]
-                cursor.execute(insert_statement(model, columns, len(chunk), "?"), values)
+                cursor.execute(insert_statement(model, columns, size, "?"), values)
         finally:
             cursor.close()
         return
@@ -722,7 +724,24 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: Rows) -> Non
         cursor.executemany(insert_statement(model, columns, 1, "%s"), rows)
 
 
-@functools.lru_cache(maxsize=256)
+#: The most rows one SQLite ``INSERT`` carries. Statements come in power-of-two sizes up
+#: to it, so a table has a handful of statement shapes: the driver keeps every prepared
+#: statement it has seen (128 per connection), and one per batch size held tens of
+#: megabytes of compiled statements in each run host.
+SQLITE_ROWS_PER_STATEMENT = 256
+
+
+def statement_sizes(count: int, largest: int) -> Iterator[int]:
+    """Powers of two, none above ``largest`` (itself brought down to one), that add up to
+    ``count``, largest first: 300 rows in at most 256 are 256, 32, 8 and 4."""
+    cap = 1 << (largest.bit_length() - 1)
+    while count:
+        size = min(cap, 1 << (count.bit_length() - 1))
+        yield size
+        count -= size
+
+
+@functools.lru_cache(maxsize=64)
 def insert_statement(model: type[Model], columns: tuple[str, ...], rows: int, mark: str) -> str:
     """``INSERT`` of ``rows`` rows of ``columns``, with the driver's placeholder ``mark``."""
     names = ", ".join(quoted_column(model, column) for column in columns)

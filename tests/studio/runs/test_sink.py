@@ -35,6 +35,7 @@ from studio.runs.sink import (
     is_batch_saved,
     next_batch,
     pending_event,
+    statement_sizes,
     write_jobs,
 )
 from studio.teams.models import TeamVersion
@@ -115,6 +116,20 @@ async def test_a_batch_larger_than_one_statement_takes_is_stored_whole(owner: Us
     )
     assert [seq for seq, _ in rows] == list(range(1, 401))
     assert rows[-1][1] == {"content": "Message 400 \u00e9\u0000"}
+
+
+def test_batches_of_any_size_take_a_handful_of_statement_shapes() -> None:
+    # The driver keeps every statement it prepared: one shape per batch size held tens
+    # of megabytes in a long-lived run host.
+    assert list(statement_sizes(300, 256)) == [256, 32, 8, 4]
+    assert list(statement_sizes(7, 3)) == [2, 2, 2, 1]
+    assert list(statement_sizes(1, 1)) == [1]
+    shapes = set()
+    for count in range(1, 2000):
+        sizes = list(statement_sizes(count, 300))
+        assert sum(sizes) == count and sizes == sorted(sizes, reverse=True)
+        shapes.update(sizes)
+    assert shapes == {1 << power for power in range(9)}
 
 
 async def test_an_events_time_reads_back_alike_from_its_row_its_frame_and_the_orm(
