@@ -102,6 +102,9 @@ async def test_a_run_executes_in_the_child_and_streams_through_the_server(
     assert connected
     await wait_until(lambda: run_worker_pid(run.pk) != 0, limit=30)
     pid = await sync_to_async(run_worker_pid)(run.pk)
+    # The child says it serves before it takes the run, but the server's link thread may
+    # read that after the run's row shows the child's pid.
+    await wait_until(lambda: hosted.host_pid is not None, limit=10)
     assert pid == hosted.host_pid and pid != os.getpid()
     frames = await receive_until(socket_, is_type("run.finished"), limit=30)
     await socket_.disconnect()
