@@ -705,7 +705,9 @@ def insert_rows(model: type[Model], columns: tuple[str, ...], rows: Rows) -> Non
     connection.ensure_connection()
     if connection.vendor != "postgresql":
         most = connection.features.max_query_params
-        largest = min(SQLITE_ROWS_PER_STATEMENT, max(most // len(columns), 1) if most else 1)
+        largest = SQLITE_ROWS_PER_STATEMENT
+        if most:  # the parameters a statement takes at most
+            largest = min(largest, max(most // len(columns), 1))
         cursor = connection.connection.cursor()
         try:
             start = 0
