@@ -629,7 +629,12 @@ def job_rows(job: WriteJob) -> tuple[Rows, Rows]:
 def ready_columns(data_as_text: bool, on_sqlite: bool) -> frozenset[str]:
     """The columns :func:`job_rows` writes as the database takes them already: an
     event's data as its text (not on PostgreSQL), a time as SQLite's text."""
-    return frozenset([*(["data"] if data_as_text else []), *(["created_at"] if on_sqlite else [])])
+    ready = set()
+    if data_as_text:
+        ready.add("data")
+    if on_sqlite:
+        ready.add("created_at")
+    return frozenset(ready)
 
 
 #: event loop -> the writer of the runs on it
