@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import connections
 
 
 @register(Tags.compatibility)
@@ -51,8 +52,7 @@ def check_celery(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
 @register(Tags.database)
 def check_database_for_distributed_mode(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """Workers and servers in separate processes should share PostgreSQL, not SQLite."""
-    engine = str(settings.DATABASES["default"]["ENGINE"])
-    if settings.REDIS_URL and engine.endswith("sqlite3"):
+    if settings.REDIS_URL and connections["default"].vendor == "sqlite":
         return [
             Warning(
                 "REDIS_URL is set (distributed mode) but the database is SQLite.",

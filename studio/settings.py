@@ -93,10 +93,12 @@ def sqlite_database(path: Path) -> dict[str, object]:
     """SQLite set up for a server with concurrent writers (runs write while requests do).
 
     Write transactions start IMMEDIATE so two of them queue on the lock instead of one
-    failing with "database is locked"; WAL lets readers proceed while a run writes.
+    failing with "database is locked"; WAL lets readers proceed while a run writes. The
+    studio's backend (:mod:`studio.sqlite.base`) hands the lock to a waiting writer as
+    soon as it is free.
     """
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "studio.sqlite",
         "NAME": path,
         # Tests use a file rather than Django's in-memory default so that the Celery
         # worker process the distributed tests start can open the same database; the

@@ -183,3 +183,15 @@ def test_a_cache_other_processes_cannot_see_is_reported(
     settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": "roundtable_cache"}}
     ids = [problem.id for problem in check_throttle_cache(None)]
     assert ids == (["roundtable.W003"] if warns else [])
+
+
+def test_the_distributed_mode_on_sqlite_is_reported(settings) -> None:
+    from django.db import connection
+
+    from studio.checks import check_database_for_distributed_mode
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    ids = [problem.id for problem in check_database_for_distributed_mode(None)]
+    assert ids == (["roundtable.W001"] if connection.vendor == "sqlite" else [])
+    settings.REDIS_URL = ""
+    assert check_database_for_distributed_mode(None) == []

@@ -125,7 +125,7 @@ def test_login_and_logout_pages_work(owner, anonymous_client: Client) -> None:
 @pytest.mark.parametrize(
     ("url", "engine"),
     [
-        ("", "django.db.backends.sqlite3"),
+        ("", "studio.sqlite"),
         ("postgresql://me:p%40ss@db.example:5433/rt", "django.db.backends.postgresql"),
     ],
 )

@@ -1,0 +1,1 @@
+"""SQLite as the studio's embedded database (``ENGINE = "studio.sqlite"``)."""

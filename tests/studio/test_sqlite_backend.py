@@ -1,0 +1,166 @@
+"""The SQLite backend: a writer that finds the lock taken takes it soon after it is let
+go, within the connection's timeout, and fails as SQLite does past it."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import OperationalError, connection, transaction
+
+from studio.sqlite import base as sqlite_backend
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own write lock"),
+]
+
+#: how long the other connection holds the lock in these tests
+HELD_SECONDS = 0.05
+
+
+class Naps:
+    """Stands in for the backend's ``time``: real clock, recorded (real) naps."""
+
+    def __init__(self) -> None:
+        self.taken: list[float] = []
+        self.monotonic = time.monotonic
+
+    def sleep(self, seconds: float) -> None:
+        self.taken.append(seconds)
+        time.sleep(seconds)
+
+
+@pytest.fixture
+def naps(monkeypatch: pytest.MonkeyPatch) -> Naps:
+    recorder = Naps()
+    monkeypatch.setattr(sqlite_backend, "time", recorder)
+    return recorder
+
+
+@pytest.fixture
+def other_writer() -> Iterator[sqlite3.Connection]:
+    """Another connection to the test database, as another process would hold it."""
+    connection.ensure_connection()
+    other = sqlite3.connect(
+        connection.settings_dict["NAME"], isolation_level=None, timeout=5, check_same_thread=False
+    )
+    try:
+        yield other
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
+
+
+def hold_lock(other: sqlite3.Connection, seconds: float | None) -> threading.Thread | None:
+    """Take the write lock on ``other``; let it go after ``seconds`` (None: keep it)."""
+    other.execute("BEGIN IMMEDIATE")
+    if seconds is None:
+        return None
+    releaser = threading.Timer(seconds, lambda: other.execute("COMMIT"))
+    releaser.start()
+    return releaser
+
+
+def busy_timeout() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        return int(cursor.fetchone()[0])
+
+
+def test_connections_have_no_busy_handler_of_sqlites() -> None:
+    assert busy_timeout() == 0
+
+
+def test_a_transaction_takes_the_lock_once_the_other_writer_lets_it_go(
+    other_writer: sqlite3.Connection, naps: Naps
+) -> None:
+    releaser = hold_lock(other_writer, HELD_SECONDS)
+    with transaction.atomic():
+        Group.objects.create(name="waited")
+    assert releaser is not None
+    releaser.join()
+    assert Group.objects.filter(name="waited").exists()
+    # It waited in short naps, never in SQLite's long sleeps.
+    assert naps.taken
+    assert max(naps.taken) <= sqlite_backend.LONGEST_NAP
+    assert naps.taken[0] == sqlite_backend.FIRST_NAP
+
+
+def test_a_write_outside_a_transaction_waits_for_the_lock_too(
+    other_writer: sqlite3.Connection, naps: Naps
+) -> None:
+    group = Group.objects.create(name="before")
+    releaser = hold_lock(other_writer, HELD_SECONDS)
+    assert Group.objects.filter(pk=group.pk).update(name="after") == 1
+    assert releaser is not None
+    releaser.join()
+    assert naps.taken
+    group.refresh_from_db()
+    assert group.name == "after"
+
+
+def test_past_its_timeout_a_writer_fails_as_sqlite_does_and_the_connection_goes_on(
+    other_writer: sqlite3.Connection, naps: Naps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "timeout", 0.02)
+    hold_lock(other_writer, None)
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="database is locked"), transaction.atomic():
+        Group.objects.create(name="never")
+    assert time.monotonic() - started >= 0.02 - sqlite_backend.LONGEST_NAP
+    assert naps.taken
+    other_writer.execute("COMMIT")
+    # Nothing was left half-open: the next transaction works.
+    with transaction.atomic():
+        Group.objects.create(name="later")
+    assert list(Group.objects.values_list("name", flat=True)) == ["later"]
+
+
+def test_an_error_other_than_a_taken_lock_is_not_tried_again(naps: Naps) -> None:
+    with pytest.raises(OperationalError, match="no such table"), connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM no_such_table")
+    assert naps.taken == []
+
+
+def test_executemany_outside_a_transaction_waits_as_sqlite_does_and_drops_the_handler_after(
+    other_writer: sqlite3.Connection,
+) -> None:
+    releaser = hold_lock(other_writer, HELD_SECONDS)
+    table = Group._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} (name) VALUES (%s)", [["one"], ["two"]])
+    assert releaser is not None
+    releaser.join()
+    assert sorted(Group.objects.values_list("name", flat=True)) == ["one", "two"]
+    assert busy_timeout() == 0
+
+
+def test_which_errors_mean_the_lock_is_taken() -> None:
+    def error(code: int) -> sqlite3.OperationalError:
+        made = sqlite3.OperationalError("database is locked")
+        made.sqlite_errorcode = code  # type: ignore[attr-defined]
+        return made
+
+    assert sqlite_backend.found_lock_taken(error(sqlite3.SQLITE_BUSY))
+    assert sqlite_backend.found_lock_taken(error(261))  # SQLITE_BUSY_RECOVERY
+    assert not sqlite_backend.found_lock_taken(error(sqlite_backend.SQLITE_BUSY_SNAPSHOT))
+    assert not sqlite_backend.found_lock_taken(error(sqlite3.SQLITE_ERROR))
+    assert not sqlite_backend.found_lock_taken(sqlite3.OperationalError("no code"))
+
+
+def test_a_nap_never_outlasts_the_timeout(naps: Naps) -> None:
+    def always_locked() -> None:
+        made = sqlite3.OperationalError("database is locked")
+        made.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+        raise made
+
+    with pytest.raises(sqlite3.OperationalError):
+        sqlite_backend.when_free(always_locked, 0.01)
+    assert sum(naps.taken) <= 0.01
+    assert naps.taken == sorted(naps.taken)
