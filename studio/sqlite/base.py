@@ -5,7 +5,7 @@ SQLite has one write lock per database file, and every process and thread that w
 finds it taken is left to SQLite's busy handler, which sleeps between attempts for longer
 each time (1, 2, 5, 10, 15, 20, 25 ms ... then 100 ms a try) and so misses every release
 in between: with ten runs writing, a run's ``POST`` waited up to 110 ms and a batch up to
-80 ms for a lock each writer holds for a millisecond or two.
+80 ms for a lock each writer holds for a few milliseconds at a time.
 
 Here connections have no busy handler. A statement that finds the lock taken (a
 transaction's ``BEGIN IMMEDIATE``, a write outside a transaction) is tried again after
