@@ -72,11 +72,6 @@ class PatientCursor(base.SQLiteCursorWrapper):
 
     def execute(self, query: str, params: Any = None) -> Any:
         run = super().execute
-        try:  # the common case, without a closure
-            return run(query, params)
-        except sqlite3.OperationalError as error:
-            if not found_lock_taken(error):
-                raise
         return when_free(lambda: run(query, params), self.patience)
 
     def executemany(self, query: str, param_list: Iterable[Any]) -> Any:
