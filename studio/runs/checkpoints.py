@@ -3,9 +3,10 @@
 A checkpoint after every turn would write the whole, growing team state each time:
 O(n²) bytes over a run. :class:`CheckpointChain` writes a full snapshot first and then
 deltas against the previous checkpoint (:mod:`studio.runs.deltas`), and starts over with
-a full snapshot once the deltas since the last one add up to more than
-``DELTA_SHARE`` of its size; the bytes written stay about linear in the run's length,
-and rebuilding a state reads one snapshot and a bounded run of deltas.
+a full snapshot once the deltas since the last one add up to more than ``DELTA_SHARE``
+of its size, or ``DELTA_BYTES`` while the snapshot is small; the bytes written stay about
+linear in the run's length, and rebuilding a state reads one snapshot and a bounded run
+of deltas.
 
 The run's sink hands over the team's own lists (``save_state(shared=True)``), which only
 grow: a delta then costs what the turn changed, not the conversation's length, and a full
@@ -26,8 +27,13 @@ from typing import Any
 from studio.runs.deltas import DeltaError, Operation, advance, apply_delta, dumps, freeze
 from studio.runs.models import Checkpoint, CheckpointKind
 
-#: deltas since the last full snapshot may add up to this share of its size
+#: deltas since the last full snapshot may add up to this share of its size, or to
+#: ``DELTA_BYTES`` when that is more: a young conversation's snapshot is small, and half
+#: of it allowed a few deltas only, so that a 100-message run wrote 17 snapshots (about
+#: 10 us of encoding per turn); with the floor it writes two, and a state is still
+#: rebuilt from a few dozen kilobytes at most
 DELTA_SHARE = 0.5
+DELTA_BYTES = 32 * 1024
 
 
 class CheckpointError(Exception):
@@ -59,8 +65,9 @@ class EncodedCheckpoint:
 class CheckpointChain:
     """Encodes one executor's checkpoints, in seq order, each against the one before."""
 
-    def __init__(self, *, delta_share: float = DELTA_SHARE) -> None:
+    def __init__(self, *, delta_share: float = DELTA_SHARE, delta_bytes: int = DELTA_BYTES) -> None:
         self._delta_share = delta_share
+        self._delta_bytes = delta_bytes
         self._previous: Any = None
         self._previous_seq: int | None = None
         self._base_seq = 0
@@ -93,7 +100,8 @@ class CheckpointChain:
 
     def _encode_delta(self, seq: int, operations: list[Operation]) -> EncodedCheckpoint | None:
         text = dumps(operations)
-        if self._delta_size + len(text) > self._base_size * self._delta_share:
+        allowed = max(self._base_size * self._delta_share, self._delta_bytes)
+        if self._delta_size + len(text) > allowed:
             return None
         self._delta_size += len(text)
         return EncodedCheckpoint(

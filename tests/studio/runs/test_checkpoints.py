@@ -70,7 +70,7 @@ def test_a_chain_writes_a_full_snapshot_then_deltas_that_rebuild_every_state(run
 
 
 def test_a_new_full_snapshot_starts_once_deltas_pass_half_of_the_last_one(run: Run) -> None:
-    chain = CheckpointChain()
+    chain = CheckpointChain(delta_bytes=0)
     rows = [write(run, chain, seq, team_state(seq)) for seq in range(1, 200)]
     fulls = [row for row in rows if row.kind == CheckpointKind.FULL]
     assert 3 < len(fulls) < 30
@@ -79,6 +79,24 @@ def test_a_new_full_snapshot_starts_once_deltas_pass_half_of_the_last_one(run: R
         size = sum(len(row.state_json) for row in deltas)
         assert size <= len(full.state_json) / 2
         assert all(row.base_seq == full.seq for row in deltas)
+
+
+def test_deltas_of_a_small_snapshot_may_add_up_to_the_floor_before_the_next_one(
+    run: Run,
+) -> None:
+    floor = 8 * 1024
+    chain = CheckpointChain(delta_bytes=floor)
+    rows = [write(run, chain, seq, team_state(seq)) for seq in range(1, 200)]
+    fulls = [row for row in rows if row.kind == CheckpointKind.FULL]
+    assert len(fulls) > 1
+    first, second = fulls[0], fulls[1]
+    deltas = [row for row in rows if first.seq < row.seq < second.seq]
+    size = sum(len(row.state_json) for row in deltas)
+    # far past half of the small first snapshot, yet within the floor
+    assert len(first.state_json) / 2 < floor / 4 < size <= floor
+    # the delta that would have passed the floor is the next full snapshot instead
+    assert size + len(chain.encode(999, team_state(second.seq)).state_json) > floor
+    assert state_at(run.pk, second.seq - 1) == (second.seq - 1, team_state(second.seq - 1))
 
 
 def test_the_state_before_the_first_checkpoint_is_none(run: Run) -> None:
@@ -122,16 +140,18 @@ def test_deltas_follow_their_own_chain_when_another_writer_interleaved(run: Run)
     assert state_at(run.pk, 21) == (21, {"type": "TeamState", "thread": ["stale"]})
 
 
-def bytes_written(turns: int) -> int:
+def bytes_written(turns: int, delta_bytes: int = checkpoints.DELTA_BYTES) -> int:
     """What a chain writes for a conversation of ``turns`` checkpoints."""
-    chain = CheckpointChain()
+    chain = CheckpointChain(delta_bytes=delta_bytes)
     return sum(len(chain.encode(seq, team_state(seq)).state_json) for seq in range(1, turns))
 
 
 def test_the_bytes_written_grow_about_linearly_with_the_turns() -> None:
     # Snapshots every turn would write four times as much for twice the turns.
-    assert bytes_written(800) < 2.4 * bytes_written(400)
+    assert bytes_written(800, delta_bytes=0) < 2.4 * bytes_written(400, delta_bytes=0)
     assert bytes_written(800) < 10 * len(json.dumps(team_state(800), separators=(",", ":")))
+    # the floor spares a young conversation's snapshots: it only ever writes less
+    assert bytes_written(400) < 0.7 * bytes_written(400, delta_bytes=0)
 
 
 async def test_a_long_run_writes_deltas_and_continues_from_them(owner: User, settle: None) -> None:
@@ -194,14 +214,17 @@ def replying_team() -> RoundRobinGroupChat:
     return RoundRobinGroupChat(members, termination_condition=MaxMessageTermination(7))
 
 
-@pytest.mark.parametrize("delta_share", [checkpoints.DELTA_SHARE, 1000.0])
+@pytest.mark.parametrize(
+    ("delta_share", "delta_bytes"),
+    [(checkpoints.DELTA_SHARE, 0), (checkpoints.DELTA_SHARE, checkpoints.DELTA_BYTES), (1000.0, 0)],
+)
 async def test_checkpoints_of_a_team_handing_out_its_own_lists_rebuild_every_state(
-    run: Run, delta_share: float
+    run: Run, delta_share: float, delta_bytes: int
 ) -> None:
     team = replying_team()
     ada = team.participants[0]
     assert isinstance(ada, AssistantAgent)
-    chain = CheckpointChain(delta_share=delta_share)
+    chain = CheckpointChain(delta_share=delta_share, delta_bytes=delta_bytes)
     sink = CheckpointingSink(team, chain)
 
     await team.run(task="Start.", sink=sink)
@@ -220,7 +243,7 @@ async def test_checkpoints_of_a_team_handing_out_its_own_lists_rebuild_every_sta
 
     kinds = [checkpoint.kind for checkpoint in sink.written]
     assert kinds[0] == CheckpointKind.FULL
-    if delta_share > 100:
+    if delta_share > 100 or delta_bytes:  # this short conversation stays within either
         assert set(kinds[1:]) == {CheckpointKind.DELTA}
     else:
         assert kinds.count(CheckpointKind.FULL) > 1
