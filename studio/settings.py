@@ -336,6 +336,11 @@ REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 1000, minimum=10)
 RUN_MAX_SECONDS = env_int("RUN_MAX_SECONDS", 6 * 3600, minimum=60)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport builds a Redis client for every publish and every task it
+# acknowledges; ours keeps one (see studio/broker.py). rediss:// (kombu sets up its TLS
+# from the scheme) and memory:// keep kombu's own transport.
+if REDIS_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "studio.broker:Transport"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -365,10 +370,11 @@ CELERY_TIMEZONE = TIME_ZONE
 if REDIS_URL:
     CACHES: dict[str, dict[str, object]] = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "studio.redis_pool.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "roundtable",
-            # One pool for the process, not a connection per request (see the module).
+            # One pool and one client for the process, not one per request or per call
+            # (see the module).
             "OPTIONS": {"pool_class": "studio.redis_pool.SharedConnectionPool"},
         }
     }

@@ -115,7 +115,7 @@ def test_throttles_share_a_database_cache_or_redis_when_redis_is_configured(
     distributed = read_settings(tmp_path, {"REDIS_URL": "redis://127.0.0.1:6399/0"}, "CACHES")[
         "CACHES"
     ]["default"]
-    assert distributed["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert distributed["BACKEND"] == "studio.redis_pool.SharedClientRedisCache"
     assert distributed["LOCATION"] == "redis://127.0.0.1:6399/0"
 
 

@@ -1,12 +1,33 @@
-"""Django's Redis cache objects share one connection pool per address in a process."""
+"""Django's Redis cache objects share one connection pool, and one Redis client, per
+address in a process."""
 
 from __future__ import annotations
 
-from django.core.cache.backends.redis import RedisCache
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-from studio.redis_pool import SharedConnectionPool
+import pytest
+import redis
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.core.exceptions import ImproperlyConfigured
+
+from studio.redis_pool import SharedClientRedisCache, SharedConnectionPool
+from tests.studio.runs.processes import RedisServer
+from tests.studio.test_deployment import manage
 
 OPTIONS = {"pool_class": "studio.redis_pool.SharedConnectionPool"}
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway redis-server on a free port, nothing persisted."""
+    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log")
+    server.start()
+    yield server.url
+    server.stop()
 
 
 def test_every_cache_object_of_one_address_gets_the_same_pool() -> None:
@@ -27,3 +48,62 @@ def test_other_options_get_a_pool_of_their_own() -> None:
     assert SharedConnectionPool.from_url(url, socket_timeout=3) is not (
         SharedConnectionPool.from_url(url)
     )
+
+
+@pytest.mark.distributed
+def test_two_requests_caches_hand_out_one_client_and_it_still_reads_and_writes(
+    redis_url: str,
+) -> None:
+    # Two cache objects, as two requests get them; each call used to build a new client.
+    first = SharedClientRedisCache(redis_url, {"OPTIONS": OPTIONS})
+    second = SharedClientRedisCache(redis_url, {"OPTIONS": OPTIONS})
+
+    client = first._cache.get_client()
+    assert isinstance(client, redis.Redis)
+    assert first._cache.get_client(write=True) is client
+    assert second._cache.get_client() is client
+    assert client.connection_pool is first._cache._get_connection_pool(write=False)
+
+    first.set("greeting", {"text": "hello"}, 30)
+    assert second.get("greeting") == {"text": "hello"}
+    assert first.add("counter", 1)
+    assert second.incr("counter") == 2
+    assert first.get_many(["greeting", "counter"]) == {"greeting": {"text": "hello"}, "counter": 2}
+    second.delete_many(["greeting", "counter"])
+    assert first.get("greeting") is None
+
+
+@pytest.mark.distributed
+def test_another_address_gets_another_client(redis_url: str) -> None:
+    other_db = redis_url.rsplit("/", 1)[0] + "/1"
+    here = SharedClientRedisCache(redis_url, {"OPTIONS": OPTIONS})
+    there = SharedClientRedisCache(other_db, {"OPTIONS": OPTIONS})
+
+    assert here._cache.get_client() is not there._cache.get_client()
+    here.set("where", "db 0", 30)
+    assert there.get("where") is None
+
+
+def test_the_shared_client_cache_refuses_a_pool_per_cache_object() -> None:
+    # Its clients are kept per pool for good, so a pool per request would pile them up.
+    cache = SharedClientRedisCache("redis://127.0.0.1:6399/3", {"OPTIONS": {}})
+    with pytest.raises(ImproperlyConfigured, match="SharedConnectionPool"):
+        cache.get("anything")
+
+
+@pytest.mark.distributed
+def test_the_settings_cache_for_a_redis_url_shares_its_client(
+    redis_url: str, tmp_path: Path, settings: Any
+) -> None:
+    script = "import json; from django.conf import settings; print(json.dumps(settings.CACHES))"
+    result = manage(tmp_path, {"REDIS_URL": redis_url}, "shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    configured = json.loads(result.stdout.strip().splitlines()[-1])
+    assert configured["default"]["BACKEND"] == "studio.redis_pool.SharedClientRedisCache"
+
+    settings.CACHES = configured
+    first, second = caches.create_connection("default"), caches.create_connection("default")
+    assert isinstance(first, SharedClientRedisCache)
+    assert first._cache.get_client() is second._cache.get_client()
+    first.set("configured", True, 30)
+    assert second.get("configured") is True
