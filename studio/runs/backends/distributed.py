@@ -176,9 +176,10 @@ class StreamTail:
     otherwise hold a Redis connection of its own); each entry is parsed once, kept in
     memory (the last ``RUNS_LOG_MAXLEN``, at most :data:`TAIL_KEEP`) and handed to every
     watcher from its own position. A watcher behind what the tail holds reads the stream
-    itself, without waiting. A tail ends once no watcher has been reading it for
-    :data:`TAIL_IDLE_SECONDS` (every watcher of a run that ended has gone): it would
-    otherwise hold a blocked read, and its connection, long after anyone cared.
+    itself, without waiting. While nobody has read it for :data:`TAIL_READ_AHEAD_SECONDS`
+    the tail stops asking Redis and waits for a watcher to come back; it ends once nobody
+    has for :data:`TAIL_IDLE_SECONDS` (every watcher of a run that ended has gone): it
+    would otherwise hold a blocked read, and its connection, long after anyone cared.
     """
 
     def __init__(self, backend: DistributedBackend, run_id: int, start: Position) -> None:
@@ -194,6 +195,7 @@ class StreamTail:
         self._has_read = False  # whether a read of the stream has come back yet
         self._readers = 0  # watchers inside :meth:`read` now
         self._read_at = asyncio.get_running_loop().time()  # when the last one left it
+        self._reader_came = asyncio.Event()  # set by every watcher entering :meth:`read`
         self._task = asyncio.get_running_loop().create_task(self._follow())
 
     @property
@@ -204,6 +206,7 @@ class StreamTail:
     async def read(self, position: Position, block: float) -> list[Frame]:
         """Entries after ``position``, waiting up to ``block`` s for some."""
         self._readers += 1
+        self._reader_came.set()
         try:
             return await self._read(position, block)
         finally:
@@ -254,6 +257,17 @@ class StreamTail:
     async def _read_while_watched(self) -> None:
         loop = asyncio.get_running_loop()
         while self._readers or loop.time() - self._read_at < TAIL_IDLE_SECONDS:
+            idle = loop.time() - self._read_at
+            if not self._readers and idle >= TAIL_READ_AHEAD_SECONDS:
+                # Nobody reads (the run ended and its watchers left, mostly): no more
+                # blocked reads of a stream nobody waits for, until a watcher is back.
+                self._reader_came.clear()
+                try:
+                    async with asyncio.timeout(TAIL_IDLE_SECONDS - idle):
+                        await self._reader_came.wait()
+                except TimeoutError:
+                    return
+                continue
             try:
                 entries = await read_stream(
                     self._backend.async_client(), self._key, self._top, TAIL_BLOCK_SECONDS
@@ -298,6 +312,10 @@ TAIL_BLOCK_SECONDS = 1.0
 #: a tail no watcher read for this long stops following its stream (a watcher reads
 #: again as soon as it has sent what it got; one that comes back later starts a new tail)
 TAIL_IDLE_SECONDS = 3.0
+#: a tail no watcher read for this long reads ahead no more until one reads again: its
+#: blocked reads after a run's end (three a run, a third of all a server sent while ten
+#: runs streamed) only kept a connection busy for watchers that had gone
+TAIL_READ_AHEAD_SECONDS = 0.5
 
 
 class ListInbox(Inbox):

@@ -323,6 +323,42 @@ async def test_a_tail_follows_while_watched_and_stops_once_its_watchers_left(
     assert backend.tail(run_id, (3, 0)) is not tail
 
 
+async def test_a_tail_nobody_reads_stops_asking_redis_until_a_watcher_is_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once its watchers have left (a run that ended), a tail sends no more blocked
+    reads; a watcher that comes back within the idle time gets what came meanwhile."""
+    monkeypatch.setattr(distributed, "TAIL_IDLE_SECONDS", 5.0)
+    monkeypatch.setattr(distributed, "TAIL_READ_AHEAD_SECONDS", 0.2)
+    monkeypatch.setattr(distributed, "TAIL_BLOCK_SECONDS", 0.05)
+    reads: list[float] = []
+    real_read_stream = distributed.read_stream
+
+    async def counted(*args: Any) -> list[Frame]:
+        reads.append(time.monotonic())
+        return await real_read_stream(*args)
+
+    monkeypatch.setattr(distributed, "read_stream", counted)
+    backend = backends.get_backend()
+    assert isinstance(backend, DistributedBackend)
+    run_id = 900_571
+    events = [message_frame(run_id, seq) for seq in (1, 2, 3)]
+    log = backend.log(run_id)
+    await log.append(events[:1])
+    tail = backend.tail(run_id, (0, 0))
+    assert await log.read((0, 0), 1.0) == events[:1]
+    left = time.monotonic()
+    await asyncio.sleep(1.0)
+    # Reading ahead goes on for 0.2 s after the watcher left, then stops (Redis ends a
+    # blocked read on its 100 ms clock, so that is one to four reads).
+    assert len([at for at in reads if at > left + 0.5]) == 0
+    assert 1 <= len([at for at in reads if at > left]) <= 8
+    assert not tail.is_done
+    await log.append(events[1:])
+    assert await asyncio.wait_for(log.read((1, 0), 2.0), 5) == events[1:]
+    assert backend.tail(run_id, (3, 0)) is tail
+
+
 async def test_a_run_going_on_keeps_its_log_and_a_refused_entry_is_no_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
