@@ -27,9 +27,11 @@ def test_the_servers_websocket_frames_skip_autobahns_colouring() -> None:
 
     import studio.asgi  # noqa: F401
 
-    # what autobahn builds for a debug line on every frame it sends: plain text
+    # what autobahn builds for a debug line on every frame it sends: plain text, and
+    # values as they are
     assert autobahn.util.hlval(42) == "42"
     assert "\x1b" not in autobahn.util.hltype(test_asgi_application_imports)
+    assert autobahn.websocket.protocol.hlval(42) == 42
     # and on every connection: its configuration as a plain repr
     assert autobahn.websocket.protocol.pformat is repr
 
