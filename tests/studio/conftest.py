@@ -7,6 +7,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from tests.studio.runs.processes import RedisServer
+
 
 def make_user(username: str) -> User:
     """Create an active user with an unusable password (tests log in directly)."""
@@ -92,3 +94,13 @@ def runs_on_a_thread(settings) -> Iterator[None]:
     if host is not None:
         host.cancel_all()
         host.database.on_every_thread(connections.close_all)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway redis-server on a free port, nothing persisted, for the module's tests
+    that talk to Redis (never the machine's own)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log")
+    server.start()
+    yield server.url
+    server.stop()

@@ -13,19 +13,9 @@ import redis
 from kombu import Connection, Exchange, Producer, Queue
 
 from studio import broker
-from tests.studio.runs.processes import RedisServer
 from tests.studio.test_deployment import manage
 
 TRANSPORT = "studio.broker:Transport"
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A throwaway redis-server on a free port, nothing persisted."""
-    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log")
-    server.start()
-    yield server.url
-    server.stop()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ address in a process."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,9 @@ from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 
 from studio.redis_pool import SharedClientRedisCache, SharedConnectionPool
-from tests.studio.runs.processes import RedisServer
 from tests.studio.test_deployment import manage
 
 OPTIONS = {"pool_class": "studio.redis_pool.SharedConnectionPool"}
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A throwaway redis-server on a free port, nothing persisted."""
-    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log")
-    server.start()
-    yield server.url
-    server.stop()
 
 
 def test_every_cache_object_of_one_address_gets_the_same_pool() -> None:

@@ -19,7 +19,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
 from studio.runs import backends, services, streaming
-from studio.runs.backends import distributed
+from studio.runs.backends import LiveLog, distributed
 from studio.runs.backends.distributed import DistributedBackend, log_key, read_stream
 from studio.runs.events import Frame, make_frame
 from studio.runs.models import Run, Status
@@ -38,7 +38,7 @@ from tests.studio.runs.conftest import (
     wait_finished,
     wait_until,
 )
-from tests.studio.runs.processes import CeleryWorker, RedisServer, use_broker
+from tests.studio.runs.processes import CeleryWorker, use_broker
 
 INPUT_GRACE_SECONDS = 2
 
@@ -47,15 +47,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("settle", "distributed_mode"),
 ]
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A throwaway redis-server on a free port, nothing persisted."""
-    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log")
-    server.start()
-    yield server.url
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -296,6 +287,18 @@ async def test_a_watcher_joining_a_live_run_reads_redis_not_the_database(
     assert asked == []
 
 
+async def log_holding_the_first_of_three(
+    run_id: int,
+) -> tuple[DistributedBackend, list[Frame], LiveLog]:
+    """The backend, three events of run ``run_id``, and its live log holding the first."""
+    backend = backends.get_backend()
+    assert isinstance(backend, DistributedBackend)
+    events = [message_frame(run_id, seq) for seq in (1, 2, 3)]
+    log = backend.log(run_id)
+    await log.append(events[:1])
+    return backend, events, log
+
+
 async def test_a_tail_follows_while_watched_and_stops_once_its_watchers_left(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -304,12 +307,8 @@ async def test_a_tail_follows_while_watched_and_stops_once_its_watchers_left(
     a watcher that comes back later gets a new tail that misses nothing."""
     monkeypatch.setattr(distributed, "TAIL_IDLE_SECONDS", 0.3)
     monkeypatch.setattr(distributed, "TAIL_BLOCK_SECONDS", 0.1)
-    backend = backends.get_backend()
-    assert isinstance(backend, DistributedBackend)
     run_id = 900_551
-    events = [message_frame(run_id, seq) for seq in (1, 2, 3)]
-    log = backend.log(run_id)
-    await log.append(events[:1])
+    backend, events, log = await log_holding_the_first_of_three(run_id)
     assert await log.read((0, 0), 0) == events[:1]
     tail = backend.tail(run_id, (1, 0))
     waiting = asyncio.create_task(log.read((1, 0), 2.0))
@@ -339,12 +338,8 @@ async def test_a_tail_nobody_reads_stops_asking_redis_until_a_watcher_is_back(
         return await real_read_stream(*args)
 
     monkeypatch.setattr(distributed, "read_stream", counted)
-    backend = backends.get_backend()
-    assert isinstance(backend, DistributedBackend)
     run_id = 900_571
-    events = [message_frame(run_id, seq) for seq in (1, 2, 3)]
-    log = backend.log(run_id)
-    await log.append(events[:1])
+    backend, events, log = await log_holding_the_first_of_three(run_id)
     tail = backend.tail(run_id, (0, 0))
     assert await log.read((0, 0), 1.0) == events[:1]
     left = time.monotonic()

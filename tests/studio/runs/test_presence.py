@@ -4,7 +4,6 @@ carries them between servers in distributed mode."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from django.contrib.auth.models import User
 from studio.runs import presence, services
 from studio.runs.presence import RedisRegistry, follow_presence
 from tests.studio.runs.conftest import VIEWER, chatty_team, is_type, open_socket, receive_until
-from tests.studio.runs.processes import RedisServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("settle")]
 
@@ -71,15 +69,6 @@ async def test_a_socket_that_does_not_ask_gets_no_presence_and_is_not_counted(
     assert all(frame["type"] != "presence" for frame in frames)
     for socket in (quiet, watcher):
         await socket.disconnect()
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A throwaway redis-server on a free port."""
-    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log")
-    server.start()
-    yield server.url
-    server.stop()
 
 
 @pytest.mark.distributed
