@@ -1,9 +1,11 @@
 """Admin pages for reviewing teams, agents, models, credentials, versions and shares."""
 
-from typing import TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.db import models
 from django.http import HttpRequest
 
 from studio.teams.models import (
@@ -19,6 +21,12 @@ from studio.teams.models import (
 )
 
 OwnedT = TypeVar("OwnedT", bound=Owned)
+
+#: a provider address typed without a scheme is taken as https (Django's forms assume
+#: http until 6.0, and warn about it on every form that has a URL field)
+URLS_ASSUME_HTTPS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
 
 
 class GalleryReadOnly(admin.ModelAdmin[OwnedT]):
@@ -58,6 +66,7 @@ class CredentialAdmin(GalleryReadOnly[Credential]):
     search_fields = ["name", "base_url", "owner__username"]
     exclude = ["encrypted_key"]
     inlines = [ShareInline]
+    formfield_overrides = URLS_ASSUME_HTTPS
 
     @admin.display(boolean=True, description="key set")
     def has_key(self, credential: Credential) -> bool:
@@ -83,6 +92,7 @@ class ModelConfigAdmin(GalleryReadOnly[ModelConfig]):
     search_fields = ["name", "model", "owner__username"]
     autocomplete_fields = ["credential"]
     inlines = [ShareInline]
+    formfield_overrides = URLS_ASSUME_HTTPS
 
 
 @admin.register(Agent)
