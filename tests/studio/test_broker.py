@@ -3,7 +3,6 @@ messages like kombu's own; settings use it for redis:// brokers only."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import redis
 from kombu import Connection, Exchange, Producer, Queue
 
 from studio import broker
-from tests.studio.test_deployment import manage
+from tests.studio.test_deployment import shell_json
 
 TRANSPORT = "studio.broker:Transport"
 
@@ -95,9 +94,7 @@ def celery_connection(tmp_path: Path, redis_url: str) -> dict[str, Any]:
         "{t.__name__}', 'hostname': c.hostname, 'port': c.port, "
         "'virtual_host': c.virtual_host, 'password': c.password}))"
     )
-    result = manage(tmp_path, {"REDIS_URL": redis_url}, "shell", "-c", script)
-    assert result.returncode == 0, result.stderr
-    reply: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    reply: dict[str, Any] = shell_json(tmp_path, {"REDIS_URL": redis_url}, script)
     return reply
 
 

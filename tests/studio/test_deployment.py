@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -49,14 +50,21 @@ def manage(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Comple
     )
 
 
+def shell_json(tmp_path: Path, env: dict[str, str], script: str) -> Any:
+    """What ``script`` prints last, as JSON, run by ``manage.py shell`` in a child process
+    (settings read the environment once, at import)."""
+    result = manage(tmp_path, env, "shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def read_settings(tmp_path: Path, env: dict[str, str], *names: str) -> dict[str, object]:
     script = (
         "import json; from django.conf import settings; "
         f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}, default=str))"
     )
-    result = manage(tmp_path, env, "shell", "-c", script)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    settings: dict[str, object] = shell_json(tmp_path, env, script)
+    return settings
 
 
 def test_a_production_profile_passes_check_deploy_without_a_warning(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ address in a process."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 
 from studio.redis_pool import SharedClientRedisCache, SharedConnectionPool
-from tests.studio.test_deployment import manage
+from tests.studio.test_deployment import read_settings
 
 OPTIONS = {"pool_class": "studio.redis_pool.SharedConnectionPool"}
 
@@ -84,10 +83,7 @@ def test_the_shared_client_cache_refuses_a_pool_per_cache_object() -> None:
 def test_the_settings_cache_for_a_redis_url_shares_its_client(
     redis_url: str, tmp_path: Path, settings: Any
 ) -> None:
-    script = "import json; from django.conf import settings; print(json.dumps(settings.CACHES))"
-    result = manage(tmp_path, {"REDIS_URL": redis_url}, "shell", "-c", script)
-    assert result.returncode == 0, result.stderr
-    configured = json.loads(result.stdout.strip().splitlines()[-1])
+    configured: Any = read_settings(tmp_path, {"REDIS_URL": redis_url}, "CACHES")["CACHES"]
     assert configured["default"]["BACKEND"] == "studio.redis_pool.SharedClientRedisCache"
 
     settings.CACHES = configured
