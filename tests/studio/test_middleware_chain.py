@@ -1,5 +1,6 @@
-"""The middleware chain and the views run synchronously, in one trip to the request's
-thread, under ASGI."""
+"""The middleware chain and the views run synchronously under ASGI, with the signals
+around them, in one trip to the request's thread; streaming responses still stop when
+their client leaves."""
 
 from __future__ import annotations
 
@@ -32,50 +33,6 @@ class NoteThreads:
         response: HttpResponse = self.get_response(request)
         SEEN.append(("after the view", threading.get_ident()))
         return response
-
-
-def test_the_chain_is_built_without_adapting_anything(
-    settings: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    settings.DEBUG = True  # Django reports each adaptation between sync and async then
-    with caplog.at_level(logging.DEBUG, logger="django.request"):
-        SynchronousHandler()
-    adapted = [record.getMessage() for record in caplog.records if "adapted" in record.getMessage()]
-    assert adapted == []
-
-
-@pytest.mark.django_db(transaction=True)
-async def test_a_request_runs_its_chain_and_view_on_one_other_thread(settings: Any) -> None:
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.NoteThreads"]
-    handler = SynchronousHandler()
-    SEEN.clear()
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/health/",
-        "query_string": b"",
-        "headers": [(b"host", b"testserver")],
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 5000),
-        "scheme": "http",
-    }
-    messages = [{"type": "http.request", "body": b"", "more_body": False}]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        if messages:
-            return messages.pop(0)
-        await asyncio.sleep(60)  # the client stays connected
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await handler(scope, receive, send)
-    assert sent[0]["type"] == "http.response.start"
-    assert sent[0]["status"] in (200, 503)  # the health check answers either way
-    assert [what for what, _ in SEEN] == ["before the view", "after the view"]
-    assert SEEN[0][1] == SEEN[1][1] != threading.get_ident()
 
 
 def asgi_scope(path: str) -> dict[str, Any]:
@@ -120,6 +77,28 @@ class Exchange:
         return b"".join(m.get("body", b"") for m in self.sent if m["type"] == "http.response.body")
 
 
+def test_the_chain_is_built_without_adapting_anything(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.DEBUG = True  # Django reports each adaptation between sync and async then
+    with caplog.at_level(logging.DEBUG, logger="django.request"):
+        SynchronousHandler()
+    adapted = [record.getMessage() for record in caplog.records if "adapted" in record.getMessage()]
+    assert adapted == []
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_request_runs_its_chain_and_view_on_one_other_thread(settings: Any) -> None:
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.NoteThreads"]
+    SEEN.clear()
+    exchange = Exchange()
+    await SynchronousHandler()(asgi_scope("/health/"), exchange.receive, exchange.send)
+    assert exchange.sent[0]["type"] == "http.response.start"
+    assert exchange.sent[0]["status"] in (200, 503)  # the health check answers either way
+    assert [what for what, _ in SEEN] == ["before the view", "after the view"]
+    assert SEEN[0][1] == SEEN[1][1] != threading.get_ident()
+
+
 #: what a view streamed and when the stream was closed, with the threads involved
 STREAMED: list[tuple[str, int]] = []
 
@@ -144,6 +123,13 @@ def plain_view(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [path("stream/", streaming_view), path("plain/", plain_view)]
+
+
+@pytest.fixture
+def test_views(settings: Any) -> None:
+    """Requests go to this module's views, which note what they did afresh."""
+    settings.ROOT_URLCONF = __name__
+    STREAMED.clear()
 
 
 @pytest.fixture
@@ -177,31 +163,29 @@ class CountingExecutor(ThreadPoolExecutor):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("test_views")
 async def test_the_signals_around_a_request_go_with_it_in_one_trip(
-    settings: Any, signal_threads: list[tuple[str, int]]
+    signal_threads: list[tuple[str, int]],
 ) -> None:
-    settings.ROOT_URLCONF = __name__
-    STREAMED.clear()
     exchange = Exchange()
-    thread = CountingExecutor()
-    async with ThreadSensitiveContext(executor=thread):
+    lent = CountingExecutor()
+    async with ThreadSensitiveContext(executor=lent):
         await SynchronousHandler()(asgi_scope("/plain/"), exchange.receive, exchange.send)
-    thread.shutdown()
+    lent.shutdown()
     assert exchange.sent[0]["status"] == 200
     assert exchange.body == b"plain answer"
     assert [name for name, _ in signal_threads] == ["request_started", "request_finished"]
     assert [what for what, _ in STREAMED] == ["view"]
     # the signals and the view, on the request's thread, in one trip there
     assert len({thread for _, thread in [*signal_threads, *STREAMED]}) == 1
-    assert thread.trips == 1
+    assert lent.trips == 1
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("test_views")
 async def test_a_streaming_response_is_sent_whole_then_closed(
-    settings: Any, signal_threads: list[tuple[str, int]]
+    signal_threads: list[tuple[str, int]],
 ) -> None:
-    settings.ROOT_URLCONF = __name__
-    STREAMED.clear()
     exchange = Exchange()
     await SynchronousHandler()(asgi_scope("/stream/"), exchange.receive, exchange.send)
     assert exchange.sent[0]["status"] == 200
@@ -213,11 +197,10 @@ async def test_a_streaming_response_is_sent_whole_then_closed(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("test_views")
 async def test_a_client_leaving_stops_a_streaming_response(
-    settings: Any, signal_threads: list[tuple[str, int]]
+    signal_threads: list[tuple[str, int]],
 ) -> None:
-    settings.ROOT_URLCONF = __name__
-    STREAMED.clear()
     exchange = Exchange(leave_after_chunks=2)
     scope = {**asgi_scope("/stream/"), "query_string": b"parts=100000"}
     await asyncio.wait_for(SynchronousHandler()(scope, exchange.receive, exchange.send), 10)
