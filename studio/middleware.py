@@ -102,8 +102,8 @@ class SynchronousHandler(ASGIHandler):
     listening for the client to leave while a synchronous chain, which nothing can stop,
     answers. Here one trip sends the signal, runs the chain and closes a response that
     holds its content; only a streaming response (a static file) is sent while listening
-    for the client to leave, and closed once sent. A request costs the server a third
-    less (about 0.5 of 1.8 ms for a small API answer).
+    for the client to leave, and closed once sent. A small API answer costs the server
+    about a quarter less (1.3 ms of CPU, not 1.8).
     """
 
     def load_middleware(self, is_async: bool = False) -> None:
