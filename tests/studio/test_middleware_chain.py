@@ -18,7 +18,7 @@ from django.urls import path
 
 from studio.middleware import SynchronousHandler
 
-#: (what ran, on which thread) for the request under test
+#: (what ran, on which thread) for the request under test: the chain, a view, a stream
 SEEN: list[tuple[str, int]] = []
 
 
@@ -99,26 +99,22 @@ async def test_a_request_runs_its_chain_and_view_on_one_other_thread(settings: A
     assert SEEN[0][1] == SEEN[1][1] != threading.get_ident()
 
 
-#: what a view streamed and when the stream was closed, with the threads involved
-STREAMED: list[tuple[str, int]] = []
-
-
 def streaming_view(request: HttpRequest) -> StreamingHttpResponse:
     # asynchronous: Django reads a synchronous one whole before sending any of it
     async def parts() -> Any:
         try:
             for number in range(int(request.GET.get("parts", "3"))):
-                STREAMED.append((f"part {number}", threading.get_ident()))
+                SEEN.append((f"part {number}", threading.get_ident()))
                 yield f"part {number};".encode()
                 await asyncio.sleep(0)
         finally:
-            STREAMED.append(("generator closed", threading.get_ident()))
+            SEEN.append(("generator closed", threading.get_ident()))
 
     return StreamingHttpResponse(parts())
 
 
 def plain_view(request: HttpRequest) -> HttpResponse:
-    STREAMED.append(("view", threading.get_ident()))
+    SEEN.append(("view", threading.get_ident()))
     return HttpResponse(b"plain answer")
 
 
@@ -129,7 +125,7 @@ urlpatterns = [path("stream/", streaming_view), path("plain/", plain_view)]
 def test_views(settings: Any) -> None:
     """Requests go to this module's views, which note what they did afresh."""
     settings.ROOT_URLCONF = __name__
-    STREAMED.clear()
+    SEEN.clear()
 
 
 @pytest.fixture
@@ -175,9 +171,9 @@ async def test_the_signals_around_a_request_go_with_it_in_one_trip(
     assert exchange.sent[0]["status"] == 200
     assert exchange.body == b"plain answer"
     assert [name for name, _ in signal_threads] == ["request_started", "request_finished"]
-    assert [what for what, _ in STREAMED] == ["view"]
+    assert [what for what, _ in SEEN] == ["view"]
     # the signals and the view, on the request's thread, in one trip there
-    assert len({thread for _, thread in [*signal_threads, *STREAMED]}) == 1
+    assert len({thread for _, thread in [*signal_threads, *SEEN]}) == 1
     assert lent.trips == 1
 
 
@@ -193,7 +189,7 @@ async def test_a_streaming_response_is_sent_whole_then_closed(
     assert not exchange.sent[-1].get("more_body", False)  # the end of the body was sent
     # closed once everything was sent: request_finished comes last
     assert [name for name, _ in signal_threads] == ["request_started", "request_finished"]
-    assert [what for what, _ in STREAMED][-1] == "generator closed"
+    assert [what for what, _ in SEEN][-1] == "generator closed"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -204,7 +200,7 @@ async def test_a_client_leaving_stops_a_streaming_response(
     exchange = Exchange(leave_after_chunks=2)
     scope = {**asgi_scope("/stream/"), "query_string": b"parts=100000"}
     await asyncio.wait_for(SynchronousHandler()(scope, exchange.receive, exchange.send), 10)
-    streamed = [what for what, _ in STREAMED]
+    streamed = [what for what, _ in SEEN]
     assert streamed[-1] == "generator closed"
     assert len(streamed) < 1000  # stopped long before its end
     assert [name for name, _ in signal_threads] == ["request_started", "request_finished"]
