@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/checkpoints.py                     # 1,000 and 4,000 messages
     .venv/bin/python bench/checkpoints.py --messages 1000 --buffer 5
+    .venv/bin/python bench/checkpoints.py --messages 100 --agents 5
 
-Runs a RoundRobinGroupChat of two scripted AssistantAgents in-process with a sink that,
-after every completed turn, does what a run's sink does: ``team.save_state(shared=True)``
-and ``CheckpointChain.encode`` (a full snapshot or a delta against the previous
-checkpoint). Prints the checkpoint cost per turn in windows of the run (turns 1-100,
-51-150, the last 100), the total, the bytes written and how many checkpoints were full.
+Runs a RoundRobinGroupChat of scripted AssistantAgents (two unless ``--agents``)
+in-process with a sink that, after every completed turn, does what a run's sink does:
+``team.save_state(shared=True)`` and ``CheckpointChain.encode`` (a full snapshot or a
+delta against the previous checkpoint). Prints the checkpoint cost per turn in windows of
+the run (turns 1-100, 51-150, the last 100), the total, the bytes written and how many
+checkpoints were full.
 At the end the last checkpoint is rebuilt from its full snapshot and deltas and compared
 with the team's state, so a fast but wrong encoding does not pass unnoticed.
 Target: the cost per turn of the last 100 turns within 1.5x of turns 51-150.
@@ -36,6 +38,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--messages", type=int, action="append", help="Agent messages per run.")
     parser.add_argument("--buffer", type=int, help="BufferedChatCompletionContext size.")
     parser.add_argument("--repeat", type=int, default=3, help="Runs per size; medians shown.")
+    parser.add_argument("--agents", type=int, default=2, help="Agents taking turns.")
     return parser.parse_args()
 
 
@@ -51,12 +54,12 @@ def set_up_django(folder: str) -> None:
     django.setup()
 
 
-def build_team(messages: int, buffer: int | None) -> Any:
+def build_team(messages: int, buffer: int | None, size: int) -> Any:
     import runtime
     from runtime.testing import ScriptedModelClient
 
     agents = []
-    for index in range(2):
+    for index in range(size):
         replies = [f"Reply {n} from agent {index}, with a few words." for n in range(messages)]
         options: dict[str, Any] = {}
         if buffer is not None:
@@ -125,10 +128,10 @@ def mean_us(costs: list[float], start: int, end: int) -> float:
     return sum(window) / len(window) * 1e6
 
 
-async def measure(messages: int, buffer: int | None) -> dict[str, Any]:
+async def measure(messages: int, buffer: int | None, size: int) -> dict[str, Any]:
     from studio.runs.models import CheckpointKind
 
-    team = build_team(messages, buffer)
+    team = build_team(messages, buffer, size)
     sink = make_sink(team)
     started = time.perf_counter()
     await team.run(task="Start the discussion.", sink=sink)
@@ -158,7 +161,10 @@ def main() -> None:
         set_up_django(folder)
         context = f"BufferedChatCompletionContext({args.buffer})" if args.buffer else "unbounded"
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-        print(f"two scripted assistants, round robin, {context} contexts, medians of {args.repeat}")
+        print(
+            f"{args.agents} scripted assistants, round robin, {context} contexts, "
+            f"medians of {args.repeat}"
+        )
         print(f"load average before: {load} (wall-clock timings: measure on a quiet machine)")
         print()
         columns = [
@@ -177,7 +183,9 @@ def main() -> None:
         print("| " + " | ".join(columns) + " |")
         print("|" + "---|" * len(columns))
         for messages in sizes:
-            runs = [asyncio.run(measure(messages, args.buffer)) for _ in range(args.repeat)]
+            runs = [
+                asyncio.run(measure(messages, args.buffer, args.agents)) for _ in range(args.repeat)
+            ]
 
             def median(key: str, runs: list[dict[str, Any]] = runs) -> float:
                 return statistics.median(run[key] for run in runs)

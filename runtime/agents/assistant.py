@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from runtime.agents.base import BaseChatAgent, Response
-from runtime.agents.encoded_context import EncodedContext
+from runtime.agents.encoded_context import EncodedContext, SharedSave
 from runtime.cancellation import CancellationToken
 from runtime.errors import ConfigurationError, ModelResponseError, StateError, ToolError
 from runtime.llm import (
@@ -185,6 +185,8 @@ class AssistantAgent(BaseChatAgent):
                     f"got {type(item).__name__}"
                 )
         self._encoded_context = EncodedContext()
+        #: the last ``save_state(shared=True)`` result, with what it was made of
+        self._shared_save: SharedSave | None = None
 
     # -- configuration, readable under the constructor's names ---------------------------
 
@@ -630,19 +632,32 @@ class AssistantAgent(BaseChatAgent):
         entry dicts, so treat the returned dicts as read-only (copy before changing one).
         With ``shared`` (a team saving after every turn) the history list is not copied
         either: it is the agent's own, only ever appended to, and a new list once the
-        history changes otherwise (reset, load). Never change it.
+        history changes otherwise (reset, load). Never change it. An agent that did not
+        change since the previous shared save (it did not speak this turn) returns that
+        save's dict again, the same object: whoever compares the two saves can tell so
+        at once, without looking inside.
         """
-        if self._is_plain_context:
-            messages = self._model_context._messages
-            llm_context = {"messages": self._encoded_context.dump(messages, shared=shared)}
-        else:
+        client_state = self._model_client.save_state()
+        if not self._is_plain_context:
             llm_context = await self._model_context.save_state()
+            return self._state(llm_context, client_state)
+        dumps = self._encoded_context.dump(self._model_context._messages, shared=shared)
+        if not shared:
+            return self._state({"messages": dumps}, client_state)
+        last = self._shared_save
+        if last is None or not last.holds(dumps, client_state):
+            last = self._shared_save = SharedSave(
+                dumps, client_state, self._state({"messages": dumps}, client_state)
+            )
+        return last.state
+
+    @staticmethod
+    def _state(llm_context: dict[str, Any], client_state: dict[str, Any]) -> dict[str, Any]:
         state: dict[str, Any] = {
             "type": STATE_TYPE,
             "version": STATE_VERSION,
             "llm_context": llm_context,
         }
-        client_state = self._model_client.save_state()
         if client_state:
             state["model_client"] = client_state
         return state

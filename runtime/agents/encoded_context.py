@@ -60,3 +60,29 @@ class EncodedContext:
             self._last = context[-1]
         self._source = context
         return self._dumps if shared else list(self._dumps)
+
+
+class SharedSave:
+    """An agent's last ``save_state(shared=True)`` result and what it was made of.
+
+    The result may be handed out again, as the same object, while the agent is
+    unchanged: its kept dumps list is the same one, no longer than it was, and its model
+    client's state is equal (``==``) to what it was. The result is never changed, so a
+    caller holding the previous save can tell an unchanged agent by identity alone.
+    """
+
+    __slots__ = ("client_state", "dumps", "length", "state")
+
+    def __init__(
+        self, dumps: list[dict[str, Any]], client_state: dict[str, Any], state: dict[str, Any]
+    ) -> None:
+        self.dumps = dumps
+        self.length = len(dumps)
+        self.client_state = client_state
+        self.state = state
+
+    def holds(self, dumps: list[dict[str, Any]], client_state: dict[str, Any]) -> bool:
+        """Whether a save now, of ``dumps`` and ``client_state``, would be the same."""
+        return (
+            dumps is self.dumps and len(dumps) == self.length and client_state == self.client_state
+        )

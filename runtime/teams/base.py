@@ -82,7 +82,7 @@ class _TurnEnd:
 class Seat:
     """A participant's place at the table: who it is and how far it has read the thread."""
 
-    __slots__ = ("index", "is_team", "member", "name", "read")
+    __slots__ = ("index", "is_team", "member", "name", "read", "saved")
 
     def __init__(self, index: int, member: BaseChatAgent | BaseGroupChat) -> None:
         self.index = index
@@ -90,6 +90,23 @@ class Seat:
         self.name = member.name
         self.is_team = isinstance(member, BaseGroupChat)
         self.read = 0
+        #: the seat's entry in the team's last shared save
+        self.saved: dict[str, Any] | None = None
+
+    def entry(self, state: dict[str, Any], *, shared: bool) -> dict[str, Any]:
+        """The seat's entry in a saved team state: how far it read, and ``state``.
+
+        A shared save whose member state is the very object of the previous shared save
+        (an unchanged member) and whose read mark did not move gets the previous entry,
+        the same object.
+        """
+        saved = self.saved
+        if shared and saved is not None and saved["state"] is state and saved["read"] == self.read:
+            return saved
+        entry = {"read": self.read, "state": state}
+        if shared:
+            self.saved = entry
+        return entry
 
     def stream(
         self, messages: list[BaseChatMessage], token: CancellationToken
@@ -630,7 +647,11 @@ class BaseGroupChat(Component, abc.ABC):
         own, which it only ever appends to and replaces by a new list when a history
         changes otherwise. Their first ``len()`` items never change, so a caller that
         noted a list's length can take just what was appended since, in O(1) per list.
-        Never change such a list, and note its length before the team runs on.
+        Never change such a list, and note its length before the team runs on. A
+        participant that did not change since the previous shared save (an agent that
+        did not speak) gets the entry of that save again, the same dict: a caller that
+        kept the previous save tells it unchanged by identity, without looking inside.
+        No dict of a shared save is ever changed.
         """
         archive = self._archive
         rows, producers = archive.update(self._thread, self._producers, shared=shared)
@@ -641,7 +662,7 @@ class BaseGroupChat(Component, abc.ABC):
                 state = await member.save_state(shared=shared)
             else:
                 state = await archive.save_agent_state(seat.name, member.save_state, shared=shared)
-            members[seat.name] = {"read": seat.read, "state": state}
+            members[seat.name] = seat.entry(state, shared=shared)
         condition = self._termination_condition
         return {
             "type": "TeamState",

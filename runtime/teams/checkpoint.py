@@ -178,8 +178,14 @@ class ThreadArchive:
         With ``agent`` (a name unique in the team) the packed context is kept and the next
         call for that agent packs only the entries added since, provided the agent hands
         out the earlier entries as the same objects again. Call :meth:`update` first. With
-        ``shared`` too, the packed entries are the kept list itself (see the class).
+        ``shared`` too, the packed entries are the kept list itself (see the class), and a
+        save that is the very object packed last time (an agent hands out an unchanged
+        save again) gets the packed state of that time again, the same object.
         """
+        if agent is not None and shared:
+            cache = self._packed.get(agent)
+            if cache is not None and cache.still_packs(state, len(self._rows)):
+                return cache.packed_state
         packed = dict(state)
         context: Mapping[str, Any] = state.get("llm_context")  # type: ignore[assignment]
         # type() first: an ABC's isinstance is slow, and this runs for every agent and turn
@@ -196,6 +202,8 @@ class ThreadArchive:
             self._extend(cache, entries)
             messages = cache.packed if shared else list(cache.packed)
         packed["llm_context"] = {**context, "messages": messages}
+        if agent is not None and shared:
+            self._packed[agent].keep(state, packed)
         return packed
 
     def _extend(self, cache: PackedContext, entries: list[Any]) -> None:
@@ -254,13 +262,27 @@ class PackedContext:
     entries that copy no thread message yet.
     """
 
-    __slots__ = ("packed", "rows_seen", "source", "waiting")
+    __slots__ = ("agent_state", "packed", "packed_state", "rows_seen", "source", "waiting")
 
     def __init__(self) -> None:
         self.source: list[Any] = []
         self.packed: list[Any] = []
         self.waiting: dict[tuple[str, str], list[int]] = {}
         self.rows_seen = 0
+        #: the agent's last shared save, and what it was packed into
+        self.agent_state: Mapping[str, Any] | None = None
+        self.packed_state: dict[str, Any] = {}
+
+    def keep(self, agent_state: Mapping[str, Any], packed_state: dict[str, Any]) -> None:
+        """Note a shared save and its packed state, to hand out again while it holds."""
+        self.agent_state = agent_state
+        self.packed_state = packed_state
+
+    def still_packs(self, agent_state: Mapping[str, Any], rows: int) -> bool:
+        """Whether ``agent_state`` packs into the packed state kept: it is the save kept
+        (the same object, which an agent hands out again only while it is unchanged),
+        and no thread row came since that could turn a waiting entry into a reference."""
+        return agent_state is self.agent_state and (not self.waiting or rows == self.rows_seen)
 
     def is_prefix_of(self, entries: Sequence[Any]) -> bool:
         """Whether ``entries`` starts with the entries packed so far, by identity.

@@ -69,6 +69,8 @@ class CheckpointChain:
         self._delta_share = delta_share
         self._delta_bytes = delta_bytes
         self._previous: Any = None
+        #: the state handed over last, whose dicts stay as they were
+        self._source: Any = None
         self._previous_seq: int | None = None
         self._base_seq = 0
         self._base_size = 0
@@ -83,14 +85,20 @@ class CheckpointChain:
         the caller promises that nobody changes them any more, except by appending (a
         ``save_state()`` result's lists are new; ``save_state(shared=True)`` hands out
         the team's own lists, which only grow). The next state may then hold the same
-        lists, longer, and its delta costs what they gained, not their length.
+        lists, longer, and its delta costs what they gained, not their length. Its dicts
+        the caller promises never to change at all: a dict of the next state that is the
+        same object as in this one is unchanged, with what it holds, and is not walked
+        (a shared save gives an unchanged participant's entry again).
         """
         lists = not handed_over
         if self._previous_seq is None:
             encoded, self._previous = None, freeze(state, lists=lists)
         else:
-            operations, self._previous = advance(self._previous, state, lists=lists)
+            operations, self._previous = advance(
+                self._previous, state, lists=lists, source=self._source
+            )
             encoded = self._encode_delta(seq, operations)
+        self._source = state if handed_over else None
         if encoded is None:
             text = dumps(self._previous)
             encoded = EncodedCheckpoint(seq, CheckpointKind.FULL, seq, None, text)

@@ -52,18 +52,29 @@ def make_delta(old: Any, new: Any) -> list[Operation]:
     return advance(old, new, lists=False)[0]
 
 
-def advance(old: Any, new: Any, *, lists: bool = True) -> tuple[list[Operation], Any]:
+def advance(
+    old: Any, new: Any, *, lists: bool = True, source: Any = None
+) -> tuple[list[Operation], Any]:
     """:func:`make_delta` from ``old`` to ``new``, and :func:`freeze` of ``new`` (the next
-    delta's base), in one walk over ``new``."""
+    delta's base), in one walk over ``new``.
+
+    ``source`` is the tree ``old`` was frozen from, when its dicts were handed over: never
+    changed since, and given again as the same object only while unchanged, with what
+    they hold (see :meth:`runtime.BaseGroupChat.save_state` with ``shared``). A dict of
+    ``new`` that is the very dict ``source`` held at the same path is then not walked:
+    its frozen copy in ``old`` stands for it.
+    """
     operations: list[Operation] = []
-    return operations, _advance(old, new, [], operations, lists)
+    return operations, _advance(old, new, [], operations, lists, source)
 
 
-def _advance(old: Any, new: Any, path: Path, operations: list[Operation], lists: bool) -> Any:
+def _advance(
+    old: Any, new: Any, path: Path, operations: list[Operation], lists: bool, source: Any = None
+) -> Any:
     """Add the operations from ``old`` to ``new`` at ``path``; return ``new`` frozen."""
     kind = type(new)
     if kind is dict and type(old) is dict:
-        return _advance_dict(old, new, path, operations, lists)
+        return _advance_dict(old, new, path, operations, lists, source)
     if kind is list:
         return _advance_list(old, new, path, operations, lists)
     if old is not new and not is_same(old, new):
@@ -72,11 +83,17 @@ def _advance(old: Any, new: Any, path: Path, operations: list[Operation], lists:
 
 
 def _advance_dict(
-    old: dict[str, Any], new: dict[str, Any], path: Path, operations: list[Operation], lists: bool
+    old: dict[str, Any],
+    new: dict[str, Any],
+    path: Path,
+    operations: list[Operation],
+    lists: bool,
+    source: Any = None,
 ) -> dict[str, Any]:
     first = len(operations)
     kept: dict[str, Any] = {}
     found = 0
+    sources = source if type(source) is dict else {}
     for key, value in new.items():
         before = old.get(key, _ABSENT)
         if before is _ABSENT:
@@ -87,10 +104,14 @@ def _advance_dict(
         kind = type(value)
         if kind is list:
             kept[key] = _advance_list(before, value, [*path, key], operations, lists)
-        elif kind is dict and type(before) is dict:
-            kept[key] = _advance_dict(before, value, [*path, key], operations, lists)
         elif kind is dict:
-            kept[key] = _advance(before, value, [*path, key], operations, lists)
+            was = sources.get(key)
+            if was is value:
+                kept[key] = before  # handed over again: unchanged since it was frozen
+            elif type(before) is dict:
+                kept[key] = _advance_dict(before, value, [*path, key], operations, lists, was)
+            else:
+                kept[key] = _advance(before, value, [*path, key], operations, lists)
         else:
             # a number, string, boolean or null: JSON-equal when of the same type and ==
             if before is not value and (type(before) is not kind or before != value):

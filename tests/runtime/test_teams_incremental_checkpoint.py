@@ -310,6 +310,72 @@ async def test_an_assistant_shares_its_history_list_until_the_history_is_replace
     assert first[: len(held)] == held and loaded == held
 
 
+def assert_held(value: Any, held: Any) -> None:
+    """``value`` still holds what it held as ``held`` (JSON), its lists maybe grown."""
+    if isinstance(value, dict):
+        assert value.keys() == held.keys()
+        for key, item in value.items():
+            assert_held(item, held[key])
+    elif isinstance(value, list):
+        assert as_json(value[: len(held)]) == held
+    else:
+        assert value == held
+
+
+async def test_an_unchanged_assistant_hands_out_its_shared_save_again() -> None:
+    agent = AssistantAgent("ada", ScriptedModelClient(["One.", "Two."]), system_message=None)
+    await agent.run(task="Count.")
+    first = await agent.save_state(shared=True)
+    held = as_json(first)
+
+    assert await agent.save_state(shared=True) is first
+    assert await agent.save_state() is not first  # a plain save is always new
+    await agent.run(task="Again.")
+    spoke = await agent.save_state(shared=True)
+    assert spoke is not first
+    assert_held(first, held)  # the earlier save was never changed, its list only grew
+    await agent.on_reset(CancellationToken())
+    assert await agent.save_state(shared=True) is not spoke
+
+
+class EntrySavingSink(EventSink):
+    """Saves shared after every turn, noting who spoke, each entry, and its content."""
+
+    def __init__(self, team: RoundRobinGroupChat) -> None:
+        self.team = team
+        self.saves: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+
+    async def turn_completed(self, speaker: str) -> None:
+        entries = dict((await self.team.save_state(shared=True))["participants"])
+        self.saves.append((speaker, entries, as_json(entries)))
+
+
+async def test_a_shared_save_gives_a_participant_that_did_not_change_the_same_entry() -> None:
+    team = assistants_team(turns=7)
+    sink = EntrySavingSink(team)
+    await team.run(task="Count with me.", sink=sink)
+
+    for (_, before, _), (speaker, after, _) in zip(sink.saves, sink.saves[1:], strict=False):
+        for name, entry in after.items():
+            assert (entry is before[name]) == (name != speaker), (speaker, name)
+    for _, entries, held in sink.saves:  # and no entry changed once handed out
+        assert_held(entries, held)
+
+
+async def test_an_assistant_whose_model_client_moved_gets_a_new_entry() -> None:
+    shared = ScriptedModelClient([f"Reply {n}." for n in range(6)])
+    members = [AssistantAgent(name, shared, system_message=None) for name in ("ada", "bob")]
+    team = RoundRobinGroupChat(members, termination_condition=MaxMessageTermination(5))
+    sink = EntrySavingSink(team)
+    await team.run(task="Go.", sink=sink)
+
+    # one client for both: whoever speaks moves the other's saved client state too
+    for (_, before, _), (_, after, _) in zip(sink.saves, sink.saves[1:], strict=False):
+        for name, entry in after.items():
+            assert entry is not before[name], name
+    assert sink.saves[-1][1]["ada"]["state"]["model_client"] == shared.save_state()
+
+
 def buffered_team() -> RoundRobinGroupChat:
     members = [
         AssistantAgent(

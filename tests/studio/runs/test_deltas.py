@@ -204,6 +204,30 @@ def test_a_kept_list_that_did_not_grow_gives_no_operation() -> None:
     assert make_delta(base, {"thread": thread}) == []
 
 
+def test_a_dict_handed_over_again_is_not_walked_and_keeps_its_frozen_copy() -> None:
+    unchanged = {"read": 3, "state": {"messages": [Untouchable()], "n": 1}}
+    before = {"participants": {"ada": unchanged, "bob": {"read": 1}}, "turn": 1}
+    base = freeze(before, lists=False)
+    after = {"participants": {"ada": unchanged, "bob": {"read": 4}}, "turn": 2}
+
+    operations, frozen = advance(base, after, lists=False, source=before)
+
+    assert operations == [["s", ["participants", "bob", "read"], 4], ["s", ["turn"], 2]]
+    assert frozen["participants"]["ada"] is base["participants"]["ada"]
+    # identity is the whole test: a dict changed in place against the promise is missed
+    unchanged["state"]["n"] = 2
+    assert advance(frozen, after, lists=False, source=after)[0] == []
+
+
+def test_an_equal_dict_that_is_another_object_is_walked() -> None:
+    before = {"ada": {"read": 3, "state": {"n": 1}}}
+    base = freeze(before, lists=False)
+    after = {"ada": {"read": 3, "state": {"n": 2}}}
+    assert advance(base, after, lists=False, source=before)[0] == [["s", ["ada", "state", "n"], 2]]
+    same = copy.deepcopy(before)
+    assert advance(base, same, lists=False, source=before)[0] == []
+
+
 def test_a_kept_list_cleared_or_refilled_against_the_promise_is_written_whole() -> None:
     thread = [1, 2, 3]
     base = freeze({"thread": thread}, lists=False)
