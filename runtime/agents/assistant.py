@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from runtime.agents.base import BaseChatAgent, Response
-from runtime.agents.encoded_context import EncodedContext, SharedSave
+from runtime.agents.encoded_context import EncodedContext, SharedSave, copy_dicts
 from runtime.cancellation import CancellationToken
 from runtime.errors import ConfigurationError, ModelResponseError, StateError, ToolError
 from runtime.llm import (
@@ -632,22 +632,27 @@ class AssistantAgent(BaseChatAgent):
         entry dicts, so treat the returned dicts as read-only (copy before changing one).
         With ``shared`` (a team saving after every turn) the history list is not copied
         either: it is the agent's own, only ever appended to, and a new list once the
-        history changes otherwise (reset, load). Never change it. An agent that did not
-        change since the previous shared save (it did not speak this turn) returns that
-        save's dict again, the same object: whoever compares the two saves can tell so
-        at once, without looking inside.
+        history changes otherwise (reset, load). Never change it. An agent with a
+        built-in model context that did not change since the previous shared save (it
+        did not speak, its model client's state is equal) returns that save's dict
+        again, the same object, which is never changed: whoever compares the two saves
+        can tell so at once, without looking inside.
         """
         client_state = self._model_client.save_state()
         if not self._is_plain_context:
             llm_context = await self._model_context.save_state()
+            if shared:  # a shared save gives no dict again that may have changed
+                llm_context, client_state = copy_dicts(llm_context), copy_dicts(client_state)
             return self._state(llm_context, client_state)
         dumps = self._encoded_context.dump(self._model_context._messages, shared=shared)
         if not shared:
             return self._state({"messages": dumps}, client_state)
         last = self._shared_save
         if last is None or not last.holds(dumps, client_state):
+            # The client may keep the dict it gave and change it: the save holds a copy.
+            kept = copy_dicts(client_state)
             last = self._shared_save = SharedSave(
-                dumps, client_state, self._state({"messages": dumps}, client_state)
+                dumps, kept, self._state({"messages": dumps}, kept)
             )
         return last.state
 

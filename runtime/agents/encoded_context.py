@@ -13,7 +13,7 @@ from typing import Any
 
 from runtime.llm import LLMMessage
 
-# Serves the agents package; nothing here is public API.
+# Serves the agents and teams packages; nothing here is public API.
 __all__: list[str] = []
 
 
@@ -62,13 +62,26 @@ class EncodedContext:
         return self._dumps if shared else list(self._dumps)
 
 
+def copy_dicts(value: Any) -> Any:
+    """``value`` with every dict in it copied (lists and what they hold are not).
+
+    For a shared save (see :class:`SharedSave`) the dicts a component hands over, which it
+    may keep and change in place later: the copies are the save's own, never changed, and
+    new objects at every save.
+    """
+    if type(value) is dict:
+        return {key: copy_dicts(item) for key, item in value.items()}
+    return value
+
+
 class SharedSave:
     """An agent's last ``save_state(shared=True)`` result and what it was made of.
 
-    The result may be handed out again, as the same object, while the agent is
-    unchanged: its kept dumps list is the same one, no longer than it was, and its model
-    client's state is equal (``==``) to what it was. The result is never changed, so a
-    caller holding the previous save can tell an unchanged agent by identity alone.
+    The result is handed out again, as the same object, while the agent is unchanged:
+    its kept dumps list is the same one, just as long, and its model client's state is
+    equal (``==``) to what it was. The result is never changed (it holds its own copy of
+    the client's state), so a caller holding the previous save can tell an unchanged
+    agent by identity alone.
     """
 
     __slots__ = ("client_state", "dumps", "length", "state")

@@ -23,6 +23,7 @@ from contextlib import aclosing
 from typing import Any
 
 from runtime.agents.base import BaseChatAgent, Response, normalize_task
+from runtime.agents.encoded_context import copy_dicts
 from runtime.cancellation import CancellationToken
 from runtime.components.component import Component
 from runtime.conditions import TerminationCondition
@@ -649,9 +650,11 @@ class BaseGroupChat(Component, abc.ABC):
         noted a list's length can take just what was appended since, in O(1) per list.
         Never change such a list, and note its length before the team runs on. A
         participant that did not change since the previous shared save (an agent that
-        did not speak) gets the entry of that save again, the same dict: a caller that
-        kept the previous save tells it unchanged by identity, without looking inside.
-        No dict of a shared save is ever changed.
+        hands out its unchanged save again, as an AssistantAgent that did not speak
+        does) gets the entry of that save again, the same dict: a caller that kept the
+        previous save tells it unchanged by identity, without looking inside. No other
+        dict is given again (the dicts of other agents, the manager and the termination
+        condition are copied), and no dict of a shared save is ever changed.
         """
         archive = self._archive
         rows, producers = archive.update(self._thread, self._producers, shared=shared)
@@ -664,6 +667,10 @@ class BaseGroupChat(Component, abc.ABC):
                 state = await archive.save_agent_state(seat.name, member.save_state, shared=shared)
             members[seat.name] = seat.entry(state, shared=shared)
         condition = self._termination_condition
+        manager = self._save_manager()
+        termination = condition.save_state() if condition is not None else None
+        if shared:  # dicts their makers may keep and change: the save's are its own
+            manager, termination = copy_dicts(manager), copy_dicts(termination)
         return {
             "type": "TeamState",
             "version": STATE_VERSION,
@@ -672,8 +679,8 @@ class BaseGroupChat(Component, abc.ABC):
             "producers": producers,
             "participants": members,
             "turn": self._turn,
-            "manager": self._save_manager(),
-            "termination": condition.save_state() if condition is not None else None,
+            "manager": manager,
+            "termination": termination,
             "interjections": [m.dump() for m in self._interjections],
         }
 

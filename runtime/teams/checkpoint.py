@@ -18,6 +18,7 @@ from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from runtime.agents.encoded_context import copy_dicts
 from runtime.errors import StateError
 from runtime.messages import BaseChatMessage, BaseMessage, format_created_at, load_message
 
@@ -162,27 +163,38 @@ class ThreadArchive:
 
         With ``shared``, an agent whose ``save_state`` takes ``shared`` too (an
         AssistantAgent) is asked for its own history list, not a copy: only what was
-        appended to it since the previous save is read.
+        appended to it since the previous save is read; and the save it hands out again
+        while unchanged is packed into the packed state of last time. Any other agent's
+        dicts are copied: it may keep them and change them in place, and a shared save
+        gives no dict again that is not unchanged.
         """
         if shared and takes_shared(save_state):
             saved = await save_state(shared=True)
-        else:
-            saved = await save_state()
+            return self.pack_agent_state(saved, name, shared=True, again=True)
+        saved = await save_state()
+        if shared:
+            saved = copy_dicts(saved)
         return self.pack_agent_state(saved, name, shared=shared)
 
     def pack_agent_state(
-        self, state: Mapping[str, Any], agent: str | None = None, *, shared: bool = False
+        self,
+        state: Mapping[str, Any],
+        agent: str | None = None,
+        *,
+        shared: bool = False,
+        again: bool = False,
     ) -> dict[str, Any]:
         """Replace model-context entries that repeat thread messages by references.
 
         With ``agent`` (a name unique in the team) the packed context is kept and the next
         call for that agent packs only the entries added since, provided the agent hands
         out the earlier entries as the same objects again. Call :meth:`update` first. With
-        ``shared`` too, the packed entries are the kept list itself (see the class), and a
-        save that is the very object packed last time (an agent hands out an unchanged
-        save again) gets the packed state of that time again, the same object.
+        ``shared`` too, the packed entries are the kept list itself (see the class). With
+        ``again`` as well (the agent hands out an unchanged shared save again, the same
+        object, and never changes it) a save that is the very object packed last time
+        gets the packed state of that time again, the same object.
         """
-        if agent is not None and shared:
+        if agent is not None and again:
             cache = self._packed.get(agent)
             if cache is not None and cache.still_packs(state, len(self._rows)):
                 return cache.packed_state
@@ -202,7 +214,7 @@ class ThreadArchive:
             self._extend(cache, entries)
             messages = cache.packed if shared else list(cache.packed)
         packed["llm_context"] = {**context, "messages": messages}
-        if agent is not None and shared:
+        if agent is not None and again:
             self._packed[agent].keep(state, packed)
         return packed
 

@@ -15,6 +15,7 @@ from runtime import (
     RoundRobinGroupChat,
     replace_message_content,
 )
+from runtime.teams.base import Seat
 from runtime.testing import ScriptedModelClient
 from tests.runtime.scripted_agents import ScriptedAgent
 
@@ -360,6 +361,20 @@ async def test_a_shared_save_gives_a_participant_that_did_not_change_the_same_en
             assert (entry is before[name]) == (name != speaker), (speaker, name)
     for _, entries, held in sink.saves:  # and no entry changed once handed out
         assert_held(entries, held)
+
+
+def test_a_seat_whose_read_mark_moved_gets_a_new_entry_for_the_same_state() -> None:
+    seat = Seat(0, AssistantAgent("ada", ScriptedModelClient(["Hi."])))
+    state: dict[str, Any] = {"type": "AssistantAgentState"}
+    first = seat.entry(state, shared=True)
+
+    assert seat.entry(state, shared=True) is first
+    assert seat.entry(state, shared=False) is not first  # a plain save is always new
+    seat.read = 3
+    moved = seat.entry(state, shared=True)
+    assert moved is not first and moved == {"read": 3, "state": state}
+    assert first == {"read": 0, "state": state}
+    assert seat.entry(dict(state), shared=True) is not moved  # another state object
 
 
 async def test_an_assistant_whose_model_client_moved_gets_a_new_entry() -> None:

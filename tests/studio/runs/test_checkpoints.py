@@ -16,6 +16,7 @@ from runtime import (
     EventSink,
     MaxMessageTermination,
     RoundRobinGroupChat,
+    UnboundedChatCompletionContext,
 )
 from runtime.testing import ScriptedModelClient
 from studio.runs import checkpoints, services
@@ -27,6 +28,7 @@ from studio.runs.checkpoints import (
     state_at,
 )
 from studio.runs.models import Checkpoint, CheckpointKind, Run, Status
+from tests.runtime.scripted_agents import ScriptedAgent
 from tests.studio.runs.conftest import chatty_team, wait_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -255,3 +257,88 @@ async def test_checkpoints_of_a_team_handing_out_its_own_lists_rebuild_every_sta
 
     await sync_to_async(check)()
     assert sink.expected[max(sink.expected)]["thread"][0][4] == "Again."
+
+
+class KeptStateClient(ScriptedModelClient):
+    """A client that keeps the dict its ``save_state`` hands out and updates it in place."""
+
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__(replies)
+        self.kept: dict[str, Any] = {}
+
+    def save_state(self) -> dict[str, Any]:
+        self.kept.update(super().save_state())
+        return self.kept
+
+
+class KeptStateCondition(MaxMessageTermination):
+    """A condition that keeps the dict its ``save_state`` hands out and updates it."""
+
+    def __init__(self, max_messages: int) -> None:
+        super().__init__(max_messages)
+        self.kept: dict[str, Any] = {}
+
+    def save_state(self) -> dict[str, Any]:
+        self.kept.update(super().save_state())
+        return self.kept
+
+
+class KeptStateContext(UnboundedChatCompletionContext):
+    """A model context saved its own way, with a dict it keeps and updates in place."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[str, Any] = {}
+
+    async def save_state(self) -> dict[str, Any]:
+        self.seen["count"] = len(self._messages)
+        return {**await super().save_state(), "seen": self.seen}
+
+
+class KeptStateAgent(ScriptedAgent):
+    """An agent (not an AssistantAgent) whose save holds a dict it keeps and updates."""
+
+    def __init__(self, name: str, replies: list[str]) -> None:
+        super().__init__(name, replies)
+        self.kept: dict[str, Any] = {}
+
+    async def save_state(self) -> dict[str, Any]:
+        self.kept["turns"] = self.turns
+        return {**await super().save_state(), "kept": self.kept}
+
+
+async def test_dicts_a_component_keeps_and_changes_in_place_still_reach_every_checkpoint(
+    run: Run,
+) -> None:
+    members = [
+        AssistantAgent(name, KeptStateClient([f"{name} says {n}." for n in range(9)]))
+        for name in ("ada", "bob")
+    ]
+    members.append(  # a model context saved its own way
+        AssistantAgent(
+            "cy",
+            KeptStateClient([f"cy says {n}." for n in range(9)]),
+            model_context=KeptStateContext(),
+        )
+    )
+    members.append(KeptStateAgent("dee", [f"dee says {n}." for n in range(9)]))
+    team = RoundRobinGroupChat(members, termination_condition=KeptStateCondition(8))
+    sink = CheckpointingSink(team, CheckpointChain())
+    await team.run(task="Start.", sink=sink)
+
+    def check() -> None:
+        Checkpoint.objects.bulk_create([item.to_model(run.pk) for item in sink.written])
+        for seq, state in sink.expected.items():
+            assert state_at(run.pk, seq) == (seq, state)
+
+    await sync_to_async(check)()
+    # the kept dicts changed after every turn: the checkpoints saw each change
+    states = [sink.expected[seq] for seq in sorted(sink.expected)]
+    ada = [state["participants"]["ada"]["state"]["model_client"] for state in states]
+    assert [client["position"] for client in ada] == [1, 1, 1, 1, 2, 2, 2]
+    cy = [state["participants"]["cy"]["state"] for state in states]
+    assert [saved["model_client"]["position"] for saved in cy] == [0, 0, 1, 1, 1, 1, 2]
+    assert [saved["llm_context"]["seen"]["count"] for saved in cy] == [0, 0, 4, 4, 4, 4, 8]
+    dee = [state["participants"]["dee"]["state"]["kept"]["turns"] for state in states]
+    assert dee == [0, 0, 0, 1, 1, 1, 1]
+    assert [state["termination"]["count"] for state in states][:3] == [2, 3, 4]
