@@ -259,28 +259,21 @@ async def test_checkpoints_of_a_team_handing_out_its_own_lists_rebuild_every_sta
     assert sink.expected[max(sink.expected)]["thread"][0][4] == "Again."
 
 
-class KeptStateClient(ScriptedModelClient):
-    """A client that keeps the dict its ``save_state`` hands out and updates it in place."""
-
-    def __init__(self, replies: list[str]) -> None:
-        super().__init__(replies)
-        self.kept: dict[str, Any] = {}
+class KeepsItsSave:
+    """Keeps the dict its ``save_state`` hands out and updates it in place."""
 
     def save_state(self) -> dict[str, Any]:
-        self.kept.update(super().save_state())
-        return self.kept
+        kept: dict[str, Any] = self.__dict__.setdefault("kept", {})
+        kept.update(super().save_state())  # type: ignore[misc]
+        return kept
 
 
-class KeptStateCondition(MaxMessageTermination):
-    """A condition that keeps the dict its ``save_state`` hands out and updates it."""
+class KeptStateClient(KeepsItsSave, ScriptedModelClient):
+    """A model client that keeps the dict it saves into."""
 
-    def __init__(self, max_messages: int) -> None:
-        super().__init__(max_messages)
-        self.kept: dict[str, Any] = {}
 
-    def save_state(self) -> dict[str, Any]:
-        self.kept.update(super().save_state())
-        return self.kept
+class KeptStateCondition(KeepsItsSave, MaxMessageTermination):
+    """A termination condition that keeps the dict it saves into."""
 
 
 class KeptStateContext(UnboundedChatCompletionContext):
