@@ -75,6 +75,11 @@ class PatientCursor(base.SQLiteCursorWrapper):
         return when_free(lambda: run(query, params), self.patience)
 
     def executemany(self, query: str, param_list: Iterable[Any]) -> Any:
+        if self.connection.in_transaction:
+            # Its transaction holds the lock already (they all begin IMMEDIATE): nothing
+            # to wait for, and two statements fewer while the lock is held (a run's batch
+            # updates its runs so).
+            return super().executemany(query, param_list)
         # Outside a transaction each row is a statement of its own, and the first rows
         # may be stored when a later one finds the lock taken: each waits as SQLite waits.
         with self.busy_handler():

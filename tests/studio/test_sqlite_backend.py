@@ -164,3 +164,18 @@ def test_a_nap_never_outlasts_the_timeout(naps: Naps) -> None:
         sqlite_backend.when_free(always_locked, 0.01)
     assert sum(naps.taken) <= 0.01
     assert naps.taken == sorted(naps.taken)
+
+
+def test_executemany_inside_a_transaction_leaves_the_busy_handler_alone() -> None:
+    table = Group._meta.db_table
+    connection.ensure_connection()
+    statements: list[str] = []
+    connection.connection.set_trace_callback(statements.append)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {table} (name) VALUES (%s)", [["one"], ["two"]])
+    finally:
+        connection.connection.set_trace_callback(None)
+    assert not [statement for statement in statements if "busy_timeout" in statement]
+    assert any(statement.startswith("INSERT") for statement in statements)
+    assert sorted(Group.objects.values_list("name", flat=True)) == ["one", "two"]

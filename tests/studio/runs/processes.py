@@ -26,6 +26,19 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[3]
 
 
+def niceness(pid: int) -> int:
+    """A process's niceness, as Linux keeps it (field 19 of ``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])
+
+
+def expected_run_niceness() -> int:
+    """The niceness a process executing runs has: this one's plus ``RUNS_NICENESS``."""
+    from django.conf import settings
+
+    return min(os.nice(0) + settings.RUNS_NICENESS, 19)
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as probe:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -38,7 +39,12 @@ from tests.studio.runs.conftest import (
     wait_finished,
     wait_until,
 )
-from tests.studio.runs.processes import CeleryWorker, use_broker
+from tests.studio.runs.processes import (
+    CeleryWorker,
+    expected_run_niceness,
+    niceness,
+    use_broker,
+)
 
 INPUT_GRACE_SECONDS = 2
 
@@ -85,6 +91,15 @@ def distributed_mode(settings: Any, redis_url: str, worker: CeleryWorker) -> Ite
     end_runs_left_going()
     use_broker(previous)
     backends.get_backend.cache_clear()
+
+
+def test_the_worker_gives_a_server_on_its_machine_the_cores_first(worker: CeleryWorker) -> None:
+    assert worker.process is not None
+    # The worker lowers its priority when it is ready, about when it says so.
+    deadline = time.monotonic() + 10
+    while niceness(worker.process.pid) != expected_run_niceness() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert niceness(worker.process.pid) == expected_run_niceness() > niceness(os.getpid())
 
 
 def message_count(run_id: int) -> int:

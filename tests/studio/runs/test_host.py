@@ -6,12 +6,14 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection, connections
 from django.utils import timezone
 
+from studio.runs import host as host_module
 from studio.runs.execution import hand_back
 from studio.runs.host import RunHost
 from studio.runs.leases import worker_name
@@ -129,3 +131,26 @@ def test_a_host_connects_its_database_threads_when_asked_and_survives_a_refusal(
     finally:
         monkeypatch.undo()
         made.stop()
+
+
+def test_a_process_executing_runs_lowers_its_priority_once(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    niced: list[int] = []
+    monkeypatch.setattr(host_module.os, "nice", niced.append)
+    monkeypatch.setattr(host_module, "_priority_lowered", False)
+    settings.RUNS_NICENESS = 7
+    host_module.lower_priority()
+    host_module.lower_priority()
+    assert niced == [7]
+
+
+def test_a_niceness_of_zero_keeps_the_priority(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    niced: list[int] = []
+    monkeypatch.setattr(host_module.os, "nice", niced.append)
+    monkeypatch.setattr(host_module, "_priority_lowered", False)
+    settings.RUNS_NICENESS = 0
+    host_module.lower_priority()
+    assert niced == []

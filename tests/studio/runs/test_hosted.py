@@ -45,7 +45,7 @@ from tests.studio.runs.conftest import (
     wait_finished,
     wait_until,
 )
-from tests.studio.runs.processes import database_url
+from tests.studio.runs.processes import database_url, expected_run_niceness, niceness
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -260,6 +260,14 @@ def test_health_names_the_run_host_process(hosted: ServerBackend) -> None:
     assert body["mode"] == "embedded"
     check = body["checks"]["run_host"]
     assert check["ok"] is True and check["pid"] == hosted.host_pid != os.getpid()
+
+
+def test_the_run_host_process_gives_the_server_the_cores_first(hosted: ServerBackend) -> None:
+    started = time.monotonic()
+    while hosted.host_pid is None and time.monotonic() - started < 10:
+        time.sleep(0.05)
+    assert hosted.host_pid is not None
+    assert niceness(hosted.host_pid) == expected_run_niceness() > niceness(os.getpid())
 
 
 async def test_the_child_forwards_its_runs_logs_to_the_server() -> None:
