@@ -381,7 +381,8 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Django's, with each write one statement (see the module).
+            "BACKEND": "studio.database_cache.DatabaseCache",
             "LOCATION": "roundtable_cache",
             # Culling would forget counters: keep plenty before the oldest entries go.
             "OPTIONS": {"MAX_ENTRIES": 100_000},

@@ -119,7 +119,7 @@ def test_throttles_share_a_database_cache_or_redis_when_redis_is_configured(
     tmp_path: Path,
 ) -> None:
     embedded = read_settings(tmp_path, {}, "CACHES")["CACHES"]["default"]
-    assert embedded["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert embedded["BACKEND"] == "studio.database_cache.DatabaseCache"
     distributed = read_settings(tmp_path, {"REDIS_URL": "redis://127.0.0.1:6399/0"}, "CACHES")[
         "CACHES"
     ]["default"]
@@ -180,6 +180,7 @@ def test_templates_carry_no_inline_scripts_styles_or_handlers() -> None:
         ("django.core.cache.backends.locmem.LocMemCache", True),
         ("django.core.cache.backends.dummy.DummyCache", True),
         ("django.core.cache.backends.db.DatabaseCache", False),
+        ("studio.database_cache.DatabaseCache", False),
         ("django.core.cache.backends.redis.RedisCache", False),
     ],
 )
