@@ -63,21 +63,25 @@ class Throttle:
         return self._increment(key)
 
     def hit(self, ident: str) -> int:
-        """Count an attempt if it is allowed; return 0, or the seconds to wait if not.
+        """Count an attempt; return 0 if it is allowed, or the seconds to wait if not.
 
-        In as few cache operations as it takes (with the database cache each is several
-        statements, inside the caller's transaction): one look, then the first attempt
-        of a window adds its counter and a later one increments it.
+        In as few cache operations as it takes (with the database cache each is a
+        statement or two, inside the caller's transaction): an increment, or for the first
+        attempt of a window (nothing to increment) an add. A refused attempt is counted
+        too, which changes nothing: the window ends when it ends.
         """
         window, left = self._window()
         key = self._key(ident, window)
-        count = cache.get(key)
-        if count is not None and count >= self.limit:
+        if self.limit <= 0:
             return max(1, math.ceil(left))
-        if count is None and self.limit > 0 and cache.add(key, 1, timeout=self.window_seconds):
-            return 0
-        if self._increment(key) > self.limit:  # a concurrent attempt took the last place
-            return self.retry_after(ident)
+        try:
+            count = int(cache.incr(key))
+        except ValueError:  # the window's first attempt (or its counter just expired)
+            if cache.add(key, 1, timeout=self.window_seconds):
+                return 0
+            count = self._increment(key)  # a concurrent attempt added it first
+        if count > self.limit:
+            return max(1, math.ceil(left))
         return 0
 
     def _increment(self, key: str) -> int:

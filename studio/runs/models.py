@@ -149,6 +149,8 @@ class Run(models.Model):
             models.Index(fields=["team", "-created_at"]),
             models.Index(fields=["status", "heartbeat_at"]),
             models.Index(fields=["started_by", "-created_at"]),
+            # A start counts its user's active runs: by status, not through all they ran.
+            models.Index(fields=["started_by", "status"], name="run_started_by_status"),
         ]
 
     def __str__(self) -> str:

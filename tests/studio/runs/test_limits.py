@@ -9,7 +9,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from studio.accounts import throttling
@@ -232,3 +234,17 @@ async def test_forking_and_continuing_respect_the_start_rate(owner: User, settin
     with pytest.raises(ServiceError, match="RUNS_STARTS_PER_MINUTE"):
         await sync_to_async(services.continue_run)(owner, run.pk, "More")
     assert (await Run.objects.aget(pk=run.pk)).status == Status.COMPLETED
+
+
+def test_the_active_count_reads_only_the_users_active_runs(owner: User, settings) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's query plan")
+    settings.RUNS_MAX_ACTIVE_PER_USER = 5
+    settings.RUNS_STARTS_PER_MINUTE = 0
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        services.check_start_limits(owner)
+    (count,) = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {count}")
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "run_started_by_status" in plan
