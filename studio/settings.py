@@ -492,10 +492,10 @@ if RUNS_HOST not in {"process", "thread"}:
 # turn.
 RUNS_HOST_PROCESSES = env_int("RUNS_HOST_PROCESSES", min(os.cpu_count() or 1, 4), minimum=1)
 RUNS_DATABASE_THREADS = env_int("RUNS_DATABASE_THREADS", 4, minimum=1)
-# How far below the server's the CPU priority of the processes that execute runs is (a run
-# host process, a Celery worker): Linux's niceness, added once when one starts; 0 keeps it
-# level. Where the server shares the machine with busy runs, a request or a socket then gets
-# a core first and the runs share what is left.
+# How far below the server's the CPU priority of a run host's loop is (where runs execute,
+# in a run host process, a Celery worker or a server): Linux's niceness, of that thread
+# only; 0 keeps it level. Where a server shares the machine with busy runs, a request or a
+# socket then gets a core first and the runs share what is left.
 RUNS_NICENESS = env_int("RUNS_NICENESS", 10)
 if RUNS_NICENESS > 19:
     raise ImproperlyConfigured(f"RUNS_NICENESS must be at most 19, not {RUNS_NICENESS}.")

@@ -193,6 +193,10 @@ class DatabaseThreads:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, context.run, function, *args)
 
+    def start(self) -> None:
+        """Start every thread now, from the calling thread (whose priority they take)."""
+        self.on_every_thread(lambda: None)
+
     def on_every_thread(self, function: Callable[[], object], timeout: float = 30.0) -> None:
         """Run ``function`` once in each thread (open or close connections, hook them).
 

@@ -54,23 +54,16 @@ def freeze_start_up_objects() -> None:
 
 
 def lower_priority() -> None:
-    """Lower the CPU priority of a process that executes runs by ``RUNS_NICENESS`` (once:
-    a run host process at start, a Celery worker when it is ready).
+    """Lower the CPU priority of the calling thread by ``RUNS_NICENESS`` (a run host's
+    loop, where the runs' own work happens; Linux keeps a niceness per thread).
 
     Ten busy runs keep both cores of a two-core machine busy, and a server beside them
-    waited its turn for one: with the workers one step lower, a distributed server's
-    ``POST /api/runs`` beside ten busy runs took a median 21 ms where it took 30 (three
-    paired rounds each; an embedded server's did not change measurably, its wait is
-    mostly for SQLite's write lock).
+    waited its turn for one. Only the loop goes lower: the host's database threads keep
+    the process's priority, for one of them may hold SQLite's write lock that a request
+    waits for, and a lowered holder kept it longer.
     """
-    global _priority_lowered
-    if settings.RUNS_NICENESS and not _priority_lowered:
+    if settings.RUNS_NICENESS:
         os.nice(settings.RUNS_NICENESS)
-        _priority_lowered = True
-
-
-#: whether this process lowered its priority already (:func:`lower_priority`)
-_priority_lowered = False
 
 
 def shorten_switch_interval() -> None:
@@ -97,9 +90,13 @@ class RunHost:
         # A busy run holds the interpreter lock for up to the switch interval (5 ms by
         # default) whenever the server's loop wants it; a shorter one keeps the loop prompt.
         shorten_switch_interval()
+        # Started from here, not from the loop: a thread starts at its creator's priority,
+        # and the loop lowers its own (see lower_priority).
+        self.database.start()
         self._thread.start()
 
     def _serve(self) -> None:
+        lower_priority()
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 

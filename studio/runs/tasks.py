@@ -30,7 +30,7 @@ from celery.signals import (
 from celery.worker import state as worker_state
 
 from studio.runs import backends
-from studio.runs.host import freeze_start_up_objects, get_host, lower_priority, stop_host
+from studio.runs.host import freeze_start_up_objects, get_host, stop_host
 from studio.runs.recovery import Sweeper, force_stop_if_active, sweep_runs
 
 #: young objects between two collections in a worker (Python's default is 700)
@@ -128,12 +128,6 @@ def hand_back_runs(**kwargs: object) -> None:
     run_ids = stop_host()
     if run_ids:
         hand_back(run_ids, backends.get_backend())
-
-
-@worker_ready.connect
-def yield_cores_to_servers(**kwargs: object) -> None:
-    """Run at a lower CPU priority than a server on the same machine (``RUNS_NICENESS``)."""
-    lower_priority()
 
 
 @worker_ready.connect

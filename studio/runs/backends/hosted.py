@@ -527,11 +527,10 @@ def main(argv: list[str]) -> None:
     # and the first run after a start would wait for them.
     import studio.runs.execution  # noqa: F401
     from studio.runs import backends
-    from studio.runs.host import freeze_start_up_objects, get_host, lower_priority, stop_host
+    from studio.runs.host import freeze_start_up_objects, get_host, stop_host
 
     freeze_start_up_objects()
     gc.set_threshold(*RUN_HOST_GC_THRESHOLD)
-    lower_priority()
     link = Link(Connection(int(argv[1])), "roundtable-host-link")
     backend = HostedBackend(link)
     resume_from = argv[2] if len(argv) > 2 else ALL

@@ -26,14 +26,20 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def niceness(pid: int) -> int:
-    """A process's niceness, as Linux keeps it (field 19 of ``/proc/<pid>/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[16])
+def niceness(pid: int, thread: int | None = None) -> int:
+    """The niceness of a process's main thread (or of one of its threads), as Linux keeps
+    it: field 19 of ``/proc/<pid>/task/<thread>/stat``."""
+    path = Path(f"/proc/{pid}/task/{thread or pid}/stat")
+    return int(path.read_text().rsplit(")", 1)[1].split()[16])
+
+
+def thread_niceness(pid: int) -> set[int]:
+    """The nicenesses of a process's threads."""
+    return {niceness(pid, int(task.name)) for task in Path(f"/proc/{pid}/task").iterdir()}
 
 
 def expected_run_niceness() -> int:
-    """The niceness a process executing runs has: this one's plus ``RUNS_NICENESS``."""
+    """The niceness a run host's loop has: this thread's plus ``RUNS_NICENESS``."""
     from django.conf import settings
 
     return min(os.nice(0) + settings.RUNS_NICENESS, 19)

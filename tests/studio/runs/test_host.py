@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +14,6 @@ from django.contrib.auth.models import User
 from django.db import connection, connections
 from django.utils import timezone
 
-from studio.runs import host as host_module
 from studio.runs.execution import hand_back
 from studio.runs.host import RunHost
 from studio.runs.leases import worker_name
@@ -133,24 +133,31 @@ def test_a_host_connects_its_database_threads_when_asked_and_survives_a_refusal(
         made.stop()
 
 
-def test_a_process_executing_runs_lowers_its_priority_once(
-    settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    niced: list[int] = []
-    monkeypatch.setattr(host_module.os, "nice", niced.append)
-    monkeypatch.setattr(host_module, "_priority_lowered", False)
-    settings.RUNS_NICENESS = 7
-    host_module.lower_priority()
-    host_module.lower_priority()
-    assert niced == [7]
+def niceness_on(host: RunHost) -> tuple[int, set[int]]:
+    """The niceness of the host's loop thread and those of its database threads."""
+
+    async def own() -> int:
+        return os.nice(0)  # the calling thread's, on Linux
+
+    loop = asyncio.run_coroutine_threadsafe(own(), host.loop).result(10)
+    database: set[int] = set()
+    host.database.on_every_thread(lambda: database.add(os.nice(0)))
+    return loop, database
 
 
-def test_a_niceness_of_zero_keeps_the_priority(
-    settings: Any, monkeypatch: pytest.MonkeyPatch
+def test_a_hosts_loop_runs_at_a_lower_priority_and_its_database_threads_do_not(
+    host: RunHost, settings: Any
 ) -> None:
-    niced: list[int] = []
-    monkeypatch.setattr(host_module.os, "nice", niced.append)
-    monkeypatch.setattr(host_module, "_priority_lowered", False)
+    mine = os.nice(0)
+    loop, database = niceness_on(host)
+    assert loop == min(mine + settings.RUNS_NICENESS, 19) > mine
+    assert database == {mine}
+
+
+def test_a_niceness_of_zero_keeps_the_loop_level(settings: Any) -> None:
     settings.RUNS_NICENESS = 0
-    host_module.lower_priority()
-    assert niced == []
+    level = RunHost(capacity=1, database_threads=2)
+    try:
+        assert niceness_on(level) == (os.nice(0), {os.nice(0)})
+    finally:
+        level.stop()

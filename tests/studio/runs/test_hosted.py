@@ -45,7 +45,12 @@ from tests.studio.runs.conftest import (
     wait_finished,
     wait_until,
 )
-from tests.studio.runs.processes import database_url, expected_run_niceness, niceness
+from tests.studio.runs.processes import (
+    database_url,
+    expected_run_niceness,
+    niceness,
+    thread_niceness,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -262,12 +267,19 @@ def test_health_names_the_run_host_process(hosted: ServerBackend) -> None:
     assert check["ok"] is True and check["pid"] == hosted.host_pid != os.getpid()
 
 
-def test_the_run_host_process_gives_the_server_the_cores_first(hosted: ServerBackend) -> None:
+def test_the_run_host_process_runs_its_runs_below_the_servers_priority(
+    hosted: ServerBackend,
+) -> None:
     started = time.monotonic()
     while hosted.host_pid is None and time.monotonic() - started < 10:
         time.sleep(0.05)
-    assert hosted.host_pid is not None
-    assert niceness(hosted.host_pid) == expected_run_niceness() > niceness(os.getpid())
+    pid = hosted.host_pid
+    assert pid is not None
+    while expected_run_niceness() not in thread_niceness(pid) and time.monotonic() < started + 10:
+        time.sleep(0.05)
+    # Its loop went lower; its main thread (and the database threads) did not.
+    assert thread_niceness(pid) == {niceness(os.getpid()), expected_run_niceness()}
+    assert niceness(pid) == niceness(os.getpid())
 
 
 async def test_the_child_forwards_its_runs_logs_to_the_server() -> None:
