@@ -492,13 +492,6 @@ if RUNS_HOST not in {"process", "thread"}:
 # turn.
 RUNS_HOST_PROCESSES = env_int("RUNS_HOST_PROCESSES", min(os.cpu_count() or 1, 4), minimum=1)
 RUNS_DATABASE_THREADS = env_int("RUNS_DATABASE_THREADS", 4, minimum=1)
-# How far below the server's the CPU priority of a run host's loop is (where runs execute,
-# in a run host process, a Celery worker or a server): Linux's niceness, of that thread
-# only; 0 keeps it level. Where a server shares the machine with busy runs, a request or a
-# socket then gets a core first and the runs share what is left.
-RUNS_NICENESS = env_int("RUNS_NICENESS", 10)
-if RUNS_NICENESS > 19:
-    raise ImproperlyConfigured(f"RUNS_NICENESS must be at most 19, not {RUNS_NICENESS}.")
 if RUNS_DATABASE_THREADS > 8:
     raise ImproperlyConfigured(
         f"RUNS_DATABASE_THREADS must be at most 8, not {RUNS_DATABASE_THREADS}."
@@ -511,6 +504,13 @@ if isinstance(_pool, dict) and _pool["max_size"] <= RUNS_DATABASE_THREADS:
         f"DATABASE_POOL_MAX_SIZE ({_pool['max_size']}): the run host's threads keep their "
         "connections, and requests and upkeep need some too."
     )
+# How far below the server's the CPU priority of a run host's loop is (where runs execute,
+# in a run host process, a Celery worker or a server): Linux's niceness, of that thread
+# only; 0 keeps it level. Where a server shares the machine with busy runs, a request or a
+# socket then gets a core first and the runs share what is left.
+RUNS_NICENESS = env_int("RUNS_NICENESS", 10)
+if RUNS_NICENESS > 19:
+    raise ImproperlyConfigured(f"RUNS_NICENESS must be at most 19, not {RUNS_NICENESS}.")
 # Largest websocket frame a client may send.
 RUNS_WS_MAX_FRAME_BYTES = env_int("RUNS_WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
 # An open websocket re-checks its user's rights this often and closes when they are gone.
