@@ -252,6 +252,9 @@ def manage(data_dir: Path, *args: str) -> str:
         DATABASE_URL="",
         SECRET_KEY="throttle-test-key",
         LOGIN_MAX_FAILURES_PER_USERNAME="3",
+        # Counts are kept per window: one that ended between the processes (every 15
+        # minutes by default) would start the count again. This one ends in 2033.
+        LOGIN_THROTTLE_WINDOW_SECONDS="1000000000",
         DJANGO_SETTINGS_MODULE="studio.settings",
     )
     result = subprocess.run(
