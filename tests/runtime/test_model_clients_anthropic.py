@@ -449,7 +449,7 @@ async def test_usage_adds_up_and_the_last_call_is_remembered(llm_server):
 
 async def test_a_timeout_is_retried_and_then_reported(llm_server):
     llm_server.script([slow(2.0), text("in time"), slow(2.0), slow(2.0)])
-    client = make_client(llm_server, timeout=0.2, max_retries=1)
+    client = make_client(llm_server, timeout=1.0, max_retries=1)
 
     assert (await client.create(HELLO)).content == "in time"
     with pytest.raises(ModelClientError, match="timed out") as caught:

@@ -382,7 +382,7 @@ async def test_a_stream_that_fails_to_open_raises_after_retries(llm_server):
 
 async def test_a_timeout_is_retried_and_then_reported(llm_server):
     llm_server.script([slow(2.0), text("in time"), slow(2.0), slow(2.0)])
-    client = make_client(llm_server, timeout=0.2, max_retries=1)
+    client = make_client(llm_server, timeout=1.0, max_retries=1)
 
     assert (await client.create(HELLO)).content == "in time"
     with pytest.raises(ModelClientError, match="timed out") as caught:
