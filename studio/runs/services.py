@@ -25,6 +25,7 @@ from studio.runs import backends, checkpoints, leases
 from studio.runs.accounting import ModelCallLimitReached, TurnLimitReached, continued_usage
 from studio.runs.events import EventType
 from studio.runs.models import (
+    ACTIVE_STATUSES,
     FINISHED_STATUSES,
     Checkpoint,
     CheckpointKind,
@@ -180,10 +181,6 @@ def check_budget(budget_tokens: int | None, budget_usd: float | None) -> None:
             "The budget is not valid.",
             problems=[Problem("budget.usd", "must be a positive amount of dollars")],
         )
-
-
-#: a run in these holds a place among its user's active runs (unless parked, waiting)
-ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.AWAITING_INPUT)
 
 
 def check_start_limits(user: User) -> None:
