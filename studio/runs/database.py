@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import (
+    DEFAULT_DB_ALIAS,
     DatabaseError,
     DataError,
     IntegrityError,
@@ -41,6 +42,8 @@ from django.db import (
     connections,
 )
 from django.db import connection as default_connection
+
+from studio.sqlite import base as sqlite_base
 
 logger = logging.getLogger(__name__)
 
@@ -193,10 +196,6 @@ class DatabaseThreads:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, context.run, function, *args)
 
-    def start(self) -> None:
-        """Start every thread now, from the calling thread (whose priority they take)."""
-        self.on_every_thread(lambda: None)
-
     def on_every_thread(self, function: Callable[[], object], timeout: float = 30.0) -> None:
         """Run ``function`` once in each thread (open or close connections, hook them).
 
@@ -230,5 +229,19 @@ LOOP_THREADS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DatabaseThrea
 
 
 def serve_database_calls(loop: asyncio.AbstractEventLoop, threads: DatabaseThreads) -> None:
-    """Send :func:`call_database` calls made on ``loop`` to ``threads``."""
+    """Send :func:`call_database` calls made on ``loop`` to ``threads``.
+
+    Starts the threads now, from the calling thread (whose CPU priority they take), and
+    has each thread's connection pause ``loop`` while it holds SQLite's write lock (see
+    :mod:`studio.sqlite.base`; other databases have no such lock).
+    """
     LOOP_THREADS[loop] = threads
+    threads.on_every_thread(lambda: pause_while_writing(loop))
+
+
+def pause_while_writing(loop: asyncio.AbstractEventLoop) -> None:
+    """Have the calling thread's connection pause ``loop`` while it holds SQLite's
+    write lock; nothing on another database."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if isinstance(wrapper, sqlite_base.DatabaseWrapper):
+        wrapper.pauses_loop = loop

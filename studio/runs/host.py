@@ -78,6 +78,8 @@ class RunHost:
         self.capacity = capacity
         self.database = DatabaseThreads(database_threads)
         self.loop = asyncio.new_event_loop()
+        # Starts the database threads from here, not from the loop: a thread starts at its
+        # creator's priority, and the loop lowers its own (see lower_priority).
         serve_database_calls(self.loop, self.database)
         self._runs: dict[int, asyncio.Task[None]] = {}
         #: runs submitted whose task the loop has not created yet
@@ -90,9 +92,6 @@ class RunHost:
         # A busy run holds the interpreter lock for up to the switch interval (5 ms by
         # default) whenever the server's loop wants it; a shorter one keeps the loop prompt.
         shorten_switch_interval()
-        # Started from here, not from the loop: a thread starts at its creator's priority,
-        # and the loop lowers its own (see lower_priority).
-        self.database.start()
         self._thread.start()
 
     def _serve(self) -> None:

@@ -3,6 +3,7 @@ go, within the connection's timeout, and fails as SQLite does past it."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 
 from studio.sqlite import base as sqlite_backend
 
@@ -179,3 +180,74 @@ def test_executemany_inside_a_transaction_leaves_the_busy_handler_alone() -> Non
     assert not [statement for statement in statements if "busy_timeout" in statement]
     assert any(statement.startswith("INSERT") for statement in statements)
     assert sorted(Group.objects.values_list("name", flat=True)) == ["one", "two"]
+
+
+@pytest.fixture
+def running_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop running in a thread of its own, as a run host's does."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+@pytest.fixture
+def pausing(running_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.AbstractEventLoop]:
+    """This thread's connection pauses ``running_loop`` while it holds the lock."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    wrapper.pauses_loop = running_loop
+    try:
+        yield running_loop
+    finally:
+        del wrapper.pauses_loop
+
+
+def ran_while_held(loop: asyncio.AbstractEventLoop, seconds: float = 0.1) -> threading.Event:
+    """Ask ``loop`` to run a callback, and hold on for ``seconds``: whether it ran by then
+    is the returned event's state at that point."""
+    ran = threading.Event()
+    loop.call_soon_threadsafe(ran.set)
+    time.sleep(seconds)
+    return ran
+
+
+def test_a_connection_pauses_the_loop_it_names_while_its_transaction_holds_the_lock(
+    pausing: asyncio.AbstractEventLoop,
+) -> None:
+    with transaction.atomic():
+        Group.objects.create(name="held")
+        ran = ran_while_held(pausing)
+        assert not ran.is_set()
+    assert ran.wait(5)
+    # Reads outside a transaction hold no write lock: the loop goes on.
+    assert Group.objects.count() == 1
+    assert ran_while_held(pausing).is_set()
+
+
+def test_the_loop_goes_on_after_a_rollback(pausing: asyncio.AbstractEventLoop) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Group.objects.create(name="dropped")
+        ran = ran_while_held(pausing)
+        assert not ran.is_set()
+        raise RuntimeError("give up")
+    assert not Group.objects.exists()
+    assert ran.wait(5)
+
+
+def test_a_loop_stays_paused_no_longer_than_the_longest_pause(
+    pausing: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_backend, "LONGEST_PAUSE", 0.05)
+    with transaction.atomic():
+        assert ran_while_held(pausing, seconds=1.0).is_set()
+
+
+def test_a_connection_naming_no_loop_pauses_none(running_loop: asyncio.AbstractEventLoop) -> None:
+    with transaction.atomic():
+        Group.objects.create(name="unpaused")
+        assert ran_while_held(running_loop).is_set()

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
-from django.db import connection, connections
+from django.contrib.auth.models import Group, User
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from studio.runs.database import call_database
 from studio.runs.execution import hand_back
 from studio.runs.host import RunHost
 from studio.runs.leases import worker_name
@@ -161,3 +162,25 @@ def test_a_niceness_of_zero_keeps_the_loop_level(settings: Any) -> None:
         assert niceness_on(level) == (os.nice(0), {os.nice(0)})
     finally:
         level.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's one write lock")
+def test_a_hosts_loop_stands_still_while_its_database_thread_holds_the_write_lock(
+    host: RunHost,
+) -> None:
+    ran = threading.Event()
+
+    def write() -> bool:
+        with transaction.atomic():
+            Group.objects.create(name="batch")
+            host.loop.call_soon_threadsafe(ran.set)
+            time.sleep(0.1)
+            return ran.is_set()
+
+    async def on_the_loop() -> bool:
+        return await call_database(write)
+
+    assert asyncio.run_coroutine_threadsafe(on_the_loop(), host.loop).result(10) is False
+    assert ran.wait(5)
+    assert Group.objects.filter(name="batch").exists()
