@@ -135,9 +135,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # write lock, until it commits or rolls back.
         super()._start_transaction_under_autocommit()  # type: ignore[misc]
         loop = self.pauses_loop
-        if loop is not None and not loop.is_closed():
-            self._resume = resume = threading.Event()
+        if loop is None:
+            return
+        resume = threading.Event()
+        try:
             loop.call_soon_threadsafe(resume.wait, LONGEST_PAUSE)
+        except RuntimeError:  # the loop is closed: nothing to pause
+            return
+        self._resume = resume
 
     def commit(self) -> None:
         try:

@@ -251,3 +251,16 @@ def test_a_connection_naming_no_loop_pauses_none(running_loop: asyncio.AbstractE
     with transaction.atomic():
         Group.objects.create(name="unpaused")
         assert ran_while_held(running_loop).is_set()
+
+
+def test_a_closed_loop_is_left_alone() -> None:
+    closed = asyncio.new_event_loop()
+    closed.close()
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    wrapper.pauses_loop = closed
+    try:
+        with transaction.atomic():
+            Group.objects.create(name="after the loop")
+    finally:
+        del wrapper.pauses_loop
+    assert Group.objects.filter(name="after the loop").exists()
