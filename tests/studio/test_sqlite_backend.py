@@ -196,9 +196,17 @@ def running_loop() -> Iterator[asyncio.AbstractEventLoop]:
         loop.close()
 
 
+#: a pause far longer than any test waits: a loop that goes on did not wait it out
+LONG_PAUSE = 30.0
+
+
 @pytest.fixture
-def pausing(running_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.AbstractEventLoop]:
-    """This thread's connection pauses ``running_loop`` while it holds the lock."""
+def pausing(
+    running_loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[asyncio.AbstractEventLoop]:
+    """This thread's connection pauses ``running_loop`` while it holds the lock (for
+    ``LONG_PAUSE`` at most, unless the test says otherwise)."""
+    monkeypatch.setattr(sqlite_backend, "LONGEST_PAUSE", LONG_PAUSE)
     wrapper = connections[DEFAULT_DB_ALIAS]
     wrapper.pauses_loop = running_loop
     try:
@@ -216,6 +224,13 @@ def ran_while_held(loop: asyncio.AbstractEventLoop, seconds: float = 0.1) -> thr
     return ran
 
 
+def runs_soon(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` runs a callback within half a second (not paused)."""
+    ran = threading.Event()
+    loop.call_soon_threadsafe(ran.set)
+    return ran.wait(0.5)
+
+
 def test_a_connection_pauses_the_loop_it_names_while_its_transaction_holds_the_lock(
     pausing: asyncio.AbstractEventLoop,
 ) -> None:
@@ -226,7 +241,7 @@ def test_a_connection_pauses_the_loop_it_names_while_its_transaction_holds_the_l
     assert ran.wait(5)
     # Reads outside a transaction hold no write lock: the loop goes on.
     assert Group.objects.count() == 1
-    assert ran_while_held(pausing).is_set()
+    assert runs_soon(pausing)
 
 
 def test_the_loop_goes_on_after_a_rollback(pausing: asyncio.AbstractEventLoop) -> None:
@@ -250,7 +265,19 @@ def test_a_loop_stays_paused_no_longer_than_the_longest_pause(
 def test_a_connection_naming_no_loop_pauses_none(running_loop: asyncio.AbstractEventLoop) -> None:
     with transaction.atomic():
         Group.objects.create(name="unpaused")
-        assert ran_while_held(running_loop).is_set()
+        assert runs_soon(running_loop)
+
+
+def test_the_loop_goes_on_when_the_connection_closes_inside_the_transaction(
+    pausing: asyncio.AbstractEventLoop,
+) -> None:
+    with transaction.atomic():
+        Group.objects.create(name="cut short")
+        ran = ran_while_held(pausing)
+        assert not ran.is_set()
+        connection.close()
+        assert ran.wait(5)
+    assert not Group.objects.exists()
 
 
 def test_a_closed_loop_is_left_alone() -> None:

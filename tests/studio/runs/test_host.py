@@ -19,6 +19,7 @@ from studio.runs.execution import hand_back
 from studio.runs.host import RunHost
 from studio.runs.leases import worker_name
 from studio.runs.models import Run, Status
+from studio.sqlite import base as sqlite_backend
 from studio.teams.models import TeamVersion
 from tests.studio.runs.conftest import chatty_team
 from tests.studio.runs.test_resilience import RecordingBackend
@@ -167,8 +168,10 @@ def test_a_niceness_of_zero_keeps_the_loop_level(settings: Any) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's one write lock")
 def test_a_hosts_loop_stands_still_while_its_database_thread_holds_the_write_lock(
-    host: RunHost,
+    host: RunHost, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Far longer than the test waits: the loop goes on because the transaction ended.
+    monkeypatch.setattr(sqlite_backend, "LONGEST_PAUSE", 30.0)
     ran = threading.Event()
 
     def write() -> bool:
