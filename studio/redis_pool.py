@@ -13,6 +13,8 @@ The cache also builds a new ``redis.Redis`` for every call (``get_client``), and
 object holds no connection of its own (each command checks one out of the pool, so
 threads can share it), so :class:`SharedClientRedisCache` hands out one client per pool
 for the whole process. A memo on the cache object would not do: there is one per request.
+
+Its ``incr`` (every run start counts one in its throttle) is one command, not Django's two.
 """
 
 from __future__ import annotations
@@ -78,6 +80,40 @@ class SharedClientRedisCacheClient(RedisCacheClient):
             # Two threads may both build one; setdefault keeps the first for everyone.
             client = CLIENTS.setdefault(pool, Redis(connection_pool=pool))
         return client
+
+    def incr(self, key: Any, delta: int) -> Any:
+        """Add ``delta`` to the number at ``key``; ``ValueError`` when there is none.
+
+        One script, run by Redis as one command. Django asked whether the key exists and
+        then added: two round trips, and a key that expired between them was made again
+        by the addition, without an expiry.
+        """
+        client = self.get_client(key, write=True)
+        value = increment_script(client)(keys=[key], args=[delta])
+        if value is None:
+            raise ValueError(f"Key {key!r} not found.")
+        return value
+
+
+#: adds ARGV[1] to the number at KEYS[1] if the key exists; nil otherwise
+INCREMENT_IF_PRESENT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+    return redis.call('INCRBY', KEYS[1], ARGV[1])
+end
+return false
+"""
+
+#: the script, registered once per client (it sends its digest, and its text only the
+#: first time a server does not know it)
+SCRIPTS: dict[Redis, Any] = {}
+
+
+def increment_script(client: Redis) -> Any:
+    """:data:`INCREMENT_IF_PRESENT` for ``client``."""
+    script = SCRIPTS.get(client)
+    if script is None:
+        script = SCRIPTS.setdefault(client, client.register_script(INCREMENT_IF_PRESENT))
+    return script
 
 
 class SharedClientRedisCache(RedisCache):

@@ -92,3 +92,31 @@ def test_the_settings_cache_for_a_redis_url_shares_its_client(
     assert first._cache.get_client() is second._cache.get_client()
     first.set("configured", True, 30)
     assert second.get("configured") is True
+
+
+@pytest.mark.distributed
+def test_an_increment_is_one_round_trip_and_never_makes_a_key_without_its_expiry(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = SharedClientRedisCache(redis_url, {"OPTIONS": OPTIONS})
+    client = cache._cache.get_client(write=True)
+    cache.set("window", 5, 60)
+    cache.incr("window")  # the script's first run loads it
+    sent: list[Any] = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(self: Any, command: Any, check_health: bool = True) -> None:
+        sent.append(command)
+        send(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    assert cache.incr("window", 3) == 9
+    assert len(sent) == 1  # Django's asked EXISTS, then INCRBY
+    monkeypatch.undo()
+
+    assert cache.get("window") == 9
+    assert 0 < client.ttl(cache.make_key("window")) <= 60
+    with pytest.raises(ValueError):
+        cache.incr("gone")
+    assert not client.exists(cache.make_key("gone"))
+    cache.delete("window")
